@@ -1,0 +1,132 @@
+// /proc/stat `cpu` and `cpuN` lines: busy = total − idle − iowait, total excludes guest and
+// guest_nice (already counted in user and nice); percent = Δbusy / Δtotal × 100 (psutil's formula).
+import { defineItem, type ItemContext } from "../item.ts";
+import { clampPercent } from "../probe.ts";
+
+/** Jiffies per CPU line: user nice system idle iowait irq softirq steal (guest columns dropped). */
+export type CpuTimes = number[];
+
+export interface CpuSample {
+  /** When the sample was taken (ms since the epoch). */
+  ms: number;
+  bootId: string;
+  /** `cpu` (aggregate) and `cpuN` lines by name. */
+  cpus: Record<string, CpuTimes>;
+}
+
+export interface CpuUsage {
+  total: number;
+  perCpu: number[];
+  windowS: number;
+}
+
+const _IDLE = 3;
+const _IOWAIT = 4;
+/** user nice system idle iowait irq softirq steal: the columns that make up total time. */
+const _COUNTED = 8;
+
+/** `cpu…` lines of /proc/stat → times by name. Older kernels have fewer columns: missing ones are 0. */
+export function parseProcStatCpus(text: string): Record<string, CpuTimes> {
+  const cpus: Record<string, CpuTimes> = {};
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("cpu")) continue;
+    const [name, ...fields] = line.trim().split(/\s+/);
+    if (!name || !/^cpu\d*$/.test(name) || fields.length < 4) continue;
+    const times = fields.slice(0, _COUNTED).map(Number);
+    if (times.some((t) => !Number.isFinite(t) || t < 0)) continue;
+    while (times.length < _COUNTED) times.push(0);
+    cpus[name] = times;
+  }
+  return cpus;
+}
+
+/**
+ * Busy percent between two samples of one CPU. Counters that went backwards (a CPU that was
+ * offlined and back, a driver reset) count as no progress for that column, so the result is
+ * always within 0…100; no progress at all reads as 0.
+ */
+export function cpuPercent(before: CpuTimes, after: CpuTimes): number {
+  let total = 0;
+  let idle = 0;
+  for (let i = 0; i < _COUNTED; i++) {
+    const delta = Math.max(0, (after[i] ?? 0) - (before[i] ?? 0));
+    total += delta;
+    if (i === _IDLE || i === _IOWAIT) idle += delta;
+  }
+  return total === 0 ? 0 : clampPercent(((total - idle) / total) * 100);
+}
+
+/** CPU names in CPU order: cpu2 before cpu10. */
+function _perCpuNames(cpus: Record<string, CpuTimes>): string[] {
+  return Object.keys(cpus)
+    .filter((name) => name !== "cpu")
+    .sort((a, b) => Number(a.slice(3)) - Number(b.slice(3)));
+}
+
+/** Percent per window; CPUs missing from the earlier sample (just hotplugged) are measured from 0 progress. */
+export function cpuUsage(before: CpuSample, after: CpuSample): CpuUsage {
+  const zero: CpuTimes = [];
+  return {
+    total: cpuPercent(before.cpus.cpu ?? zero, after.cpus.cpu ?? zero),
+    perCpu: _perCpuNames(after.cpus).map((name) => cpuPercent(before.cpus[name] ?? after.cpus[name]!, after.cpus[name]!)),
+    windowS: Math.round((after.ms - before.ms) / 100) / 10,
+  };
+}
+
+function _sameCpuSet(a: CpuSample, b: CpuSample): boolean {
+  const names = Object.keys(a.cpus);
+  return names.length === Object.keys(b.cpus).length && names.every((name) => name in b.cpus);
+}
+
+function _counterSum(times: CpuTimes | undefined): number {
+  return times ? times.reduce((sum, t) => sum + t, 0) : 0;
+}
+
+/**
+ * A stored sample is used when it is 1 s to 1 h old, from this boot, over the same set of CPUs,
+ * and the aggregate counters grew: then cpu is the average since the previous run (a cron push
+ * every 10 minutes reports those 10 minutes, not a one-second glimpse).
+ */
+export function usableStoredSample(stored: CpuSample | undefined, current: CpuSample): stored is CpuSample {
+  if (!stored || typeof stored !== "object" || typeof stored.ms !== "number" || !stored.cpus) return false;
+  const age = current.ms - stored.ms;
+  return (
+    age >= 1000 &&
+    age <= 3600_000 &&
+    stored.bootId === current.bootId &&
+    _sameCpuSet(stored, current) &&
+    _counterSum(current.cpus.cpu) > _counterSum(stored.cpus.cpu)
+  );
+}
+
+export const CPU_SAMPLE_STATE = "cpu-sample.json";
+
+function _takeSample(ic: ItemContext, bootId: string, fresh: boolean): CpuSample {
+  return { ms: ic.now(), bootId, cpus: parseProcStatCpus(ic.probe.text("/proc/stat", fresh)) };
+}
+
+/** Measures once per run, for both cpu and cpu_per_cpu, and stores the sample for the next run. */
+export function measureCpu(ic: ItemContext): Promise<CpuUsage> {
+  return ic.probe.once("cpu", async () => {
+    const bootId = ic.probe.maybeText("/proc/sys/kernel/random/boot_id")?.trim() ?? "";
+    let current = _takeSample(ic, bootId, false);
+    const stored = ic.readState<CpuSample>(CPU_SAMPLE_STATE);
+    let before: CpuSample;
+    if (usableStoredSample(stored, current)) {
+      before = stored;
+    } else {
+      before = current;
+      await ic.sleep(ic.settings.cpuSampleMs);
+      current = _takeSample(ic, bootId, true);
+    }
+    if (!current.cpus.cpu) throw new Error("/proc/stat has no cpu line");
+    ic.writeState(CPU_SAMPLE_STATE, current);
+    const usage = cpuUsage(before, current);
+    ic.meta.cpuWindowS = usage.windowS;
+    return usage;
+  });
+}
+
+export const cpu = defineItem({ id: "cpu", type: "percent", read: async (ic) => (await measureCpu(ic)).total });
+
+export const cpuPerCpu = defineItem({ id: "cpu_per_cpu", type: "percent", read: async (ic) => (await measureCpu(ic)).perCpu });

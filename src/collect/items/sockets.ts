@@ -1,0 +1,40 @@
+// /proc/net/tcp and /proc/net/tcp6, 4th column (st, hex): 01 established; 04 05 06 08 09 0B closing
+// (FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE_WAIT, LAST_ACK, CLOSING); 07 close; 0A listen.
+import { defineItem } from "../item.ts";
+
+/** Socket lines by TCP state code (upper-case hex, as the kernel writes it). */
+export function parseTcpStates(text: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const line of text.split("\n").slice(1)) {
+    const state = line.trim().split(/\s+/)[3];
+    if (!state || !/^[0-9A-Fa-f]{2}$/.test(state)) continue;
+    const code = state.toUpperCase();
+    counts[code] = (counts[code] ?? 0) + 1;
+  }
+  return counts;
+}
+
+const _CLOSING = ["04", "05", "06", "08", "09", "0B"];
+
+export function socketsInfo(counts: Record<string, number>) {
+  const count = (code: string) => counts[code] ?? 0;
+  return {
+    nb_established: count("01"),
+    nb_sockets_closing: _CLOSING.reduce((sum, code) => sum + count(code), 0),
+    nb_sockets_close: count("07"),
+    nb_sockets_listen: count("0A"),
+  };
+}
+
+export const socketsInfoItem = defineItem({
+  id: "sockets_info",
+  type: "count",
+  read: (ic) => {
+    const v4 = ic.probe.maybeText("/proc/net/tcp");
+    const v6 = ic.probe.maybeText("/proc/net/tcp6");
+    if (v4 === undefined && v6 === undefined) throw new Error("neither /proc/net/tcp nor /proc/net/tcp6 can be read");
+    const counts = parseTcpStates(v4 ?? "");
+    for (const [code, n] of Object.entries(parseTcpStates(v6 ?? ""))) counts[code] = (counts[code] ?? 0) + n;
+    return socketsInfo(counts);
+  },
+});

@@ -1,0 +1,42 @@
+import type { ItemDef } from "./item.ts";
+import { battery, batteryStatusItem } from "./items/battery.ts";
+import { lastBoot } from "./items/boot.ts";
+import { cpuFrequency } from "./items/cpu-frequency.ts";
+import { cpu, cpuPerCpu } from "./items/cpu.ts";
+import { deviceStatus } from "./items/device-status.ts";
+import { diskusage } from "./items/disk.ts";
+import { filesystems } from "./items/filesystems.ts";
+import { load } from "./items/load-average.ts";
+import { memory, memoryBytes } from "./items/memory.ts";
+import { network } from "./items/network.ts";
+import { processes } from "./items/processes.ts";
+import { socketsInfoItem } from "./items/sockets.ts";
+import { system } from "./items/system.ts";
+import { temperature } from "./items/thermal.ts";
+import { uptime } from "./items/uptime.ts";
+import { wifi } from "./items/wifi.ts";
+
+/** Built-in items in record order (SPEC §4.2): the BAG·Tower defaults first, then the rest. */
+export const builtinItems: readonly ItemDef[] = [
+  deviceStatus,
+  cpu,
+  cpuPerCpu,
+  memory,
+  diskusage,
+  lastBoot,
+  batteryStatusItem,
+  socketsInfoItem,
+  load,
+  uptime,
+  memoryBytes,
+  temperature,
+  cpuFrequency,
+  network,
+  wifi,
+  filesystems,
+  battery,
+  processes,
+  system,
+];
+
+export const BUILTIN_IDS = builtinItems.map((item) => item.id);

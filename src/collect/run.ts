@@ -1,0 +1,116 @@
+import { hostname as _hostname } from "node:os";
+import * as v from "valibot";
+import type { Config } from "../config/schema.ts";
+import type { Context } from "../context.ts";
+import { errorMessage, UsageError } from "../errors.ts";
+import { makeRecordId, nextSeq, resolveMachineId } from "../record/identity.ts";
+import { ITEM_ID_PATTERN, itemSchema, recordSchema, type BagtowerRecord, type Item, type ItemError } from "../record/schema.ts";
+import { readState, writeState } from "../state.ts";
+import { VERSION } from "../version.ts";
+import { runCustomCollectors } from "./custom.ts";
+import type { ItemContext } from "./item.ts";
+import { createProbe, listDir } from "./probe.ts";
+import { BUILTIN_IDS, builtinItems } from "./registry.ts";
+
+/** `--set name=value`: a number becomes a `number` item, anything else a `string` item. */
+export function parseSetOption(option: string): Item {
+  const at = option.indexOf("=");
+  const id = option.slice(0, Math.max(at, 0)).trim();
+  if (at <= 0 || !ITEM_ID_PATTERN.test(id)) {
+    throw new UsageError(`--set ${option}: expected name=value with a name of letters, digits, '_', '.', ':' or '-'`);
+  }
+  const raw = option.slice(at + 1);
+  const number = Number(raw);
+  return raw.trim() !== "" && Number.isFinite(number) ? { id, type: "number", val: number } : { id, type: "string", val: raw };
+}
+
+function _selected(id: string, items: Config["items"]): boolean {
+  return (items.only === null || items.only.includes(id)) && !items.disable.includes(id);
+}
+
+/** One item, guarded: a throw or an invalid value becomes an error entry, never a failed record. */
+async function _readItem(def: (typeof builtinItems)[number], ic: ItemContext): Promise<Item | ItemError | undefined> {
+  try {
+    const val = await def.read(ic);
+    if (val === undefined) return undefined;
+    const checked = v.safeParse(itemSchema, { id: def.id, type: def.type, val });
+    if (!checked.success) return { id: def.id, message: `invalid value: ${checked.issues[0].message}` };
+    return checked.output;
+  } catch (error) {
+    return { id: def.id, message: errorMessage(error) };
+  }
+}
+
+/**
+ * Reads the device once and builds the record of SPEC §4.1: built-in items and collectors.d run
+ * concurrently, every failure lands in meta.errors, and the identity fields make it deduplicable.
+ */
+export async function runCollect(ctx: Context, config: Config, extra: Item[] = []): Promise<BagtowerRecord> {
+  const probe = createProbe(config.collect.rootfs, ctx.statfs);
+  const errors: ItemError[] = [];
+  const meta: ItemContext["meta"] = {};
+  const ic: ItemContext = {
+    probe,
+    settings: config.collect,
+    now: ctx.now,
+    sleep: ctx.sleep,
+    machineArch: ctx.machineArch,
+    readState: (name) => readState(ctx.paths.state, name),
+    writeState: (name, value) => writeState(ctx.paths.state, name, value),
+    warn: (id, message) => errors.push({ id, message }),
+    meta,
+  };
+
+  const builtins = builtinItems.filter((def) => _selected(def.id, config.items));
+  const only = config.items.only;
+  const wantsCustom = only === null || only.some((id) => !BUILTIN_IDS.includes(id));
+  const [results, custom] = await Promise.all([
+    Promise.all(builtins.map((def) => _readItem(def, ic))),
+    wantsCustom
+      ? runCustomCollectors(ctx.paths.collectors, listDir(ctx.paths.collectors), config.collect.timeoutMs, {
+          PATH: ctx.env.PATH,
+          BAGTOWER_HOME: ctx.paths.home,
+          BAGTOWER_ROOTFS: config.collect.rootfs,
+        })
+      : { items: [], errors: [] },
+  ]);
+
+  const byId = new Map<string, Item>();
+  for (const result of results) {
+    if (!result) continue;
+    if ("type" in result) byId.set(result.id, result);
+    else errors.push(result);
+  }
+  for (const item of custom.items) if (_selected(item.id, config.items) && !byId.has(item.id)) byId.set(item.id, item);
+  errors.push(...custom.errors);
+  for (const item of extra) byId.set(item.id, item); // --set wins: the user asked for exactly this value
+
+  if (only) {
+    for (const id of only) if (!byId.has(id) && !errors.some((e) => e.id === id)) ctx.log.warn(`no item named "${id}" (built-in: ${BUILTIN_IDS.join(", ")})`);
+  }
+
+  const nowMs = ctx.now();
+  const unixTimestamp = Math.floor(nowMs / 1000);
+  const machine = resolveMachineId(ctx);
+  const bootId = probe.maybeText("/proc/sys/kernel/random/boot_id")?.trim() ?? "";
+  const seq = nextSeq(ctx);
+  const record = {
+    ...(config.deviceId ? { deviceId: config.deviceId } : {}),
+    unixTimestamp,
+    UTCTimestamp: new Date(unixTimestamp * 1000).toISOString(),
+    data: [...byId.values()],
+    meta: {
+      recordId: makeRecordId(machine.id, bootId, seq, nowMs),
+      machineId: machine.id,
+      hostname: probe.maybeText("/proc/sys/kernel/hostname")?.trim() || _hostname(),
+      bootId,
+      seq,
+      agent: `bagtower/${VERSION}`,
+      tags: config.tags,
+      errors,
+      ...(meta.cpuWindowS !== undefined ? { cpuWindowS: meta.cpuWindowS } : {}),
+    },
+  };
+  // Every part was checked above; this guards the assembly itself (a bug here must not ship a bad record).
+  return v.parse(recordSchema, record);
+}

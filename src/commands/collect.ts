@@ -1,0 +1,70 @@
+import { defineCommand } from "citty";
+import { allValues, globalArgs } from "../argv.ts";
+import { runCollect, parseSetOption } from "../collect/run.ts";
+import { loadConfig, splitList, type ConfigOverride } from "../config/load.ts";
+import type { Config } from "../config/schema.ts";
+import type { Context } from "../context.ts";
+import { parseDuration } from "../duration.ts";
+import type { BagtowerRecord, Item } from "../record/schema.ts";
+import { contextFor, type CommandData } from "./shared.ts";
+
+export const COLLECT_FORMATS = ["json", "pretty", "ndjson"] as const;
+export type CollectFormat = (typeof COLLECT_FORMATS)[number];
+
+export function renderRecord(record: BagtowerRecord, format: CollectFormat): string {
+  return format === "pretty" ? `${JSON.stringify(record, null, 2)}\n` : `${JSON.stringify(record)}\n`;
+}
+
+export interface CollectOptions {
+  format: CollectFormat;
+  extra: Item[];
+  watchMs?: number;
+}
+
+/** Prints one record, or with a watch interval one per interval until SIGINT/SIGTERM. */
+export async function collectCommand(ctx: Context, config: Config, options: CollectOptions): Promise<BagtowerRecord> {
+  let record = await runCollect(ctx, config, options.extra);
+  ctx.write(renderRecord(record, options.format));
+  if (options.watchMs === undefined) return record;
+  let stopped = false;
+  const stop = () => {
+    stopped = true;
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  let next = ctx.now() + options.watchMs;
+  while (!stopped) {
+    // Short sleeps so a signal ends the loop promptly.
+    while (!stopped && ctx.now() < next) await ctx.sleep(Math.min(200, next - ctx.now()));
+    if (stopped) break;
+    next += options.watchMs;
+    record = await runCollect(ctx, config, options.extra);
+    ctx.write(renderRecord(record, options.format));
+  }
+  return record;
+}
+
+export default defineCommand({
+  meta: { name: "collect", description: "Read the device once and print one record on stdout" },
+  args: {
+    ...globalArgs,
+    format: { type: "enum", options: [...COLLECT_FORMATS], valueHint: "FORMAT", description: "Output format: json (one line), pretty, ndjson" },
+    pretty: { type: "boolean", description: "Same as --format pretty" },
+    watch: { type: "string", valueHint: "INTERVAL", description: "Print a record every INTERVAL (10s, 1m) until stopped, as ndjson" },
+    only: { type: "string", valueHint: "ITEMS", description: "Comma-separated item ids to read (e.g. cpu,memory)" },
+    set: { type: "string", valueHint: "NAME=VALUE", description: "Add an item (number or string); repeatable" },
+    root: { type: "string", valueHint: "DIR", description: "Read /proc, /sys and /etc under DIR instead of / (collect.rootfs)" },
+    "device-id": { type: "string", valueHint: "ID", description: "The device id to put in the record" },
+  },
+  async run({ args, rawArgs, data }) {
+    const ctx = contextFor(args, data as CommandData);
+    const overrides: ConfigOverride[] = [];
+    if (args.root !== undefined) overrides.push({ path: "collect.rootfs", value: args.root, source: "--root" });
+    if (args.only !== undefined) overrides.push({ path: "items.only", value: splitList(args.only), source: "--only" });
+    if (args["device-id"] !== undefined) overrides.push({ path: "deviceId", value: args["device-id"], source: "--device-id" });
+    const config = loadConfig(ctx, overrides);
+    const watchMs = args.watch === undefined ? undefined : parseDuration(args.watch, "--watch");
+    const format: CollectFormat = args.pretty ? "pretty" : ((args.format as CollectFormat | undefined) ?? (watchMs ? "ndjson" : "json"));
+    return collectCommand(ctx, config, { format, extra: allValues(rawArgs, "set").map(parseSetOption), watchMs });
+  },
+});

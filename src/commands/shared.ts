@@ -1,0 +1,11 @@
+import type { Context, GlobalFlags } from "../context.ts";
+import { createContext } from "../context.ts";
+
+/** What runCli hands every command besides its arguments: test seams for the Context. */
+export interface CommandData {
+  overrides?: Partial<Context>;
+}
+
+export function contextFor(args: GlobalFlags, data: CommandData | undefined): Context {
+  return createContext(args, data?.overrides);
+}

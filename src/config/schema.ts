@@ -1,0 +1,125 @@
+import * as v from "valibot";
+
+/** Identifiers a device may carry (SPEC §5); the receiver refuses anything else too. */
+export const DEVICE_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+const _int = (min: number, max: number, what = "a whole number") =>
+  v.pipe(
+    v.number(`expected ${what}`),
+    v.integer(`expected ${what}`),
+    v.minValue(min, `expected ${what} ≥ ${min}`),
+    v.maxValue(max, `expected ${what} ≤ ${max}`),
+  );
+
+/** A limit where −1 means "no limit" (telemetrics-client's convention). */
+const _limit = v.union(
+  [v.literal(-1), v.pipe(v.number(), v.integer(), v.minValue(1))],
+  "expected −1 (off) or a whole number ≥ 1",
+);
+
+const _text = (what: string) => v.pipe(v.string(`expected ${what}`), v.trim(), v.nonEmpty(`expected ${what}`));
+
+export const deviceIdSchema = v.pipe(
+  v.string("expected a string"),
+  v.regex(DEVICE_ID_PATTERN, "expected 1–128 letters, digits, '.', '_', '-' or ':'"),
+);
+
+const tagsSchema = v.record(
+  v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/, "expected a tag name of letters, digits, '_', '.', '-'")),
+  v.pipe(v.string("expected a string value"), v.maxLength(256, "expected at most 256 characters")),
+  "expected an object of string tags",
+);
+
+export const SINK_FORMATS = ["bagtower", "pattoo", "datadog", "influx", "prometheus", "telemetrics"] as const;
+
+const _unknown = "unknown field (see the config reference in the README)";
+
+const sinkSchema = v.strictObject(
+  {
+    name: v.pipe(v.string("expected a string"), v.regex(/^[A-Za-z0-9_-]{1,64}$/, "expected 1–64 letters, digits, '_' or '-'")),
+    format: v.picklist(SINK_FORMATS, `expected one of ${SINK_FORMATS.join(", ")}`),
+    url: v.pipe(v.string("expected a URL"), v.url("expected an http(s) URL"), v.regex(/^https?:\/\//i, "expected an http(s) URL")),
+    apiKey: v.optional(_text("a non-empty API key")),
+    headers: v.optional(v.record(v.string(), v.string(), "expected an object of header strings")),
+    database: v.optional(_text("a database name")),
+    org: v.optional(_text("an organisation name")),
+    bucket: v.optional(_text("a bucket name")),
+  },
+  _unknown,
+);
+
+export const configSchema = v.strictObject(
+  {
+    deviceId: v.optional(deviceIdSchema),
+    tags: v.optional(tagsSchema, {}),
+    sinks: v.optional(
+      v.pipe(
+        v.array(sinkSchema, "expected an array of sinks"),
+        v.check((sinks) => new Set(sinks.map((s) => s.name)).size === sinks.length, "expected unique sink names"),
+      ),
+      [],
+    ),
+    items: v.optional(
+      v.strictObject(
+        {
+          disable: v.optional(v.array(v.string(), "expected an array of item ids"), []),
+          only: v.optional(v.nullable(v.array(v.string(), "expected an array of item ids or null")), null),
+        },
+        _unknown,
+      ),
+      {},
+    ),
+    collect: v.optional(
+      v.strictObject(
+        {
+          cpuSampleMs: v.optional(_int(10, 10_000), 250),
+          timeoutMs: v.optional(_int(50, 120_000), 2000),
+          rootfs: v.optional(_text("a directory path"), "/"),
+        },
+        _unknown,
+      ),
+      {},
+    ),
+    spool: v.optional(
+      v.strictObject(
+        {
+          maxSizeKb: v.optional(_int(16, 1 << 30, "a number"), 5120),
+          expiryMinutes: v.optional(_int(1, 5_256_000), 10_080),
+          whenFull: v.optional(v.picklist(["drop-oldest", "drop-new"], "expected drop-oldest or drop-new"), "drop-oldest"),
+        },
+        _unknown,
+      ),
+      {},
+    ),
+    rateLimit: v.optional(
+      v.strictObject(
+        {
+          enabled: v.optional(v.boolean("expected true or false"), true),
+          recordBurstLimit: v.optional(_limit, 1000),
+          recordWindowMinutes: v.optional(_int(1, 60), 15),
+          byteBurstLimit: v.optional(_limit, -1),
+          byteWindowMinutes: v.optional(_int(1, 60), 20),
+          strategy: v.optional(v.picklist(["spool", "drop"], "expected spool or drop"), "spool"),
+        },
+        _unknown,
+      ),
+      {},
+    ),
+    http: v.optional(
+      v.strictObject(
+        {
+          timeoutMs: v.optional(_int(100, 300_000), 10_000),
+          retries: v.optional(_int(0, 10), 2),
+          compress: v.optional(v.boolean("expected true or false"), true),
+        },
+        _unknown,
+      ),
+      {},
+    ),
+    flush: v.optional(v.strictObject({ maxPerRun: v.optional(_int(1, 1_000_000), 500) }, _unknown), {}),
+  },
+  _unknown,
+);
+
+export type Config = v.InferOutput<typeof configSchema>;
+export type SinkConfig = Config["sinks"][number];

@@ -1,0 +1,73 @@
+import { statfs as _statfs } from "node:fs/promises";
+import { homedir, machine } from "node:os";
+import { join, resolve } from "node:path";
+import { createLogger, logLevel, type Logger } from "./log.ts";
+import { homePaths, type HomePaths } from "./paths.ts";
+
+/** What statfs(2) tells about a mounted filesystem, in the units collect needs. */
+export interface FsStats {
+  bsize: number;
+  blocks: number;
+  bfree: number;
+  bavail: number;
+}
+
+/**
+ * The host as the rest of the program sees it. This is the one place that reads the environment,
+ * the home directory, the clock, randomness and the network; tests build one over a temp dir.
+ */
+export interface Context {
+  paths: HomePaths;
+  /** The user named a config file (--config, BAGTOWER_CONFIG): then it must exist. */
+  configGiven: boolean;
+  /** BAGTOWER_* and the few other variables bagtower honours, as read at start. */
+  env: Readonly<Record<string, string | undefined>>;
+  log: Logger;
+  /** Where data goes: stdout, never mixed with logs. */
+  write: (text: string) => void;
+  verbose: boolean;
+  now: () => number;
+  randomBytes: (size: number) => Uint8Array;
+  sleep: (ms: number) => Promise<void>;
+  fetch: typeof fetch;
+  statfs: (path: string) => Promise<FsStats>;
+  /** `uname -m` of the machine running bagtower, for when the root has no /proc/sys/kernel/arch. */
+  machineArch: string;
+}
+
+export interface GlobalFlags {
+  home?: string;
+  config?: string;
+  verbose?: boolean;
+  quiet?: boolean;
+}
+
+export function defaultHome(env: Readonly<Record<string, string | undefined>>): string {
+  return env.BAGTOWER_HOME || join(env.HOME || homedir(), ".bagtower");
+}
+
+export function createContext(flags: GlobalFlags, overrides: Partial<Context> = {}): Context {
+  const env = overrides.env ?? process.env;
+  const home = resolve(flags.home || defaultHome(env));
+  const config = flags.config ?? env.BAGTOWER_CONFIG;
+  return {
+    paths: homePaths(home, config ? resolve(config) : undefined),
+    configGiven: Boolean(config),
+    env,
+    log: createLogger(logLevel(flags)),
+    write: (text) => {
+      process.stdout.write(text);
+    },
+    verbose: Boolean(flags.verbose),
+    now: Date.now,
+    randomBytes: (size) => crypto.getRandomValues(new Uint8Array(size)),
+    sleep: (ms) => Bun.sleep(ms),
+    fetch: globalThis.fetch,
+    statfs: async (path) => {
+      const stats = await _statfs(path);
+      return { bsize: stats.bsize, blocks: stats.blocks, bfree: stats.bfree, bavail: stats.bavail };
+    },
+    machineArch: machine(),
+    ...overrides,
+  };
+}

@@ -1,0 +1,77 @@
+import { defineCommand, renderUsage, runCommand, type CommandDef } from "citty";
+import { checkArgs, globalArgs, resolveCommandPath } from "./argv.ts";
+import { commands } from "./commands/index.ts";
+import type { CommandData } from "./commands/shared.ts";
+import { BagtowerError, ExitCode } from "./errors.ts";
+import { createLogger, logLevel } from "./log.ts";
+import { VERSION } from "./version.ts";
+
+export const rootCommand = defineCommand({
+  meta: { name: "bagtower", version: VERSION, description: "Device telemetry agent and receiver" },
+  args: { ...globalArgs, version: { type: "boolean", description: "Print the version" } },
+  subCommands: commands,
+});
+
+/** citty colours its help; a pipe or a file gets plain text. */
+async function _usage(cmd: CommandDef, parent: CommandDef | undefined, colour: boolean): Promise<string> {
+  const text = await renderUsage(cmd, parent);
+  return `${colour ? text : text.replace(/\x1b\[[0-9;]*m/g, "")}\n`;
+}
+
+function _causeChain(error: unknown): string[] {
+  const lines: string[] = [];
+  let cause = (error as { cause?: unknown })?.cause;
+  while (cause !== undefined && lines.length < 5) {
+    lines.push(`  caused by: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}`);
+    cause = (cause as { cause?: unknown })?.cause;
+  }
+  return lines;
+}
+
+/**
+ * Runs one command line and returns the exit code (SPEC §1). The single error boundary: expected
+ * failures print one line; anything else prints one line too, with the stack under --verbose.
+ */
+export async function runCli(argv: readonly string[], data: CommandData = {}): Promise<number> {
+  const verbose = argv.includes("--verbose");
+  const log = data.overrides?.log ?? createLogger(logLevel({ verbose, quiet: argv.includes("--quiet") }));
+  const write = data.overrides?.write ?? ((text: string) => void process.stdout.write(text));
+  const colour = !data.overrides?.write && Boolean(process.stdout.isTTY);
+  try {
+    const { path, rest } = await resolveCommandPath(rootCommand, argv);
+    const leaf = path.at(-1)!;
+    const parent = path.at(-2);
+    const name = path.map((p) => p.name).join(" ");
+    const args = (typeof leaf.cmd.args === "function" ? await leaf.cmd.args() : await leaf.cmd.args) ?? {};
+    const { help } = checkArgs(name, { ...args, version: { type: "boolean" } }, rest);
+    if (help) {
+      write(await _usage(leaf.cmd, parent?.cmd, colour));
+      return ExitCode.ok;
+    }
+    if (rest.includes("--version")) {
+      write(`${VERSION}\n`);
+      return ExitCode.ok;
+    }
+    if (!leaf.cmd.run) {
+      write(await _usage(leaf.cmd, parent?.cmd, colour));
+      log.error(`'${name}' needs a command: see the list above.`);
+      return ExitCode.usage;
+    }
+    const { result } = await runCommand(leaf.cmd as CommandDef, { rawArgs: rest, data });
+    return typeof result === "number" ? result : ExitCode.ok;
+  } catch (error) {
+    if (error instanceof BagtowerError) {
+      log.error(error.message);
+      if (verbose) for (const line of _causeChain(error)) log.error(line);
+      return error.exitCode;
+    }
+    // citty's own argument errors (an enum value out of range) are usage errors too.
+    if (error instanceof Error && error.name === "CLIError") {
+      log.error(error.message.replace(/\x1b\[[0-9;]*m/g, ""));
+      return ExitCode.usage;
+    }
+    log.error(`unexpected error: ${error instanceof Error ? error.message : String(error)} (run with --verbose for details, and please report it)`);
+    if (verbose && error instanceof Error && error.stack) log.error(error.stack);
+    return ExitCode.failure;
+  }
+}

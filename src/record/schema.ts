@@ -1,0 +1,85 @@
+import * as v from "valibot";
+import { deviceIdSchema } from "../config/schema.ts";
+
+/** Value types of SPEC §4.1; `counter` is monotonic and graphed as a rate. */
+export const ITEM_TYPES = ["percent", "number", "count", "counter", "bytes", "seconds", "celsius", "dbm", "mhz", "string"] as const;
+export type ItemType = (typeof ITEM_TYPES)[number];
+
+export const ITEM_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+export const MAX_STRING_LENGTH = 1024;
+
+const _finite = v.pipe(v.number("expected a number"), v.finite("expected a finite number"));
+const _key = v.pipe(v.string(), v.regex(/^[^\s].{0,63}$/, "expected a key of 1–64 characters"));
+const _text = v.pipe(v.string("expected a string"), v.maxLength(MAX_STRING_LENGTH, `expected at most ${MAX_STRING_LENGTH} characters`));
+
+export const numericValueSchema = v.union(
+  [_finite, v.array(_finite, "expected an array of numbers"), v.record(_key, _finite, "expected an object of numbers")],
+  "expected a number, an array of numbers or an object of numbers",
+);
+export const stringValueSchema = v.union(
+  [_text, v.record(_key, _text, "expected an object of strings")],
+  "expected a string or an object of strings",
+);
+
+export type NumericValue = v.InferOutput<typeof numericValueSchema>;
+export type StringValue = v.InferOutput<typeof stringValueSchema>;
+
+/** A data item: numbers for every type but `string`, which carries text (or a table of text). */
+export const itemSchema = v.variant("type", [
+  v.strictObject({
+    id: v.pipe(v.string("expected a string"), v.regex(ITEM_ID_PATTERN, "expected 1–64 letters, digits, '_', '.', ':' or '-'")),
+    type: v.literal("string"),
+    val: stringValueSchema,
+  }),
+  v.strictObject({
+    id: v.pipe(v.string("expected a string"), v.regex(ITEM_ID_PATTERN, "expected 1–64 letters, digits, '_', '.', ':' or '-'")),
+    type: v.picklist(ITEM_TYPES.filter((t) => t !== "string") as Exclude<ItemType, "string">[], `expected one of ${ITEM_TYPES.join(", ")}`),
+    val: numericValueSchema,
+  }),
+], `expected a type of ${ITEM_TYPES.join(", ")}`);
+
+export type Item = v.InferOutput<typeof itemSchema>;
+
+export const itemErrorSchema = v.object({ id: v.string(), message: v.string() });
+export type ItemError = v.InferOutput<typeof itemErrorSchema>;
+
+/** Delivery figures a record carries about the agent itself (SPEC §6), filled in by push. */
+export const selfMetricsSchema = v.object({
+  spoolDepth: v.number(),
+  spoolBytes: v.number(),
+  droppedExpired: v.number(),
+  droppedFull: v.number(),
+  droppedRateLimited: v.number(),
+  rejected: v.number(),
+  lastError: v.nullable(v.string()),
+});
+
+export const metaSchema = v.object({
+  recordId: v.pipe(v.string(), v.minLength(8), v.maxLength(128)),
+  machineId: v.pipe(v.string(), v.regex(/^[0-9a-zA-Z_-]{1,64}$/, "expected a machine id")),
+  hostname: v.pipe(v.string(), v.maxLength(255)),
+  bootId: v.pipe(v.string(), v.maxLength(64)),
+  seq: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  agent: v.pipe(v.string(), v.maxLength(64)),
+  tags: v.record(v.string(), v.string()),
+  errors: v.array(itemErrorSchema),
+  cpuWindowS: v.optional(v.number()),
+  self: v.optional(selfMetricsSchema),
+});
+
+export type RecordMeta = v.InferOutput<typeof metaSchema>;
+
+/**
+ * The record of SPEC §4.1. deviceId, unixTimestamp, UTCTimestamp and data are the BAG·Tower wire
+ * body; meta is what a receiver needs for deduplication. The receiver reuses this schema, with meta
+ * and UTCTimestamp optional (microcontroller sketches send neither).
+ */
+export const recordSchema = v.strictObject({
+  deviceId: v.optional(deviceIdSchema),
+  unixTimestamp: v.pipe(v.number("expected a number"), v.integer("expected whole seconds"), v.minValue(0)),
+  UTCTimestamp: v.pipe(v.string(), v.isoTimestamp("expected an ISO 8601 timestamp")),
+  data: v.array(itemSchema, "expected an array of items"),
+  meta: metaSchema,
+});
+
+export type BagtowerRecord = v.InferOutput<typeof recordSchema>;
