@@ -69,7 +69,7 @@ export function cpuUsage(before: CpuSample, after: CpuSample): CpuUsage {
   return {
     total: cpuPercent(before.cpus.cpu ?? zero, after.cpus.cpu ?? zero),
     perCpu: _perCpuNames(after.cpus).map((name) => cpuPercent(before.cpus[name] ?? after.cpus[name]!, after.cpus[name]!)),
-    windowS: Math.round((after.ms - before.ms) / 100) / 10,
+    windowS: Math.round((after.ms - before.ms) / 10) / 100,
   };
 }
 

@@ -1,0 +1,143 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { ItemContext } from "../../src/collect/item.ts";
+import { CPU_SAMPLE_STATE, cpuPercent, cpuUsage, measureCpu, type CpuSample } from "../../src/collect/items/cpu.ts";
+import { createProbe } from "../../src/collect/probe.ts";
+import { readState, writeState } from "../../src/state.ts";
+import { manualClock, tempDir } from "../helpers/context.ts";
+
+describe("cpuPercent", () => {
+  test("busy = total − idle − iowait over the window", () => {
+    // Δ user 30, system 10, idle 50, iowait 10 → busy 40 of 100
+    expect(cpuPercent([100, 0, 100, 1000, 100, 0, 0, 0], [130, 0, 110, 1050, 110, 0, 0, 0])).toBe(40);
+  });
+  test("no progress reads 0, not NaN", () => expect(cpuPercent([1, 1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1, 1, 1])).toBe(0));
+  test("counters that went backwards never give a negative or >100 value", () => {
+    const value = cpuPercent([500, 0, 500, 500, 0, 0, 0, 0], [10, 0, 600, 400, 0, 0, 0, 0]);
+    expect(value).toBeGreaterThanOrEqual(0);
+    expect(value).toBeLessThanOrEqual(100);
+    expect(value).toBe(100); // only system moved forward
+  });
+  test("all counters reset (CPU offlined and back) reads 0", () => expect(cpuPercent([500, 5, 500, 500, 5, 5, 5, 5], [1, 0, 1, 1, 0, 0, 0, 0])).toBe(0));
+});
+
+describe("cpuUsage", () => {
+  const sample = (ms: number, cpus: Record<string, number[]>): CpuSample => ({ ms, bootId: "b", cpus });
+  test("per-CPU values in CPU order (cpu2 before cpu10), window in seconds", () => {
+    const before = sample(0, { cpu: [0, 0, 0, 0, 0, 0, 0, 0], cpu10: [0, 0, 0, 0, 0, 0, 0, 0], cpu2: [0, 0, 0, 0, 0, 0, 0, 0] });
+    const after = sample(600_000, { cpu: [50, 0, 0, 150, 0, 0, 0, 0], cpu10: [50, 0, 0, 50, 0, 0, 0, 0], cpu2: [0, 0, 0, 100, 0, 0, 0, 0] });
+    expect(cpuUsage(before, after)).toEqual({ total: 25, perCpu: [0, 50], windowS: 600 });
+  });
+  test("a CPU hotplugged since the earlier sample reads 0 rather than its since-boot average", () => {
+    const before = sample(0, { cpu: [0, 0, 0, 10, 0, 0, 0, 0], cpu0: [0, 0, 0, 10, 0, 0, 0, 0] });
+    const after = sample(1000, { cpu: [90, 0, 0, 20, 0, 0, 0, 0], cpu0: [0, 0, 0, 20, 0, 0, 0, 0], cpu1: [90, 0, 0, 0, 0, 0, 0, 0] });
+    expect(cpuUsage(before, after).perCpu).toEqual([0, 0]);
+  });
+});
+
+describe("measureCpu: stored-sample window and sampling fallback", () => {
+  let cleanup = () => {};
+  afterEach(() => cleanup());
+
+  const statText = (cpus: Record<string, number[]>) =>
+    `${Object.entries(cpus)
+      .map(([name, t]) => `${name} ${t.join(" ")} 0 0`)
+      .join("\n")}\nbtime 1795000000\n`;
+
+  function setup(initial: Record<string, number[]>) {
+    const tmp = tempDir();
+    cleanup = tmp.cleanup;
+    const root = join(tmp.dir, "root");
+    const state = join(tmp.dir, "state");
+    mkdirSync(join(root, "proc/sys/kernel/random"), { recursive: true });
+    writeFileSync(join(root, "proc/sys/kernel/random/boot_id"), "boot-1\n");
+    const writeStat = (cpus: Record<string, number[]>) => writeFileSync(join(root, "proc/stat"), statText(cpus));
+    writeStat(initial);
+    const clock = manualClock(1_795_000_000_000);
+    let slept = 0;
+    let onSleep: () => void = () => {};
+    const ic = (): ItemContext => ({
+      probe: createProbe(root, async () => ({ bsize: 1, blocks: 1, bfree: 1, bavail: 1 })),
+      settings: { cpuSampleMs: 250, timeoutMs: 1000, rootfs: root },
+      now: clock.now,
+      sleep: async (ms) => {
+        slept += ms;
+        clock.advance(ms);
+        onSleep();
+      },
+      machineArch: "x86_64",
+      readState: (name) => readState(state, name),
+      writeState: (name, value) => writeState(state, name, value),
+      warn: () => {},
+      meta: {},
+    });
+    return { ic, clock, writeStat, state, slept: () => slept, setOnSleep: (f: () => void) => (onSleep = f) };
+  }
+
+  const idle = (n: number) => [0, 0, 0, n, 0, 0, 0, 0];
+  const busy = (b: number, i: number) => [b, 0, 0, i, 0, 0, 0, 0];
+
+  test("no stored sample: two samples cpuSampleMs apart, then the sample is stored", async () => {
+    const s = setup({ cpu: idle(100), cpu0: idle(100) });
+    s.setOnSleep(() => s.writeStat({ cpu: busy(30, 130), cpu0: busy(30, 130) }));
+    const ic = s.ic();
+    const usage = await measureCpu(ic);
+    expect(s.slept()).toBe(250);
+    expect(usage).toEqual({ total: 50, perCpu: [50], windowS: 0.25 });
+    expect(ic.meta.cpuWindowS).toBe(0.25);
+    expect(readState<CpuSample>(s.state, CPU_SAMPLE_STATE)?.cpus.cpu).toEqual(busy(30, 130));
+  });
+
+  test("a stored sample 10 minutes old: the average over those 10 minutes, no waiting", async () => {
+    const s = setup({ cpu: idle(100), cpu0: idle(100) });
+    s.setOnSleep(() => s.writeStat({ cpu: busy(10, 100), cpu0: busy(10, 100) }));
+    await measureCpu(s.ic()); // stores the first sample
+    s.clock.advance(600_000);
+    s.writeStat({ cpu: busy(40, 190), cpu0: busy(40, 190) });
+    const before = s.slept();
+    const usage = await measureCpu(s.ic());
+    expect(s.slept()).toBe(before);
+    expect(usage.total).toBe(25); // Δbusy 30 of Δtotal 120
+    expect(usage.windowS).toBe(600);
+  });
+
+  test("a stored sample younger than 1 s, or older than 1 h, is not used", async () => {
+    for (const age of [500, 3_700_000]) {
+      const s = setup({ cpu: idle(100), cpu0: idle(100) });
+      writeState(s.state, CPU_SAMPLE_STATE, { ms: s.clock.now() - age, bootId: "boot-1", cpus: { cpu: idle(1), cpu0: idle(1) } });
+      await measureCpu(s.ic());
+      expect(s.slept()).toBe(250);
+      cleanup();
+    }
+  });
+
+  test("a stored sample from another boot, or with counters ahead of now, is not used", async () => {
+    for (const stored of [
+      { bootId: "boot-0", cpus: { cpu: idle(1), cpu0: idle(1) } },
+      { bootId: "boot-1", cpus: { cpu: idle(1_000_000), cpu0: idle(1_000_000) } },
+    ]) {
+      const s = setup({ cpu: idle(100), cpu0: idle(100) });
+      writeState(s.state, CPU_SAMPLE_STATE, { ms: s.clock.now() - 60_000, ...stored });
+      await measureCpu(s.ic());
+      expect(s.slept()).toBe(250);
+      cleanup();
+    }
+  });
+
+  test("a CPU hotplugged since the stored sample: falls back to a fresh sample over the new set", async () => {
+    const s = setup({ cpu: idle(100), cpu0: idle(50), cpu1: idle(50) });
+    writeState(s.state, CPU_SAMPLE_STATE, { ms: s.clock.now() - 60_000, bootId: "boot-1", cpus: { cpu: idle(10), cpu0: idle(10) } });
+    s.setOnSleep(() => s.writeStat({ cpu: busy(20, 120), cpu0: busy(20, 50), cpu1: idle(70) }));
+    const usage = await measureCpu(s.ic());
+    expect(s.slept()).toBe(250);
+    expect(usage.perCpu).toEqual([100, 0]);
+  });
+
+  test("cpu and cpu_per_cpu share one measurement per run", async () => {
+    const s = setup({ cpu: idle(100), cpu0: idle(100) });
+    const ic = s.ic();
+    await Promise.all([measureCpu(ic), measureCpu(ic)]);
+    expect(s.slept()).toBe(250);
+  });
+});
