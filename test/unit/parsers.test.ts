@@ -98,6 +98,10 @@ describe("parseNetDev and networkTotals", () => {
   test("normal: lo excluded, no space after the colon accepted", () => {
     expect(networkTotals(parseNetDev(text))).toEqual({ bytes_sent: 3100, bytes_received: 5200, packets_sent: 31, packets_received: 52 });
   });
+  test("interfaces enslaved to a bond are counted once, at the bond", () => {
+    const bonded = `${text}  bond0: 5200 52 0 0 0 0 0 0 3100 31 0 0 0 0 0 0\n`;
+    expect(networkTotals(parseNetDev(bonded), new Set(["eth0", "wlan0"]))).toEqual({ bytes_sent: 3100, bytes_received: 5200, packets_sent: 31, packets_received: 52 });
+  });
   test("empty", () => expect(networkTotals(parseNetDev(""))).toEqual({ bytes_sent: 0, bytes_received: 0, packets_sent: 0, packets_received: 0 }));
   test("truncated line is skipped", () => expect(parseNetDev("eth0: 1 2 3\n")).toEqual([]));
   test("extra columns are ignored", () => expect(parseNetDev("eth0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18\n")[0]).toEqual({ iface: "eth0", bytesReceived: 1, packetsReceived: 2, bytesSent: 9, packetsSent: 10 }));

@@ -1,5 +1,6 @@
-// /proc/net/dev, every interface but lo, summed: receive bytes/packets are columns 1–2, transmit
-// bytes/packets columns 9–10 after the `iface:` prefix.
+// /proc/net/dev, every interface but lo and those enslaved to a bond or bridge (they have
+// /sys/class/net/<iface>/master, and their traffic is counted again at the master), summed:
+// receive bytes/packets are columns 1–2, transmit bytes/packets columns 9–10 after `iface:`.
 import { defineItem } from "../item.ts";
 
 export interface InterfaceCounters {
@@ -23,10 +24,10 @@ export function parseNetDev(text: string): InterfaceCounters[] {
   return out;
 }
 
-export function networkTotals(interfaces: InterfaceCounters[]) {
+export function networkTotals(interfaces: InterfaceCounters[], enslaved: ReadonlySet<string> = new Set()) {
   const totals = { bytes_sent: 0, bytes_received: 0, packets_sent: 0, packets_received: 0 };
   for (const i of interfaces) {
-    if (i.iface === "lo") continue;
+    if (i.iface === "lo" || enslaved.has(i.iface)) continue;
     totals.bytes_sent += i.bytesSent;
     totals.bytes_received += i.bytesReceived;
     totals.packets_sent += i.packetsSent;
@@ -38,5 +39,9 @@ export function networkTotals(interfaces: InterfaceCounters[]) {
 export const network = defineItem({
   id: "network",
   type: "counter",
-  read: (ic) => networkTotals(parseNetDev(ic.probe.text("/proc/net/dev"))),
+  read: (ic) => {
+    const interfaces = parseNetDev(ic.probe.text("/proc/net/dev"));
+    const enslaved = new Set(interfaces.filter((i) => ic.probe.list(`/sys/class/net/${i.iface}`).includes("master")).map((i) => i.iface));
+    return networkTotals(interfaces, enslaved);
+  },
 });
