@@ -33,73 +33,98 @@ function _kebab(name: string): string {
 }
 
 interface _Flag {
+  /** The key in the command's args definition. */
+  key: string;
   name: string;
-  takesValue: boolean;
+  kind: "string" | "enum" | "boolean";
+  options?: readonly string[];
+  negated?: boolean;
 }
 
-function _flagTable(args: ArgsDef): { long: Map<string, _Flag>; short: Map<string, _Flag>; positionals: number } {
+function _flagTable(args: ArgsDef) {
   const long = new Map<string, _Flag>();
   const short = new Map<string, _Flag>();
-  let positionals = 0;
-  for (const [name, def] of Object.entries(args)) {
+  const positionals: string[] = [];
+  for (const [key, def] of Object.entries(args)) {
     if (def.type === "positional") {
-      positionals++;
+      positionals.push(key);
       continue;
     }
-    const flag = { name: _kebab(name), takesValue: def.type === "string" || def.type === "enum" };
+    const kind = def.type === "enum" ? "enum" : def.type === "boolean" ? "boolean" : "string";
+    const flag: _Flag = { key, name: _kebab(key), kind, options: "options" in def ? def.options : undefined };
     long.set(flag.name, flag);
-    if (def.type === "boolean") long.set(`no-${flag.name}`, { ...flag, takesValue: false });
+    if (kind === "boolean") long.set(`no-${flag.name}`, { ...flag, negated: true });
     const alias = "alias" in def ? def.alias : undefined;
     const aliases = alias === undefined ? [] : Array.isArray(alias) ? alias : [alias];
-    for (const alias of aliases) (alias.length === 1 ? short : long).set(alias, flag);
+    for (const a of aliases) (a.length === 1 ? short : long).set(a, flag);
   }
-  long.set("help", { name: "help", takesValue: false });
-  short.set("h", { name: "help", takesValue: false });
+  const help: _Flag = { key: "help", name: "help", kind: "boolean" };
+  long.set("help", help);
+  short.set("h", help);
   return { long, short, positionals };
 }
 
+export type ParsedArgs = Record<string, string | boolean | undefined>;
+
 /**
- * Checks a command's arguments strictly before citty (which ignores what it does not know) sees
- * them: a typo in a crontab line must fail loudly, not run with a default.
+ * Parses a command's arguments strictly: an unknown flag, a missing value, an enum value out of
+ * range or a stray argument is a UsageError (exit 2) with a suggestion. A typo in a crontab line
+ * must fail loudly, not run with a default. Repeated flags keep the last value (see allValues).
  */
-export function checkArgs(commandName: string, args: ArgsDef, tokens: readonly string[]): { help: boolean } {
+export function parseCommandArgs(commandName: string, args: ArgsDef, tokens: readonly string[]): { values: ParsedArgs; help: boolean } {
   const { long, short, positionals } = _flagTable(args);
-  let help = false;
-  let seenPositionals = 0;
+  const values: ParsedArgs = {};
+  for (const [key, def] of Object.entries(args)) if (def.default !== undefined) values[key] = def.default as string | boolean;
+  const stray: string[] = [];
+  const hint = `See '${commandName} --help'.`;
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!;
     if (token === "--") {
-      seenPositionals += tokens.length - i - 1;
+      stray.push(...tokens.slice(i + 1));
       break;
     }
     let flag: _Flag | undefined;
-    let inlineValue = false;
+    let inline: string | undefined;
     if (token.startsWith("--")) {
       const eq = token.indexOf("=");
       const name = token.slice(2, eq < 0 ? undefined : eq);
-      inlineValue = eq >= 0;
+      inline = eq < 0 ? undefined : token.slice(eq + 1);
       flag = long.get(name) ?? long.get(_kebab(name));
-      if (!flag) throw new UsageError(`unknown option --${name} for '${commandName}'.${didYouMean(name, [...long.keys()], "--")} See '${commandName} --help'.`);
+      if (!flag) throw new UsageError(`unknown option --${name} for '${commandName}'.${didYouMean(name, [...long.keys()], "--")} ${hint}`);
     } else if (token.startsWith("-") && token.length > 1 && !/^-\d/.test(token)) {
       flag = short.get(token.slice(1));
-      if (!flag) throw new UsageError(`unknown option ${token} for '${commandName}'. See '${commandName} --help'.`);
+      if (!flag) throw new UsageError(`unknown option ${token} for '${commandName}'. ${hint}`);
     } else {
-      seenPositionals++;
-      if (seenPositionals > positionals) {
-        throw new UsageError(`unexpected argument '${token}' for '${commandName}'. See '${commandName} --help'.`);
-      }
+      stray.push(token);
       continue;
     }
-    if (flag.name === "help") help = true;
-    if (flag.takesValue && !inlineValue) {
-      const next = tokens[i + 1];
-      if (next === undefined || next.startsWith("--")) throw new UsageError(`option --${flag.name} needs a value. See '${commandName} --help'.`);
-      i++;
-    } else if (!flag.takesValue && inlineValue && !/=(true|false)$/.test(token)) {
-      throw new UsageError(`option --${flag.name} takes no value (got '${token}').`);
+    if (flag.kind === "boolean") {
+      if (inline !== undefined && inline !== "true" && inline !== "false") throw new UsageError(`option --${flag.name} takes no value (got '${token}'). ${hint}`);
+      values[flag.key] = flag.negated ? false : inline !== "false";
+      continue;
     }
+    let value = inline;
+    if (value === undefined) {
+      const next = tokens[i + 1];
+      if (next === undefined || next.startsWith("--")) throw new UsageError(`option --${flag.name} needs a value. ${hint}`);
+      value = next;
+      i++;
+    }
+    if (flag.kind === "enum" && flag.options && !flag.options.includes(value)) {
+      throw new UsageError(`--${flag.name} ${value}: expected one of ${flag.options.join(", ")}.${didYouMean(value, flag.options, "")}`);
+    }
+    values[flag.key] = value;
   }
-  return { help };
+  if (stray.length > positionals.length) throw new UsageError(`unexpected argument '${stray[positionals.length]}' for '${commandName}'. ${hint}`);
+  positionals.forEach((key, index) => {
+    if (stray[index] !== undefined) values[key] = stray[index];
+  });
+  for (const [key, def] of Object.entries(args)) {
+    if (def.required && values[key] === undefined && !values.help) throw new UsageError(`'${commandName}' needs ${def.type === "positional" ? `<${key}>` : `--${_kebab(key)}`}. ${hint}`);
+  }
+  const help = values.help === true;
+  delete values.help;
+  return { values, help };
 }
 
 /** Finds the command a user named: `bagtower spool flush --max 5` → [root, spool, flush] and the rest. */

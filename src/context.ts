@@ -1,7 +1,9 @@
+import { statfsSync } from "node:fs";
 import { statfs as _statfs } from "node:fs/promises";
 import { homedir, machine } from "node:os";
 import { join, resolve } from "node:path";
 import { createLogger, logLevel, type Logger } from "./log.ts";
+import { writeStdout } from "./output.ts";
 import { homePaths, type HomePaths } from "./paths.ts";
 
 /** What statfs(2) tells about a mounted filesystem, in the units collect needs. */
@@ -30,7 +32,11 @@ export interface Context {
   randomBytes: (size: number) => Uint8Array;
   sleep: (ms: number) => Promise<void>;
   fetch: typeof fetch;
-  statfs: (path: string) => Promise<FsStats>;
+  /**
+   * statfs(2). `mayHang` (network filesystems) runs it off the main thread so a caller can time it
+   * out; local filesystems answer at once and are asked synchronously (no thread-pool start-up).
+   */
+  statfs: (path: string, mayHang: boolean) => Promise<FsStats>;
   /** `uname -m` of the machine running bagtower, for when the root has no /proc/sys/kernel/arch. */
   machineArch: string;
 }
@@ -55,16 +61,14 @@ export function createContext(flags: GlobalFlags, overrides: Partial<Context> = 
     configGiven: Boolean(config),
     env,
     log: createLogger(logLevel(flags)),
-    write: (text) => {
-      process.stdout.write(text);
-    },
+    write: writeStdout,
     verbose: Boolean(flags.verbose),
     now: Date.now,
     randomBytes: (size) => crypto.getRandomValues(new Uint8Array(size)),
     sleep: (ms) => Bun.sleep(ms),
     fetch: globalThis.fetch,
-    statfs: async (path) => {
-      const stats = await _statfs(path);
+    statfs: async (path, mayHang) => {
+      const stats = mayHang ? await _statfs(path) : statfsSync(path);
       return { bsize: stats.bsize, blocks: stats.blocks, bfree: stats.bfree, bavail: stats.bavail };
     },
     machineArch: machine(),

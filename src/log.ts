@@ -1,4 +1,5 @@
 import { createConsola, type ConsolaInstance, type LogObject } from "consola/core";
+import { writeStderr } from "./output.ts";
 
 export type Logger = ConsolaInstance;
 
@@ -15,7 +16,7 @@ const _labels: Record<string, string> = { fatal: "error", error: "error", warn: 
  * consola writing to stderr only, one plain line per message (stdout carries data: `collect | jq`
  * must always work, and cron mails or logs stderr as it is).
  */
-export function createLogger(level: number, write: (line: string) => void = (line) => process.stderr.write(line)): Logger {
+export function createLogger(level: number, write: (line: string) => void = writeStderr): Logger {
   return createConsola({
     level,
     reporters: [

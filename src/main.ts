@@ -1,9 +1,10 @@
-import { defineCommand, renderUsage, runCommand, type CommandDef } from "citty";
-import { checkArgs, globalArgs, resolveCommandPath } from "./argv.ts";
+import { defineCommand, renderUsage, type CommandContext, type CommandDef } from "citty";
+import { globalArgs, parseCommandArgs, resolveCommandPath } from "./argv.ts";
 import { commands } from "./commands/index.ts";
 import type { CommandData } from "./commands/shared.ts";
 import { BagtowerError, ExitCode } from "./errors.ts";
 import { createLogger, logLevel } from "./log.ts";
+import { stdoutIsTerminal, writeStdout } from "./output.ts";
 import { VERSION } from "./version.ts";
 
 export const rootCommand = defineCommand({
@@ -35,20 +36,20 @@ function _causeChain(error: unknown): string[] {
 export async function runCli(argv: readonly string[], data: CommandData = {}): Promise<number> {
   const verbose = argv.includes("--verbose");
   const log = data.overrides?.log ?? createLogger(logLevel({ verbose, quiet: argv.includes("--quiet") }));
-  const write = data.overrides?.write ?? ((text: string) => void process.stdout.write(text));
-  const colour = !data.overrides?.write && Boolean(process.stdout.isTTY);
+  const write = data.overrides?.write ?? writeStdout;
+  const colour = !data.overrides?.write && stdoutIsTerminal();
   try {
     const { path, rest } = await resolveCommandPath(rootCommand, argv);
     const leaf = path.at(-1)!;
     const parent = path.at(-2);
     const name = path.map((p) => p.name).join(" ");
     const args = (typeof leaf.cmd.args === "function" ? await leaf.cmd.args() : await leaf.cmd.args) ?? {};
-    const { help } = checkArgs(name, { ...args, version: { type: "boolean" } }, rest);
+    const { values, help } = parseCommandArgs(name, { ...args, version: { type: "boolean" } }, rest);
     if (help) {
       write(await _usage(leaf.cmd, parent?.cmd, colour));
       return ExitCode.ok;
     }
-    if (rest.includes("--version")) {
+    if (values.version) {
       write(`${VERSION}\n`);
       return ExitCode.ok;
     }
@@ -57,18 +58,15 @@ export async function runCli(argv: readonly string[], data: CommandData = {}): P
       log.error(`'${name}' needs a command: see the list above.`);
       return ExitCode.usage;
     }
-    const { result } = await runCommand(leaf.cmd as CommandDef, { rawArgs: rest, data });
+    // citty defines the tree and renders help; parsing is ours (strict, and without node:util's cost).
+    const context = { args: { _: [], ...values }, rawArgs: rest, cmd: leaf.cmd, data } as unknown as CommandContext;
+    const result = await leaf.cmd.run(context);
     return typeof result === "number" ? result : ExitCode.ok;
   } catch (error) {
     if (error instanceof BagtowerError) {
       log.error(error.message);
       if (verbose) for (const line of _causeChain(error)) log.error(line);
       return error.exitCode;
-    }
-    // citty's own argument errors (an enum value out of range) are usage errors too.
-    if (error instanceof Error && error.name === "CLIError") {
-      log.error(error.message.replace(/\x1b\[[0-9;]*m/g, ""));
-      return ExitCode.usage;
     }
     log.error(`unexpected error: ${error instanceof Error ? error.message : String(error)} (run with --verbose for details, and please report it)`);
     if (verbose && error instanceof Error && error.stack) log.error(error.stack);

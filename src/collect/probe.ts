@@ -16,12 +16,12 @@ export interface Probe {
   maybeText(path: string): string | undefined;
   /** A directory's entry names, sorted; [] when it is missing. */
   list(dir: string): string[];
-  statfs(path: string): Promise<FsStats>;
+  statfs(path: string, mayHang?: boolean): Promise<FsStats>;
   /** Computes a value once per run: items that share a source (cpu, cpu_per_cpu) share the work. */
   once<T>(key: string, compute: () => T): T;
 }
 
-export function createProbe(root: string, statfs: (path: string) => Promise<FsStats>): Probe {
+export function createProbe(root: string, statfs: (path: string, mayHang: boolean) => Promise<FsStats>): Probe {
   const texts = new Map<string, string>();
   const computed = new Map<string, unknown>();
   const under = (path: string) => (root === "/" ? path : join(root, path));
@@ -44,7 +44,7 @@ export function createProbe(root: string, statfs: (path: string) => Promise<FsSt
       }
     },
     list: (dir) => listDir(under(dir)),
-    statfs: (path) => statfs(under(path)),
+    statfs: (path, mayHang = false) => statfs(under(path), mayHang),
     once(key, compute) {
       if (!computed.has(key)) computed.set(key, compute());
       return computed.get(key) as ReturnType<typeof compute>;

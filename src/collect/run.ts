@@ -28,17 +28,30 @@ function _selected(id: string, items: Config["items"]): boolean {
   return (items.only === null || items.only.includes(id)) && !items.disable.includes(id);
 }
 
-/** One item, guarded: a throw or an invalid value becomes an error entry, never a failed record. */
+/** One item, guarded: a throw becomes an error entry, never a failed record. */
 async function _readItem(def: (typeof builtinItems)[number], ic: ItemContext): Promise<Item | ItemError | undefined> {
   try {
     const val = await def.read(ic);
-    if (val === undefined) return undefined;
-    const checked = v.safeParse(itemSchema, { id: def.id, type: def.type, val });
-    if (!checked.success) return { id: def.id, message: `invalid value: ${checked.issues[0].message}` };
-    return checked.output;
+    return val === undefined ? undefined : ({ id: def.id, type: def.type, val } as Item);
   } catch (error) {
     return { id: def.id, message: errorMessage(error) };
   }
+}
+
+/**
+ * Validates the record once. Should an item carry an invalid value (NaN from a kernel that printed
+ * garbage), that item alone moves to meta.errors and the rest of the record is kept.
+ */
+export function validateRecord(record: BagtowerRecord): BagtowerRecord {
+  const checked = v.safeParse(recordSchema, record);
+  if (checked.success) return checked.output;
+  const data: Item[] = [];
+  for (const item of record.data) {
+    const one = v.safeParse(itemSchema, item);
+    if (one.success) data.push(one.output);
+    else record.meta.errors.push({ id: item.id, message: `invalid value: ${one.issues[0].message}` });
+  }
+  return v.parse(recordSchema, { ...record, data });
 }
 
 /**
@@ -86,7 +99,12 @@ export async function runCollect(ctx: Context, config: Config, extra: Item[] = [
   for (const item of extra) byId.set(item.id, item); // --set wins: the user asked for exactly this value
 
   if (only) {
-    for (const id of only) if (!byId.has(id) && !errors.some((e) => e.id === id)) ctx.log.warn(`no item named "${id}" (built-in: ${BUILTIN_IDS.join(", ")})`);
+    for (const id of only) {
+      if (byId.has(id) || errors.some((e) => e.id === id)) continue;
+      // A built-in item may be absent by nature (no battery, no WiFi); an unknown name is a typo.
+      if (BUILTIN_IDS.includes(id)) ctx.log.debug(`${id}: this device has none`);
+      else ctx.log.warn(`no item named "${id}" (built-in: ${BUILTIN_IDS.join(", ")}; or a collectors.d program's id)`);
+    }
   }
 
   const nowMs = ctx.now();
@@ -94,7 +112,7 @@ export async function runCollect(ctx: Context, config: Config, extra: Item[] = [
   const machine = resolveMachineId(ctx);
   const bootId = probe.maybeText("/proc/sys/kernel/random/boot_id")?.trim() ?? "";
   const seq = nextSeq(ctx);
-  const record = {
+  const record: BagtowerRecord = {
     ...(config.deviceId ? { deviceId: config.deviceId } : {}),
     unixTimestamp,
     UTCTimestamp: new Date(unixTimestamp * 1000).toISOString(),
@@ -111,6 +129,5 @@ export async function runCollect(ctx: Context, config: Config, extra: Item[] = [
       ...(meta.cpuWindowS !== undefined ? { cpuWindowS: meta.cpuWindowS } : {}),
     },
   };
-  // Every part was checked above; this guards the assembly itself (a bug here must not ship a bad record).
-  return v.parse(recordSchema, record);
+  return validateRecord(record);
 }

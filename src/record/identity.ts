@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { hash } from "ohash";
+import { serialize } from "ohash";
 import { writeFileAtomic } from "../atomic-file.ts";
 import type { Context } from "../context.ts";
 import { readState, writeState } from "../state.ts";
@@ -85,7 +85,11 @@ export function currentSeq(ctx: Context): number {
   return typeof last === "number" ? last : 0;
 }
 
-/** A record's identity for deduplication: the same inputs give the same id on every machine. */
+/**
+ * A record's identity for deduplication: the same inputs give the same id on every machine. This is
+ * exactly ohash's hash() (SHA-256 of its stable serialisation, base64url), with the digest taken by
+ * Bun's native hasher: ohash's own digest pulls in node:crypto, which costs collect 3 MB of RSS.
+ */
 export function makeRecordId(machineId: string, bootId: string, seq: number, unixMs: number): string {
-  return hash([machineId, bootId, seq, unixMs]);
+  return new Bun.CryptoHasher("sha256").update(serialize([machineId, bootId, seq, unixMs])).digest("base64url");
 }

@@ -5,6 +5,10 @@ import { runCollect } from "../../src/collect/run.ts";
 import { resolveConfig } from "../../src/config/load.ts";
 import { createContext } from "../../src/context.ts";
 import { BUILTIN_IDS } from "../../src/collect/registry.ts";
+import { tcpStatesViaNetlink } from "../../src/collect/netlink.ts";
+import { parseTcpStates } from "../../src/collect/items/sockets.ts";
+import { readFileSync } from "node:fs";
+import { connect } from "node:net";
 import { testContext } from "../helpers/context.ts";
 
 const t = testContext({ sleep: (ms) => Bun.sleep(ms), statfs: createContext({}).statfs });
@@ -34,4 +38,31 @@ test("every item over the real /proc and /sys", async () => {
   expect((items.system as Record<string, string>).kernel).toMatch(/^\d+\.\d+/);
   expect(record.meta.bootId).toMatch(/^[0-9a-f-]{36}$/);
   expect(record.meta.cpuWindowS).toBeGreaterThan(0);
+});
+
+test("sock_diag netlink counts the same TCP states as /proc/net/tcp", async () => {
+  // Make the states non-trivial: a listener and an established connection in both directions.
+  const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const client = connect(server.port, "127.0.0.1");
+  await new Promise<void>((resolve) => client.once("connect", () => resolve()));
+  try {
+    const fromProc = (path: string) => {
+      try {
+        return parseTcpStates(readFileSync(path, "utf8"));
+      } catch {
+        return {};
+      }
+    };
+    const proc: Record<string, number> = fromProc("/proc/net/tcp");
+    for (const [code, n] of Object.entries(fromProc("/proc/net/tcp6"))) proc[code] = (proc[code] ?? 0) + n;
+    const live = await tcpStatesViaNetlink();
+    expect(live).toBeDefined();
+    expect(live!["01"]).toBeGreaterThanOrEqual(2);
+    expect(live!["0A"]).toBeGreaterThanOrEqual(1);
+    // Other processes may open or close sockets between the two reads; listeners are stable.
+    expect(live!["0A"]).toBe(proc["0A"]);
+  } finally {
+    client.destroy();
+    server.stop(true);
+  }
 });

@@ -27,7 +27,7 @@ export function manualClock(startMs: number) {
 }
 
 /** statfs answers from a fixture tree's statfs.json (its mountpoints as seen on the device). */
-export function fixtureStatfs(root: string): (path: string) => Promise<FsStats> {
+export function fixtureStatfs(root: string): (path: string, mayHang?: boolean) => Promise<FsStats> {
   const table = JSON.parse(readFileSync(join(root, "statfs.json"), "utf8")) as Record<string, FsStats>;
   return async (path) => {
     const mountpoint = `/${relative(root, path)}`.replace(/\/$/, "") || "/";

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { hash } from "ohash";
 import { readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeRecordId, MACHINE_ID_MAX_AGE_MS, nextSeq, parseStaticMachineId, resolveMachineId, resolvePattooAgentId } from "../../src/record/identity.ts";
@@ -91,6 +92,10 @@ describe("sequence, pattoo agent id, recordId", () => {
     const id = resolvePattooAgentId(t.ctx);
     expect(id).toMatch(/^[0-9a-f]{64}$/);
     expect(resolvePattooAgentId(t.ctx)).toBe(id);
+  });
+
+  test("recordId is ohash's hash() of the identity fields", () => {
+    expect(makeRecordId("m", "b", 7, 1795400000123)).toBe(hash(["m", "b", 7, 1795400000123]));
   });
 
   test("recordId is stable for the same inputs and differs when any changes", () => {

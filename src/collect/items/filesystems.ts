@@ -44,6 +44,11 @@ export function realMounts(mounts: Mount[]): Mount[] {
   });
 }
 
+/** Filesystems whose statfs waits on a server or a user-space daemon, and so can hang. */
+export function mayHang(fstype: string): boolean {
+  return /^(nfs4?|cifs|smb3?|smbfs|ceph|glusterfs|9p|afs|lustre|beegfs|gpfs|davfs|fuse(\..*)?)$/.test(fstype);
+}
+
 const _TIMED_OUT = Symbol("timeout");
 
 export const filesystems = defineItem({
@@ -59,7 +64,7 @@ export const filesystems = defineItem({
           timer = setTimeout(() => resolve(_TIMED_OUT), timeoutMs);
         });
         try {
-          const stats = await Promise.race([ic.probe.statfs(m.mountpoint), timeout]);
+          const stats = await Promise.race([ic.probe.statfs(m.mountpoint, mayHang(m.fstype)), timeout]);
           if (stats === _TIMED_OUT) {
             ic.warn("filesystems", `${m.mountpoint}: no answer within ${timeoutMs} ms, skipped`);
             return undefined;

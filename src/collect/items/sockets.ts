@@ -1,6 +1,8 @@
 // /proc/net/tcp and /proc/net/tcp6, 4th column (st, hex): 01 established; 04 05 06 08 09 0B closing
-// (FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE_WAIT, LAST_ACK, CLOSING); 07 close; 0A listen.
+// (FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE_WAIT, LAST_ACK, CLOSING); 07 close; 0A listen. On the live
+// system the same states come from sock_diag netlink, which is 20–30× cheaper (see netlink.ts).
 import { defineItem } from "../item.ts";
+import { tcpStatesViaNetlink } from "../netlink.ts";
 
 /** Socket lines by TCP state code (upper-case hex, as the kernel writes it). */
 export function parseTcpStates(text: string): Record<string, number> {
@@ -29,7 +31,9 @@ export function socketsInfo(counts: Record<string, number>) {
 export const socketsInfoItem = defineItem({
   id: "sockets_info",
   type: "count",
-  read: (ic) => {
+  read: async (ic) => {
+    const live = ic.probe.root === "/" ? await tcpStatesViaNetlink() : undefined;
+    if (live) return socketsInfo(live);
     const v4 = ic.probe.maybeText("/proc/net/tcp");
     const v6 = ic.probe.maybeText("/proc/net/tcp6");
     if (v4 === undefined && v6 === undefined) throw new Error("neither /proc/net/tcp nor /proc/net/tcp6 can be read");

@@ -1,0 +1,77 @@
+// Shared by the benchmarks: machine description, statistics, timing a spawned command, and the
+// results file (one section per benchmark, replaced in place so others' sections survive).
+import { cpus, totalmem } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+export const REPO = resolve(import.meta.dir, "..");
+export const RESULTS = join(REPO, "bench", "RESULTS.md");
+
+export function machine(): string {
+  const kernel = readFileSync("/proc/sys/kernel/osrelease", "utf8").trim();
+  const model = cpus()[0]?.model ?? "unknown CPU";
+  return `${cpus().length} cores (${model}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${kernel}, Bun ${Bun.version}`;
+}
+
+export function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const at = (sorted.length - 1) * q;
+  const lo = Math.floor(at);
+  const hi = Math.ceil(at);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (at - lo);
+}
+
+export interface Summary {
+  median: number;
+  p10: number;
+  p90: number;
+  max: number;
+}
+
+export function summarize(values: number[]): Summary {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { median: quantile(sorted, 0.5), p10: quantile(sorted, 0.1), p90: quantile(sorted, 0.9), max: sorted.at(-1) ?? Number.NaN };
+}
+
+export interface Run {
+  ms: number;
+  stdout: string;
+  code: number;
+}
+
+/** Wall time from spawn to exit. */
+export async function timeCommand(cmd: string[], env: Record<string, string | undefined> = process.env): Promise<Run> {
+  const started = performance.now();
+  const proc = Bun.spawn(cmd, { stdout: "pipe", stderr: "inherit", env });
+  const stdout = await new Response(proc.stdout).text();
+  const code = await proc.exited;
+  return { ms: performance.now() - started, stdout, code };
+}
+
+/**
+ * Peak RSS in bytes, from GNU time (Debian's `time` package). Not Bun's resourceUsage(): its maxRSS
+ * is the largest of all children so far, not this child's.
+ */
+export async function peakRss(cmd: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
+  const out = `${process.env.TMPDIR ?? "/tmp"}/bagtower-rss-${process.pid}`;
+  const proc = Bun.spawn(["/usr/bin/time", "-f", "%M", "-o", out, ...cmd], { stdout: "ignore", stderr: "inherit", env });
+  if ((await proc.exited) !== 0) throw new Error(`${cmd.join(" ")} failed under /usr/bin/time`);
+  return Number((await Bun.file(out).text()).trim().split("\n").at(-1)) * 1024;
+}
+
+/** Replaces the section `## title` of bench/RESULTS.md (or appends it). */
+export function writeSection(title: string, body: string): void {
+  const header = "# bagtower benchmark results\n\nWritten by the scripts in `bench/` (`npm run bench`). Every figure is compared with a reference measured in the same run, on the same machine.\n";
+  const text = existsSync(RESULTS) ? readFileSync(RESULTS, "utf8") : header;
+  const section = `## ${title}\n\n${body.trim()}\n`;
+  const pattern = new RegExp(`## ${title.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\n[\\s\\S]*?(?=\\n## |$)`);
+  const next = pattern.test(text) ? text.replace(pattern, section) : `${text.trimEnd()}\n\n${section}`;
+  writeFileSync(RESULTS, next.endsWith("\n") ? next : `${next}\n`);
+}
+
+export function table(header: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
+}
+
+export const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
