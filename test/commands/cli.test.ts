@@ -1,0 +1,59 @@
+// runCli in-process: the command tree, the error boundary and exit codes, with a captured stdout.
+import { afterEach, describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { runCli } from "../../src/main.ts";
+import { FIXTURES, fixtureStatfs, manualClock, testContext, type TestContext } from "../helpers/context.ts";
+
+describe("runCli", () => {
+  let t: TestContext;
+  afterEach(() => t.cleanup());
+
+  const run = (argv: string[]) => runCli(argv, { overrides: t.ctx });
+
+  test("collect writes one record to stdout and returns 0", async () => {
+    t = testContext({ statfs: fixtureStatfs(join(FIXTURES, "pi4")) });
+    expect(await run(["collect", "--root", join(FIXTURES, "pi4"), "--only", "memory"])).toBe(0);
+    expect(t.out).toHaveLength(1);
+    expect(JSON.parse(t.out[0]!).data).toEqual([{ id: "memory", type: "percent", val: 16.8 }]);
+  });
+
+  test("usage errors return 2 with one log line; config errors 78", async () => {
+    t = testContext();
+    expect(await run(["colect"])).toBe(2);
+    expect(await run(["collect", "--format", "xml"])).toBe(2);
+    writeFileSync(join(t.home, "config.json"), '{"collect": {"timeoutMs": 1}}');
+    expect(await run(["collect"])).toBe(78);
+    expect(t.out).toEqual([]);
+    expect(t.logs).toEqual([
+      "error: unknown command 'colect' for 'bagtower'. Did you mean collect? See 'bagtower --help'.\n",
+      "error: --format xml: expected one of json, pretty, ndjson.\n",
+      `error: ${join(t.home, "config.json")}: collect.timeoutMs: expected a whole number ≥ 50, got 1\n`,
+    ]);
+  });
+
+  test("global flags may come before the command", async () => {
+    t = testContext();
+    expect(await run(["--quiet", "--home", t.home, "id", "--json"])).toBe(0);
+    expect(JSON.parse(t.out[0]!).machineId).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  test("--watch prints one record per interval until stopped", async () => {
+    const clock = manualClock(1_795_000_000_000);
+    let sleeps = 0;
+    t = testContext({
+      now: clock.now,
+      statfs: fixtureStatfs(join(FIXTURES, "pi4")),
+      sleep: async (ms) => {
+        clock.advance(ms);
+        // Stop after three records, as Ctrl-C would.
+        if (++sleeps === 25) process.emit("SIGINT");
+      },
+    });
+    expect(await run(["collect", "--root", join(FIXTURES, "pi4"), "--only", "uptime", "--watch", "2s"])).toBe(0);
+    expect(t.out.length).toBeGreaterThanOrEqual(3);
+    const records = t.out.map((line) => JSON.parse(line));
+    expect(records.map((r) => r.meta.seq)).toEqual(records.map((_, i) => i + 1));
+    expect(records[1].unixTimestamp - records[0].unixTimestamp).toBe(2);
+  });
+});
