@@ -3,6 +3,7 @@ import * as v from "valibot";
 import type { Context } from "../context.ts";
 import { ConfigError } from "../errors.ts";
 import { configSchema, type Config } from "./schema.ts";
+import { envAdHocSink } from "./sinks.ts";
 
 /** One value set above config.json: by an environment variable or a command-line flag. */
 export interface ConfigOverride {
@@ -148,5 +149,5 @@ export function resolveConfig(file: Record<string, unknown>, fileLabel: string, 
 
 export function loadConfig(ctx: Context, flagOverrides: ConfigOverride[] = []): Config {
   const file = readConfigFile(ctx.paths.config, ctx.configGiven);
-  return resolveConfig(file, ctx.paths.config, [...envOverrides(ctx.env), ...flagOverrides]);
+  return resolveConfig(file, ctx.paths.config, [...envOverrides(ctx.env), ...envAdHocSink(ctx.env), ...flagOverrides]);
 }

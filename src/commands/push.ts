@@ -1,0 +1,111 @@
+import { defineCommand, type ArgsDef } from "citty";
+import { globalArgs } from "../argv.ts";
+import { writeFileAtomic } from "../atomic-file.ts";
+import { runCollect } from "../collect/run.ts";
+import { loadConfig, readConfigFile, type ConfigOverride } from "../config/load.ts";
+import { SINK_FORMATS, type Config } from "../config/schema.ts";
+import { adHocSinkOverride } from "../config/sinks.ts";
+import type { Context } from "../context.ts";
+import { selfMetrics } from "../deliver/self-metrics.ts";
+import { runPush, type PushResult } from "../deliver/push.ts";
+import { ConfigError, ExitCode } from "../errors.ts";
+import { contextFor, type CommandData } from "./shared.ts";
+
+/** Sink flags shared by push and spool flush. */
+export const sinkArgs = {
+  server: { type: "string", valueHint: "URL", description: "Push to this server instead of config.json's sinks (BAGTOWER_SERVER)" },
+  format: { type: "enum", options: [...SINK_FORMATS] as string[], valueHint: "FORMAT", description: "Wire format for --server (default bagtower)" },
+  "api-key": { type: "string", valueHint: "KEY", description: "API key for --server (BAGTOWER_API_KEY)" },
+  database: { type: "string", valueHint: "DB", description: "Influx 1.x database for --server" },
+  org: { type: "string", valueHint: "ORG", description: "Influx 2 organisation for --server" },
+  bucket: { type: "string", valueHint: "BUCKET", description: "Influx 2 bucket for --server (selects /api/v2/write)" },
+  "device-id": { type: "string", valueHint: "ID", description: "The device id the server knows this device by" },
+} as const satisfies ArgsDef;
+
+export function sinkOverrides(args: Record<string, unknown>): ConfigOverride[] {
+  const text = (key: string) => (typeof args[key] === "string" ? (args[key] as string) : undefined);
+  const overrides: ConfigOverride[] = [];
+  if (text("device-id") !== undefined) overrides.push({ path: "deviceId", value: text("device-id"), source: "--device-id" });
+  if (text("server") === undefined) {
+    for (const flag of ["format", "api-key", "database", "org", "bucket"]) {
+      if (text(flag) !== undefined) throw new ConfigError(`--${flag} needs --server URL (sinks in config.json carry their own settings)`);
+    }
+  }
+  overrides.push(
+    ...adHocSinkOverride(
+      { server: text("server"), format: text("format"), apiKey: text("api-key"), database: text("database"), org: text("org"), bucket: text("bucket") },
+      "--server",
+    ),
+  );
+  return overrides;
+}
+
+export function requireSinks(config: Config): void {
+  if (config.sinks.length === 0) {
+    throw new ConfigError("no sink to push to: pass --server URL (and --api-key KEY), set BAGTOWER_SERVER, or add sinks to config.json");
+  }
+}
+
+/** `--save`: stores the device id and the ad-hoc sink in config.json, keeping everything else. */
+export function saveConfig(ctx: Context, config: Config, args: Record<string, unknown>): void {
+  const file = readConfigFile(ctx.paths.config, false);
+  if (args["device-id"] !== undefined) file.deviceId = config.deviceId;
+  if (args.server !== undefined) file.sinks = config.sinks;
+  writeFileAtomic(ctx.paths.config, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
+  ctx.log.info(`saved to ${ctx.paths.config}`);
+}
+
+/** One line per sink on stderr, and the exit code (SPEC §1, §6). */
+export function reportPush(ctx: Context, result: PushResult): number {
+  if (!result.results) {
+    ctx.log.info(`another bagtower run${result.lockedBy ? ` (pid ${result.lockedBy})` : ""} is delivering; this record is spooled and goes with it or the next run`);
+    return ExitCode.ok;
+  }
+  let code: number = ExitCode.ok;
+  for (const r of result.results) {
+    const extras = [
+      r.rejected && `${r.rejected} rejected`,
+      r.expired && `${r.expired} expired`,
+      r.rateLimited && `${r.rateLimited} dropped by the rate limit`,
+      r.corrupt && `${r.corrupt} corrupt`,
+    ].filter(Boolean);
+    const line = `${r.sink}: delivered ${r.sent}${extras.length ? `, ${extras.join(", ")}` : ""}; ${r.remaining} in the spool`;
+    if (r.held) {
+      ctx.log.warn(`${line}: ${r.held}`);
+      code = ExitCode.tempFail;
+    } else {
+      ctx.log.info(line);
+    }
+  }
+  if (result.periodSeconds !== undefined) ctx.log.info(`the server sets the push period to ${result.periodSeconds} s`);
+  return code;
+}
+
+export async function pushCommand(ctx: Context, config: Config): Promise<{ result: PushResult; code: number }> {
+  requireSinks(config);
+  const collected = await runCollect(ctx, config);
+  const record = { ...collected, meta: { ...collected.meta, self: selfMetrics(ctx, config.sinks) } };
+  const result = await runPush(ctx, config, record);
+  return { result, code: reportPush(ctx, result) };
+}
+
+export default defineCommand({
+  meta: { name: "push", description: "Collect, spool the record, deliver everything spooled, adopt the server's period" },
+  args: {
+    ...globalArgs,
+    ...sinkArgs,
+    save: { type: "boolean", description: "Store --server, --api-key, --device-id … in config.json" },
+    json: { type: "boolean", description: "Print the delivery result as JSON on stdout" },
+  },
+  async run({ args, data }) {
+    const ctx = contextFor(args, data as CommandData);
+    const config = loadConfig(ctx, sinkOverrides(args));
+    if (args.save) saveConfig(ctx, config, args);
+    const { result, code } = await pushCommand(ctx, config);
+    if (args.json) {
+      const { record, ...rest } = result;
+      ctx.write(`${JSON.stringify({ recordId: record.meta.recordId, ...rest })}\n`);
+    }
+    return code;
+  },
+});

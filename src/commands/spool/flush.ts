@@ -1,0 +1,37 @@
+import { defineCommand } from "citty";
+import { globalArgs } from "../../argv.ts";
+import { loadConfig } from "../../config/load.ts";
+import { flushAll } from "../../deliver/push.ts";
+import { ExitCode, UsageError } from "../../errors.ts";
+import { reportPush, requireSinks, sinkArgs, sinkOverrides } from "../push.ts";
+import { contextFor, type CommandData } from "../shared.ts";
+import { checkSink, sinkFilterArg } from "./shared.ts";
+
+export default defineCommand({
+  meta: { name: "flush", description: "Deliver everything spooled now (no per-run cap unless --max)" },
+  args: {
+    ...globalArgs,
+    ...sinkArgs,
+    ...sinkFilterArg,
+    max: { type: "string", valueHint: "N", description: "Send at most N records per sink" },
+    json: { type: "boolean", description: "Print the result as JSON on stdout" },
+  },
+  async run({ args, data }) {
+    const ctx = contextFor(args, data as CommandData);
+    const config = loadConfig(ctx, sinkOverrides(args));
+    requireSinks(config);
+    const sink = checkSink(ctx, config, args.sink);
+    let max = Number.POSITIVE_INFINITY;
+    if (args.max !== undefined) {
+      max = Number(args.max);
+      if (!Number.isInteger(max) || max < 1) throw new UsageError(`--max ${args.max}: expected a whole number ≥ 1`);
+    }
+    const flushed = await flushAll(ctx, config, max, undefined, sink);
+    if (args.json) ctx.write(`${JSON.stringify(flushed)}\n`);
+    if (!flushed.results) {
+      ctx.log.warn(`another bagtower run${flushed.lockedBy ? ` (pid ${flushed.lockedBy})` : ""} is delivering; try again when it is done`);
+      return ExitCode.tempFail;
+    }
+    return reportPush(ctx, { ...flushed, record: undefined as never, spooled: [] });
+  },
+});

@@ -1,0 +1,50 @@
+import { mkdirSync } from "node:fs";
+import type { Config, SinkConfig } from "../config/schema.ts";
+import type { Context } from "../context.ts";
+import type { BagtowerRecord } from "../record/schema.ts";
+import { spoolDirOf } from "./flush.ts";
+import { updateSinkState } from "./sink-state.ts";
+import { listSpool, removeEntries, spoolBytes, spoolFileName, writeSpoolFile } from "./spool.ts";
+
+export interface EnqueueResult {
+  sink: string;
+  spooled: boolean;
+  /** Older records deleted to make room (drop-oldest). */
+  droppedOldest: number;
+}
+
+/**
+ * Spool first (SPEC §6): the record is durable on disk before anything is sent. When the sink's
+ * spool would exceed spool.maxSizeKb, drop-oldest deletes the oldest records after writing the new
+ * one; drop-new refuses the new record (telemetrics-client's behaviour). Either drop is counted.
+ */
+export function enqueue(ctx: Context, config: Config, sink: SinkConfig, record: BagtowerRecord): EnqueueResult {
+  const dir = spoolDirOf(ctx, sink.name);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const cap = config.spool.maxSizeKb * 1024;
+  const before = listSpool(dir);
+  const size = Buffer.byteLength(JSON.stringify(record));
+  if (config.spool.whenFull === "drop-new" && spoolBytes(before) + size > cap) {
+    updateSinkState(ctx, sink.name, (s) => {
+      s.droppedFull++;
+    });
+    ctx.log.warn(`spool ${sink.name}: full (${config.spool.maxSizeKb} KB, whenFull drop-new): this record was dropped`);
+    return { sink: sink.name, spooled: false, droppedOldest: 0 };
+  }
+  writeSpoolFile(dir, spoolFileName(record, ctx.now()), record);
+  let total = spoolBytes(before) + size;
+  const drop = [];
+  for (const entry of before) {
+    if (total <= cap) break;
+    drop.push(entry);
+    total -= entry.size;
+  }
+  if (drop.length > 0) {
+    removeEntries(dir, drop);
+    updateSinkState(ctx, sink.name, (s) => {
+      s.droppedFull += drop.length;
+    });
+    ctx.log.warn(`spool ${sink.name}: full (${config.spool.maxSizeKb} KB): dropped the ${drop.length} oldest record(s)`);
+  }
+  return { sink: sink.name, spooled: true, droppedOldest: drop.length };
+}

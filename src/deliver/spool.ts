@@ -1,0 +1,99 @@
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync } from "node:fs";
+import { join } from "node:path";
+import * as v from "valibot";
+import { fsyncDir, writeFileAtomic } from "../atomic-file.ts";
+import { errorMessage } from "../errors.ts";
+import { recordSchema, type BagtowerRecord } from "../record/schema.ts";
+
+/**
+ * The on-disk queue of one sink (SPEC §6): one record per file, written atomically (temp file,
+ * fsync, rename, fsync the directory), named so that names sort in creation order:
+ * `<unix-ms, 13 digits>-<seq, 10 digits>-<8 chars of the recordId>.json`. Never ordered by mtime.
+ */
+export interface SpoolEntry {
+  name: string;
+  path: string;
+  createdMs: number;
+  size: number;
+}
+
+const _NAME = /^(\d{13})-(\d{10})-([A-Za-z0-9_-]{1,16})\.json$/;
+
+export function spoolFileName(record: BagtowerRecord, nowMs: number): string {
+  const id = record.meta.recordId.replace(/[^A-Za-z0-9_-]/g, "").slice(0, 8) || "record";
+  return `${String(nowMs).padStart(13, "0")}-${String(record.meta.seq).padStart(10, "0")}-${id}.json`;
+}
+
+/** Spooled records, oldest first. Temp files, subdirectories and foreign files are not records. */
+export function listSpool(dir: string): SpoolEntry[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const out: SpoolEntry[] = [];
+  for (const name of names.sort()) {
+    const match = _NAME.exec(name);
+    if (!match) continue;
+    const path = join(dir, name);
+    try {
+      out.push({ name, path, createdMs: Number(match[1]), size: statSync(path).size });
+    } catch {
+      // deleted by a concurrent flush between readdir and stat: not ours any more
+    }
+  }
+  return out;
+}
+
+export function spoolBytes(entries: SpoolEntry[]): number {
+  return entries.reduce((sum, e) => sum + e.size, 0);
+}
+
+export class CorruptSpoolFile extends Error {}
+
+/** A spooled record, checked: a truncated or foreign file throws CorruptSpoolFile. */
+export function readSpooled(entry: SpoolEntry): BagtowerRecord {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(entry.path, "utf8"));
+  } catch (error) {
+    throw new CorruptSpoolFile(`${entry.name}: not a JSON record (${errorMessage(error)})`);
+  }
+  const result = v.safeParse(recordSchema, json);
+  if (!result.success) throw new CorruptSpoolFile(`${entry.name}: not a valid record (${v.getDotPath(result.issues[0]) ?? "record"}: ${result.issues[0].message})`);
+  return result.output;
+}
+
+export function writeSpoolFile(dir: string, name: string, record: BagtowerRecord): number {
+  const text = JSON.stringify(record);
+  writeFileAtomic(join(dir, name), text);
+  return Buffer.byteLength(text);
+}
+
+/** Deletes delivered or dropped records, then makes the deletions durable with one directory fsync. */
+export function removeEntries(dir: string, entries: SpoolEntry[]): void {
+  if (entries.length === 0) return;
+  for (const entry of entries) {
+    try {
+      unlinkSync(entry.path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
+  }
+  fsyncDir(dir);
+}
+
+/** Moves a file aside into `<dir>/<sub>/` (rejected/ or corrupt/), keeping its name. */
+export function moveAside(dir: string, entry: SpoolEntry, sub: "rejected" | "corrupt", reason: Record<string, unknown>): void {
+  const target = join(dir, sub);
+  mkdirSync(target, { recursive: true, mode: 0o700 });
+  writeFileAtomic(join(target, `${entry.name}.reason.json`), `${JSON.stringify(reason)}\n`);
+  renameSync(entry.path, join(target, entry.name));
+  fsyncDir(dir);
+}
+
+/** Files in rejected/ (or corrupt/): the records themselves, not their .reason.json companions. */
+export function listAside(dir: string, sub: "rejected" | "corrupt"): SpoolEntry[] {
+  return listSpool(join(dir, sub));
+}

@@ -1,0 +1,112 @@
+import type { SinkConfig } from "../config/schema.ts";
+import { encodeBagtower } from "../formats/bagtower.ts";
+import { encoders } from "../formats/index.ts";
+import type { EncodeOptions } from "../formats/types.ts";
+import type { BagtowerRecord } from "../record/schema.ts";
+import type { WireRequest } from "./http.ts";
+import type { SinkState } from "./sink-state.ts";
+
+/** How one wire format travels (SPEC §7): batch size, request, and what counts as success. */
+export interface WirePlan {
+  /** Records per request. */
+  batch(state: SinkState): number;
+  request(records: BagtowerRecord[], sink: SinkConfig, options: EncodeOptions): WireRequest;
+  accepts(status: number): boolean;
+  /** Only the newest record matters (a Pushgateway group holds the last value): older ones are superseded. */
+  newestOnly?: boolean;
+}
+
+const _2xx = (status: number) => status >= 200 && status < 300;
+
+/** `https://api.example/prod` + `/logs`, without doubling or losing the slash. */
+export function joinUrl(base: string, path: string, query?: Record<string, string | undefined>): string {
+  const url = new URL(base.replace(/\/+$/, "") + path);
+  for (const [key, value] of Object.entries(query ?? {})) if (value !== undefined) url.searchParams.set(key, value);
+  return url.toString();
+}
+
+function _json(sink: SinkConfig): Record<string, string> {
+  return { "Content-Type": "application/json", ...sink.headers };
+}
+
+export const wirePlans: Record<SinkConfig["format"], WirePlan> = {
+  bagtower: {
+    batch: (state) => Math.max(1, Math.min(state.batchMax ?? 1, 1000)),
+    request: (records, sink) => ({
+      method: "POST",
+      url: joinUrl(sink.url, "/logs"),
+      headers: {
+        ..._json(sink),
+        ...(sink.apiKey ? { "x-api-key": sink.apiKey } : {}),
+        // The receiver may also deduplicate whole requests; for a batch the key covers its records.
+        "Idempotency-Key": records.length === 1 ? records[0]!.meta.recordId : new Bun.CryptoHasher("sha256").update(records.map((r) => r.meta.recordId).join(",")).digest("base64url"),
+      },
+      body: encodeBagtower(records),
+    }),
+    accepts: _2xx,
+  },
+  pattoo: {
+    batch: () => 1,
+    request: (records, sink, options) => ({
+      method: "POST",
+      url: joinUrl(sink.url, `/pattoo/api/v1/agent/receive/${options.pattooAgentId}`),
+      headers: _json(sink),
+      body: encoders.pattoo(records, options).body,
+    }),
+    accepts: (status) => status === 200,
+  },
+  datadog: {
+    batch: () => 100,
+    request: (records, sink, options) => ({
+      method: "POST",
+      url: joinUrl(sink.url, "/api/v1/series"),
+      headers: { ..._json(sink), ...(sink.apiKey ? { "DD-API-KEY": sink.apiKey } : {}) },
+      body: encoders.datadog(records, options).body,
+      compression: "deflate",
+    }),
+    accepts: _2xx,
+  },
+  influx: {
+    batch: () => 500,
+    request: (records, sink, options) => {
+      const v2 = sink.bucket !== undefined;
+      return {
+        method: "POST",
+        url: v2
+          ? joinUrl(sink.url, "/api/v2/write", { org: sink.org, bucket: sink.bucket, precision: "s" })
+          : joinUrl(sink.url, "/write", { db: sink.database, precision: "s" }),
+        headers: {
+          "Content-Type": "text/plain; charset=utf-8",
+          ...(sink.apiKey ? { Authorization: `Token ${sink.apiKey}` } : {}),
+          ...sink.headers,
+        },
+        body: encoders.influx(records, options).body,
+        compression: "gzip",
+      };
+    },
+    accepts: _2xx,
+  },
+  prometheus: {
+    batch: () => Number.MAX_SAFE_INTEGER,
+    newestOnly: true,
+    request: (records, sink, options) => {
+      const newest = records.reduce((a, b) => (b.unixTimestamp >= a.unixTimestamp ? b : a));
+      const instance = encodeURIComponent(newest.deviceId ?? newest.meta.machineId);
+      return {
+        method: "PUT",
+        url: joinUrl(sink.url, `/metrics/job/bagtower/instance/${instance}`),
+        headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8", ...sink.headers },
+        body: encoders.prometheus([newest], options).body,
+      };
+    },
+    accepts: _2xx,
+  },
+  telemetrics: {
+    batch: () => 1,
+    request: (records, sink, options) => {
+      const encoded = encoders.telemetrics(records, options);
+      return { method: "POST", url: joinUrl(sink.url, ""), headers: { "Content-Type": encoded.contentType, ...encoded.headers, ...sink.headers }, body: encoded.body };
+    },
+    accepts: (status) => status === 200 || status === 201,
+  },
+};

@@ -1,0 +1,26 @@
+// Registry of the wire-format encoders of SPEC §7, keyed by the names config and `--format` use.
+import { encodeDatadog } from "./datadog.ts";
+import { encodeInflux } from "./influx.ts";
+import { encodePattoo } from "./pattoo.ts";
+import { encodePrometheus } from "./prometheus.ts";
+import { encodeTelemetrics } from "./telemetrics.ts";
+import type { Encoder } from "./types.ts";
+
+export type { EncodeOptions, Encoded, Encoder } from "./types.ts";
+
+export type WireFormat = "pattoo" | "datadog" | "influx" | "prometheus" | "telemetrics";
+
+export const encoders: Record<WireFormat, Encoder> = {
+  pattoo: encodePattoo,
+  datadog: encodeDatadog,
+  influx: encodeInflux,
+  prometheus: encodePrometheus,
+  telemetrics: encodeTelemetrics,
+};
+
+/**
+ * Formats whose request carries several records. Prometheus accepts several but writes only the
+ * newest (a Pushgateway group holds one value per series); pattoo and telemetrics throw on more
+ * than one, so their sinks send one request per record.
+ */
+export const FORMATS_BATCHING: readonly WireFormat[] = ["datadog", "influx"];
