@@ -6,17 +6,40 @@ import type { Config } from "../config/schema.ts";
 import type { Context } from "../context.ts";
 import { parseDuration } from "../duration.ts";
 import type { BagtowerRecord, Item } from "../record/schema.ts";
+import { encoders } from "../formats/index.ts";
+import type { EncodeOptions } from "../formats/types.ts";
+import { encodeOptions } from "../deliver/encode-options.ts";
 import { contextFor, type CommandData } from "./shared.ts";
 
-export const COLLECT_FORMATS = ["json", "pretty", "ndjson"] as const;
+export const COLLECT_FORMATS = ["json", "pretty", "ndjson", "pattoo", "datadog", "influx", "prometheus", "telemetrics"] as const;
 export type CollectFormat = (typeof COLLECT_FORMATS)[number];
 
-export function renderRecord(record: BagtowerRecord, format: CollectFormat): string {
-  return format === "pretty" ? `${JSON.stringify(record, null, 2)}\n` : `${JSON.stringify(record)}\n`;
+/**
+ * The record as text. Wire formats use the same encoders as push, so `--format prometheus` is a
+ * node_exporter textfile and `--format influx` line protocol for an exec input. telemetrics prints
+ * its record headers, a blank line, then the body, like an HTTP message.
+ */
+export function renderRecord(record: BagtowerRecord, format: CollectFormat, options: EncodeOptions): string {
+  switch (format) {
+    case "pretty":
+      return `${JSON.stringify(record, null, 2)}\n`;
+    case "json":
+    case "ndjson":
+      return `${JSON.stringify(record)}\n`;
+    case "telemetrics": {
+      const encoded = encoders.telemetrics([record], options);
+      return `${Object.entries(encoded.headers).map(([k, v]) => `${k}: ${v}`).join("\n")}\n\n${encoded.body}\n`;
+    }
+    default: {
+      const body = encoders[format]([record], options).body;
+      return body.endsWith("\n") ? body : `${body}\n`;
+    }
+  }
 }
 
 export interface CollectOptions {
   format: CollectFormat;
+  encode: EncodeOptions;
   extra: Item[];
   watchMs?: number;
 }
@@ -24,7 +47,7 @@ export interface CollectOptions {
 /** Prints one record, or with a watch interval one per interval until SIGINT/SIGTERM. */
 export async function collectCommand(ctx: Context, config: Config, options: CollectOptions): Promise<BagtowerRecord> {
   let record = await runCollect(ctx, config, options.extra);
-  ctx.write(renderRecord(record, options.format));
+  ctx.write(renderRecord(record, options.format, options.encode));
   if (options.watchMs === undefined) return record;
   let stopped = false;
   const stop = () => {
@@ -39,7 +62,7 @@ export async function collectCommand(ctx: Context, config: Config, options: Coll
     if (stopped) break;
     next += options.watchMs;
     record = await runCollect(ctx, config, options.extra);
-    ctx.write(renderRecord(record, options.format));
+    ctx.write(renderRecord(record, options.format, options.encode));
   }
   return record;
 }
@@ -48,7 +71,7 @@ export default defineCommand({
   meta: { name: "collect", description: "Read the device once and print one record on stdout" },
   args: {
     ...globalArgs,
-    format: { type: "enum", options: [...COLLECT_FORMATS], valueHint: "FORMAT", description: "Output format: json (one line), pretty, ndjson" },
+    format: { type: "enum", options: [...COLLECT_FORMATS], valueHint: "FORMAT", description: "json (one line), pretty, ndjson, or a wire format: pattoo, datadog, influx, prometheus, telemetrics" },
     pretty: { type: "boolean", description: "Same as --format pretty" },
     watch: { type: "string", valueHint: "INTERVAL", description: "Print a record every INTERVAL (10s, 1m) until stopped, as ndjson" },
     only: { type: "string", valueHint: "ITEMS", description: "Comma-separated item ids to read (e.g. cpu,memory)" },
@@ -65,6 +88,6 @@ export default defineCommand({
     const config = loadConfig(ctx, overrides);
     const watchMs = args.watch === undefined ? undefined : parseDuration(args.watch, "--watch");
     const format: CollectFormat = args.pretty ? "pretty" : ((args.format as CollectFormat | undefined) ?? (watchMs ? "ndjson" : "json"));
-    return collectCommand(ctx, config, { format, extra: allValues(rawArgs, "set").map(parseSetOption), watchMs });
+    return collectCommand(ctx, config, { format, encode: encodeOptions(ctx, config), extra: allValues(rawArgs, "set").map(parseSetOption), watchMs });
   },
 });

@@ -1,31 +1,17 @@
 import { join } from "node:path";
 import type { Config } from "../config/schema.ts";
 import type { Context } from "../context.ts";
-import type { EncodeOptions } from "../formats/types.ts";
-import { resolvePattooAgentId } from "../record/identity.ts";
 import type { BagtowerRecord } from "../record/schema.ts";
 import { enqueue, type EnqueueResult } from "./enqueue.ts";
 import { flushSink, type FlushResult } from "./flush.ts";
 import { acquireFlushLock, lockHolder } from "./lock.ts";
-import { readSinkState } from "./sink-state.ts";
+import { encodeOptions } from "./encode-options.ts";
 
 /** A second run waits this long for the flush lock, then leaves its record to the holder (SPEC §6). */
 export const LOCK_WAIT_MS = 10_000;
-const _DEFAULT_PERIOD_S = 600;
 
 export function flushLockPath(ctx: Context): string {
   return join(ctx.paths.state, "flush.lock");
-}
-
-export function encodeOptions(ctx: Context, config: Config): EncodeOptions {
-  const periods = config.sinks.map((s) => readSinkState(ctx, s.name).periodSeconds).filter((p): p is number => p !== null);
-  return {
-    // Made (and stored) only when a pattoo sink needs it.
-    get pattooAgentId() {
-      return resolvePattooAgentId(ctx);
-    },
-    pollingIntervalMs: (periods[0] ?? _DEFAULT_PERIOD_S) * 1000,
-  };
 }
 
 export interface FlushAllResult {

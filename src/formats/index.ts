@@ -17,10 +17,3 @@ export const encoders: Record<WireFormat, Encoder> = {
   prometheus: encodePrometheus,
   telemetrics: encodeTelemetrics,
 };
-
-/**
- * Formats whose request carries several records. Prometheus accepts several but writes only the
- * newest (a Pushgateway group holds one value per series); pattoo and telemetrics throw on more
- * than one, so their sinks send one request per record.
- */
-export const FORMATS_BATCHING: readonly WireFormat[] = ["datadog", "influx"];
