@@ -34,6 +34,6 @@ export default defineCommand({
       for (const [sub, entry] of aside) removeEntries(join(dir, sub), [entry, { ...entry, path: `${entry.path}.reason.json` }]);
     }
     ctx.log.info(`deleted ${count} record(s)`);
-    return count;
+    return { deleted: count };
   },
 });

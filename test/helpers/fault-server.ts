@@ -1,0 +1,108 @@
+// A fault-injecting HTTP receiver on a raw TCP socket (Bun.listen, port 0), so that it can do what
+// a real server cannot be asked to: hang past the client's timeout or reset the connection. It is
+// for fault injection only; real receivers (serve, VictoriaMetrics, InfluxDB, Pushgateway) are used
+// for the happy paths.
+import { gunzipSync, inflateSync } from "node:zlib";
+import type { Socket, TCPSocketListener } from "bun";
+
+export type Behaviour =
+  | { status: number; body?: string; headers?: Record<string, string> }
+  | "hang"
+  | "reset";
+
+export interface ReceivedRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  /** The body, decompressed when the request said Content-Encoding gzip or deflate. */
+  body: string;
+}
+
+export interface FaultServer {
+  url: string;
+  port: number;
+  requests: ReceivedRequest[];
+  /** Behaviours for the next requests, in order; after them `fallback` answers. */
+  script(...behaviours: Behaviour[]): void;
+  /** Decides from the request itself (e.g. refuse one record); overrides script and fallback. */
+  decide(fn: ((request: ReceivedRequest) => Behaviour | undefined) | undefined): void;
+  fallback: Behaviour;
+  stop(): void;
+}
+
+interface _Conn {
+  buffer: Buffer;
+}
+
+function _parse(buffer: Buffer): { request: ReceivedRequest; length: number } | undefined {
+  const end = buffer.indexOf("\r\n\r\n");
+  if (end < 0) return undefined;
+  const head = buffer.subarray(0, end).toString("latin1").split("\r\n");
+  const [method = "", path = ""] = head[0]!.split(" ");
+  const headers: Record<string, string> = {};
+  for (const line of head.slice(1)) {
+    const colon = line.indexOf(":");
+    if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  const size = Number(headers["content-length"] ?? 0);
+  if (buffer.length < end + 4 + size) return undefined;
+  let raw = buffer.subarray(end + 4, end + 4 + size);
+  if (headers["content-encoding"] === "gzip") raw = gunzipSync(raw);
+  if (headers["content-encoding"] === "deflate") raw = inflateSync(raw);
+  return { request: { method, path, headers, body: raw.toString("utf8") }, length: end + 4 + size };
+}
+
+function _respond(socket: Socket<_Conn>, behaviour: Exclude<Behaviour, "hang" | "reset">): void {
+  const body = behaviour.body ?? "";
+  const headers = { "Content-Type": "application/json", ...behaviour.headers, "Content-Length": String(Buffer.byteLength(body)), Connection: "close" };
+  const head = [`HTTP/1.1 ${behaviour.status} X`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)].join("\r\n");
+  socket.write(`${head}\r\n\r\n${body}`);
+  socket.end();
+}
+
+export function ok(reply: Record<string, unknown> = { status: "ok", periodSeconds: 600 }): Behaviour {
+  return { status: 200, body: JSON.stringify(reply) };
+}
+
+export function startFaultServer(fallback: Behaviour = ok()): FaultServer {
+  const queue: Behaviour[] = [];
+  let decider: ((request: ReceivedRequest) => Behaviour | undefined) | undefined;
+  const requests: ReceivedRequest[] = [];
+  const server: FaultServer = {
+    url: "",
+    port: 0,
+    requests,
+    script: (...behaviours) => queue.push(...behaviours),
+    decide: (fn) => {
+      decider = fn;
+    },
+    fallback,
+    stop: () => listener.stop(true),
+  };
+  const listener: TCPSocketListener<_Conn> = Bun.listen<_Conn>({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      open(socket) {
+        socket.data = { buffer: Buffer.alloc(0) };
+      },
+      data(socket, chunk) {
+        socket.data.buffer = Buffer.concat([socket.data.buffer, chunk]);
+        const parsed = _parse(socket.data.buffer);
+        if (!parsed) return;
+        socket.data.buffer = socket.data.buffer.subarray(parsed.length);
+        requests.push(parsed.request);
+        const behaviour = decider?.(parsed.request) ?? queue.shift() ?? server.fallback;
+        if (behaviour === "hang") return; // never answer; the client's timeout must fire
+        if (behaviour === "reset") {
+          socket.terminate();
+          return;
+        }
+        _respond(socket, behaviour);
+      },
+    },
+  });
+  server.port = listener.port;
+  server.url = `http://127.0.0.1:${listener.port}`;
+  return server;
+}

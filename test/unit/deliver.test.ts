@@ -1,0 +1,94 @@
+import { describe, expect, test } from "bun:test";
+import { backoffMs, classifyStatus, parseRetryAfter, serverMessage } from "../../src/deliver/http.ts";
+import { parseReply } from "../../src/deliver/flush.ts";
+import { ageSlots, allowed, emptySlots, recordSend, windowSum } from "../../src/deliver/ratelimit.ts";
+import { spoolFileName } from "../../src/deliver/spool.ts";
+import { joinUrl } from "../../src/deliver/wire.ts";
+
+const slots = (entries: Record<number, number>) => {
+  const s = emptySlots();
+  for (const [minute, value] of Object.entries(entries)) s[Number(minute)] = value;
+  return s;
+};
+
+describe("rate limiter: SPEC §6 reference cases (telemetrics-client's)", () => {
+  test("records: minute 3, window 15, limit 30, {1:10, 7:10, 10:20, 55:10}, +1 passes (window 49…3 sums 20)", () => {
+    const s = slots({ 1: 10, 7: 10, 10: 20, 55: 10 });
+    expect(windowSum(s, 3, 15)).toBe(20);
+    expect(allowed(s, 3, 15, 30, 1)).toBe(true);
+  });
+  test("records: minute 24, window 30, limit 30, {3:10, 4:10, 6:10, 27:10}, +1 is refused (31 > 30)", () => {
+    expect(allowed(slots({ 3: 10, 4: 10, 6: 10, 27: 10 }), 24, 30, 30, 1)).toBe(false);
+  });
+  test("bytes: minute 3, window 15, limit 64000, {1:32000, 7:10000, 10:45000, 55:11000}, +20000 passes", () => {
+    expect(allowed(slots({ 1: 32000, 7: 10000, 10: 45000, 55: 11000 }), 3, 15, 64000, 20000)).toBe(true);
+  });
+  test("−1 disables the limiter", () => expect(allowed(slots({ 0: 1e9 }), 0, 60, -1, 1)).toBe(true));
+  test("a successful send grows slot m and zeroes the slots outside the window", () => {
+    const after = recordSend(slots({ 1: 10, 7: 10, 10: 20, 55: 10 }), 3, 15, 1);
+    expect(after[3]).toBe(1);
+    expect(after[1]).toBe(10);
+    expect(after[55]).toBe(10);
+    expect(after[7]).toBe(0);
+    expect(after[10]).toBe(0);
+  });
+  test("ageing: minutes that passed are cleared; an hour or more clears all", () => {
+    const s = slots({ 10: 5, 11: 6, 12: 7 });
+    expect(ageSlots(s, 100 * 60 + 10, 100 * 60 + 11)[11]).toBe(0);
+    expect(ageSlots(s, 100 * 60 + 10, 100 * 60 + 11)[12]).toBe(7);
+    expect(ageSlots(s, 0, 60)).toEqual(emptySlots());
+    expect(ageSlots(s, undefined, 5)).toEqual(emptySlots());
+    expect(ageSlots(s, 70, 70)).toEqual(s);
+  });
+});
+
+describe("HTTP outcomes", () => {
+  const any2xx = (s: number) => s >= 200 && s < 300;
+  test.each([
+    [200, "accepted"],
+    [202, "accepted"],
+    [408, "retryable"],
+    [429, "retryable"],
+    [500, "retryable"],
+    [503, "retryable"],
+    [400, "rejected"],
+    [401, "rejected"],
+    [404, "rejected"],
+    [413, "rejected"],
+  ] as const)("%d is %s", (status, kind) => expect(classifyStatus(status, any2xx)).toBe(kind));
+  test("pattoo wants exactly 200: a 201 is refused", () => expect(classifyStatus(201, (s) => s === 200)).toBe("rejected"));
+  test("Retry-After in seconds, as a date, or unreadable", () => {
+    expect(parseRetryAfter("120", 0)).toBe(120_000);
+    expect(parseRetryAfter("Wed, 21 Oct 2026 07:28:00 GMT", Date.parse("Wed, 21 Oct 2026 07:27:00 GMT"))).toBe(60_000);
+    expect(parseRetryAfter("soon", 0)).toBeUndefined();
+    expect(parseRetryAfter(null, 0)).toBeUndefined();
+  });
+  test("backoff: full jitter under an exponential cap", () => {
+    expect(backoffMs(0, 0.999)).toBeLessThan(500);
+    expect(backoffMs(3, 0.999)).toBeLessThan(4000);
+    expect(backoffMs(20, 0.999)).toBeLessThan(10_000);
+    expect(backoffMs(5, 0)).toBe(0);
+  });
+  test("server messages: JSON error fields or the start of the text", () => {
+    expect(serverMessage(400, '{"error":"bad"}')).toBe("HTTP 400: bad");
+    expect(serverMessage(500, "")).toBe("HTTP 500");
+    expect(serverMessage(502, "<html>\n  gateway\n</html>")).toBe("HTTP 502: <html> gateway </html>");
+  });
+  test("a receiver's reply: period and batch size, checked", () => {
+    expect(parseReply('{"periodSeconds": 300, "batchMax": 500}')).toEqual({ periodSeconds: 300, batchMax: 500 });
+    expect(parseReply('{"periodSeconds": -1, "batchMax": "x"}')).toEqual({ periodSeconds: undefined, batchMax: undefined });
+    expect(parseReply("OK")).toEqual({});
+  });
+});
+
+describe("spool file names and URLs", () => {
+  test("names sort by creation: zero-padded time, then sequence", () => {
+    const record = { meta: { recordId: "ab/cd+ef_gh-ij", seq: 42 } } as never;
+    expect(spoolFileName(record, 1795400000123)).toBe("1795400000123-0000000042-abcdef_g.json");
+    expect(spoolFileName(record, 999) < spoolFileName(record, 1000)).toBe(true);
+  });
+  test("joinUrl keeps the base path and adds the query", () => {
+    expect(joinUrl("https://api.example/prod/", "/logs")).toBe("https://api.example/prod/logs");
+    expect(joinUrl("http://vm:8428", "/write", { db: "bagtower", precision: "s", org: undefined })).toBe("http://vm:8428/write?db=bagtower&precision=s");
+  });
+});
