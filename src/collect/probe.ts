@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { listDir } from "../host.ts";
 import { join } from "node:path";
 import type { FsStats } from "../context.ts";
 
@@ -51,15 +52,6 @@ export function createProbe(root: string, statfs: (path: string, mayHang: boolea
     },
   };
   return probe;
-}
-
-/** A directory's entry names, sorted; [] when it is missing or unreadable. */
-export function listDir(dir: string): string[] {
-  try {
-    return readdirSync(dir).sort();
-  } catch {
-    return [];
-  }
 }
 
 /** sysfs attribute text: one value and a newline. */

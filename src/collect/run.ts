@@ -9,7 +9,8 @@ import { readState, writeState } from "../state.ts";
 import { VERSION } from "../version.ts";
 import { runCustomCollectors } from "./custom.ts";
 import type { ItemContext } from "./item.ts";
-import { createProbe, listDir } from "./probe.ts";
+import { listDir } from "../host.ts";
+import { createProbe } from "./probe.ts";
 import { BUILTIN_IDS, builtinItems } from "./registry.ts";
 
 /** `--set name=value`: a number becomes a `number` item, anything else a `string` item. */

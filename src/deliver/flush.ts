@@ -6,7 +6,7 @@ import type { BagtowerRecord } from "../record/schema.ts";
 import { createSender, type Outcome, type Send } from "./http.ts";
 import { ageSlots, allowed, recordSend } from "./ratelimit.ts";
 import { readSinkState, writeSinkState, type SinkState } from "./sink-state.ts";
-import { CorruptSpoolFile, listSpool, moveAside, readSpooled, removeEntries, type SpoolEntry } from "./spool.ts";
+import { CorruptSpoolFile, listSpool, moveAside, readSpooled, removeDeadTemps, removeEntries, type SpoolEntry } from "./spool.ts";
 import { wirePlans } from "./wire.ts";
 
 export interface FlushResult {
@@ -131,6 +131,7 @@ export async function flushSink(ctx: Context, config: Config, sink: SinkConfig, 
   };
   const plan = wirePlans[sink.format];
   const now = ctx.now();
+  removeDeadTemps(run.dir);
   let entries = listSpool(run.dir);
 
   const expiredBefore = now - config.spool.expiryMinutes * 60_000;

@@ -1,6 +1,6 @@
 import type { Config } from "../config/schema.ts";
 import type { Context } from "../context.ts";
-import { listDir } from "../collect/probe.ts";
+import { listDir } from "../host.ts";
 import { spoolDirOf } from "./flush.ts";
 import { readSinkState, type SinkState } from "./sink-state.ts";
 import { listAside, listSpool, spoolBytes, type SpoolEntry } from "./spool.ts";

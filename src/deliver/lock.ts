@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Context } from "../context.ts";
+import { processAlive } from "../host.ts";
 
 /**
  * One flusher per home (SPEC §6): a lock file holding the holder's pid, created with O_EXCL. A lock
@@ -13,15 +14,6 @@ export interface FlushLock {
 }
 
 export type LockHolder = { pid: number } | null;
-
-function _alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 function _holder(path: string): number | undefined {
   try {
@@ -47,7 +39,7 @@ function _tryCreate(path: string): boolean {
 /** Removes a lock left by a dead process. Renaming first means only one contender removes it. */
 function _breakStale(path: string): void {
   const pid = _holder(path);
-  if (pid !== undefined && _alive(pid)) return;
+  if (pid !== undefined && processAlive(pid)) return;
   const aside = `${path}.stale.${process.pid}`;
   try {
     renameSync(path, aside);
@@ -55,7 +47,7 @@ function _breakStale(path: string): void {
     return; // someone else took it first
   }
   const taken = _holder(aside);
-  if (taken !== undefined && taken !== pid && _alive(taken)) {
+  if (taken !== undefined && taken !== pid && processAlive(taken)) {
     // Between our read and our rename a live process took the lock over: give it back.
     try {
       renameSync(aside, path);
@@ -87,5 +79,5 @@ export async function acquireFlushLock(ctx: Context, path: string, waitMs: numbe
 
 export function lockHolder(path: string): LockHolder {
   const pid = _holder(path);
-  return pid !== undefined && _alive(pid) ? { pid } : null;
+  return pid !== undefined && processAlive(pid) ? { pid } : null;
 }

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import * as v from "valibot";
 import { fsyncDir, writeFileAtomic } from "../atomic-file.ts";
 import { errorMessage } from "../errors.ts";
+import { listDir, processAlive } from "../host.ts";
 import { recordSchema, type BagtowerRecord } from "../record/schema.ts";
 
 /**
@@ -48,6 +49,28 @@ export function listSpool(dir: string): SpoolEntry[] {
 
 export function spoolBytes(entries: SpoolEntry[]): number {
   return entries.reduce((sum, e) => sum + e.size, 0);
+}
+
+/** `.name.<pid>.<n>.tmp`, as writeFileAtomic names its temp files. */
+const _TEMP = /^\..+\.(\d+)\.\d+\.tmp$/;
+
+/**
+ * Temp files of writers that died mid-write (a push killed inside enqueue). They were never
+ * records, so removing them loses nothing; a live writer's temp file is left alone.
+ */
+export function removeDeadTemps(dir: string): number {
+  let removed = 0;
+  for (const name of listDir(dir)) {
+    const match = _TEMP.exec(name);
+    if (!match || processAlive(Number(match[1]))) continue;
+    try {
+      unlinkSync(join(dir, name));
+      removed++;
+    } catch {
+      // already gone
+    }
+  }
+  return removed;
 }
 
 export class CorruptSpoolFile extends Error {}

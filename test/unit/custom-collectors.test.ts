@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseCollectorOutput, runCustomCollectors } from "../../src/collect/custom.ts";
-import { listDir } from "../../src/collect/probe.ts";
+import { listDir } from "../../src/host.ts";
 import { tempDir } from "../helpers/context.ts";
 
 describe("parseCollectorOutput", () => {
