@@ -4,8 +4,8 @@ import { runCli } from "../../src/main.ts";
 import { FIXTURES, fixtureStatfs, manualClock, testContext, type TestContext } from "./context.ts";
 
 /** A home whose config.json collects from the pi4 fixture and pushes to `url`, with a hand-moved clock. */
-export function pushHome(sink: Record<string, unknown>, extra: Record<string, unknown> = {}) {
-  const clock = manualClock(Date.UTC(2026, 10, 22, 12, 0, 0));
+export function pushHome(sink: Record<string, unknown>, extra: Record<string, unknown> = {}, startMs = Date.UTC(2026, 10, 22, 12, 0, 0)) {
+  const clock = manualClock(startMs);
   const sleeps: number[] = [];
   const t: TestContext = testContext({
     now: clock.now,
