@@ -4,7 +4,7 @@ import type { Context } from "../context.ts";
 import type { BagtowerRecord } from "../record/schema.ts";
 import { spoolDirOf } from "./flush.ts";
 import { updateSinkState } from "./sink-state.ts";
-import { listSpool, removeEntries, spoolBytes, spoolFileName, writeSpoolFile } from "./spool.ts";
+import { listSpool, removeEntries, spoolBytes, spoolFile, writeSpoolFile } from "./spool.ts";
 
 export interface EnqueueResult {
   sink: string;
@@ -23,7 +23,8 @@ export function enqueue(ctx: Context, config: Config, sink: SinkConfig, record: 
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const cap = config.spool.maxSizeKb * 1024;
   const before = listSpool(dir);
-  const size = Buffer.byteLength(JSON.stringify(record));
+  const file = spoolFile(record, ctx.now());
+  const size = Buffer.byteLength(file.text);
   if (config.spool.whenFull === "drop-new" && spoolBytes(before) + size > cap) {
     updateSinkState(ctx, sink.name, (s) => {
       s.droppedFull++;
@@ -31,7 +32,7 @@ export function enqueue(ctx: Context, config: Config, sink: SinkConfig, record: 
     ctx.log.warn(`spool ${sink.name}: full (${config.spool.maxSizeKb} KB, whenFull drop-new): this record was dropped`);
     return { sink: sink.name, spooled: false, droppedOldest: 0 };
   }
-  writeSpoolFile(dir, spoolFileName(record, ctx.now()), record);
+  writeSpoolFile(dir, file);
   let total = spoolBytes(before) + size;
   const drop = [];
   for (const entry of before) {

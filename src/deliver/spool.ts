@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
 import { fsyncDir, writeFileAtomic } from "../atomic-file.ts";
@@ -9,7 +9,9 @@ import { recordSchema, type BagtowerRecord } from "../record/schema.ts";
 /**
  * The on-disk queue of one sink (SPEC §6): one record per file, written atomically (temp file,
  * fsync, rename, fsync the directory), named so that names sort in creation order:
- * `<unix-ms, 13 digits>-<seq, 10 digits>-<8 chars of the recordId>.json`. Never ordered by mtime.
+ * `<unix-ms, 13 digits>-<seq, 10 digits>-<8 chars of the recordId>-<bytes>.json`. Never ordered by
+ * mtime. The size in the name lets the size cap be checked from one readdir, without a stat per
+ * file (10,000 stats would make every enqueue into a week-long backlog slow).
  */
 export interface SpoolEntry {
   name: string;
@@ -18,11 +20,14 @@ export interface SpoolEntry {
   size: number;
 }
 
-const _NAME = /^(\d{13})-(\d{10})-([A-Za-z0-9_-]{1,16})\.json$/;
+const _NAME = /^(\d{13})-(\d{10})-([A-Za-z0-9_]{1,16})-(\d{1,10})\.json$/;
 
-export function spoolFileName(record: BagtowerRecord, nowMs: number): string {
-  const id = record.meta.recordId.replace(/[^A-Za-z0-9_-]/g, "").slice(0, 8) || "record";
-  return `${String(nowMs).padStart(13, "0")}-${String(record.meta.seq).padStart(10, "0")}-${id}.json`;
+/** The record as spooled text, and the file name it is spooled under. */
+export function spoolFile(record: BagtowerRecord, nowMs: number): { name: string; text: string } {
+  const text = JSON.stringify(record);
+  const id = record.meta.recordId.replace(/[^A-Za-z0-9_]/g, "").slice(0, 8) || "record";
+  const name = `${String(nowMs).padStart(13, "0")}-${String(record.meta.seq).padStart(10, "0")}-${id}-${Buffer.byteLength(text)}.json`;
+  return { name, text };
 }
 
 /** Spooled records, oldest first. Temp files, subdirectories and foreign files are not records. */
@@ -36,13 +41,7 @@ export function listSpool(dir: string): SpoolEntry[] {
   const out: SpoolEntry[] = [];
   for (const name of names.sort()) {
     const match = _NAME.exec(name);
-    if (!match) continue;
-    const path = join(dir, name);
-    try {
-      out.push({ name, path, createdMs: Number(match[1]), size: statSync(path).size });
-    } catch {
-      // deleted by a concurrent flush between readdir and stat: not ours any more
-    }
+    if (match) out.push({ name, path: join(dir, name), createdMs: Number(match[1]), size: Number(match[4]) });
   }
   return out;
 }
@@ -88,10 +87,8 @@ export function readSpooled(entry: SpoolEntry): BagtowerRecord {
   return result.output;
 }
 
-export function writeSpoolFile(dir: string, name: string, record: BagtowerRecord): number {
-  const text = JSON.stringify(record);
-  writeFileAtomic(join(dir, name), text);
-  return Buffer.byteLength(text);
+export function writeSpoolFile(dir: string, file: { name: string; text: string }): void {
+  writeFileAtomic(join(dir, file.name), file.text);
 }
 
 /** Deletes delivered or dropped records, then makes the deletions durable with one directory fsync. */

@@ -156,7 +156,7 @@ describe("the spool", () => {
     server.fallback = "reset";
     await home.run("push");
     const [good] = listSpool(home.spool());
-    const corrupt = `${home.clock.now() - 1000}-0000000000-garbage0.json`;
+    const corrupt = `${home.clock.now() - 1000}-0000000000-garbage0-25.json`;
     writeFileSync(join(home.spool(), corrupt), '{"deviceId": "x", "unixTi');
     server.fallback = ok();
     expect(await home.run("push")).toBe(0);

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { backoffMs, classifyStatus, parseRetryAfter, serverMessage } from "../../src/deliver/http.ts";
 import { parseReply } from "../../src/deliver/flush.ts";
 import { ageSlots, allowed, emptySlots, recordSend, windowSum } from "../../src/deliver/ratelimit.ts";
-import { spoolFileName } from "../../src/deliver/spool.ts";
+import { spoolFile } from "../../src/deliver/spool.ts";
 import { joinUrl } from "../../src/deliver/wire.ts";
 
 const slots = (entries: Record<number, number>) => {
@@ -82,10 +82,11 @@ describe("HTTP outcomes", () => {
 });
 
 describe("spool file names and URLs", () => {
-  test("names sort by creation: zero-padded time, then sequence", () => {
+  test("names sort by creation: zero-padded time, then sequence; the size is in the name", () => {
     const record = { meta: { recordId: "ab/cd+ef_gh-ij", seq: 42 } } as never;
-    expect(spoolFileName(record, 1795400000123)).toBe("1795400000123-0000000042-abcdef_g.json");
-    expect(spoolFileName(record, 999) < spoolFileName(record, 1000)).toBe(true);
+    const file = spoolFile(record, 1795400000123);
+    expect(file.name).toBe(`1795400000123-0000000042-abcdef_g-${file.text.length}.json`);
+    expect(spoolFile(record, 999).name < spoolFile(record, 1000).name).toBe(true);
   });
   test("joinUrl keeps the base path and adds the query", () => {
     expect(joinUrl("https://api.example/prod/", "/logs")).toBe("https://api.example/prod/logs");
