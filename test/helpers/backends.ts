@@ -79,20 +79,30 @@ interface _Running {
 const _running = new Set<_Running>();
 let _hooked = false;
 
+function _killAll(): void {
+  for (const r of _running) {
+    try {
+      r.proc.kill("SIGKILL");
+    } catch {}
+    rmSync(r.dir, { recursive: true, force: true });
+  }
+  _running.clear();
+}
+
 function _hookExit(): void {
   if (_hooked) return;
   _hooked = true;
   // A test that throws before stop(), or a runner that exits early, must not leave daemons behind.
-  // 'exit' handlers must be synchronous: SIGKILL and rmSync are.
-  process.on("exit", () => {
-    for (const r of _running) {
-      try {
-        r.proc.kill("SIGKILL");
-      } catch {}
-      rmSync(r.dir, { recursive: true, force: true });
-    }
-    _running.clear();
-  });
+  // 'exit' handlers must be synchronous: SIGKILL and rmSync are. 'exit' does not run when the test
+  // process itself is killed by a signal (the daemons would be orphaned to init), so the usual
+  // termination signals clean up too and then exit with the conventional 128 + signal number.
+  process.on("exit", _killAll);
+  for (const [signal, number] of [["SIGINT", 2], ["SIGTERM", 15], ["SIGHUP", 1]] as const) {
+    process.once(signal, () => {
+      _killAll();
+      process.exit(128 + number);
+    });
+  }
 }
 
 function _logTail(logFile: string): string {
@@ -154,6 +164,8 @@ async function _start(spec: _StartSpec): Promise<Backend> {
       stdout: fd,
       stderr: fd,
     });
+    // A backend left running must not keep the test process alive: the exit hook kills it.
+    proc.unref();
     running = { proc, dir };
     _running.add(running);
   } catch (error) {
@@ -190,6 +202,7 @@ async function _start(spec: _StartSpec): Promise<Backend> {
 async function _stop(r: _Running): Promise<void> {
   const { proc, dir } = r;
   if (proc.exitCode === null && proc.signalCode === null) {
+    proc.ref(); // keep the event loop alive until it has gone
     proc.kill("SIGTERM");
     const exited = await Promise.race([proc.exited.then(() => true), Bun.sleep(STOP_GRACE_MS).then(() => false)]);
     if (!exited) {
