@@ -30,3 +30,8 @@ export function createLogger(level: number, write: (line: string) => void = writ
     ],
   });
 }
+
+/** For logs that land in a file (cron runs): each line starts with the time. */
+export function timestamped(write: (line: string) => void, now: () => number = Date.now): (line: string) => void {
+  return (line) => write(`${new Date(now()).toISOString()} ${line}`);
+}

@@ -3,8 +3,8 @@ import { globalArgs, parseCommandArgs, resolveCommandPath } from "./argv.ts";
 import { commands } from "./commands/index.ts";
 import type { CommandData } from "./commands/shared.ts";
 import { BagtowerError, ExitCode } from "./errors.ts";
-import { createLogger, logLevel } from "./log.ts";
-import { stdoutIsTerminal, writeStdout } from "./output.ts";
+import { createLogger, logLevel, timestamped } from "./log.ts";
+import { stdoutIsTerminal, writeStderr, writeStdout } from "./output.ts";
 import { VERSION } from "./version.ts";
 
 export const rootCommand = defineCommand({
@@ -35,7 +35,10 @@ function _causeChain(error: unknown): string[] {
  */
 export async function runCli(argv: readonly string[], data: CommandData = {}): Promise<number> {
   const verbose = argv.includes("--verbose");
-  const log = data.overrides?.log ?? createLogger(logLevel({ verbose, quiet: argv.includes("--quiet") }));
+  // A cron run's stderr is the log file: its lines, errors included, carry the time.
+  const log =
+    data.overrides?.log ??
+    createLogger(logLevel({ verbose, quiet: argv.includes("--quiet") }), argv.includes("--cron") ? timestamped(writeStderr) : writeStderr);
   const write = data.overrides?.write ?? writeStdout;
   const colour = !data.overrides?.write && stdoutIsTerminal();
   try {

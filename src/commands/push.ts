@@ -10,6 +10,10 @@ import { selfMetrics } from "../deliver/self-metrics.ts";
 import { runPush, type PushResult } from "../deliver/push.ts";
 import { ConfigError, ExitCode } from "../errors.ts";
 import { contextFor, type CommandData } from "./shared.ts";
+import { applyServerPeriod, shouldSkipCronRun, writeLastPush } from "../cron/manage.ts";
+import { rotateLog } from "../log-file.ts";
+import { createLogger, logLevel, timestamped } from "../log.ts";
+import { writeStderr } from "../output.ts";
 
 /** Sink flags shared by push and spool flush. */
 export const sinkArgs = {
@@ -81,6 +85,12 @@ export function reportPush(ctx: Context, result: PushResult): number {
   return code;
 }
 
+/** One line for `cron status`. */
+export function pushSummary(result: PushResult): string {
+  if (!result.results) return "another run was delivering; the record was left in the spool for it";
+  return result.results.map((r) => `${r.sink}: ${r.sent} delivered, ${r.remaining} spooled${r.held ? ` (${r.held})` : ""}`).join("; ");
+}
+
 export async function pushCommand(ctx: Context, config: Config): Promise<{ result: PushResult; code: number }> {
   requireSinks(config);
   const collected = await runCollect(ctx, config);
@@ -95,13 +105,21 @@ export default defineCommand({
     ...globalArgs,
     ...sinkArgs,
     save: { type: "boolean", description: "Store --server, --api-key, --device-id … in config.json" },
+    cron: { type: "boolean", description: "Run as the crontab line does: timestamped log lines, bounded log, period skip" },
     json: { type: "boolean", description: "Print the delivery result as JSON on stdout" },
   },
   async run({ args, data }) {
-    const ctx = contextFor(args, data as CommandData);
+    let ctx = contextFor(args, data as CommandData);
+    if (args.cron) {
+      rotateLog(ctx.paths.log);
+      ctx = { ...ctx, log: createLogger(logLevel(args), timestamped(writeStderr, ctx.now)) };
+      if (shouldSkipCronRun(ctx)) return ExitCode.ok;
+    }
     const config = loadConfig(ctx, sinkOverrides(args));
     if (args.save) saveConfig(ctx, config, args);
     const { result, code } = await pushCommand(ctx, config);
+    writeLastPush(ctx, { atMs: ctx.now(), exitCode: code, summary: pushSummary(result) });
+    if (result.periodSeconds !== undefined) applyServerPeriod(ctx, result.periodSeconds);
     if (args.json) {
       const { record, ...rest } = result;
       ctx.write(`${JSON.stringify({ recordId: record.meta.recordId, ...rest })}\n`);

@@ -282,3 +282,18 @@ describe("spool commands", () => {
     expect(records(server.requests[0]!.body)[0].deviceId).toBe("pi-9");
   });
 });
+
+describe("push --cron", () => {
+  test("a period cron cannot express: runs every minute, skipping until the period has passed", async () => {
+    home = pushHome({ url: server.url });
+    writeFileSync(join(home.home, "state", "cron.json"), JSON.stringify({ periodSeconds: 420, everyMinute: true, line: "x # bagtower", installedAtMs: 0 }));
+    expect(await home.run("push", "--cron")).toBe(0);
+    expect(server.requests).toHaveLength(1);
+    for (let minute = 1; minute < 6; minute++) expect(await home.run("push", "--cron")).toBe(0); // run() moves the clock a minute
+    expect(server.requests).toHaveLength(1);
+    home.clock.advance(60_000);
+    expect(await home.run("push", "--cron")).toBe(0);
+    expect(server.requests).toHaveLength(2);
+    expect(JSON.parse(readFileSync(join(home.home, "state", "last-push.json"), "utf8"))).toMatchObject({ exitCode: 0, summary: "default: 1 delivered, 0 spooled" });
+  });
+});

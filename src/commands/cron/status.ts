@@ -1,0 +1,35 @@
+import { defineCommand } from "citty";
+import { globalArgs } from "../../argv.ts";
+import { openCrontab } from "../../cron/crontab.ts";
+import { findOurLine, formatPeriod } from "../../cron/line.ts";
+import { readCronState, readLastPush } from "../../cron/manage.ts";
+import { contextFor, type CommandData } from "../shared.ts";
+
+export default defineCommand({
+  meta: { name: "status", description: "Show the crontab line, the period and the last push result" },
+  args: { ...globalArgs, json: { type: "boolean", description: "Print JSON instead of text" } },
+  run({ args, data }) {
+    const ctx = contextFor(args, data as CommandData);
+    const line = findOurLine(openCrontab(ctx).read()) ?? null;
+    const state = readCronState(ctx);
+    const last = readLastPush(ctx);
+    const status = {
+      installed: line !== null,
+      line,
+      periodSeconds: line && state ? state.periodSeconds : null,
+      lastPush: last ? { at: new Date(last.atMs).toISOString(), exitCode: last.exitCode, summary: last.summary } : null,
+    };
+    if (args.json) {
+      ctx.write(`${JSON.stringify(status)}\n`);
+      return status;
+    }
+    ctx.write(
+      [
+        `line       ${line ?? "not installed (bagtower cron install)"}`,
+        `period     ${status.periodSeconds === null ? "-" : formatPeriod(status.periodSeconds)}`,
+        `last push  ${last ? `${status.lastPush!.at} exit ${last.exitCode}: ${last.summary}` : "never"}`,
+      ].join("\n") + "\n",
+    );
+    return status;
+  },
+});
