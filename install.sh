@@ -1,48 +1,148 @@
 #!/bin/sh
 # bagtower installer. POSIX sh.
-#   sh install.sh --from-source     build with this checkout's Bun and install to ~/.bagtower/bin
-# Downloading release binaries, saving a config, the first push and the crontab entry come with
-# the push and cron commands; until then this script installs from a source checkout only.
+#
+#   curl -fsSL "$BAGTOWER_DOWNLOAD_URL/install.sh" | sh -s -- --server URL --api-key KEY --device-id ID
+#   sh install.sh [--server URL] [--api-key KEY] [--device-id ID] [--format F] [--period 10m] [--no-cron]
+#   sh install.sh --from-source     build with this checkout's Bun instead of downloading
+#   sh install.sh --uninstall       remove the crontab line and the binary (config and spool stay)
+#   sh install.sh --purge           remove the crontab line and everything in ~/.bagtower
+#
+# Environment: BAGTOWER_HOME (default ~/.bagtower), BAGTOWER_DOWNLOAD_URL (where the binaries,
+# SHA256SUMS and install.sh are). Re-running updates the binary and keeps config and spool.
 set -eu
+
+DEFAULT_DOWNLOAD_URL="https://github.com/bagtower/bagtower/releases/latest/download"
 
 say() { printf 'bagtower install: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 
-home=${BAGTOWER_HOME:-"$HOME/.bagtower"}
-from_source=0
-for arg in "$@"; do
-  case "$arg" in
+home=${BAGTOWER_HOME:-"${HOME:?HOME is not set}/.bagtower"}
+download_url=${BAGTOWER_DOWNLOAD_URL:-$DEFAULT_DOWNLOAD_URL}
+server="" api_key="" device_id="" format="" period=""
+from_source=0 cron=1 action=install
+
+need_value() {
+  if [ "$#" -lt 2 ] || [ -z "$2" ]; then die "$1 needs a value (see --help)"; fi
+}
+while [ "$#" -gt 0 ]; do
+  case "$1" in
+    --server) need_value "$@"; server=$2; shift ;;
+    --api-key) need_value "$@"; api_key=$2; shift ;;
+    --device-id) need_value "$@"; device_id=$2; shift ;;
+    --format) need_value "$@"; format=$2; shift ;;
+    --period) need_value "$@"; period=$2; shift ;;
+    --no-cron) cron=0 ;;
     --from-source) from_source=1 ;;
-    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
-    *) die "unknown option $arg (see --help)" ;;
+    --uninstall) action=uninstall ;;
+    --purge) action=purge ;;
+    -h|--help) sed -n '2,12p' "$0" 2>/dev/null || say "see the README"; exit 0 ;;
+    *) die "unknown option $1 (see --help)" ;;
   esac
+  shift
 done
 
-# The platform: 64-bit Linux only. Bun has no 32-bit runtime, so 32-bit ARM cannot be supported.
+bin="$home/bin/bagtower"
+
+if [ "$action" != install ]; then
+  if [ -x "$bin" ]; then
+    "$bin" cron remove --home "$home" || say "could not remove the crontab line (see above)"
+  fi
+  if [ "$action" = purge ]; then
+    rm -rf "$home"
+    say "removed $home"
+  else
+    rm -f "$bin"
+    say "removed $bin; config and spool stay in $home (--purge removes them)"
+  fi
+  exit 0
+fi
+
+# The platform: 64-bit Linux, glibc or musl. Bun has no 32-bit runtime: 32-bit ARM cannot work.
 [ "$(uname -s)" = Linux ] || die "bagtower runs on Linux only (this is $(uname -s))."
 case "$(uname -m)" in
   x86_64|amd64) arch=x64 ;;
   aarch64|arm64) arch=arm64 ;;
-  armv6l|armv7l|armv8l|arm*) die "32-bit ARM is not supported: Bun has no 32-bit runtime. Install a 64-bit OS (Raspberry Pi OS 64-bit on a Pi 3 or newer)." ;;
-  *) die "unsupported CPU $(uname -m): a 64-bit x86-64 or arm64 Linux is required." ;;
+  armv6l|armv7l|armv8l|arm*) die "32-bit ARM ($(uname -m)) is not supported: Bun has no 32-bit runtime. Install a 64-bit OS (e.g. Raspberry Pi OS 64-bit on a Pi 3 or newer)." ;;
+  *) die "unsupported CPU $(uname -m): bagtower needs 64-bit Linux on x86-64 or arm64." ;;
 esac
 libc=""
 if ls /lib/ld-musl-* >/dev/null 2>&1; then libc="-musl"; fi
 target="linux-$arch$libc"
 
-[ "$from_source" = 1 ] || die "only --from-source is available in this version: run it from a bagtower checkout."
-src=$(cd "$(dirname "$0")" && pwd)
-[ -f "$src/scripts/build.ts" ] || die "--from-source must run from a bagtower checkout (no scripts/build.ts in $src)."
-bun="$src/node_modules/.bin/bun"
-[ -x "$bun" ] || die "no Bun in $src/node_modules: run 'npm ci' in the checkout first."
-say "building $target"
-"$bun" "$src/scripts/build.ts" "$target"
-
 umask 077
 mkdir -p "$home/bin"
 chmod 700 "$home"
-tmp="$home/bin/.bagtower.$$"
-cp "$src/dist/bagtower-$target" "$tmp"
-chmod 755 "$tmp"
-mv -f "$tmp" "$home/bin/bagtower"
-say "installed $home/bin/bagtower ($("$home/bin/bagtower" --version))"
+new="$home/bin/.bagtower.new.$$"
+trap 'rm -f "$new" "$new.sums"' EXIT INT TERM
+
+fetch() { # URL FILE
+  if command -v curl >/dev/null 2>&1; then curl -fsSL --retry 2 -o "$2" "$1"
+  elif command -v wget >/dev/null 2>&1; then wget -q -O "$2" "$1"
+  else die "neither curl nor wget is installed: install one of them"; fi
+}
+
+sha256() { # FILE
+  if command -v sha256sum >/dev/null 2>&1; then sha256sum "$1" | cut -d' ' -f1
+  elif command -v shasum >/dev/null 2>&1; then shasum -a 256 "$1" | cut -d' ' -f1
+  else die "no sha256sum (or shasum) to verify the download with"; fi
+}
+
+if [ "$from_source" = 1 ]; then
+  src=$(cd "$(dirname "$0")" && pwd)
+  [ -f "$src/scripts/build.ts" ] || die "--from-source must run from a bagtower checkout (no scripts/build.ts in $src)."
+  [ -x "$src/node_modules/.bin/bun" ] || die "no Bun in $src/node_modules: run 'npm ci' in the checkout first."
+  say "building $target from $src"
+  "$src/node_modules/.bin/bun" "$src/scripts/build.ts" "$target" >&2
+  cp "$src/dist/bagtower-$target" "$new"
+else
+  say "downloading bagtower-$target from $download_url"
+  fetch "$download_url/bagtower-$target" "$new" || die "download of $download_url/bagtower-$target failed; nothing was installed"
+  fetch "$download_url/SHA256SUMS" "$new.sums" || die "download of $download_url/SHA256SUMS failed; nothing was installed"
+  expected=$(sed -n "s/^\([0-9a-f]\{64\}\)[ *][ *]*bagtower-$target\$/\1/p" "$new.sums" | head -n 1)
+  [ -n "$expected" ] || die "SHA256SUMS has no line for bagtower-$target; nothing was installed"
+  actual=$(sha256 "$new")
+  [ "$actual" = "$expected" ] || die "checksum mismatch for bagtower-$target (expected $expected, got $actual): the download is corrupt or tampered with; nothing was installed"
+fi
+chmod 755 "$new"
+version=$("$new" --version) || die "the new binary does not run on this machine (wrong libc or CPU?); nothing was installed"
+mv -f "$new" "$bin"
+say "installed $bin ($version)"
+
+# Keep a copy of the installer: re-run it any time to update.
+if [ -f "$0" ] && grep -q 'bagtower installer' "$0" 2>/dev/null; then
+  cmp -s "$0" "$home/install.sh" || cp "$0" "$home/install.sh"
+else
+  fetch "$download_url/install.sh" "$home/install.sh" || say "could not keep a copy of install.sh (download failed)"
+fi
+
+# Save the configuration and push once: the reply tells the period.
+set -- --home "$home"
+pushed=0
+if [ -n "$server" ]; then
+  set -- "$@" --server "$server" --save
+  [ -z "$api_key" ] || set -- "$@" --api-key "$api_key"
+  [ -z "$device_id" ] || set -- "$@" --device-id "$device_id"
+  [ -z "$format" ] || set -- "$@" --format "$format"
+elif [ ! -f "$home/config.json" ]; then
+  say "no --server given and no $home/config.json: run this again with --server URL --api-key KEY --device-id ID"
+  cron=0
+fi
+if [ "$cron" = 1 ] || [ -n "$server" ]; then
+  status=0
+  "$bin" push "$@" || status=$?
+  case "$status" in
+    0) pushed=1 ;;
+    75) pushed=1; say "the server could not be reached: the record is safe in the spool and goes with the next run" ;;
+    *) die "the first push failed (exit $status, see above)" ;;
+  esac
+fi
+
+if [ "$cron" = 1 ] && [ "$pushed" = 1 ]; then
+  if [ -n "$period" ]; then
+    "$bin" cron install --home "$home" --period "$period" >/dev/null || die "cron install failed (see above); the binary and config are installed"
+  else
+    "$bin" cron install --home "$home" >/dev/null || die "cron install failed (see above); the binary and config are installed"
+  fi
+  say "the crontab runs push every period; see: $bin cron status --home '$home'"
+fi
+say "done"
