@@ -44,27 +44,30 @@ export interface CollectOptions {
   watchMs?: number;
 }
 
-/** Prints one record, or with a watch interval one per interval until SIGINT/SIGTERM. */
-export async function collectCommand(ctx: Context, config: Config, options: CollectOptions): Promise<BagtowerRecord> {
+/** Prints one record, or with a watch interval one per interval until `stop` is aborted. */
+export async function collectCommand(ctx: Context, config: Config, options: CollectOptions, stop?: AbortSignal): Promise<BagtowerRecord> {
   let record = await runCollect(ctx, config, options.extra);
   ctx.write(renderRecord(record, options.format, options.encode));
   if (options.watchMs === undefined) return record;
-  let stopped = false;
-  const stop = () => {
-    stopped = true;
-  };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
   let next = ctx.now() + options.watchMs;
-  while (!stopped) {
-    // Short sleeps so a signal ends the loop promptly.
-    while (!stopped && ctx.now() < next) await ctx.sleep(Math.min(200, next - ctx.now()));
-    if (stopped) break;
+  while (!stop?.aborted) {
+    // Short sleeps so a stop ends the loop promptly.
+    while (!stop?.aborted && ctx.now() < next) await ctx.sleep(Math.min(200, next - ctx.now()));
+    if (stop?.aborted) break;
     next += options.watchMs;
     record = await runCollect(ctx, config, options.extra);
     ctx.write(renderRecord(record, options.format, options.encode));
   }
   return record;
+}
+
+/** SIGINT and SIGTERM end a --watch loop cleanly (exit 0 after the current record). */
+function _untilSignal(): AbortSignal {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  return controller.signal;
 }
 
 export default defineCommand({
@@ -88,6 +91,7 @@ export default defineCommand({
     const config = loadConfig(ctx, overrides);
     const watchMs = args.watch === undefined ? undefined : parseDuration(args.watch, "--watch");
     const format: CollectFormat = args.pretty ? "pretty" : ((args.format as CollectFormat | undefined) ?? (watchMs ? "ndjson" : "json"));
-    return collectCommand(ctx, config, { format, encode: encodeOptions(ctx, config), extra: allValues(rawArgs, "set").map(parseSetOption), watchMs });
+    const stop = (data as CommandData | undefined)?.stop ?? (watchMs === undefined ? undefined : _untilSignal());
+    return collectCommand(ctx, config, { format, encode: encodeOptions(ctx, config), extra: allValues(rawArgs, "set").map(parseSetOption), watchMs }, stop);
   },
 });

@@ -9,7 +9,7 @@ describe("runCli", () => {
   let t: TestContext;
   afterEach(() => t.cleanup());
 
-  const run = (argv: string[]) => runCli(argv, { overrides: t.ctx });
+  const run = (argv: string[], stop?: AbortSignal) => runCli(argv, { overrides: t.ctx, stop });
 
   test("collect writes one record to stdout and returns 0", async () => {
     t = testContext({ statfs: fixtureStatfs(join(FIXTURES, "pi4")) });
@@ -40,17 +40,18 @@ describe("runCli", () => {
 
   test("--watch prints one record per interval until stopped", async () => {
     const clock = manualClock(1_795_000_000_000);
+    const stop = new AbortController();
     let sleeps = 0;
     t = testContext({
       now: clock.now,
       statfs: fixtureStatfs(join(FIXTURES, "pi4")),
       sleep: async (ms) => {
         clock.advance(ms);
-        // Stop after three records, as Ctrl-C would.
-        if (++sleeps === 25) process.emit("SIGINT");
+        // Stop after a few records, as Ctrl-C would.
+        if (++sleeps === 25) stop.abort();
       },
     });
-    expect(await run(["collect", "--root", join(FIXTURES, "pi4"), "--only", "uptime", "--watch", "2s"])).toBe(0);
+    expect(await run(["collect", "--root", join(FIXTURES, "pi4"), "--only", "uptime", "--watch", "2s"], stop.signal)).toBe(0);
     expect(t.out.length).toBeGreaterThanOrEqual(3);
     const records = t.out.map((line) => JSON.parse(line));
     expect(records.map((r) => r.meta.seq)).toEqual(records.map((_, i) => i + 1));

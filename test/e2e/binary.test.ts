@@ -5,7 +5,7 @@ import * as v from "valibot";
 import { recordSchema } from "../../src/record/schema.ts";
 import { VERSION } from "../../src/version.ts";
 import { FIXTURES, tempDir } from "../helpers/context.ts";
-import { buildBinary, runBinary } from "../helpers/binary.ts";
+import { BINARY, buildBinary, runBinary } from "../helpers/binary.ts";
 
 let home: string;
 let cleanup = () => {};
@@ -117,6 +117,18 @@ describe("the compiled binary", () => {
     const result = await runBinary([], { env: env() });
     expect(result.code).toBe(2);
     expect(result.stdout).toContain("COMMANDS");
+  });
+
+  test("collect --watch prints ndjson until SIGINT, then exits 0", async () => {
+    const proc = Bun.spawn([BINARY, "collect", "--watch", "100ms", "--only", "deviceStatus"], { env: env(), stdout: "pipe", stderr: "pipe" });
+    const reader = proc.stdout.getReader();
+    let text = "";
+    while (text.split("\n").length < 3) text += new TextDecoder().decode((await reader.read()).value);
+    proc.kill("SIGINT");
+    expect(await proc.exited).toBe(0);
+    const lines = text.trim().split("\n");
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    for (const line of lines) expect(JSON.parse(line).data).toEqual([{ id: "deviceStatus", type: "string", val: "UP" }]);
   });
 
   test("id --json reports the identities and their sources", async () => {
