@@ -146,9 +146,10 @@ export async function resolveCommandPath(
     }
     if (token.startsWith("-")) {
       rest.push(token);
-      // A global flag's value is not a command name: `--home /x collect`.
-      const name = token.slice(2);
-      if (!token.includes("=") && (name === "home" || name === "config") && argv[i + 1] !== undefined) rest.push(argv[++i]!);
+      // A flag's value is not a command name: `--home /x collect`, `serve --port 0`.
+      const args = await resolve<ArgsDef>(current.args ?? {});
+      const def = args[token.slice(2)] ?? Object.entries(args).find(([key]) => `--${_kebab(key)}` === token)?.[1];
+      if (!token.includes("=") && def && (def.type === "string" || def.type === "enum") && argv[i + 1] !== undefined) rest.push(argv[++i]!);
       continue;
     }
     const next = subCommands[token];

@@ -6,6 +6,7 @@ export const commands: Record<string, () => Promise<CommandDef<any>>> = {
   push: () => import("./push.ts").then((m) => m.default),
   spool: () => import("./spool/index.ts").then((m) => m.default),
   cron: () => import("./cron/index.ts").then((m) => m.default),
+  serve: () => import("./serve.ts").then((m) => m.default),
   completions: () => import("./completions.ts").then((m) => m.default),
   id: () => import("./id.ts").then((m) => m.default),
 };

@@ -92,10 +92,18 @@ function _newest(records: BagtowerRecord[]): BagtowerRecord | undefined {
  * Samples carry no timestamp, because the Pushgateway refuses pushed timestamps.
  */
 export function encodePrometheus(records: BagtowerRecord[], _options: EncodeOptions): Encoded {
-  const record = _newest(records);
+  const newest = _newest(records);
+  return { body: prometheusExposition(newest ? [newest] : []), contentType: "text/plain; version=0.0.4; charset=utf-8", headers: {} };
+}
+
+/**
+ * The exposition of several records, one per device (serve's /metrics): families are shared, so
+ * each has one HELP and one TYPE line whatever the number of devices.
+ */
+export function prometheusExposition(records: BagtowerRecord[]): string {
   const families = new Map<string, _Family>();
 
-  if (record !== undefined) {
+  for (const record of records) {
     const common: [string, string][] = [
       ["device", record.deviceId ?? record.meta.machineId],
       ["host", record.meta.hostname],
@@ -136,8 +144,7 @@ export function encodePrometheus(records: BagtowerRecord[], _options: EncodeOpti
     if (family.samples.length === 0) continue;
     lines.push(`# HELP ${family.name} ${_escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`, ...family.samples);
   }
-  const body = lines.map((line) => `${line}\n`).join("");
-  return { body, contentType: "text/plain; version=0.0.4; charset=utf-8", headers: {} };
+  return lines.map((line) => `${line}\n`).join("");
 }
 
 /** node_exporter's textfile collector reads the same format: `collect --format prometheus > x.prom`. */

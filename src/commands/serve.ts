@@ -1,0 +1,158 @@
+import { defineCommand } from "citty";
+import { join } from "node:path";
+import { globalArgs } from "../argv.ts";
+import { runCollect } from "../collect/run.ts";
+import { loadConfig } from "../config/load.ts";
+import { DEVICE_ID_PATTERN, type Config } from "../config/schema.ts";
+import type { Context } from "../context.ts";
+import { runPush } from "../deliver/push.ts";
+import { selfMetrics } from "../deliver/self-metrics.ts";
+import { parseDuration } from "../duration.ts";
+import { errorMessage, UsageError } from "../errors.ts";
+import { keyFiles, loadKeys } from "../serve/access.ts";
+import { DEFAULT_ALERT_RULES, type AlertRules } from "../serve/alerts.ts";
+import { createServeApp } from "../serve/app.ts";
+import { DEFAULT_LIMITS } from "../serve/limits.ts";
+import { openStore } from "../serve/store.ts";
+import { contextFor, type CommandData } from "./shared.ts";
+
+const _DOWN_CHECK_MS = 5000;
+const _RETENTION_EVERY_MS = 3600_000;
+
+/** `cpu=85,memory=90,disk=95,wifi=30` → rules (missing ones keep their defaults). */
+export function parseAlertRules(text: string | undefined): AlertRules {
+  const rules = { ...DEFAULT_ALERT_RULES };
+  if (!text) return rules;
+  const names: Record<string, keyof AlertRules> = { cpu: "cpuPercent", memory: "memoryPercent", disk: "diskPercent", wifi: "wifiSignalPercent" };
+  for (const part of text.split(",")) {
+    const [name, value] = part.split("=").map((s) => s.trim());
+    const key = names[name ?? ""];
+    const number = Number(value);
+    if (!key || value === undefined || !Number.isFinite(number) || number < 0 || number > 100) {
+      throw new UsageError(`--alerts ${part}: expected name=percent with a name of cpu, memory, disk or wifi`);
+    }
+    rules[key] = number;
+  }
+  return rules;
+}
+
+/** The device id of this machine's own records: config's, else its hostname (a machine id rotates every 3 days). */
+export function selfDeviceId(config: Config, hostname: string): string | undefined {
+  if (config.deviceId) return config.deviceId;
+  const cleaned = hostname.replace(/[^A-Za-z0-9._:-]/g, "-").slice(0, 128);
+  return DEVICE_ID_PATTERN.test(cleaned) ? cleaned : undefined;
+}
+
+function _selfPusher(ctx: Context, base: Config, url: string, apiKey: string) {
+  const config: Config = { ...base, sinks: [{ name: "self", format: "bagtower", url, apiKey }] };
+  let running = false;
+  return async () => {
+    if (running) return;
+    running = true;
+    try {
+      const collected = await runCollect(ctx, config);
+      const deviceId = selfDeviceId(config, collected.meta.hostname);
+      const record = { ...collected, ...(deviceId ? { deviceId } : {}), meta: { ...collected.meta, self: selfMetrics(ctx, config.sinks) } };
+      const result = await runPush(ctx, config, record);
+      const held = result.results?.find((r) => r.held)?.held;
+      if (held) ctx.log.warn(`self push: ${held}`);
+    } catch (error) {
+      ctx.log.warn(`self push failed: ${errorMessage(error)}`);
+    } finally {
+      running = false;
+    }
+  };
+}
+
+const keyCommand = defineCommand({
+  meta: { name: "key", description: "Show the ingest key and the read token (or make new ones with --rotate)" },
+  args: { ...globalArgs, rotate: { type: "boolean", description: "Replace both with new random ones (restart serve to use them)" }, json: { type: "boolean", description: "Print JSON" } },
+  run({ args, data }) {
+    const ctx = contextFor(args, data as CommandData);
+    const keys = loadKeys(ctx, undefined, Boolean(args.rotate));
+    const files = keyFiles(ctx);
+    if (args.json) ctx.write(`${JSON.stringify({ ingestKey: keys.ingest, readToken: keys.read, files })}\n`);
+    else ctx.write(`ingest key  ${keys.ingest}  (${files.ingest}; devices send it as x-api-key)\nread token  ${keys.read}  (${files.read}; reads from other hosts: Authorization: Bearer …)\n`);
+    if (args.rotate) ctx.log.info("new keys written; a running serve keeps the old ones until it restarts");
+    return { rotated: Boolean(args.rotate) };
+  },
+});
+
+export default defineCommand({
+  meta: { name: "serve", description: "Receive records, store them in SQLite, serve the dashboard, fleet API and /metrics" },
+  args: {
+    ...globalArgs,
+    host: { type: "string", valueHint: "ADDRESS", description: "Address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)" },
+    port: { type: "string", valueHint: "PORT", description: "Port (default 8787; 0 picks a free one)" },
+    db: { type: "string", valueHint: "FILE", description: "SQLite database (default HOME/serve.db)" },
+    "api-key": { type: "string", valueHint: "KEY", description: "Ingest key devices must send (BAGTOWER_SERVE_API_KEY; default: generated and kept in HOME/serve-key)" },
+    "public-read": { type: "boolean", description: "Let any host read the dashboard and API without the read token" },
+    retention: { type: "string", valueHint: "DURATION", description: "Keep records and series this long (default 30d)" },
+    "push-self": { type: "string", valueHint: "INTERVAL", description: "Also collect this machine and push it here every INTERVAL (e.g. 10s)" },
+    alerts: { type: "string", valueHint: "RULES", description: "Alert thresholds, e.g. cpu=80,memory=90,disk=95,wifi=30 (the defaults)" },
+  },
+  subCommands: { key: keyCommand },
+  async run({ args, data }) {
+    const ctx = contextFor(args, data as CommandData);
+    const port = args.port === undefined ? 8787 : Number(args.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${args.port}: expected a port number 0–65535`);
+    const host = args.host ?? "127.0.0.1";
+    const retentionMs = parseDuration(args.retention ?? "30d", "--retention");
+    const pushEveryMs = args["push-self"] === undefined ? undefined : parseDuration(args["push-self"], "--push-self");
+    const rules = parseAlertRules(args.alerts);
+    const config = loadConfig(ctx);
+    const keys = loadKeys(ctx, args["api-key"] ?? ctx.env.BAGTOWER_SERVE_API_KEY);
+    const dbPath = args.db ?? join(ctx.paths.home, "serve.db");
+    const store = openStore(dbPath);
+    const app = createServeApp({ store, keys, limits: DEFAULT_LIMITS, rules, publicRead: Boolean(args["public-read"]), now: ctx.now, log: ctx.log });
+    let server: ReturnType<typeof Bun.serve>;
+    try {
+      server = Bun.serve({
+        hostname: host,
+        port,
+        fetch: app.fetch,
+        websocket: app.websocket,
+        // Over-long bodies are refused with our own 413 message; this is the hard ceiling.
+        maxRequestBodySize: DEFAULT_LIMITS.bodyBytes * 2,
+        error: (error) => {
+          ctx.log.error(`request failed: ${errorMessage(error)}`);
+          return new Response(JSON.stringify({ status: "error", error: "internal error" }), { status: 500 });
+        },
+      });
+    } catch (error) {
+      store.close();
+      throw new UsageError(`cannot listen on ${host}:${port}: ${errorMessage(error)}`);
+    }
+    app.attach(server);
+    const local = `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${server.port}`;
+    ctx.log.info(`bagtower serve: listening on ${host}:${server.port}, database ${dbPath}`);
+    if (keys.source === "generated") ctx.log.info(`ingest key: ${keys.ingest} (new; kept in ${keyFiles(ctx).ingest}; bagtower serve key shows it)`);
+    ctx.log.info(`dashboard: ${local}/`);
+
+    const retention = () => {
+      const removed = store.deleteOlderThan(Math.floor((ctx.now() - retentionMs) / 1000));
+      if (removed > 0) ctx.log.info(`retention: removed ${removed} rows older than ${args.retention ?? "30d"}`);
+    };
+    retention();
+    const timers = [setInterval(app.checkDown, _DOWN_CHECK_MS), setInterval(retention, _RETENTION_EVERY_MS)];
+    if (pushEveryMs !== undefined) {
+      const push = _selfPusher(ctx, config, local, keys.ingest);
+      void push();
+      timers.push(setInterval(push, pushEveryMs));
+      ctx.log.info(`pushing this machine's record every ${args["push-self"]}`);
+    }
+
+    const stop = (data as CommandData | undefined)?.stop;
+    await new Promise<void>((resolve) => {
+      const done = () => resolve();
+      process.once("SIGINT", done);
+      process.once("SIGTERM", done);
+      stop?.addEventListener("abort", done);
+    });
+    for (const timer of timers) clearInterval(timer);
+    await server.stop();
+    store.close();
+    ctx.log.info("bagtower serve: stopped");
+    return 0;
+  },
+});

@@ -1,0 +1,186 @@
+// The fleet API (SPEC §9): devices, one device, PATCH period and labels, series, and the
+// spore-gateway monitoring view.
+import * as v from "valibot";
+import type { Alerts } from "./alerts.ts";
+import type { EventHub } from "./events.ts";
+import { HttpError } from "./http-errors.ts";
+import type { DeviceRow, ItemRow, Store } from "./store.ts";
+
+export interface ApiContext {
+  store: Store;
+  alerts: Alerts;
+  events: EventHub;
+  now: () => number;
+}
+
+const _num = (value: unknown): number | undefined => (typeof value === "number" && Number.isFinite(value) ? value : undefined);
+
+function _latest(items: ItemRow[]): Record<string, unknown> {
+  return Object.fromEntries(items.map((i) => [i.id, i.latest]));
+}
+
+function _maxTemperature(value: unknown): number | undefined {
+  if (typeof value === "number") return value;
+  if (!value || typeof value !== "object") return undefined;
+  const values = Object.values(value as Record<string, unknown>).filter((n): n is number => typeof n === "number");
+  return values.length ? Math.max(...values) : undefined;
+}
+
+export function deviceView(api: ApiContext, device: DeviceRow, items = api.store.items(device.id)) {
+  const latest = _latest(items);
+  const summary: Record<string, number> = {};
+  for (const key of ["cpu", "memory", "diskusage"] as const) {
+    const value = _num(latest[key]);
+    if (value !== undefined) summary[key] = value;
+  }
+  const temperature = _maxTemperature(latest.temperature);
+  if (temperature !== undefined) summary.temperature = temperature;
+  return {
+    id: device.id,
+    machineId: device.machineId,
+    hostname: device.hostname,
+    labels: device.labels,
+    periodSeconds: device.periodSeconds,
+    firstSeen: new Date(device.firstSeen * 1000).toISOString(),
+    lastSeen: new Date(device.lastSeen * 1000).toISOString(),
+    address: device.address,
+    status: device.status,
+    latest: summary,
+    alerts: api.alerts.of(device.id),
+  };
+}
+
+export function listDevices(api: ApiContext) {
+  return { devices: api.store.devices().map((d) => deviceView(api, d)) };
+}
+
+function _device(api: ApiContext, id: string): DeviceRow {
+  const device = api.store.device(id);
+  if (!device) throw new HttpError(404, `no device "${id}"`);
+  return device;
+}
+
+export function getDevice(api: ApiContext, id: string) {
+  const device = _device(api, id);
+  const items = api.store.items(id);
+  return {
+    device: deviceView(api, device, items),
+    items: items.map((i) => ({ id: i.id, type: i.type, shape: i.shape, keys: i.keys, latest: i.latest })),
+  };
+}
+
+const _patchSchema = v.strictObject(
+  {
+    periodSeconds: v.optional(v.pipe(v.number("expected a number"), v.integer("expected whole seconds"), v.minValue(10, "expected at least 10 s"), v.maxValue(31 * 86400, "expected at most 31 days"))),
+    labels: v.optional(
+      v.pipe(
+        v.record(v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/, "expected a label name of letters, digits, '_', '.', '-'")), v.pipe(v.string("expected a string"), v.maxLength(256, "expected at most 256 characters"))),
+        v.check((labels) => Object.keys(labels).length <= 64, "expected at most 64 labels"),
+      ),
+    ),
+  },
+  "unknown field: only periodSeconds and labels can be changed",
+);
+
+export function patchDevice(api: ApiContext, id: string, body: unknown) {
+  _device(api, id);
+  const result = v.safeParse(_patchSchema, body);
+  if (!result.success) {
+    const issue = result.issues[0];
+    throw new HttpError(400, `${v.getDotPath(issue) ?? "body"}: ${issue.message}`);
+  }
+  const device = api.store.updateDevice(id, result.output)!;
+  const view = deviceView(api, device);
+  api.events.publish("device.updated", { deviceId: id, periodSeconds: device.periodSeconds, labels: device.labels });
+  return { device: view };
+}
+
+function _seconds(text: string | null, fallback: number, name: string): number {
+  if (text === null || text === "") return fallback;
+  const value = /^\d+(\.\d+)?$/.test(text) ? Number(text) : Date.parse(text) / 1000;
+  if (!Number.isFinite(value)) throw new HttpError(400, `${name}: expected unix seconds or an ISO 8601 time, got "${text.slice(0, 40)}"`);
+  return Math.floor(value);
+}
+
+/** Per-second rates from a monotonic counter; a reset (the value went down) starts over. */
+export function toRates(points: [number, number][]): [number, number][] {
+  const out: [number, number][] = [];
+  for (let i = 1; i < points.length; i++) {
+    const [t0, v0] = points[i - 1]!;
+    const [t1, v1] = points[i]!;
+    if (t1 > t0 && v1 >= v0) out.push([t1, (v1 - v0) / (t1 - t0)]);
+  }
+  return out;
+}
+
+export function getSeries(api: ApiContext, id: string, params: URLSearchParams) {
+  _device(api, id);
+  const item = params.get("item");
+  if (!item) throw new HttpError(400, "item: required (e.g. ?item=cpu)");
+  const meta = api.store.items(id).find((i) => i.id === item);
+  if (!meta) throw new HttpError(404, `device "${id}" has no item "${item}"`);
+  if (meta.shape === "string") throw new HttpError(400, `item "${item}" holds text, not numbers: see GET /api/devices/${id}`);
+  const nowS = Math.floor(api.now() / 1000);
+  const to = _seconds(params.get("to"), nowS, "to");
+  const from = _seconds(params.get("from"), to - 86400, "from");
+  if (from > to) throw new HttpError(400, "from: must not be after to");
+  const points: Record<string, [number, number][]> = {};
+  for (const row of api.store.series(id, item, from, to)) (points[row.key] ??= []).push([row.ts, row.value]);
+  const rate = meta.type === "counter";
+  if (rate) for (const key of Object.keys(points)) points[key] = toRates(points[key]!);
+  return { item, type: meta.type, rate, keys: Object.keys(points), points };
+}
+
+/** The spore-gateway view: nodes with cpu, memory, network and flash (the root filesystem), and a summary. */
+export function monitoringResources(api: ApiContext) {
+  const nodes = api.store.devices().map((device) => {
+    const latest = _latest(api.store.items(device.id));
+    const mem = (latest.memory_bytes ?? {}) as Record<string, number>;
+    const net = (latest.network ?? {}) as Record<string, number>;
+    const wifi = (latest.wifi ?? {}) as Record<string, number>;
+    const fs = (latest.filesystems ?? {}) as Record<string, number>;
+    return {
+      timestamp: new Date(device.lastSeen * 1000).toISOString(),
+      node_id: device.id,
+      node_ip: device.address,
+      hostname: device.hostname,
+      status: device.status,
+      cpu: { frequency_mhz: _num(latest.cpu_frequency) ?? null, usage_percent: _num(latest.cpu) ?? null, temperature_c: _maxTemperature(latest.temperature) ?? null },
+      memory: {
+        total_bytes: _num(mem.total) ?? null,
+        free_bytes: _num(mem.available) ?? null,
+        used_bytes: _num(mem.used) ?? null,
+        usage_percent: _num(latest.memory) ?? null,
+      },
+      network: {
+        bytes_sent: _num(net.bytes_sent) ?? null,
+        bytes_received: _num(net.bytes_received) ?? null,
+        packets_sent: _num(net.packets_sent) ?? null,
+        packets_received: _num(net.packets_received) ?? null,
+        rssi_dbm: _num(wifi.rssi_dbm) ?? null,
+        signal_quality_percent: _num(wifi.signal_quality_percent) ?? null,
+      },
+      // Records carry the root filesystem's use as a percentage only; byte sizes are not sent.
+      flash: { total_bytes: null, used_bytes: null, free_bytes: null, usage_percent: _num(latest.diskusage) ?? _num(fs["/"]) ?? null },
+      labels: device.labels,
+    };
+  });
+  const avg = (values: (number | null)[]) => {
+    const xs = values.filter((x): x is number => x !== null);
+    return xs.length ? Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 10) / 10 : 0;
+  };
+  const sum = (values: (number | null)[]) => values.reduce<number>((a, b) => a + (b ?? 0), 0);
+  return {
+    timestamp: new Date(api.now()).toISOString(),
+    nodes,
+    summary: {
+      total_nodes: nodes.length,
+      up_nodes: nodes.filter((n) => n.status === "UP").length,
+      avg_cpu_usage_percent: avg(nodes.map((n) => n.cpu.usage_percent)),
+      avg_memory_usage_percent: avg(nodes.map((n) => n.memory.usage_percent)),
+      avg_flash_usage_percent: avg(nodes.map((n) => n.flash.usage_percent)),
+      total_bytes_sent: sum(nodes.map((n) => n.network.bytes_sent)),
+      total_bytes_received: sum(nodes.map((n) => n.network.bytes_received)),
+    },
+  };
+}

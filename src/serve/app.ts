@@ -1,0 +1,176 @@
+import type { Server, ServerWebSocket } from "bun";
+import type { Logger } from "../log.ts";
+import { checkRead, sameSecret, type Keys } from "./access.ts";
+import { createAlerts, type AlertRules } from "./alerts.ts";
+import { getDevice, getSeries, listDevices, monitoringResources, patchDevice, type ApiContext } from "./api.ts";
+import { dashboardAssets } from "./dashboard/assets.ts";
+import { createEventHub, EVENTS_TOPIC } from "./events.ts";
+import { errorResponse, HttpError, jsonResponse } from "./http-errors.ts";
+import { parseBagtowerBody } from "./ingest/bagtower.ts";
+import { createRateLimiter, parseJson, readBody, type Limits } from "./limits.ts";
+import { createCounters, renderMetrics } from "./metrics.ts";
+import type { IngestOutcome, IngestRecord, Store } from "./store.ts";
+
+export interface ServeOptions {
+  store: Store;
+  keys: Keys;
+  limits: Limits;
+  rules: AlertRules;
+  publicRead: boolean;
+  now: () => number;
+  log: Logger;
+}
+
+type Handler = (request: Request, server: Server<unknown>, params: Record<string, string>) => Response | Promise<Response>;
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  names: string[];
+  /** Name for /metrics: the pattern, not the path (device ids would explode the label set). */
+  name: string;
+  handler: Handler;
+  read?: boolean;
+}
+
+function _route(method: string, path: string, handler: Handler, read = false): Route {
+  const names: string[] = [];
+  const pattern = new RegExp(`^${path.replace(/:([a-z]+)/g, (_, name: string) => (names.push(name), "([^/]+)"))}$`);
+  return { method, pattern, names, name: `${method} ${path}`, handler, read };
+}
+
+/** The receiver: routes → handlers, one error boundary, the store behind it, events out to /ws. */
+export function createServeApp(options: ServeOptions) {
+  const { store, keys, limits, now, log } = options;
+  const events = createEventHub(now);
+  const alerts = createAlerts(events, options.rules, now);
+  const counters = createCounters();
+  const api: ApiContext = { store, alerts, events, now };
+  const rateLimit = createRateLimiter(limits.requestsPerMinutePerKey, now);
+  const startedMs = now();
+
+  function authorizeIngest(request: Request): void {
+    const key = request.headers.get("x-api-key");
+    if (!key) throw new HttpError(401, "x-api-key: required (bagtower serve key shows the ingest key)");
+    if (!sameSecret(key, keys.ingest)) throw new HttpError(403, "x-api-key: not the ingest key of this receiver");
+    rateLimit(key);
+  }
+
+  /** After a commit: events, alerts, UP again. */
+  function announce(outcome: IngestOutcome): void {
+    for (const id of outcome.up) {
+      events.publish("device.up", { deviceId: id });
+      alerts.up(id);
+    }
+    for (const record of outcome.stored) {
+      const items = Object.fromEntries(record.data.map((i) => [i.id, i.val]));
+      events.publish("device.log", { deviceId: record.deviceId, recordId: record.recordId ?? null, unixTimestamp: record.unixTimestamp, items });
+      alerts.evaluate(record.deviceId, items);
+    }
+  }
+
+  /** Stores validated records and answers when they are committed. */
+  async function ingest(records: IngestRecord[], server: Server<unknown>, request: Request): Promise<IngestOutcome> {
+    const started = performance.now();
+    const outcome = await store.ingest(records, server.requestIP(request)?.address ?? null, now());
+    counters.ingested(outcome.accepted, outcome.duplicates, (performance.now() - started) / 1000);
+    announce(outcome);
+    return outcome;
+  }
+
+  const ingestBagtower: Handler = async (request, server) => {
+    authorizeIngest(request);
+    const text = await readBody(request, limits);
+    const records = parseBagtowerBody(parseJson(text), limits, text);
+    const outcome = await ingest(records, server, request);
+    const device = store.device(records[0]!.deviceId);
+    return jsonResponse({
+      status: "ok",
+      accepted: outcome.accepted,
+      duplicates: outcome.duplicates,
+      periodSeconds: device?.periodSeconds ?? null,
+      batchMax: limits.recordsPerRequest,
+    });
+  };
+
+  const asset = (path: string): Handler => () => {
+    const file = dashboardAssets[path]!;
+    return new Response(file.body, { headers: { "Content-Type": file.type, "Cache-Control": path === "/" ? "no-cache" : "max-age=300" } });
+  };
+
+  const routes: Route[] = [
+    _route("POST", "/logs", ingestBagtower),
+    _route("POST", "/prod/logs", ingestBagtower),
+    _route("GET", "/healthz", () => jsonResponse({ status: "ok", uptimeSeconds: Math.round((now() - startedMs) / 1000), ...store.counts() })),
+    _route("GET", "/metrics", () => new Response(renderMetrics(store, alerts, counters), { headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" } }), true),
+    _route("GET", "/api/devices", () => jsonResponse(listDevices(api)), true),
+    _route("GET", "/api/devices/:id", (_r, _s, p) => jsonResponse(getDevice(api, p.id!)), true),
+    _route("PATCH", "/api/devices/:id", async (request, _s, p) => jsonResponse(patchDevice(api, p.id!, parseJson(await readBody(request, limits)))), true),
+    _route("GET", "/api/devices/:id/series", (request, _s, p) => jsonResponse(getSeries(api, p.id!, new URL(request.url).searchParams)), true),
+    _route("GET", "/api/alerts", () => jsonResponse({ alerts: alerts.all() }), true),
+    _route("GET", "/api/monitoring/resources", () => jsonResponse(monitoringResources(api)), true),
+    ...Object.keys(dashboardAssets).map((path) => _route("GET", path, asset(path), true)),
+  ];
+
+  async function fetch(request: Request, server: Server<unknown>): Promise<Response | undefined> {
+    const url = new URL(request.url);
+    let routeName = "unmatched";
+    let response: Response;
+    try {
+      if (url.pathname === "/ws") {
+        routeName = "GET /ws";
+        checkRead(request, server.requestIP(request)?.address, keys, options.publicRead);
+        if (server.upgrade(request, { data: undefined })) return undefined;
+        throw new HttpError(400, "/ws: expected a WebSocket upgrade");
+      }
+      const matching = routes.filter((r) => r.pattern.test(url.pathname));
+      if (matching.length === 0) throw new HttpError(404, `no route for ${url.pathname}`);
+      const route = matching.find((r) => r.method === request.method || (r.method === "GET" && request.method === "HEAD"));
+      if (!route) throw new HttpError(405, `${request.method} is not allowed on ${url.pathname} (allowed: ${matching.map((r) => r.method).join(", ")})`, { Allow: matching.map((r) => r.method).join(", ") });
+      routeName = route.name;
+      if (route.read) checkRead(request, server.requestIP(request)?.address, keys, options.publicRead);
+      const match = route.pattern.exec(url.pathname)!;
+      const params: Record<string, string> = {};
+      route.names.forEach((name, i) => {
+        params[name] = decodeURIComponent(match[i + 1]!);
+      });
+      response = await route.handler(request, server, params);
+    } catch (error) {
+      if (error instanceof HttpError) {
+        response = errorResponse(error);
+      } else {
+        // The server never crashes on input: anything unexpected is a 500 and a log line.
+        log.error(`${request.method} ${url.pathname}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        response = jsonResponse({ status: "error", error: "internal error (see the server's log)" }, 500);
+      }
+    }
+    counters.request(routeName, response.status);
+    return response;
+  }
+
+  const websocket = {
+    open(ws: ServerWebSocket<unknown>) {
+      ws.subscribe(EVENTS_TOPIC);
+    },
+    message() {
+      // The event stream is one-way.
+    },
+  };
+
+  /** Devices silent for twice their period are DOWN (SPEC §9). */
+  function checkDown(): void {
+    const nowS = now() / 1000;
+    for (const device of store.devices()) {
+      const silent = nowS - device.lastSeen;
+      if (device.status === "UP" && silent > 2 * device.periodSeconds) {
+        store.setStatus(device.id, "DOWN");
+        events.publish("device.down", { deviceId: device.id, lastSeen: new Date(device.lastSeen * 1000).toISOString() });
+        alerts.down(device.id, Math.round(silent));
+      }
+    }
+  }
+
+  return { fetch, websocket, events, alerts, counters, checkDown, attach: (server: Server<unknown>) => events.attach(server) };
+}
+
+export type ServeApp = ReturnType<typeof createServeApp>;

@@ -1,0 +1,97 @@
+// GET /metrics: every device's latest numeric values (so Prometheus or VictoriaMetrics can scrape
+// the fleet) and the receiver's own counters, in the text exposition format 0.0.4.
+import { prometheusExposition } from "../formats/prometheus.ts";
+import type { BagtowerRecord, Item } from "../record/schema.ts";
+import type { Alerts } from "./alerts.ts";
+import type { Store } from "./store.ts";
+
+const _BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+export interface ServeCounters {
+  request(route: string, status: number): void;
+  ingested(accepted: number, duplicates: number, seconds: number): void;
+  text(): string;
+}
+
+export function createCounters(): ServeCounters {
+  const requests = new Map<string, number>();
+  let records = 0;
+  let duplicates = 0;
+  let rejected = 0;
+  const buckets = new Array<number>(_BUCKETS.length).fill(0);
+  let count = 0;
+  let sum = 0;
+  return {
+    request(route, status) {
+      const key = `${route}\u0000${status}`;
+      requests.set(key, (requests.get(key) ?? 0) + 1);
+      if (status >= 400 && status < 500 && (route.includes("logs") || route.startsWith("ingest"))) rejected++;
+    },
+    ingested(accepted, dup, seconds) {
+      records += accepted;
+      duplicates += dup;
+      count++;
+      sum += seconds;
+      _BUCKETS.forEach((le, i) => {
+        if (seconds <= le) buckets[i]!++;
+      });
+    },
+    text() {
+      const lines = [
+        "# HELP bagtower_serve_requests_total HTTP requests answered, by route and status code",
+        "# TYPE bagtower_serve_requests_total counter",
+        ...[...requests.entries()].map(([key, n]) => {
+          const [route, code] = key.split("\u0000");
+          return `bagtower_serve_requests_total{route="${route}",code="${code}"} ${n}`;
+        }),
+        "# HELP bagtower_serve_records_total records stored",
+        "# TYPE bagtower_serve_records_total counter",
+        `bagtower_serve_records_total ${records}`,
+        "# HELP bagtower_serve_duplicates_total records acknowledged again without being stored (recordId seen before)",
+        "# TYPE bagtower_serve_duplicates_total counter",
+        `bagtower_serve_duplicates_total ${duplicates}`,
+        "# HELP bagtower_serve_rejected_total ingest requests refused with a 4xx",
+        "# TYPE bagtower_serve_rejected_total counter",
+        `bagtower_serve_rejected_total ${rejected}`,
+        "# HELP bagtower_serve_ingest_duration_seconds time from request to committed acknowledgement",
+        "# TYPE bagtower_serve_ingest_duration_seconds histogram",
+        ..._BUCKETS.map((le, i) => `bagtower_serve_ingest_duration_seconds_bucket{le="${le}"} ${buckets[i]}`),
+        `bagtower_serve_ingest_duration_seconds_bucket{le="+Inf"} ${count}`,
+        `bagtower_serve_ingest_duration_seconds_sum ${sum}`,
+        `bagtower_serve_ingest_duration_seconds_count ${count}`,
+      ];
+      return `${lines.join("\n")}\n`;
+    },
+  };
+}
+
+/** Device values, device status, alert count and the receiver's counters, as one exposition. */
+export function renderMetrics(store: Store, alerts: Alerts, counters: ServeCounters): string {
+  const devices = store.devices();
+  const latest: BagtowerRecord[] = devices.map((device) => ({
+    deviceId: device.id,
+    unixTimestamp: device.lastSeen,
+    UTCTimestamp: new Date(device.lastSeen * 1000).toISOString(),
+    data: store
+      .items(device.id)
+      .filter((i) => i.type !== "string")
+      .map((i) => ({ id: i.id, type: i.type, val: i.latest }) as Item),
+    meta: { recordId: "latest-values", machineId: device.machineId ?? device.id, hostname: device.hostname ?? device.id, bootId: "", seq: 0, agent: "", tags: device.labels, errors: [] },
+  }));
+  const esc = (s: string) => s.replace(/[\\"\n]/g, (c) => (c === "\n" ? "\\n" : `\\${c}`));
+  const own = [
+    "# HELP bagtower_device_up 1 while the device reports within twice its period, else 0",
+    "# TYPE bagtower_device_up gauge",
+    ...devices.map((d) => `bagtower_device_up{device="${esc(d.id)}"} ${d.status === "UP" ? 1 : 0}`),
+    "# HELP bagtower_device_last_seen_seconds when the device's last record arrived (unix seconds)",
+    "# TYPE bagtower_device_last_seen_seconds gauge",
+    ...devices.map((d) => `bagtower_device_last_seen_seconds{device="${esc(d.id)}"} ${d.lastSeen}`),
+    "# HELP bagtower_serve_devices devices known to the receiver",
+    "# TYPE bagtower_serve_devices gauge",
+    `bagtower_serve_devices ${devices.length}`,
+    "# HELP bagtower_serve_alerts_active alerts currently raised",
+    "# TYPE bagtower_serve_alerts_active gauge",
+    `bagtower_serve_alerts_active ${alerts.all().length}`,
+  ];
+  return `${prometheusExposition(latest)}${own.join("\n")}\n${counters.text()}`;
+}

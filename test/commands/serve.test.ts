@@ -1,0 +1,244 @@
+// The receiver's handlers over a real HTTP server (port 0) and a real SQLite file: every route
+// with good and bad input; after every refusal /healthz is fine and the stored data unchanged.
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { gzipSync } from "node:zlib";
+import { checkRead, isLoopback } from "../../src/serve/access.ts";
+import { evaluateRules, DEFAULT_ALERT_RULES } from "../../src/serve/alerts.ts";
+import { toRates } from "../../src/serve/api.ts";
+import { INGEST_KEY, reply, sampleRecord, startTestServe, type Reply } from "../helpers/serve.ts";
+
+let serve: ReturnType<typeof startTestServe>;
+beforeEach(() => {
+  serve = startTestServe({ requestsPerMinutePerKey: 100_000 });
+});
+afterEach(() => serve.stop());
+
+const nowS = () => Math.floor(serve.clock.now() / 1000);
+const json = (r: unknown) => JSON.stringify(r);
+
+async function snapshot() {
+  const devices = await (await serve.get("/api/devices")).json();
+  const health = await (await serve.get("/healthz")).json();
+  return { devices, records: health.records };
+}
+
+describe("POST /logs", () => {
+  test("one record: stored, acknowledged with the period and batch size", async () => {
+    const res = await serve.post("/logs", json(sampleRecord("pi-1", nowS())));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: "ok", accepted: 1, duplicates: 0, periodSeconds: 600, batchMax: 500 });
+    const { devices } = await (await serve.get("/api/devices")).json();
+    expect(devices).toHaveLength(1);
+    expect(devices[0]).toMatchObject({ id: "pi-1", hostname: "pi-1-host", status: "UP", address: "127.0.0.1", latest: { cpu: 12.5, memory: 40, diskusage: 60 } });
+  });
+
+  test("/prod/logs, an array, and a replayed record is a duplicate, not stored twice", async () => {
+    const a = sampleRecord("pi-1", nowS() - 60);
+    const b = sampleRecord("pi-1", nowS());
+    expect(await (await serve.post("/prod/logs", json([a, b]))).json()).toMatchObject({ accepted: 2, duplicates: 0 });
+    expect(await (await serve.post("/logs", json(a))).json()).toMatchObject({ accepted: 0, duplicates: 1 });
+    expect((await (await serve.get("/healthz")).json()).records).toBe(2);
+  });
+
+  test("a microcontroller's record: no meta, no UTCTimestamp", async () => {
+    const res = await serve.post("/logs", json({ deviceId: "esp32-7", unixTimestamp: nowS(), data: [{ id: "temperature", type: "celsius", val: 21.5 }] }));
+    expect(res.status).toBe(200);
+    expect((await (await serve.get("/api/devices/esp32-7")).json()).items).toEqual([{ id: "temperature", type: "celsius", shape: "scalar", keys: [], latest: 21.5 }]);
+  });
+
+  test("gzip bodies are accepted", async () => {
+    const res = await serve.post("/logs", new Uint8Array(gzipSync(json(sampleRecord("pi-gz", nowS())))), { "Content-Encoding": "gzip" });
+    expect(res.status).toBe(200);
+  });
+
+  const bad: [string, () => Promise<Reply>, number, string][] = [
+    ["no key", () => reply(fetch(`${serve.url}/logs`, { method: "POST", body: "{}" })), 401, "x-api-key: required"],
+    ["wrong key", () => serve.post("/logs", "{}", { "x-api-key": "nope" }), 403, "not the ingest key"],
+    ["malformed JSON", () => serve.post("/logs", '{"deviceId": "x", '), 400, "body is not valid JSON"],
+    ["a wrong type", () => serve.post("/logs", json({ ...sampleRecord("x", 1), unixTimestamp: "yesterday" })), 400, 'unixTimestamp: expected a number, got "yesterday"'],
+    ["a string value in a numeric item", () => serve.post("/logs", json({ deviceId: "x", unixTimestamp: 1, data: [{ id: "cpu", type: "percent", val: "high" }] })), 400, "data.0.val:"],
+    ["an unknown type", () => serve.post("/logs", json({ deviceId: "x", unixTimestamp: 1, data: [{ id: "cpu", type: "furlongs", val: 1 }] })), 400, "data.0.type"],
+    ["an unknown field", () => serve.post("/logs", json({ deviceId: "x", unixTimestamp: 1, data: [], extra: 1 })), 400, "extra"],
+    ["a bad device id", () => serve.post("/logs", json({ deviceId: "a b/c", unixTimestamp: 1, data: [] })), 400, "deviceId: expected 1–128"],
+    ["no device id at all", () => serve.post("/logs", json({ unixTimestamp: 1, data: [] })), 400, "deviceId: required"],
+    ["an item twice", () => serve.post("/logs", json({ deviceId: "x", unixTimestamp: 1, data: [{ id: "a", type: "number", val: 1 }, { id: "a", type: "number", val: 2 }] })), 400, 'item "a" appears twice'],
+    ["an empty array", () => serve.post("/logs", "[]"), 400, "non-empty array"],
+    ["a huge body", () => serve.post("/logs", `{"x": "${"a".repeat(2 * 1024 * 1024)}"}`), 413, "over the limit of 1048576 bytes"],
+    ["a gzip bomb", () => serve.post("/logs", new Uint8Array(gzipSync(Buffer.alloc(8 * 1024 * 1024, 32))), { "Content-Encoding": "gzip" }), 413, "decompressed body is over the limit"],
+    ["broken gzip", () => serve.post("/logs", "not gzip", { "Content-Encoding": "gzip" }), 400, "not valid gzip data"],
+    ["an unknown encoding", () => serve.post("/logs", "{}", { "Content-Encoding": "br" }), 415, "br is not supported"],
+    ["10,000 items", () => serve.post("/logs", json({ deviceId: "x", unixTimestamp: 1, data: Array.from({ length: 10_000 }, (_, i) => ({ id: `i${i}`, type: "number", val: i })) })), 413, "10000 items, over the limit of 1000"],
+    ["501 records", () => serve.post("/logs", json(Array.from({ length: 501 }, () => ({ deviceId: "x", unixTimestamp: 1, data: [] })))), 413, "501 records, over the limit of 500"],
+    ["deep nesting", () => serve.post("/logs", `${"[".repeat(50_000)}${"]".repeat(50_000)}`), 400, ""],
+    ["nested values", () => serve.post("/logs", json({ deviceId: "x", unixTimestamp: 1, data: [{ id: "a", type: "number", val: { b: { c: 1 } } }] })), 400, "data.0.val"],
+    ["invalid UTF-8", () => serve.post("/logs", new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d])), 400, "not valid UTF-8"],
+    ["a long string", () => serve.post("/logs", json({ deviceId: "x", unixTimestamp: 1, data: [{ id: "s", type: "string", val: "a".repeat(5000) }] })), 400, "at most 1024 characters"],
+    ["NaN spelled out", () => serve.post("/logs", '{"deviceId":"x","unixTimestamp":1,"data":[{"id":"a","type":"number","val":NaN}]}'), 400, "not valid JSON"],
+    ["GET on an ingest route", () => serve.get("/logs"), 405, "GET is not allowed on /logs"],
+  ];
+  test.each(bad)("%s → %d, /healthz fine, data unchanged", async (_, send, status, message) => {
+    await serve.post("/logs", json(sampleRecord("keep", nowS())));
+    const before = await snapshot();
+    const res = await send();
+    expect(res.status).toBe(status);
+    const body = await res.json();
+    expect(body.status).toBe("error");
+    expect(body.error).toContain(message);
+    expect((await serve.get("/healthz")).status).toBe(200);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  test("per-key rate limit: 429 with Retry-After", async () => {
+    serve.stop();
+    serve = startTestServe({ requestsPerMinutePerKey: 3 });
+    for (let i = 0; i < 3; i++) expect((await serve.post("/logs", json(sampleRecord("pi", nowS() + i)))).status).toBe(200);
+    const res = await serve.post("/logs", json(sampleRecord("pi", nowS() + 9)));
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+    serve.clock.advance(60_000);
+    expect((await serve.post("/logs", json(sampleRecord("pi", nowS() + 99)))).status).toBe(200);
+  });
+
+  test("concurrent requests are committed in grouped transactions, none lost", async () => {
+    const sends = Array.from({ length: 200 }, (_, i) => serve.post("/logs", json(sampleRecord(`dev-${i % 20}`, nowS() - i))));
+    const replies = await Promise.all(sends);
+    expect(replies.every((r) => r.status === 200)).toBe(true);
+    expect((await (await serve.get("/healthz")).json()).records).toBe(200);
+  });
+});
+
+describe("the fleet API", () => {
+  beforeEach(async () => {
+    const at = nowS();
+    for (let i = 3; i >= 0; i--) await serve.post("/logs", json(sampleRecord("pi-1", at - i * 60, { rx: 10_000 + (3 - i) * 6000 })));
+  });
+
+  test("device detail lists each item with its shape and keys", async () => {
+    const body = await (await serve.get("/api/devices/pi-1")).json();
+    const shapes = Object.fromEntries(body.items.map((i: { id: string; shape: string; keys: string[] }) => [i.id, [i.shape, i.keys.join(",")]]));
+    expect(shapes).toMatchObject({
+      cpu: ["scalar", ""],
+      cpu_per_cpu: ["array", "0,1"],
+      sockets_info: ["object", "nb_established,nb_sockets_closing,nb_sockets_close,nb_sockets_listen"],
+      system: ["string", "kernel,os"],
+    });
+    expect((await serve.get("/api/devices/nope")).status).toBe(404);
+  });
+
+  test("series: scalar, per index, per key; counters as per-second rates; time range", async () => {
+    const cpu = await (await serve.get("/api/devices/pi-1/series?item=cpu")).json();
+    expect(cpu).toMatchObject({ item: "cpu", type: "percent", rate: false, keys: [""] });
+    expect(cpu.points[""]).toHaveLength(4);
+    const perCpu = await (await serve.get("/api/devices/pi-1/series?item=cpu_per_cpu")).json();
+    expect(perCpu.keys).toEqual(["0", "1"]);
+    const net = await (await serve.get("/api/devices/pi-1/series?item=network")).json();
+    expect(net.rate).toBe(true);
+    expect(net.points.bytes_received.map((p: number[]) => p[1])).toEqual([100, 100, 100]);
+    const recent = await (await serve.get(`/api/devices/pi-1/series?item=cpu&from=${nowS() - 90}`)).json();
+    expect(recent.points[""]).toHaveLength(2);
+    for (const [query, status] of [["item=system", 400], ["item=nope", 404], ["", 400], ["item=cpu&from=garbage", 400], ["item=cpu&from=20&to=10", 400]] as const) {
+      expect({ query, status: (await serve.get(`/api/devices/pi-1/series?${query}`)).status }).toEqual({ query, status });
+    }
+  });
+
+  test("PATCH period and labels; the next reply to the device carries the new period", async () => {
+    const patch = (body: string) => reply(fetch(`${serve.url}/api/devices/pi-1`, { method: "PATCH", body }));
+    const res = await patch(json({ periodSeconds: 300, labels: { room: "attic" } }));
+    expect(res.status).toBe(200);
+    expect((await res.json()).device).toMatchObject({ periodSeconds: 300, labels: { room: "attic" } });
+    expect(await (await serve.post("/logs", json(sampleRecord("pi-1", nowS() + 1)))).json()).toMatchObject({ periodSeconds: 300 });
+    for (const [body, message] of [
+      [json({ periodSeconds: 5 }), "periodSeconds: expected at least 10 s"],
+      [json({ periodSeconds: "fast" }), "periodSeconds: expected a number"],
+      [json({ name: "x" }), "only periodSeconds and labels"],
+      [json({ labels: { "bad name": "x" } }), "labels"],
+      ["{", "not valid JSON"],
+    ]) {
+      const bad = await patch(body!);
+      expect(bad.status).toBe(400);
+      expect((await bad.json()).error).toContain(message!);
+    }
+    expect((await fetch(`${serve.url}/api/devices/ghost`, { method: "PATCH", body: "{}" })).status).toBe(404);
+  });
+
+  test("GET /api/monitoring/resources in the spore-gateway shape", async () => {
+    const body = await (await serve.get("/api/monitoring/resources")).json();
+    expect(Object.keys(body)).toEqual(["timestamp", "nodes", "summary"]);
+    expect(body.nodes[0]).toMatchObject({ hostname: "pi-1-host", node_ip: "127.0.0.1", cpu: { usage_percent: 12.5 }, memory: { usage_percent: 40 }, network: { bytes_received: 28_000, signal_quality_percent: 70 }, flash: { usage_percent: 60 } });
+    expect(body.summary).toMatchObject({ total_nodes: 1, avg_cpu_usage_percent: 12.5, avg_memory_usage_percent: 40, avg_flash_usage_percent: 60, total_bytes_received: 28_000 });
+  });
+
+  test("GET /metrics: device values and the receiver's counters", async () => {
+    const text = await (await serve.get("/metrics")).text();
+    expect(text).toContain('bagtower_cpu_percent{device="pi-1",host="pi-1-host"} 12.5');
+    expect(text).toContain('bagtower_device_up{device="pi-1"} 1');
+    expect(text).toContain("bagtower_serve_records_total 4");
+    expect(text).toContain('bagtower_serve_requests_total{route="POST /logs",code="200"} 4');
+    expect(text.match(/^# TYPE bagtower_cpu_percent /gm)).toHaveLength(1);
+  });
+
+  test("unknown routes are 404 with JSON", async () => {
+    const res = await serve.get("/api/nothing");
+    expect(res.status).toBe(404);
+    expect((await res.json()).error).toBe("no route for /api/nothing");
+  });
+});
+
+describe("live events, DOWN and alerts", () => {
+  test("/ws: device.log, alert raised and cleared, device.down and device.up", async () => {
+    const ws = new WebSocket(`${serve.url.replace("http", "ws")}/ws`);
+    const events: { type: string; [k: string]: unknown }[] = [];
+    ws.onmessage = (m) => events.push(JSON.parse(String(m.data)));
+    await new Promise((resolve) => (ws.onopen = resolve));
+    const until = async (what: (e: (typeof events)[number]) => boolean) => {
+      for (let i = 0; i < 200 && !events.some(what); i++) await Bun.sleep(5);
+      expect(events.some(what)).toBe(true);
+    };
+    await serve.post("/logs", json(sampleRecord("pi-9", nowS(), { cpu: 95 })));
+    await until((e) => e.type === "device.log" && e.deviceId === "pi-9");
+    await until((e) => e.type === "alert" && e.rule === "cpu" && e.state === "raised");
+    expect(events.find((e) => e.type === "device.up")).toMatchObject({ deviceId: "pi-9" });
+    await serve.post("/logs", json(sampleRecord("pi-9", nowS() + 1, { cpu: 10 })));
+    await until((e) => e.type === "alert" && e.rule === "cpu" && e.state === "cleared");
+    // Silent for more than twice the period (600 s): DOWN.
+    serve.clock.advance(1201_000);
+    serve.app.checkDown();
+    await until((e) => e.type === "device.down" && e.deviceId === "pi-9");
+    await until((e) => e.type === "alert" && e.rule === "down" && e.state === "raised");
+    expect((await (await serve.get("/api/devices/pi-9")).json()).device.status).toBe("DOWN");
+    events.length = 0;
+    await serve.post("/logs", json(sampleRecord("pi-9", nowS() + 2000)));
+    await until((e) => e.type === "device.up");
+    await until((e) => e.type === "alert" && e.rule === "down" && e.state === "cleared");
+    ws.close();
+  });
+
+  test("the alert rules and their defaults", () => {
+    expect(DEFAULT_ALERT_RULES).toEqual({ cpuPercent: 80, memoryPercent: 90, diskPercent: 95, wifiSignalPercent: 30 });
+    expect(evaluateRules({ cpu: 81, memory: 90, diskusage: 96, wifi: { signal_quality_percent: 29 } }, DEFAULT_ALERT_RULES).map(([r, m]) => [r, m !== undefined])).toEqual([
+      ["cpu", true],
+      ["memory", false],
+      ["disk", true],
+      ["wifi", true],
+    ]);
+  });
+
+  test("counter rates skip resets", () => expect(toRates([[0, 10], [10, 110], [20, 5], [30, 25]])).toEqual([[10, 10], [30, 2]]));
+});
+
+describe("read access", () => {
+  const keys = { ingest: INGEST_KEY, read: "read-token-for-tests-0123456789", source: "flag" as const };
+  const request = (headers: Record<string, string> = {}, query = "") => new Request(`http://x/api/devices${query}`, { headers });
+  test("loopback reads are open", () => {
+    for (const address of ["127.0.0.1", "127.8.9.1", "::1", "::ffff:127.0.0.1"]) expect(isLoopback(address)).toBe(true);
+    expect(() => checkRead(request(), "127.0.0.1", keys, false)).not.toThrow();
+  });
+  test("elsewhere the read token is needed, unless --public-read", () => {
+    expect(isLoopback("192.168.1.5")).toBe(false);
+    expect(() => checkRead(request(), "192.168.1.5", keys, false)).toThrow("reading needs the read token");
+    expect(() => checkRead(request({ authorization: "Bearer wrong-token-wrong-token-000" }), "192.168.1.5", keys, false)).toThrow();
+    expect(() => checkRead(request({ authorization: `Bearer ${keys.read}` }), "192.168.1.5", keys, false)).not.toThrow();
+    expect(() => checkRead(request({}, `?token=${keys.read}`), "10.0.0.2", keys, false)).not.toThrow();
+    expect(() => checkRead(request(), "192.168.1.5", keys, true)).not.toThrow();
+  });
+});

@@ -1,0 +1,75 @@
+import type { Server } from "bun";
+import { join } from "node:path";
+import { createLogger } from "../../src/log.ts";
+import { DEFAULT_ALERT_RULES } from "../../src/serve/alerts.ts";
+import { createServeApp, type ServeApp } from "../../src/serve/app.ts";
+import { DEFAULT_LIMITS, type Limits } from "../../src/serve/limits.ts";
+import { openStore, type Store } from "../../src/serve/store.ts";
+import type { BagtowerRecord } from "../../src/record/schema.ts";
+import { manualClock, tempDir } from "./context.ts";
+
+/** A fetch Response whose JSON the tests read freely. */
+export type Reply = Omit<Response, "json"> & { json(): Promise<any> };
+export const reply = (response: Promise<Response>) => response as Promise<Reply>;
+
+export const INGEST_KEY = "ingest-key-for-tests-0123456789";
+
+/** The receiver in-process on port 0 over a real SQLite file, with a hand-moved clock. */
+export function startTestServe(limits: Partial<Limits> = {}) {
+  const tmp = tempDir("bagtower-serve-");
+  const clock = manualClock(Date.UTC(2026, 10, 22, 12, 0, 0));
+  const logs: string[] = [];
+  const dbPath = join(tmp.dir, "serve.db");
+  const store: Store = openStore(dbPath);
+  const app: ServeApp = createServeApp({
+    store,
+    keys: { ingest: INGEST_KEY, read: "read-token-for-tests-0123456789", source: "flag" },
+    limits: { ...DEFAULT_LIMITS, ...limits },
+    rules: DEFAULT_ALERT_RULES,
+    publicRead: false,
+    now: clock.now,
+    log: createLogger(4, (line) => logs.push(line)),
+  });
+  const server: Server<unknown> = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: app.fetch, websocket: app.websocket, maxRequestBodySize: 64 * 1024 * 1024 });
+  app.attach(server);
+  const url = `http://127.0.0.1:${server.port}`;
+  return {
+    url,
+    app,
+    store,
+    clock,
+    logs,
+    dbPath,
+    post: (path: string, body: string | Uint8Array, headers: Record<string, string> = {}) =>
+      reply(fetch(`${url}${path}`, { method: "POST", body, headers: { "x-api-key": INGEST_KEY, "Content-Type": "application/json", ...headers } })),
+    get: (path: string) => reply(fetch(`${url}${path}`)),
+    stop: () => {
+      server.stop(true);
+      store.close();
+      tmp.cleanup();
+    },
+  };
+}
+
+let _seq = 0;
+/** A full record as bagtower sends it; `at` in unix seconds. */
+export function sampleRecord(deviceId: string, at: number, values: Partial<{ cpu: number; memory: number; rx: number; wifi: number }> = {}): BagtowerRecord {
+  const seq = ++_seq;
+  return {
+    deviceId,
+    unixTimestamp: at,
+    UTCTimestamp: new Date(at * 1000).toISOString(),
+    data: [
+      { id: "deviceStatus", type: "string", val: "UP" },
+      { id: "cpu", type: "percent", val: values.cpu ?? 12.5 },
+      { id: "cpu_per_cpu", type: "percent", val: [10, 15] },
+      { id: "memory", type: "percent", val: values.memory ?? 40 },
+      { id: "diskusage", type: "percent", val: 60 },
+      { id: "sockets_info", type: "count", val: { nb_established: 4, nb_sockets_closing: 0, nb_sockets_close: 1, nb_sockets_listen: 6 } },
+      { id: "network", type: "counter", val: { bytes_sent: 1000 * seq, bytes_received: values.rx ?? 5000 * seq } },
+      { id: "wifi", type: "dbm", val: { rssi_dbm: -60, signal_quality_percent: values.wifi ?? 70 } },
+      { id: "system", type: "string", val: { kernel: "6.6.31", os: "Debian 12" } },
+    ],
+    meta: { recordId: `rec-${deviceId}-${seq}-${at}`, machineId: "0123456789abcdef0123456789abcdef", hostname: `${deviceId}-host`, bootId: "boot", seq, agent: "bagtower/test", tags: {}, errors: [] },
+  };
+}
