@@ -1,0 +1,24 @@
+// The dashboard's static files, imported as text so `bun build --compile` embeds them in the binary:
+// the dashboard must work offline, with nothing fetched from a CDN.
+import appJs from "./app.js" with { type: "text" };
+import indexHtmlText from "./index.html" with { type: "text" };
+import styleCss from "./style.css" with { type: "text" };
+import uplotCss from "uplot/dist/uPlot.min.css" with { type: "text" };
+import uplotJs from "uplot/dist/uPlot.iife.min.js" with { type: "text" };
+
+// bun-types types every *.html import as an HTMLBundle; with `type: "text"` Bun gives the file's text.
+const indexHtml = indexHtmlText as unknown as string;
+
+export interface DashboardAsset {
+  body: string;
+  type: string;
+}
+
+/** Keyed by URL path, as the server serves them. */
+export const dashboardAssets: Record<string, DashboardAsset> = {
+  "/": { body: indexHtml, type: "text/html; charset=utf-8" },
+  "/assets/app.js": { body: appJs, type: "text/javascript; charset=utf-8" },
+  "/assets/style.css": { body: styleCss, type: "text/css; charset=utf-8" },
+  "/assets/uplot.js": { body: uplotJs, type: "text/javascript; charset=utf-8" },
+  "/assets/uplot.css": { body: uplotCss, type: "text/css; charset=utf-8" },
+};
