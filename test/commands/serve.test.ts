@@ -242,3 +242,33 @@ describe("read access", () => {
     expect(() => checkRead(request(), "192.168.1.5", keys, true)).not.toThrow();
   });
 });
+
+describe("store retention and keys", () => {
+  test("retention deletes records and points older than the cutoff, keeps the rest", async () => {
+    await serve.post("/logs", json([sampleRecord("old", nowS() - 40 * 86400), sampleRecord("old", nowS())]));
+    expect(serve.store.deleteOlderThan(nowS() - 30 * 86400)).toBeGreaterThan(0);
+    expect((await (await serve.get("/healthz")).json()).records).toBe(1);
+    expect((await (await serve.get("/api/devices/old/series?item=cpu&from=0")).json()).points[""]).toHaveLength(1);
+  });
+});
+
+describe("bagtower serve key", () => {
+  test("shows the stored keys, generating them once; --rotate replaces them", async () => {
+    const { runCli } = await import("../../src/main.ts");
+    const { testContext } = await import("../helpers/context.ts");
+    const t = testContext();
+    try {
+      expect(await runCli(["serve", "key", "--json"], { overrides: t.ctx })).toBe(0);
+      const first = JSON.parse(t.out.pop()!);
+      expect(first.ingestKey).toMatch(/^[A-Za-z0-9_-]{32}$/);
+      expect(await runCli(["serve", "key", "--json"], { overrides: t.ctx })).toBe(0);
+      expect(JSON.parse(t.out.pop()!)).toEqual(first);
+      expect(await runCli(["serve", "key", "--rotate", "--json"], { overrides: t.ctx })).toBe(0);
+      const rotated = JSON.parse(t.out.pop()!);
+      expect(rotated.ingestKey).not.toBe(first.ingestKey);
+      expect(rotated.readToken).not.toBe(first.readToken);
+    } finally {
+      t.cleanup();
+    }
+  });
+});

@@ -101,3 +101,21 @@ test.skipIf(!backendAvailable("prometheus") && !process.env.CI)(
   },
   60_000,
 );
+
+test("serve --push-self: this machine shows up by its hostname", async () => {
+  const own = await startServeBinary(["--push-self", "1s"]);
+  try {
+    const device = await waitFor(
+      "the self-pushed device",
+      async () => {
+        const { devices } = (await (await fetch(`${own.url}/api/devices`)).json()) as any;
+        return devices[0];
+      },
+      20_000,
+    );
+    const hostname = (await Bun.file("/proc/sys/kernel/hostname").text()).trim();
+    expect(device).toMatchObject({ id: hostname, status: "UP" });
+  } finally {
+    await own.stop();
+  }
+}, 30_000);
