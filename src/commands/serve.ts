@@ -3,7 +3,9 @@ import { join } from "node:path";
 import { globalArgs } from "../argv.ts";
 import { runCollect } from "../collect/run.ts";
 import { loadConfig } from "../config/load.ts";
-import { DEVICE_ID_PATTERN, type Config } from "../config/schema.ts";
+import { DEVICE_ID_PATTERN, type Config, type SinkConfig } from "../config/schema.ts";
+import { encodeOptions } from "../deliver/encode-options.ts";
+import { createForwarder } from "../serve/forward.ts";
 import type { Context } from "../context.ts";
 import { runPush } from "../deliver/push.ts";
 import { selfMetrics } from "../deliver/self-metrics.ts";
@@ -18,6 +20,8 @@ import { contextFor, type CommandData } from "./shared.ts";
 
 const _DOWN_CHECK_MS = 5000;
 const _RETENTION_EVERY_MS = 3600_000;
+/** How often a forward target that was down is tried again. */
+const _FORWARD_EVERY_MS = 2000;
 
 /** `cpu=85,memory=90,disk=95,wifi=30` → rules (missing ones keep their defaults). */
 export function parseAlertRules(text: string | undefined): AlertRules {
@@ -34,6 +38,17 @@ export function parseAlertRules(text: string | undefined): AlertRules {
     rules[key] = number;
   }
   return rules;
+}
+
+/** `influx=http://vm:8428` → a sink (influx writes to database `bagtower`). */
+export function parseForward(text: string): SinkConfig {
+  const at = text.indexOf("=");
+  const format = text.slice(0, Math.max(at, 0));
+  const url = text.slice(at + 1);
+  if (at <= 0 || !["influx", "datadog", "prometheus", "bagtower"].includes(format) || !/^https?:\/\/\S+$/.test(url)) {
+    throw new UsageError(`--forward ${text}: expected FORMAT=URL with FORMAT influx, datadog, prometheus or bagtower (e.g. influx=http://127.0.0.1:8428)`);
+  }
+  return { name: `forward-${format}`, format: format as SinkConfig["format"], url, ...(format === "influx" ? { database: "bagtower" } : {}) };
 }
 
 /** The device id of this machine's own records: config's, else its hostname (a machine id rotates every 3 days). */
@@ -90,6 +105,8 @@ export default defineCommand({
     retention: { type: "string", valueHint: "DURATION", description: "Keep records and series this long (default 30d)" },
     "push-self": { type: "string", valueHint: "INTERVAL", description: "Also collect this machine and push it here every INTERVAL (e.g. 10s)" },
     alerts: { type: "string", valueHint: "RULES", description: "Alert thresholds, e.g. cpu=80,memory=90,disk=95,wifi=30 (the defaults)" },
+    forward: { type: "string", valueHint: "FORMAT=URL", description: "Also send everything accepted to influx=URL, datadog=URL or prometheus=URL (config: serve.forward)" },
+    "pattoo-open": { type: "boolean", description: "Accept pattoo agents' posts without an API key (they cannot send one)" },
   },
   subCommands: { key: keyCommand },
   async run({ args, data }) {
@@ -103,8 +120,29 @@ export default defineCommand({
     const config = loadConfig(ctx);
     const keys = loadKeys(ctx, args["api-key"] ?? ctx.env.BAGTOWER_SERVE_API_KEY);
     const dbPath = args.db ?? join(ctx.paths.home, "serve.db");
+    const forwardSinks = [...config.serve.forward, ...(args.forward ? [parseForward(args.forward)] : [])];
     const store = openStore(dbPath);
-    const app = createServeApp({ store, keys, limits: DEFAULT_LIMITS, rules, publicRead: Boolean(args["public-read"]), now: ctx.now, log: ctx.log });
+    const forwarder = forwardSinks.length ? createForwarder(ctx, config.http, forwardSinks, store, encodeOptions(ctx, config)) : undefined;
+    let nudged = false;
+    const onCommit = () => {
+      if (!forwarder || nudged) return;
+      nudged = true;
+      setTimeout(() => {
+        nudged = false;
+        void forwarder.tick();
+      }, 100);
+    };
+    const app = createServeApp({
+      store,
+      keys,
+      limits: DEFAULT_LIMITS,
+      rules,
+      publicRead: Boolean(args["public-read"]),
+      pattooOpen: Boolean(args["pattoo-open"]),
+      onCommit,
+      now: ctx.now,
+      log: ctx.log,
+    });
     let server: ReturnType<typeof Bun.serve>;
     try {
       server = Bun.serve({
@@ -135,6 +173,10 @@ export default defineCommand({
     };
     retention();
     const timers = [setInterval(app.checkDown, _DOWN_CHECK_MS), setInterval(retention, _RETENTION_EVERY_MS)];
+    if (forwarder) {
+      timers.push(setInterval(() => void forwarder.tick(), _FORWARD_EVERY_MS));
+      for (const sink of forwardSinks) ctx.log.info(`forwarding everything accepted to ${sink.format} at ${sink.url}`);
+    }
     if (pushEveryMs !== undefined) {
       const push = _selfPusher(ctx, config, local, keys.ingest);
       void push();

@@ -117,6 +117,15 @@ export const configSchema = v.strictObject(
       {},
     ),
     flush: v.optional(v.strictObject({ maxPerRun: v.optional(_int(1, 1_000_000), 500) }, _unknown), {}),
+    serve: v.optional(
+      v.strictObject(
+        {
+          forward: v.optional(v.array(sinkSchema, "expected an array of sinks to forward to"), []),
+        },
+        _unknown,
+      ),
+      {},
+    ),
   },
   _unknown,
 );

@@ -7,6 +7,10 @@ import { dashboardAssets } from "./dashboard/assets.ts";
 import { createEventHub, EVENTS_TOPIC } from "./events.ts";
 import { errorResponse, HttpError, jsonResponse } from "./http-errors.ts";
 import { parseBagtowerBody } from "./ingest/bagtower.ts";
+import { parseDatadog } from "./ingest/datadog.ts";
+import { parseInflux } from "./ingest/influx.ts";
+import { parsePattoo } from "./ingest/pattoo.ts";
+import { parseTelemetrics } from "./ingest/telemetrics.ts";
 import { createRateLimiter, parseJson, readBody, type Limits } from "./limits.ts";
 import { createCounters, renderMetrics } from "./metrics.ts";
 import type { IngestOutcome, IngestRecord, Store } from "./store.ts";
@@ -19,6 +23,10 @@ export interface ServeOptions {
   publicRead: boolean;
   now: () => number;
   log: Logger;
+  /** pattoo agents cannot send an API key: accept their posts without one (trusted networks). */
+  pattooOpen?: boolean;
+  /** Called after each commit, to forward what was accepted. */
+  onCommit?: () => void;
 }
 
 type Handler = (request: Request, server: Server<unknown>, params: Record<string, string>) => Response | Promise<Response>;
@@ -49,10 +57,11 @@ export function createServeApp(options: ServeOptions) {
   const rateLimit = createRateLimiter(limits.requestsPerMinutePerKey, now);
   const startedMs = now();
 
-  function authorizeIngest(request: Request): void {
-    const key = request.headers.get("x-api-key");
-    if (!key) throw new HttpError(401, "x-api-key: required (bagtower serve key shows the ingest key)");
-    if (!sameSecret(key, keys.ingest)) throw new HttpError(403, "x-api-key: not the ingest key of this receiver");
+  /** The ingest key, from wherever the protocol carries it (first candidate that is present). */
+  function authorizeIngest(request: Request, candidates: (string | null | undefined)[] = [], where = "x-api-key"): void {
+    const key = [request.headers.get("x-api-key"), ...candidates].find((k) => k);
+    if (!key) throw new HttpError(401, `${where}: required (bagtower serve key shows the ingest key)`);
+    if (!sameSecret(key, keys.ingest)) throw new HttpError(403, `${where}: not the ingest key of this receiver`);
     rateLimit(key);
   }
 
@@ -75,8 +84,40 @@ export function createServeApp(options: ServeOptions) {
     const outcome = await store.ingest(records, server.requestIP(request)?.address ?? null, now());
     counters.ingested(outcome.accepted, outcome.duplicates, (performance.now() - started) / 1000);
     announce(outcome);
+    if (outcome.accepted > 0) options.onCommit?.();
     return outcome;
   }
+
+  const ingestPattoo: Handler = async (request, server, params) => {
+    if (!options.pattooOpen || request.headers.get("x-api-key")) authorizeIngest(request, [], "x-api-key (or serve --pattoo-open for agents that cannot send one)");
+    const records = parsePattoo(parseJson(await readBody(request, limits)), params.agent!);
+    await ingest(records, server, request);
+    return new Response("OK", { headers: { "Content-Type": "text/plain" } });
+  };
+
+  const ingestDatadog: Handler = async (request, server) => {
+    authorizeIngest(request, [request.headers.get("dd-api-key"), new URL(request.url).searchParams.get("api_key")], "DD-API-KEY");
+    const records = parseDatadog(parseJson(await readBody(request, limits)));
+    if (records.length > 0) await ingest(records, server, request);
+    return jsonResponse({ status: "ok" }, 202);
+  };
+
+  const ingestInflux: Handler = async (request, server) => {
+    const params = new URL(request.url).searchParams;
+    const auth = request.headers.get("authorization");
+    const token = auth?.match(/^(?:Token|Bearer)\s+(.+)$/i)?.[1] ?? (auth?.startsWith("Basic ") ? Buffer.from(auth.slice(6), "base64").toString().split(":").slice(1).join(":") : undefined);
+    authorizeIngest(request, [token, params.get("p"), params.get("token")], "Authorization: Token <key> (or ?p=<key>)");
+    const records = parseInflux(await readBody(request, limits), params, Math.floor(now() / 1000));
+    await ingest(records, server, request);
+    return new Response(null, { status: 204 });
+  };
+
+  const ingestTelemetrics: Handler = async (request, server) => {
+    authorizeIngest(request, [request.headers.get("x-telemetry-tid")], "x-api-key or X-Telemetry-TID");
+    const records = parseTelemetrics(request.headers, await readBody(request, limits));
+    await ingest(records, server, request);
+    return new Response("Record submitted\n", { status: 201, headers: { "Content-Type": "text/plain" } });
+  };
 
   const ingestBagtower: Handler = async (request, server) => {
     authorizeIngest(request);
@@ -101,6 +142,13 @@ export function createServeApp(options: ServeOptions) {
   const routes: Route[] = [
     _route("POST", "/logs", ingestBagtower),
     _route("POST", "/prod/logs", ingestBagtower),
+    _route("POST", "/pattoo/api/v1/agent/receive/:agent", ingestPattoo),
+    _route("GET", "/pattoo/api/v1/agent/status", () => new Response("The Pattoo Agent API is Operational.\n", { headers: { "Content-Type": "text/plain" } })),
+    _route("POST", "/api/v1/series", ingestDatadog),
+    _route("POST", "/write", ingestInflux),
+    _route("POST", "/api/v2/write", ingestInflux),
+    _route("POST", "/", ingestTelemetrics),
+    _route("POST", "/v2/collector", ingestTelemetrics),
     _route("GET", "/healthz", () => jsonResponse({ status: "ok", uptimeSeconds: Math.round((now() - startedMs) / 1000), ...store.counts() })),
     _route("GET", "/metrics", () => new Response(renderMetrics(store, alerts, counters), { headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" } }), true),
     _route("GET", "/api/devices", () => jsonResponse(listDevices(api)), true),

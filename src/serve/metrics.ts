@@ -25,7 +25,7 @@ export function createCounters(): ServeCounters {
     request(route, status) {
       const key = `${route}\u0000${status}`;
       requests.set(key, (requests.get(key) ?? 0) + 1);
-      if (status >= 400 && status < 500 && (route.includes("logs") || route.startsWith("ingest"))) rejected++;
+      if (status >= 400 && status < 500 && route.startsWith("POST ")) rejected++;
     },
     ingested(accepted, dup, seconds) {
       records += accepted;

@@ -41,7 +41,12 @@ export interface IngestRecord {
   hostname?: string;
   unixTimestamp: number;
   data: Item[];
+  /** records.body: the record's JSON in bagtower's shape (what forwarding sends on). */
   body: string;
+  /** records.payload: the request's payload as sent, when it is not bagtower JSON (telemetrics). */
+  payload?: string;
+  /** Merged into the device's labels (pattoo metadata, Datadog and Influx tags). */
+  labels?: Record<string, string>;
 }
 
 export interface IngestOutcome {
@@ -71,7 +76,8 @@ CREATE TABLE IF NOT EXISTS records (
   dev INTEGER NOT NULL,
   ts INTEGER NOT NULL,
   received INTEGER NOT NULL,
-  body TEXT NOT NULL
+  body TEXT NOT NULL,
+  payload TEXT
 );
 CREATE INDEX IF NOT EXISTS records_dev_ts ON records (dev, ts);
 CREATE INDEX IF NOT EXISTS records_ts ON records (ts);
@@ -94,6 +100,7 @@ CREATE TABLE IF NOT EXISTS series (
   PRIMARY KEY (dev, item, key, ts)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS series_ts ON series (ts);
+CREATE TABLE IF NOT EXISTS forward_cursor (name TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
 `;
 
 function _shape(item: Item): ItemRow["shape"] {
@@ -117,6 +124,10 @@ export interface Store {
   setStatus(id: string, status: "UP" | "DOWN"): void;
   deleteOlderThan(cutoffS: number): number;
   counts(): { devices: number; records: number };
+  /** Records after `seq` in arrival order, for forwarding. */
+  recordsAfter(seq: number, limit: number): { seq: number; body: string }[];
+  forwardCursor(name: string): number;
+  setForwardCursor(name: string, seq: number): void;
   close(): void;
 }
 
@@ -134,7 +145,8 @@ export function openStore(path: string): Store {
     deviceByIdRow: db.query<{ dev: number; status: string; period_s: number }, [string]>("SELECT dev, status, period_s FROM devices WHERE id = ?"),
     insertDevice: db.query("INSERT INTO devices (id, machine_id, hostname, period_s, first_seen, last_seen, address, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'UP') RETURNING dev"),
     touchDevice: db.query("UPDATE devices SET last_seen = max(last_seen, ?), machine_id = coalesce(?, machine_id), hostname = coalesce(?, hostname), address = coalesce(?, address), status = 'UP' WHERE dev = ?"),
-    insertRecord: db.query("INSERT OR IGNORE INTO records (record_id, dev, ts, received, body) VALUES (?, ?, ?, ?, ?)"),
+    mergeLabels: db.query("UPDATE devices SET labels = json_patch(labels, ?) WHERE dev = ?"),
+    insertRecord: db.query("INSERT OR IGNORE INTO records (record_id, dev, ts, received, body, payload) VALUES (?, ?, ?, ?, ?, ?)"),
     upsertItem: db.query(
       "INSERT INTO items (dev, item, type, shape, keys, latest, ts) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dev, item) DO UPDATE SET type = excluded.type, shape = excluded.shape, keys = excluded.keys, latest = excluded.latest, ts = excluded.ts WHERE excluded.ts >= items.ts",
     ),
@@ -165,8 +177,9 @@ export function openStore(path: string): Store {
       } else if (dev.status === "DOWN" && !out.up.includes(r.deviceId)) {
         out.up.push(r.deviceId);
       }
-      const result = q.insertRecord.run(r.recordId ?? null, dev.dev, r.unixTimestamp, nowS, r.body);
+      const result = q.insertRecord.run(r.recordId ?? null, dev.dev, r.unixTimestamp, nowS, r.body, r.payload ?? null);
       q.touchDevice.run(nowS, r.machineId ?? null, r.hostname ?? null, address, dev.dev);
+      if (r.labels && Object.keys(r.labels).length > 0) q.mergeLabels.run(JSON.stringify(r.labels), dev.dev);
       if (result.changes === 0) {
         out.duplicates++;
         continue;
@@ -251,6 +264,11 @@ export function openStore(path: string): Store {
       const devices = (db.query("SELECT count(*) AS n FROM devices").get() as { n: number }).n;
       const records = (db.query("SELECT count(*) AS n FROM records").get() as { n: number }).n;
       return { devices, records };
+    },
+    recordsAfter: (seq, limit) => db.query("SELECT seq, body FROM records WHERE seq > ? ORDER BY seq LIMIT ?").all(seq, limit) as { seq: number; body: string }[],
+    forwardCursor: (name) => (db.query("SELECT seq FROM forward_cursor WHERE name = ?").get(name) as { seq: number } | null)?.seq ?? 0,
+    setForwardCursor: (name, seq) => {
+      db.query("INSERT INTO forward_cursor (name, seq) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq").run(name, seq);
     },
     close: () => db.close(),
   };

@@ -216,9 +216,12 @@ async function _stop(r: _Running): Promise<void> {
 
 // --- the backends ----------------------------------------------------------------------------
 
-/** VictoriaMetrics with no query latency offset and a 100-year retention (old test timestamps stay). */
-export async function startVictoriaMetrics(): Promise<Backend> {
-  const port = await freePort();
+/**
+ * VictoriaMetrics with no query latency offset and a 100-year retention (old test timestamps stay).
+ * `port` restarts one where a client expects it (an outage test); the data starts empty each time.
+ */
+export async function startVictoriaMetrics(port?: number): Promise<Backend> {
+  port ??= await freePort();
   return _start({
     name: "victoria-metrics",
     port,

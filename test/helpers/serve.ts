@@ -15,7 +15,7 @@ export const reply = (response: Promise<Response>) => response as Promise<Reply>
 export const INGEST_KEY = "ingest-key-for-tests-0123456789";
 
 /** The receiver in-process on port 0 over a real SQLite file, with a hand-moved clock. */
-export function startTestServe(limits: Partial<Limits> = {}) {
+export function startTestServe(limits: Partial<Limits> = {}, options: { pattooOpen?: boolean } = {}) {
   const tmp = tempDir("bagtower-serve-");
   const clock = manualClock(Date.UTC(2026, 10, 22, 12, 0, 0));
   const logs: string[] = [];
@@ -27,6 +27,7 @@ export function startTestServe(limits: Partial<Limits> = {}) {
     limits: { ...DEFAULT_LIMITS, ...limits },
     rules: DEFAULT_ALERT_RULES,
     publicRead: false,
+    pattooOpen: options.pattooOpen,
     now: clock.now,
     log: createLogger(4, (line) => logs.push(line)),
   });

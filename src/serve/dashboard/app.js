@@ -8,8 +8,9 @@
   const RANGES = { "1h": 3600, "6h": 6 * 3600, "24h": 24 * 3600, "7d": 7 * 86400, "30d": 30 * 86400 };
   const DEFAULT_RANGE = "24h";
   const GRAPH_HEIGHT = 220;
-  // A new device has minutes of data: show at least this much of the range, not a dot at its right edge.
-  const MIN_SPAN_S = 15 * 60;
+  // A new device has minutes of data: the time axis fits the data (at least this span) rather than
+  // squeezing it against the right edge of a 24-hour range; the right edge stays at now.
+  const MIN_SPAN_S = 5 * 60;
   // Items drawn first on a device page; the others follow in the API's order.
   const ITEM_ORDER = ["cpu", "cpu_per_cpu", "memory", "diskusage", "temperature", "load", "network", "wifi"];
   const PALETTE = ["#2563eb", "#e11d48", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#65a30d", "#ea580c", "#4f46e5", "#0d9488", "#a16207"];
@@ -208,7 +209,10 @@
   /** How to print one value of an item of this type (`rate`: a per-second rate of a counter). */
   function valueFormatter(type, rate, key) {
     const perSecond = rate ? "/s" : "";
+    // An object item mixes units at times (wifi: rssi_dbm and signal_quality_percent): the key wins.
     if (/bytes/.test(key || "") && (type === "counter" || type === "bytes")) return (v) => formatBytes(v) + perSecond;
+    if (/percent/.test(key || "") && !rate) return (v) => `${round(v, 1)} %`;
+    if (/dbm/.test(key || "") && !rate) return (v) => `${round(v, 0)} dBm`;
     switch (type) {
       case "percent":
         return (v) => `${round(v, 1)} %`;
@@ -448,26 +452,35 @@
     let detail = null;
     let editing = false;
     let saveError = "";
+    let draft = null; // what the user typed, kept when saving it fails
     let savedFlash = false;
     let seriesGeneration = 0;
     let destroyed = false;
     const graphs = new Map(); // item id → { card, plotEl, plot, keysSig, observer, window }
     const stringCards = new Map();
 
-    const head = h("section", { class: "device-head card" });
+    // The header's parts are built once; a refresh replaces their contents but never detaches the
+    // period box, so an open Edit form (its text, its focus) survives live updates.
     const periodBox = h("div", { class: "period" });
+    const titleBox = h("div", { class: "device-title" });
+    const periodFact = h("div", { class: "period-fact" }, h("dt", {}, "Push period"), h("dd", {}, periodBox));
+    const factsList = h("dl", { class: "facts" }, periodFact);
+    const head = h("section", { class: "device-head card" }, titleBox, factsList);
+    let factNodes = [];
     const rangeBox = h("div", { class: "ranges", role: "group", "aria-label": "Time range" });
     const alertsBox = h("section", { class: "device-alerts" });
+    const stringsHead = h("div", { class: "toolbar" }, h("h2", {}, "Details"));
     const stringsBox = h("section", { class: "strings-grid" });
     const graphsBox = h("section", { class: "graphs" });
     const status = h("div", { class: "status-line" });
     root.replaceChildren(
       h("nav", { class: "crumbs" }, h("a", { href: "#/" }, "← Fleet")),
       head,
-      h("div", { class: "toolbar" }, h("h2", {}, "Metrics"), rangeBox),
       alertsBox,
+      h("div", { class: "toolbar" }, h("h2", {}, "Metrics"), rangeBox),
       status,
       graphsBox,
+      stringsHead,
       stringsBox,
     );
     renderRanges();
@@ -509,11 +522,11 @@
         ["Address", d.address || "—"],
         ["Machine id", d.machineId ? h("code", { class: "machine-id" }, d.machineId) : "—"],
       ];
-      head.replaceChildren(
-        h("div", { class: "device-title" }, h("h1", {}, d.id), statusBadge(d.status), labelChips(d.labels)),
-        h("dl", { class: "facts" }, facts.map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", {}, v))), h("div", { class: "period-fact" }, h("dt", {}, "Push period"), h("dd", {}, periodBox))),
-      );
-      renderPeriod();
+      titleBox.replaceChildren(h("h1", {}, d.id), statusBadge(d.status), ...(Object.keys(d.labels || {}).length ? [labelChips(d.labels)] : []));
+      for (const node of factNodes) node.remove();
+      factNodes = facts.map(([k, v]) => h("div", {}, h("dt", {}, k), h("dd", {}, v)));
+      periodFact.before(...factNodes);
+      if (!editing) renderPeriod();
     }
 
     function renderPeriod() {
@@ -522,7 +535,7 @@
         periodBox.replaceChildren(
           h("span", { class: "period-value", id: "period-value" }, h("strong", {}, formatPeriod(seconds)), " ", h("span", { class: "muted" }, `(${seconds} s)`)),
           h("button", { type: "button", class: "btn small", id: "edit-period", onclick: startEdit }, "Edit period"),
-          savedFlash ? h("span", { class: "saved" }, "Saved") : null,
+          ...(savedFlash ? [h("span", { class: "saved" }, "Saved")] : []),
         );
         return;
       }
@@ -533,7 +546,7 @@
         inputmode: "text",
         autocomplete: "off",
         spellcheck: "false",
-        value: formatPeriod(seconds),
+        value: draft ?? formatPeriod(seconds),
         "aria-label": "Push period: seconds, or with a unit (30s, 10m, 1h)",
         "aria-describedby": "period-hint",
       });
@@ -553,6 +566,7 @@
     function startEdit() {
       editing = true;
       saveError = "";
+      draft = null;
       savedFlash = false;
       renderPeriod();
     }
@@ -564,6 +578,7 @@
     }
 
     async function save(text) {
+      draft = text;
       const seconds = parseDuration(text);
       if (seconds === null) {
         saveError = `"${text}" is not a duration: use seconds (300) or a unit (5m, 1h)`;
@@ -663,7 +678,7 @@
       }
       // Keep the cards in item order after additions.
       for (const item of items) stringsBox.append(stringCards.get(item.id));
-      stringsBox.hidden = items.length === 0;
+      stringsBox.hidden = stringsHead.hidden = items.length === 0;
     }
 
     /** One card per numeric item, created once and kept across refreshes (so are their plots). */
@@ -740,7 +755,9 @@
       }
       const first = data[0][0];
       const last = data[0][data[0].length - 1];
-      graph.window = [Math.max(from, Math.min(first, to - MIN_SPAN_S)), Math.max(to, last)];
+      const right = Math.max(to, last);
+      const span = Math.max(right - first, MIN_SPAN_S) * 1.04;
+      graph.window = [Math.max(from, right - span), right];
       const keysSig = `${type}|${rate}|${keys.join("\u0000")}`;
       if (graph.plot && graph.keysSig === keysSig) {
         graph.plot.setData(data);
@@ -761,7 +778,8 @@
           y: { range: (u, min, max) => yRange(type, min, max) },
         },
         series: [
-          { value: (u, ts) => (ts == null ? "—" : absTime(ts)) },
+          // Away from the cursor the legend shows the latest values, not a row of dashes.
+          { value: (u, ts, si, idx) => (idx == null ? "latest" : ts == null ? "—" : absTime(ts)) },
           ...keys.map((key, i) => {
             const color = PALETTE[i % PALETTE.length];
             const fmt = valueFormatter(type, rate, key);
@@ -771,12 +789,15 @@
               width: 1.5,
               fill: scalar ? `${color}14` : undefined,
               points: { size: 4 },
-              value: (u, v) => (v == null ? "—" : fmt(v)),
+              value: (u, v, si, idx) => {
+                const shown = idx == null ? lastValue(u.data[si]) : v;
+                return shown == null ? "—" : fmt(shown);
+              },
             };
           }),
         ],
         axes: [
-          { stroke: "#64748b", grid: { stroke: "#eef1f5", width: 1 }, ticks: { stroke: "#e2e8f0", width: 1 } },
+          { stroke: "#64748b", values: TIME_TICKS, space: 80, grid: { stroke: "#eef1f5", width: 1 }, ticks: { stroke: "#e2e8f0", width: 1 } },
           { stroke: "#64748b", size: 64, grid: { stroke: "#eef1f5", width: 1 }, ticks: { show: false }, values: (u, splits) => splits.map((v) => (v == null ? "" : axisFmt(v))) },
         ],
       };
@@ -807,7 +828,7 @@
       if (msg.type === "device.log") {
         detail.device.lastSeen = msg.timestamp || new Date().toISOString();
         detail.device.status = "UP";
-        if (!editing) renderHead();
+        renderHead();
         reloadAll();
       } else {
         reloadDetail();
@@ -866,6 +887,22 @@
     }
     return columns;
   }
+
+  function lastValue(column) {
+    for (let i = (column || []).length - 1; i >= 0; i--) if (column[i] != null) return column[i];
+    return null;
+  }
+
+  // uPlot's time tick formats, in 24-hour time: [tick step ≥ s, format, then the format used where
+  // the year, month, day, hour, minute, second changes, mode]; see uPlot's axis `values` docs.
+  const TIME_TICKS = [
+    [365 * 86400, "{YYYY}", null, null, null, null, null, null, 1],
+    [28 * 86400, "{MMM}", "\n{YYYY}", null, null, null, null, null, 1],
+    [86400, "{D} {MMM}", "\n{YYYY}", null, null, null, null, null, 1],
+    [3600, "{HH}:{mm}", "\n{D} {MMM} {YYYY}", null, "\n{D} {MMM}", null, null, null, 1],
+    [60, "{HH}:{mm}", "\n{D} {MMM} {YYYY}", null, "\n{D} {MMM}", null, null, null, 1],
+    [1, "{HH}:{mm}:{ss}", "\n{D} {MMM} {YYYY}", null, "\n{D} {MMM}", null, null, null, 1],
+  ];
 
   function yRange(type, min, max) {
     if (min == null || max == null || !Number.isFinite(min) || !Number.isFinite(max)) return [0, 1];

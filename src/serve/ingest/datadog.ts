@@ -1,0 +1,70 @@
+// Datadog v1 series: POST /api/v1/series ({"series": [{metric, points, type, host, tags}]}), as
+// chouette-iot and Datadog agents send it; `host` is the device. bagtower's own datadog sink names
+// metrics bagtower.<id>[.<key>] (counters with .total): those map back to the original items.
+import * as v from "valibot";
+import type { Item } from "../../record/schema.ts";
+import { HttpError } from "../http-errors.ts";
+import type { IngestRecord } from "../store.ts";
+import { checkItems, foreignToIngest, groupItems, toDeviceId, toItemId } from "./normalize.ts";
+
+const _point = v.tuple([v.number("expected a timestamp"), v.union([v.number(), v.null()], "expected a number")], "expected [timestamp, value]");
+
+export const seriesSchema = v.object({
+  series: v.pipe(
+    v.array(
+      v.object({
+        metric: v.pipe(v.string("expected a metric name"), v.minLength(1), v.maxLength(200)),
+        points: v.array(_point, "expected an array of [timestamp, value]"),
+        type: v.optional(v.picklist(["gauge", "count", "rate"], "expected gauge, count or rate")),
+        host: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(255)))),
+        tags: v.optional(v.nullable(v.array(v.pipe(v.string(), v.maxLength(200))))),
+        interval: v.optional(v.nullable(v.number())),
+        device: v.optional(v.nullable(v.string())),
+      }),
+      "expected an array of series",
+    ),
+    v.maxLength(10_000, "expected at most 10,000 series"),
+  ),
+});
+
+/** `bagtower.cpu_per_cpu.0` → item cpu_per_cpu, key 0; `bagtower.network.bytes_sent.total` → a counter. */
+function _item(metric: string, type: string | undefined): { id: string; key?: string; type: Item["type"] } {
+  const counter = metric.endsWith(".total");
+  const name = counter ? metric.slice(0, -".total".length) : metric;
+  const itemType: Item["type"] = counter ? "counter" : type === "count" ? "count" : "number";
+  if (name.startsWith("bagtower.")) {
+    const [id, ...rest] = name.slice("bagtower.".length).split(".");
+    return { id: toItemId(id!), key: rest.length ? rest.join(".") : undefined, type: itemType };
+  }
+  return { id: toItemId(name), type: itemType };
+}
+
+export function parseDatadog(json: unknown): IngestRecord[] {
+  const result = v.safeParse(seriesSchema, json);
+  if (!result.success) {
+    const issue = result.issues[0];
+    throw new HttpError(400, `${v.getDotPath(issue) ?? "body"}: ${issue.message}`);
+  }
+  // One record per device and timestamp.
+  const groups = new Map<string, { deviceId: string; ts: number; labels: Record<string, string>; entries: Parameters<typeof groupItems>[0] }>();
+  result.output.series.forEach((s, index) => {
+    const tags = Object.fromEntries((s.tags ?? []).map((t) => (t.includes(":") ? [t.slice(0, t.indexOf(":")), t.slice(t.indexOf(":") + 1)] : [t, ""])));
+    const deviceId = toDeviceId(tags.device) ?? toDeviceId(s.host ?? undefined);
+    if (!deviceId) throw new HttpError(400, `series.${index}.host: required (the device), or a device:<id> tag`);
+    const labels: Record<string, string> = {};
+    for (const [k, value] of Object.entries(tags)) if (k !== "device" && /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/.test(k)) labels[k] = value.slice(0, 256);
+    const item = _item(s.metric, s.type);
+    for (const [ts, value] of s.points) {
+      if (value === null || !Number.isFinite(value)) continue;
+      const seconds = Math.floor(ts);
+      const key = `${deviceId}\u0000${seconds}`;
+      let group = groups.get(key);
+      if (!group) groups.set(key, (group = { deviceId, ts: seconds, labels: {}, entries: [] }));
+      Object.assign(group.labels, labels);
+      group.entries.push({ ...item, value });
+    }
+  });
+  return [...groups.values()].map((g) =>
+    foreignToIngest({ deviceId: g.deviceId, unixTimestamp: g.ts, data: checkItems(groupItems(g.entries), "series"), labels: g.labels, agent: "datadog" }),
+  );
+}

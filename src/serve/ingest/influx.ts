@@ -1,0 +1,58 @@
+// Influx line protocol: POST /write (InfluxDB 1.x: ?db=&precision=) and /api/v2/write
+// (?org=&bucket=&precision=). The device is the `device` tag, else `host`. Measurement `bagtower`
+// (bagtower's own influx sink) maps fields back to items: cpu_per_cpu_0 → cpu_per_cpu[0]. Any other
+// measurement becomes one item per measurement with a key per field (Telegraf's cpu → cpu.usage_idle …).
+import { BUILTIN_IDS } from "../../collect/registry.ts";
+import type { Item } from "../../record/schema.ts";
+import { HttpError } from "../http-errors.ts";
+import type { IngestRecord } from "../store.ts";
+import { LineError, parseLines, toSeconds, type Point } from "./line-protocol.ts";
+import { checkItems, foreignToIngest, groupItems, toDeviceId, toItemId } from "./normalize.ts";
+
+/** Longest built-in id first, so `cpu_per_cpu_0` is not read as `cpu` + `per_cpu_0`. */
+const _BUILTINS = [...BUILTIN_IDS].sort((a, b) => b.length - a.length);
+
+function _bagtowerField(field: string): { id: string; key?: string } {
+  for (const id of _BUILTINS) {
+    if (field === id) return { id };
+    if (field.startsWith(`${id}_`)) return { id, key: field.slice(id.length + 1) };
+  }
+  return { id: toItemId(field) };
+}
+
+export function parseInflux(body: string, params: URLSearchParams, nowS: number): IngestRecord[] {
+  let points: Point[];
+  try {
+    points = parseLines(body);
+  } catch (error) {
+    if (error instanceof LineError) throw new HttpError(400, `unable to parse ${error.message}`);
+    throw error;
+  }
+  if (points.length === 0) throw new HttpError(400, "no line to write");
+  const precision = params.get("precision") ?? "ns";
+  const groups = new Map<string, { deviceId: string; ts: number; labels: Record<string, string>; entries: Parameters<typeof groupItems>[0] }>();
+  points.forEach((point, index) => {
+    const deviceId = toDeviceId(point.tags.device) ?? toDeviceId(point.tags.host);
+    if (!deviceId) throw new HttpError(400, `unable to parse line ${index + 1}: a device or host tag is needed to know the device`);
+    let ts: number;
+    try {
+      ts = point.timestamp === undefined ? nowS : toSeconds(point.timestamp, precision);
+    } catch (error) {
+      throw new HttpError(400, (error as Error).message);
+    }
+    const key = `${deviceId}\u0000${ts}`;
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { deviceId, ts, labels: {}, entries: [] }));
+    for (const [k, value] of Object.entries(point.tags)) if (k !== "device" && k !== "host" && /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/.test(k)) group.labels[k] = value.slice(0, 256);
+    const ours = point.measurement === "bagtower";
+    for (const [field, raw] of Object.entries(point.fields)) {
+      const value = typeof raw === "boolean" ? Number(raw) : raw;
+      const type: Item["type"] = typeof value === "string" ? "string" : point.integers.has(field) ? "count" : "number";
+      if (ours) group.entries.push({ ..._bagtowerField(field), type, value });
+      else group.entries.push({ id: toItemId(typeof value === "string" ? `${point.measurement}_text` : point.measurement), key: field.slice(0, 64), type, value });
+    }
+  });
+  return [...groups.values()].map((g) =>
+    foreignToIngest({ deviceId: g.deviceId, unixTimestamp: g.ts, data: checkItems(groupItems(g.entries), `device ${g.deviceId}`), labels: g.labels, agent: "influx" }),
+  );
+}
