@@ -2,7 +2,7 @@
 // own encoders' output, and malformed versions of each.
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { deflateSync, gzipSync } from "node:zlib";
 import { encodeDatadog } from "../../src/formats/datadog.ts";
@@ -249,5 +249,30 @@ describe("telemetrics-backend collector", () => {
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
     expect(((await res.json()) as { error: string }).error).toContain(message);
+  });
+});
+
+describe("bagtower push in every format into serve", () => {
+  test.each([
+    ["bagtower", { apiKey: INGEST_KEY }, "pi4-1"],
+    ["pattoo", { headers: { "x-api-key": INGEST_KEY } }, "pi4-1"],
+    ["datadog", { apiKey: INGEST_KEY }, "pi4-1"],
+    ["influx", { apiKey: INGEST_KEY, database: "bagtower" }, "pi4-1"],
+    ["telemetrics", { headers: { "x-api-key": INGEST_KEY } }, "machine"],
+  ] as const)("%s", async (format, sink, device) => {
+    const { pushHome } = await import("../helpers/push.ts");
+    const home = pushHome({ format, url: serve.url, ...sink }, {}, Math.floor(serve.clock.now() / 1000) * 1000);
+    try {
+      const config = JSON.parse(readFileSync(join(home.home, "config.json"), "utf8"));
+      writeFileSync(join(home.home, "config.json"), JSON.stringify({ ...config, deviceId: "pi4-1" }));
+      expect(await home.run("push")).toBe(0);
+      const { devices } = await (await serve.get("/api/devices")).json();
+      expect(devices).toHaveLength(1);
+      const id = device === "machine" ? devices[0].id : device;
+      const items = await itemsOf(id);
+      expect(items.memory).toBe(16.8);
+    } finally {
+      home.cleanup();
+    }
   });
 });
