@@ -14,6 +14,15 @@ export function readState<T>(stateDir: string, name: string): T | undefined {
   }
 }
 
-export function writeState(stateDir: string, name: string, value: unknown): void {
-  writeFileAtomic(join(stateDir, name), JSON.stringify(value), { durable: false });
+/**
+ * Best effort: a full disk or a read-only home must not stop a record from being made (the next
+ * CPU sample is taken fresh, the sequence number repeats but the recordId still differs by time).
+ */
+export function writeState(stateDir: string, name: string, value: unknown): boolean {
+  try {
+    writeFileAtomic(join(stateDir, name), JSON.stringify(value), { durable: false });
+    return true;
+  } catch {
+    return false;
+  }
 }

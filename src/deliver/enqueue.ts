@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import type { Config, SinkConfig } from "../config/schema.ts";
 import type { Context } from "../context.ts";
 import type { BagtowerRecord } from "../record/schema.ts";
+import { BagtowerError, errorMessage, ExitCode } from "../errors.ts";
 import { spoolDirOf } from "./flush.ts";
 import { updateSinkState } from "./sink-state.ts";
 import { listSpool, removeEntries, spoolBytes, spoolFile, writeSpoolFile } from "./spool.ts";
@@ -23,7 +24,8 @@ export function enqueue(ctx: Context, config: Config, sink: SinkConfig, record: 
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const cap = config.spool.maxSizeKb * 1024;
   const before = listSpool(dir);
-  const file = spoolFile(record, ctx.now());
+  // Names order the queue: after a clock jump back, a new record still sorts after the ones waiting.
+  const file = spoolFile(record, Math.max(ctx.now(), (before.at(-1)?.createdMs ?? 0) + 1));
   const size = Buffer.byteLength(file.text);
   if (config.spool.whenFull === "drop-new" && spoolBytes(before) + size > cap) {
     updateSinkState(ctx, sink.name, (s) => {
@@ -32,7 +34,13 @@ export function enqueue(ctx: Context, config: Config, sink: SinkConfig, record: 
     ctx.log.warn(`spool ${sink.name}: full (${config.spool.maxSizeKb} KB, whenFull drop-new): this record was dropped`);
     return { sink: sink.name, spooled: false, droppedOldest: 0 };
   }
-  writeSpoolFile(dir, file);
+  try {
+    writeSpoolFile(dir, file);
+  } catch (error) {
+    // writeFileAtomic removed its temp file: nothing partial is left in the queue.
+    const code = (error as NodeJS.ErrnoException).code ?? "error";
+    throw new BagtowerError(`spool ${sink.name}: the record could not be written (${code}: ${errorMessage(error)}); free some space in ${dir} — the records already spooled are intact`, ExitCode.failure, { cause: error });
+  }
   let total = spoolBytes(before) + size;
   const drop = [];
   for (const entry of before) {

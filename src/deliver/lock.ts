@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Context } from "../context.ts";
+import { TempFailError } from "../errors.ts";
 import { processAlive } from "../host.ts";
 
 /**
@@ -25,15 +26,28 @@ function _holder(path: string): number | undefined {
 }
 
 function _tryCreate(path: string): boolean {
+  let fd: number;
   try {
-    const fd = openSync(path, "wx", 0o600);
-    writeSync(fd, `${process.pid}\n`);
-    closeSync(fd);
-    return true;
+    fd = openSync(path, "wx", 0o600);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw error;
+    throw _lockError(error);
   }
+  try {
+    writeSync(fd, `${process.pid}\n`);
+  } catch (error) {
+    unlinkSync(path);
+    throw _lockError(error);
+  } finally {
+    closeSync(fd);
+  }
+  return true;
+}
+
+/** Spooling came first, so a lock that cannot be written (a full disk) only delays delivery. */
+function _lockError(error: unknown): TempFailError {
+  const code = (error as NodeJS.ErrnoException).code ?? "error";
+  return new TempFailError(`cannot take the flush lock (${code}); the record is safe in the spool and goes with a later run once there is space`, { cause: error });
 }
 
 /** Removes a lock left by a dead process. Renaming first means only one contender removes it. */

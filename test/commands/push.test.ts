@@ -297,3 +297,20 @@ describe("push --cron", () => {
     expect(JSON.parse(readFileSync(join(home.home, "state", "last-push.json"), "utf8"))).toMatchObject({ exitCode: 0, summary: "default: 1 delivered, 0 spooled" });
   });
 });
+
+describe("clocks", () => {
+  test("a clock far in the past, far in the future, and one that jumps back: delivered in creation order", async () => {
+    home = pushHome({ url: server.url }, { http: { timeoutMs: 300, retries: 0, compress: false } });
+    server.fallback = { status: 503 };
+    home.clock.set(Date.UTC(2100, 0, 1));
+    await home.run("push");
+    home.clock.set(Date.UTC(1990, 0, 1)); // jumps back 110 years
+    await home.run("push");
+    await home.run("push");
+    server.fallback = ok();
+    expect(await home.run("push")).toBe(0);
+    const delivered = server.requests.filter((r) => r.body.startsWith("{")).slice(-4).map((r) => records(r.body)[0]);
+    expect(delivered.map((r) => r.meta.seq)).toEqual([1, 2, 3, 4]);
+    expect(delivered.map((r) => new Date(r.unixTimestamp * 1000).getUTCFullYear())).toEqual([2100, 1990, 1990, 1990]);
+  });
+});

@@ -10,7 +10,7 @@
   const GRAPH_HEIGHT = 220;
   // A new device has minutes of data: the time axis fits the data (at least this span) rather than
   // squeezing it against the right edge of a 24-hour range; the right edge stays at now.
-  const MIN_SPAN_S = 5 * 60;
+  const MIN_SPAN_S = 60;
   // Items drawn first on a device page; the others follow in the API's order.
   const ITEM_ORDER = ["cpu", "cpu_per_cpu", "memory", "diskusage", "temperature", "load", "network", "wifi"];
   const PALETTE = ["#2563eb", "#e11d48", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#65a30d", "#ea580c", "#4f46e5", "#0d9488", "#a16207"];
@@ -283,14 +283,24 @@
     );
   }
 
-  function debounce(fn, ms) {
+  /**
+   * Runs `fn` once, `ms` after the first of a burst of calls. Not a debounce: a busy fleet sends
+   * events more often than `ms`, and a debounce would then never run.
+   */
+  function coalesce(fn, ms) {
     let timer = 0;
-    const debounced = () => {
-      clearTimeout(timer);
-      timer = setTimeout(fn, ms);
+    const schedule = () => {
+      if (timer) return;
+      timer = setTimeout(() => {
+        timer = 0;
+        fn();
+      }, ms);
     };
-    debounced.cancel = () => clearTimeout(timer);
-    return debounced;
+    schedule.cancel = () => {
+      clearTimeout(timer);
+      timer = 0;
+    };
+    return schedule;
   }
 
   // ---- fleet page ---------------------------------------------------------------------------------
@@ -312,7 +322,7 @@
       }
       render();
     }
-    const reload = debounce(load, 400);
+    const reload = coalesce(load, 500);
 
     function render() {
       if (error && !devices) {
@@ -432,8 +442,8 @@
         device.status = "UP";
         const items = msg.items || {};
         device.latest = { ...device.latest };
-        for (const [key, id] of [["cpu", "cpu"], ["memory", "memory"], ["diskusage", "diskusage"], ["temperature", "temperature"]]) {
-          const value = headline(items[id]);
+        for (const key of ["cpu", "memory", "diskusage", "temperature"]) {
+          const value = headline(items[key]);
           if (value !== undefined) device.latest[key] = value;
         }
         render();
@@ -510,8 +520,8 @@
     async function load() {
       if (await loadDetail()) await loadSeries();
     }
-    const reloadDetail = debounce(loadDetail, 300);
-    const reloadAll = debounce(load, 800);
+    const reloadDetail = coalesce(loadDetail, 300);
+    const reloadAll = coalesce(load, 800);
 
     function renderHead() {
       const d = detail.device;
@@ -746,7 +756,7 @@
       const type = series.type || graph.item.type;
       const rate = Boolean(series.rate);
       if (rate) graph.title.textContent = `${graph.item.id} /s`;
-      const keys = series.keys && series.keys.length ? series.keys : Object.keys(series.points || {});
+      const keys = orderKeys(series.keys && series.keys.length ? series.keys : Object.keys(series.points || {}), graph.item.keys);
       const data = alignSeries(keys, series.points || {}, detail.device.periodSeconds);
       if (data[0].length === 0) {
         destroyGraph(graph);
@@ -886,6 +896,16 @@
       for (let k = 0; k < keys.length; k++) columns[k + 1].push(maps[k].get(xs[i]));
     }
     return columns;
+  }
+
+  /**
+   * Curves in the record's order (the item's keys: load 1m, 5m, 15m), then any others; the series
+   * answer may list them sorted as text, which puts CPU 10 before CPU 2.
+   */
+  function orderKeys(keys, itemKeys) {
+    const rank = new Map((itemKeys || []).map((key, i) => [key, i]));
+    const byText = new Intl.Collator(undefined, { numeric: true });
+    return [...keys].sort((a, b) => (rank.get(a) ?? Infinity) - (rank.get(b) ?? Infinity) || byText.compare(a, b));
   }
 
   function lastValue(column) {

@@ -1,0 +1,125 @@
+// Reliability under abuse (SPEC §12), in the short form CI runs; `npm run torture` runs the same
+// with larger counts (BAGTOWER_TORTURE=full). Each test prints what it tried and what survived.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { listSpool, readSpooled } from "../../src/deliver/spool.ts";
+import { BINARY, buildBinary } from "../helpers/binary.ts";
+import { FIXTURES, tempDir } from "../helpers/context.ts";
+import { SERVE_KEY, startServeBinary } from "../helpers/serve-binary.ts";
+import { sampleRecord } from "../helpers/serve.ts";
+
+const FULL = process.env.BAGTOWER_TORTURE === "full";
+const report = (what: string, rows: Record<string, number | string>) => console.log(`torture | ${what} | ${Object.entries(rows).map(([k, v]) => `${k}=${v}`).join(" ")}`);
+
+beforeAll(async () => {
+  await buildBinary();
+}, 60_000);
+
+function canMount(): boolean {
+  const dir = tempDir("bagtower-mount-probe-");
+  try {
+    return Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", dir.dir], { stderr: "ignore" }).exitCode === 0 && Bun.spawnSync(["umount", dir.dir]).exitCode === 0;
+  } finally {
+    dir.cleanup();
+  }
+}
+const mountable = process.getuid?.() === 0 && canMount();
+
+describe("a full disk", () => {
+  let mnt = "";
+  beforeAll(() => {
+    if (!mountable) return;
+    mnt = tempDir("bagtower-full-").dir;
+    if (!mnt) return;
+    Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", mnt]);
+  });
+  afterAll(() => {
+    if (!mnt) return;
+    Bun.spawnSync(["umount", mnt]);
+    rmSync(mnt, { recursive: true, force: true });
+  });
+
+  test.skipIf(!mountable)("push on a full spool filesystem: a clear error, nothing truncated, recovery once space returns", async () => {
+    const home = join(mnt, "home");
+    mkdirSync(home);
+    const received: string[] = [];
+    const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: async (r) => (received.push(await r.text()), Response.json({ status: "ok" })) });
+    const port = server.port!;
+    server.stop(true); // down at first: records pile up in the spool
+    const config = (p: number) => JSON.stringify({ collect: { rootfs: join(FIXTURES, "pi4") }, sinks: [{ name: "default", format: "bagtower", url: `http://127.0.0.1:${p}` }], http: { timeoutMs: 500, retries: 0, compress: false } });
+    writeFileSync(join(home, "config.json"), config(port));
+    const env = { PATH: process.env.PATH, BAGTOWER_HOME: home };
+    // Fill the filesystem, leaving room for a handful of records.
+    writeFileSync(join(mnt, "filler"), Buffer.alloc(256 * 1024 - 40 * 1024));
+    let runs = 0;
+    let last = { code: 0, stderr: "" };
+    const errors = new Set<string>();
+    while (runs < 100) {
+      runs++;
+      const r = Bun.spawnSync([BINARY, "push"], { env, stderr: "pipe" });
+      last = { code: r.exitCode, stderr: r.stderr.toString() };
+      if (last.stderr.includes("ENOSPC")) errors.add(last.stderr.trim());
+      if (last.code !== 75) break;
+    }
+    expect({ runs, ...last }).toMatchObject({ code: 1, stderr: expect.stringContaining("the record could not be written (ENOSPC") });
+    // Every message on the way was one clear line, never a stack or an "unexpected error".
+    for (const message of errors) {
+      expect(message.split("\n")).toHaveLength(1);
+      expect(message).not.toContain("unexpected error");
+    }
+    const dir = join(home, "spool", "default");
+    const spooled = listSpool(dir);
+    for (const entry of spooled) readSpooled(entry); // every file is a whole record
+    expect(readdirSync(dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
+    // Space returns and the server is back: everything spooled is delivered.
+    rmSync(join(mnt, "filler"));
+    const back = Bun.serve({ hostname: "127.0.0.1", port, fetch: async (r) => (received.push(await r.text()), Response.json({ status: "ok" })) });
+    try {
+      // Async: this process serves the receiver, so it must not block while push runs.
+      const r = Bun.spawn([BINARY, "push"], { env, stderr: "pipe" });
+      expect(await r.exited).toBe(0);
+      expect(listSpool(dir)).toEqual([]);
+      expect(received.length).toBe(spooled.length + 1);
+      report("disk full", { runs, spooledBeforeFull: spooled.length, deliveredAfter: received.length, truncated: 0 });
+    } finally {
+      back.stop(true);
+    }
+  }, 60_000);
+});
+
+describe("serve killed during heavy ingest", () => {
+  test("every acknowledged record is in the database after a SIGKILL", async () => {
+    const serve = await startServeBinary();
+    const acknowledged = new Set<string>();
+    let sent = 0;
+    let stop = false;
+    const client = async (n: number) => {
+      for (let i = 0; !stop; i++) {
+        const record = sampleRecord(`dev-${n}`, 1795400000 + i);
+        sent++;
+        try {
+          const res = await fetch(`${serve.url}/logs`, { method: "POST", body: JSON.stringify(record), headers: { "x-api-key": SERVE_KEY } });
+          if (res.status === 200) acknowledged.add(record.meta.recordId);
+        } catch {
+          return; // the server is gone
+        }
+      }
+    };
+    const clients = Array.from({ length: 8 }, (_, n) => client(n));
+    while (acknowledged.size < (FULL ? 5000 : 500)) await Bun.sleep(10);
+    serve.proc.kill("SIGKILL");
+    stop = true;
+    await serve.proc.exited;
+    await Promise.all(clients);
+    const db = new Database(join(serve.dir, "serve.db"));
+    const stored = new Set((db.query("SELECT record_id FROM records").all() as { record_id: string }[]).map((r) => r.record_id));
+    db.close();
+    const missing = [...acknowledged].filter((id) => !stored.has(id));
+    report("serve SIGKILL", { sent, acknowledged: acknowledged.size, stored: stored.size, missing: missing.length });
+    expect(missing).toEqual([]);
+    await serve.stop();
+  }, 60_000);
+});
+
