@@ -3,7 +3,7 @@ import type { Config, SinkConfig } from "../config/schema.ts";
 import type { Context } from "../context.ts";
 import type { EncodeOptions } from "../formats/types.ts";
 import type { BagtowerRecord } from "../record/schema.ts";
-import { createSender, type Outcome, type Send } from "./http.ts";
+import { createSender, MAX_WAIT_IN_RUN_MS, type Outcome, type Send } from "./http.ts";
 import { ageSlots, allowed, recordSend } from "./ratelimit.ts";
 import { readSinkState, writeSinkState, type SinkState } from "./sink-state.ts";
 import { CorruptSpoolFile, listSpool, moveAside, readSpooled, removeDeadTemps, removeEntries, type SpoolEntry } from "./spool.ts";
@@ -145,8 +145,13 @@ export async function flushSink(ctx: Context, config: Config, sink: SinkConfig, 
   }
 
   if (run.state.notBeforeMs !== null && run.state.notBeforeMs > now) {
-    _held(run, `the server asked to wait until ${new Date(run.state.notBeforeMs).toISOString()} (Retry-After)`);
-    entries = [];
+    // The server's Retry-After: a short one is waited out, a long one leaves the records for later.
+    const wait = run.state.notBeforeMs - now;
+    if (wait <= MAX_WAIT_IN_RUN_MS && entries.length > 0) await ctx.sleep(wait);
+    else {
+      _held(run, `the server asked to wait until ${new Date(run.state.notBeforeMs).toISOString()} (Retry-After)`);
+      entries = [];
+    }
   }
 
   let singly = false; // after a batch is refused, records go one by one to find the bad one

@@ -123,3 +123,103 @@ describe("serve killed during heavy ingest", () => {
   }, 60_000);
 });
 
+
+describe("a fault-injecting proxy between push and serve", () => {
+  test("latency, resets, 5xx bursts, 429 storms, answers that never come: nothing lost, nothing duplicated, every run bounded", async () => {
+    const { startFaultServer } = await import("../helpers/fault-server.ts");
+    const serve = await startServeBinary();
+    const proxy = startFaultServer();
+    const runs = FULL ? 120 : 25;
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const faults: Record<string, number> = {};
+    proxy.decide(() => {
+      const r = random();
+      const [name, behaviour] =
+        r < 0.45 ? ["forward", { proxy: serve.url }]
+        : r < 0.55 ? ["latency", { proxy: serve.url, delayMs: 200 + Math.floor(random() * 400) }]
+        : r < 0.65 ? ["reset", "reset" as const]
+        : r < 0.75 ? ["5xx", { status: 503, body: '{"error":"overloaded"}' }]
+        : r < 0.85 ? ["429", { status: 429, headers: { "Retry-After": "1" }, body: '{"error":"slow down"}' }]
+        : r < 0.92 ? ["hang", "hang" as const]
+        : ["accepted, never answered", { proxy: serve.url, silent: true }];
+      faults[name] = (faults[name] ?? 0) + 1;
+      return behaviour;
+    });
+    const { dir: home, cleanup } = tempDir("bagtower-proxy-");
+    writeFileSync(join(home, "config.json"), JSON.stringify({
+      collect: { rootfs: join(FIXTURES, "pi4"), cpuSampleMs: 10 },
+      sinks: [{ name: "default", format: "bagtower", url: proxy.url, apiKey: SERVE_KEY }],
+      http: { timeoutMs: 1000, retries: 1, compress: false },
+    }));
+    const env = { PATH: process.env.PATH, BAGTOWER_HOME: home };
+    const produced: string[] = [];
+    let longest = 0;
+    try {
+      for (let i = 0; i < runs; i++) {
+        const started = performance.now();
+        const p = Bun.spawn([BINARY, "push", "--json", "--quiet"], { env, stdout: "pipe", stderr: "ignore" });
+        const [out, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
+        longest = Math.max(longest, performance.now() - started);
+        expect([0, 75]).toContain(code);
+        produced.push(JSON.parse(out).recordId);
+      }
+      // The network heals: one flush delivers the rest.
+      proxy.decide(() => ({ proxy: serve.url }));
+      const flush = Bun.spawn([BINARY, "spool", "flush"], { env, stdout: "ignore", stderr: "pipe" });
+      const [flushLog, flushCode] = await Promise.all([new Response(flush.stderr).text(), flush.exited]);
+      expect({ flushCode, flushLog }).toMatchObject({ flushCode: 0 });
+      const db = new Database(join(serve.dir, "serve.db"), { readonly: true });
+      const rows = db.query("SELECT record_id, count(*) AS n FROM records GROUP BY record_id").all() as { record_id: string; n: number }[];
+      db.close();
+      const stored = new Map(rows.map((r) => [r.record_id, r.n]));
+      const lost = produced.filter((id) => !stored.has(id));
+      const twice = rows.filter((r) => r.n > 1);
+      report("fault proxy", { runs, requests: proxy.requests.length, ...faults, produced: produced.length, stored: stored.size, lost: lost.length, duplicated: twice.length, longestRunMs: Math.round(longest) });
+      expect(lost).toEqual([]);
+      expect(twice).toEqual([]);
+      expect(stored.size).toBe(produced.length);
+      // Bound: (retries + 1) × timeout, at most one in-run Retry-After wait, start-up and the lock: well under 10 s.
+      expect(longest).toBeLessThan(10_000);
+    } finally {
+      proxy.stop();
+      await serve.stop();
+      cleanup();
+    }
+  }, 300_000);
+});
+
+describe("push killed at random instants against a live serve", () => {
+  test(`SIGKILL at ${FULL ? 200 : 30} instants: every spooled record stored once, none corrupt`, async () => {
+    const serve = await startServeBinary();
+    const { dir: home, cleanup } = tempDir("bagtower-kill-");
+    writeFileSync(join(home, "config.json"), JSON.stringify({ collect: { rootfs: join(FIXTURES, "pi4"), cpuSampleMs: 10 }, sinks: [{ name: "default", format: "bagtower", url: serve.url, apiKey: SERVE_KEY }] }));
+    const env = { PATH: process.env.PATH, BAGTOWER_HOME: home };
+    const seen = new Set<string>();
+    const kills = FULL ? 200 : 30;
+    try {
+      for (let i = 0; i < kills; i++) {
+        const p = Bun.spawn([BINARY, "push", "--quiet"], { env, stdout: "ignore", stderr: "ignore" });
+        // 0–80 ms covers start-up, collect, the spool write, and the send.
+        await Bun.sleep(Math.random() * 80);
+        p.kill("SIGKILL");
+        await p.exited;
+        for (const entry of listSpool(join(home, "spool", "default"))) seen.add(readSpooled(entry).meta.recordId);
+      }
+      const flush = Bun.spawn([BINARY, "spool", "flush"], { env, stdout: "ignore", stderr: "ignore" });
+      expect(await flush.exited).toBe(0);
+      expect(listSpool(join(home, "spool", "default"))).toEqual([]);
+      const db = new Database(join(serve.dir, "serve.db"), { readonly: true });
+      const ids = (db.query("SELECT record_id FROM records").all() as { record_id: string }[]).map((r) => r.record_id);
+      db.close();
+      const stored = new Set(ids);
+      const missing = [...seen].filter((id) => !stored.has(id));
+      report("push SIGKILL vs serve", { kills, seenInSpool: seen.size, stored: stored.size, missing: missing.length, duplicated: ids.length - stored.size });
+      expect(missing).toEqual([]);
+      expect(ids.length).toBe(stored.size);
+    } finally {
+      await serve.stop();
+      cleanup();
+    }
+  }, 300_000);
+});

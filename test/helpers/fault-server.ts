@@ -8,7 +8,9 @@ import type { Socket, TCPSocketListener } from "bun";
 export type Behaviour =
   | { status: number; body?: string; headers?: Record<string, string> }
   | "hang"
-  | "reset";
+  | "reset"
+  /** Pass the request on to a real server (after `delayMs`); `silent` drops its answer on the floor. */
+  | { proxy: string; delayMs?: number; silent?: boolean };
 
 export interface ReceivedRequest {
   method: string;
@@ -52,12 +54,25 @@ function _parse(buffer: Buffer): { request: ReceivedRequest; length: number } | 
   return { request: { method, path, headers, body: raw.toString("utf8") }, length: end + 4 + size };
 }
 
-function _respond(socket: Socket<_Conn>, behaviour: Exclude<Behaviour, "hang" | "reset">): void {
+function _respond(socket: Socket<_Conn>, behaviour: { status: number; body?: string; headers?: Record<string, string> }): void {
   const body = behaviour.body ?? "";
   const headers = { "Content-Type": "application/json", ...behaviour.headers, "Content-Length": String(Buffer.byteLength(body)), Connection: "close" };
   const head = [`HTTP/1.1 ${behaviour.status} X`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)].join("\r\n");
   socket.write(`${head}\r\n\r\n${body}`);
   socket.end();
+}
+
+async function _proxy(socket: Socket<_Conn>, request: ReceivedRequest, behaviour: { proxy: string; delayMs?: number; silent?: boolean }): Promise<void> {
+  if (behaviour.delayMs) await Bun.sleep(behaviour.delayMs);
+  const headers = Object.fromEntries(Object.entries(request.headers).filter(([k]) => !["host", "content-length", "content-encoding", "connection"].includes(k)));
+  try {
+    const response = await fetch(`${behaviour.proxy}${request.path}`, { method: request.method, headers, body: request.body });
+    const body = await response.text();
+    if (behaviour.silent) return; // accepted upstream, never answered: the client must resend
+    _respond(socket, { status: response.status, body, headers: { "Content-Type": response.headers.get("content-type") ?? "application/json" } });
+  } catch {
+    socket.terminate();
+  }
 }
 
 export function ok(reply: Record<string, unknown> = { status: "ok", periodSeconds: 600 }): Behaviour {
@@ -96,6 +111,10 @@ export function startFaultServer(fallback: Behaviour = ok()): FaultServer {
         if (behaviour === "hang") return; // never answer; the client's timeout must fire
         if (behaviour === "reset") {
           socket.terminate();
+          return;
+        }
+        if ("proxy" in behaviour) {
+          void _proxy(socket, parsed.request, behaviour);
           return;
         }
         _respond(socket, behaviour);

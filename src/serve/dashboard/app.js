@@ -349,7 +349,7 @@
                 alerts.map((a) =>
                   h(
                     "li",
-                    { class: "alert-item" },
+                    { class: "alert-item", dataset: { rule: a.rule } },
                     h("a", { href: deviceHash(a.device.id) }, a.device.id),
                     h("span", { class: "alert-rule" }, a.rule),
                     h("span", { class: "alert-message" }, a.message),
@@ -650,7 +650,7 @@
               h(
                 "ul",
                 { class: "alert-list" },
-                alerts.map((a) => h("li", { class: "alert-item" }, h("span", { class: "alert-rule" }, a.rule), h("span", { class: "alert-message" }, a.message), h("span", { class: "muted" }, "since ", since(a.since)))),
+                alerts.map((a) => h("li", { class: "alert-item", dataset: { rule: a.rule } }, h("span", { class: "alert-rule" }, a.rule), h("span", { class: "alert-message" }, a.message), h("span", { class: "muted" }, "since ", since(a.since)))),
               ),
             ]
           : []),
