@@ -128,7 +128,10 @@ export function getSeries(api: ApiContext, id: string, params: URLSearchParams) 
   for (const row of api.store.series(id, item, from, to)) (points[row.key] ??= []).push([row.ts, row.value]);
   const rate = meta.type === "counter";
   if (rate) for (const key of Object.keys(points)) points[key] = toRates(points[key]!);
-  return { item, type: meta.type, rate, keys: Object.keys(points), points };
+  // The record's own key order (load: 1m, 5m, 15m; cpu_per_cpu: 0 … 11), not the store's text order.
+  const order = new Map(meta.keys.map((k, i) => [k, i]));
+  const keys = Object.keys(points).sort((a, b) => (order.get(a) ?? Number.MAX_SAFE_INTEGER) - (order.get(b) ?? Number.MAX_SAFE_INTEGER) || a.localeCompare(b, undefined, { numeric: true }));
+  return { item, type: meta.type, rate, keys, points: Object.fromEntries(keys.map((k) => [k, points[k]!])) };
 }
 
 /** The spore-gateway view: nodes with cpu, memory, network and flash (the root filesystem), and a summary. */

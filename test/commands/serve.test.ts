@@ -131,6 +131,8 @@ describe("the fleet API", () => {
     expect(cpu.points[""]).toHaveLength(4);
     const perCpu = await (await serve.get("/api/devices/pi-1/series?item=cpu_per_cpu")).json();
     expect(perCpu.keys).toEqual(["0", "1"]);
+    const sockets = await (await serve.get("/api/devices/pi-1/series?item=sockets_info")).json();
+    expect(sockets.keys).toEqual(["nb_established", "nb_sockets_closing", "nb_sockets_close", "nb_sockets_listen"]);
     const net = await (await serve.get("/api/devices/pi-1/series?item=network")).json();
     expect(net.rate).toBe(true);
     expect(net.points.bytes_received.map((p: number[]) => p[1])).toEqual([100, 100, 100]);

@@ -1,0 +1,295 @@
+// The dashboard in real Chromium against the real receiver: the compiled binary runs `serve`, the
+// test pushes BAG·Tower records to it over HTTP and drives the page with playwright-core.
+// Screenshots go to test/artifacts/ (gitignored) for a human to look at.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import * as v from "valibot";
+import { makeRecordId } from "../../src/record/identity.ts";
+import { recordSchema } from "../../src/record/schema.ts";
+import { BINARY, REPO, buildBinary } from "../helpers/binary.ts";
+import { tempDir } from "../helpers/context.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const ARTIFACTS = join(REPO, "test/artifacts");
+const API_KEY = "test-key";
+const DEVICE = "pi-test";
+const MACHINE_ID = "5f3c9a0e1b2d4c6f8a7b9c0d1e2f3a4b";
+const BOOT_ID = "0b7e6a52-3c1d-4f7a-9b8e-2d4c6f8a0b1c";
+// No Chromium here: skip, except on CI, where a missing browser must fail rather than pass silently.
+const skip = !existsSync(CHROMIUM) && !process.env.CI;
+
+let server: ReturnType<typeof Bun.spawn> | undefined;
+let serverLog = "";
+let base = "";
+let browser: Browser | undefined;
+let context: BrowserContext | undefined;
+let cleanup = () => {};
+let seq = 0;
+
+/** Reads the server's stderr until `pattern` matches (keeps draining it afterwards, for diagnostics). */
+async function waitForLine(stream: ReadableStream<Uint8Array>, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  let found: RegExpMatchArray | null = null;
+  const pump = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      serverLog += decoder.decode(value, { stream: true });
+      found ??= serverLog.match(pattern);
+    }
+  })();
+  const deadline = Date.now() + timeoutMs;
+  while (!found) {
+    const exited = await Promise.race([pump.then(() => true), Bun.sleep(50).then(() => false)]);
+    if (found) break;
+    if (exited || Date.now() > deadline) throw new Error(`bagtower serve did not print ${pattern}; its stderr:\n${serverLog}`);
+  }
+  return found;
+}
+
+/** A BAG·Tower record of pi-test as the agent would send it (SPEC §4.1). */
+function makeRecord(unixTimestamp: number, cpu: number) {
+  seq += 1;
+  const record = {
+    deviceId: DEVICE,
+    unixTimestamp,
+    UTCTimestamp: new Date(unixTimestamp * 1000).toISOString(),
+    data: [
+      { id: "cpu", type: "percent", val: cpu },
+      { id: "cpu_per_cpu", type: "percent", val: [cpu - 5, cpu + 5] },
+      { id: "sockets_info", type: "count", val: { nb_established: 3 + (seq % 3), nb_sockets_closing: 1, nb_sockets_close: 2, nb_sockets_listen: 6 } },
+      // Counters that grow with time (steady rates: 12 KB/s sent, 50 KB/s received …).
+      { id: "network", type: "counter", val: { bytes_sent: unixTimestamp * 12_000, bytes_received: unixTimestamp * 50_000, packets_sent: unixTimestamp * 40, packets_received: unixTimestamp * 90 } },
+      { id: "system", type: "string", val: { kernel: "6.6.31+rpt-rpi-v8", os: "Debian GNU/Linux 12 (bookworm)", arch: "aarch64", model: "Raspberry Pi 4 Model B Rev 1.4" } },
+    ],
+    meta: {
+      recordId: makeRecordId(MACHINE_ID, BOOT_ID, seq, unixTimestamp * 1000),
+      machineId: MACHINE_ID,
+      hostname: "pi-test-host",
+      bootId: BOOT_ID,
+      seq,
+      agent: "bagtower/0.1.0",
+      tags: {},
+      errors: [],
+    },
+  };
+  return v.parse(recordSchema, record);
+}
+
+async function push(unixTimestamp: number, cpu: number): Promise<void> {
+  const res = await fetch(`${base}/logs`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-api-key": API_KEY },
+    body: JSON.stringify(makeRecord(unixTimestamp, cpu)),
+  });
+  const body = await res.text();
+  expect({ status: res.status, body }).toMatchObject({ status: 200 });
+  expect(JSON.parse(body)).toMatchObject({ status: "ok", accepted: 1 });
+}
+
+const now = () => Math.floor(Date.now() / 1000);
+
+/** A page that records script errors, so a test can assert the dashboard raised none. */
+async function openPage(path: string): Promise<{ page: Page; errors: string[] }> {
+  const page = await context!.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (err) => errors.push(err.message));
+  page.on("console", (msg) => {
+    if (msg.type() === "error") errors.push(msg.text());
+  });
+  await page.goto(`${base}${path}`);
+  return { page, errors };
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(ARTIFACTS, `dashboard-${name}.png`), fullPage: true });
+}
+
+describe("the dashboard in Chromium, served by bagtower serve", () => {
+  beforeAll(
+    async () => {
+      if (skip) return;
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await buildBinary();
+      const tmp = tempDir("bagtower-dashboard-");
+      const home = join(tmp.dir, "home");
+      mkdirSync(home);
+      server = Bun.spawn([BINARY, "serve", "--host", "127.0.0.1", "--port", "0", "--db", join(tmp.dir, "serve.db"), "--api-key", API_KEY, "--home", home], {
+        cwd: tmp.dir,
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+        stdin: "ignore",
+        stdout: "ignore",
+        stderr: "pipe",
+      });
+      cleanup = tmp.cleanup;
+      const match = await waitForLine(server.stderr as ReadableStream<Uint8Array>, /dashboard: http:\/\/127\.0\.0\.1:(\d+)\//, 20_000);
+      base = `http://127.0.0.1:${match[1]}`;
+
+      // Five records a minute apart, the last one now: cpu 10, 20, 30, 40, 50 %.
+      const end = now();
+      for (let i = 4; i >= 0; i--) await push(end - i * 60, 50 - i * 10);
+
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        // Playwright gives a non-persistent launch a fresh temporary --user-data-dir of its own (it
+        // refuses the flag in args), so every run starts from an empty profile.
+        args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      });
+      context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    },
+    { timeout: 180_000 },
+  );
+
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    server?.kill();
+    await server?.exited;
+    cleanup();
+  });
+
+  test.skipIf(skip)(
+    "the fleet page lists the device as UP with its latest values and a live indicator",
+    async () => {
+      const { page, errors } = await openPage("/");
+      const row = page.locator(`tr[data-device="${DEVICE}"]`);
+      await row.waitFor();
+      expect(await row.locator("[data-col=status]").innerText()).toBe("UP");
+      expect(await row.locator("[data-col=hostname]").innerText()).toBe("pi-test-host");
+      expect(await row.locator("[data-col=cpu]").innerText()).toContain("50 %");
+      expect(await row.locator("[data-col=lastSeen]").innerText()).toMatch(/just now| s ago/);
+      expect(await page.locator(".summary .stat.total .stat-value").innerText()).toBe("1");
+      expect(await page.locator(".summary .stat.up .stat-value").innerText()).toBe("1");
+      await page.locator("#live", { hasText: "live" }).waitFor();
+      await screenshot(page, "fleet");
+      expect(errors).toEqual([]);
+      await page.close();
+    },
+    60_000,
+  );
+
+  test.skipIf(skip)(
+    "a record pushed while the fleet page is open shows up without a reload",
+    async () => {
+      const { page, errors } = await openPage("/");
+      const cpu = page.locator(`tr[data-device="${DEVICE}"] [data-col=cpu]`);
+      await cpu.filter({ hasText: "50 %" }).waitFor();
+      await page.locator("#live", { hasText: "live" }).waitFor();
+      // A marker on the window: it survives only if the page is never reloaded.
+      await page.evaluate(() => Object.assign(globalThis, { __noReload: true }));
+      await push(now(), 77.7);
+      await cpu.filter({ hasText: "77.7 %" }).waitFor({ timeout: 15_000 });
+      expect(await page.evaluate(() => (globalThis as { __noReload?: boolean }).__noReload)).toBe(true);
+      await screenshot(page, "fleet-live");
+      expect(errors).toEqual([]);
+      await page.close();
+    },
+    60_000,
+  );
+
+  test.skipIf(skip)(
+    "clicking the row opens the device page: a graph per numeric item, a table for strings",
+    async () => {
+      const { page, errors } = await openPage("/");
+      await page.locator(`tr[data-device="${DEVICE}"] [data-col=hostname]`).click();
+      await page.waitForURL((url) => url.hash === `#/device/${DEVICE}`);
+      const graphs = page.locator(".graph");
+      await page.locator(".graph[data-item=network] canvas").waitFor();
+      const items = await Promise.all((await graphs.all()).map((graph) => graph.getAttribute("data-item")));
+      expect(items.sort()).toEqual(["cpu", "cpu_per_cpu", "network", "sockets_info"]);
+      // Every graph is drawn by uPlot (a canvas), none is left empty.
+      for (const item of ["cpu", "cpu_per_cpu", "network", "sockets_info"]) await page.locator(`.graph[data-item=${item}] canvas`).waitFor();
+      expect(await page.locator(".graph .no-data").count()).toBe(0);
+      // One curve per array index and per object key, named after it; counters are rates.
+      const legend = async (item: string) => (await page.locator(`.graph[data-item=${item}] .u-legend .u-series:not(:first-child) th`).allInnerTexts()).map((t) => t.trim());
+      expect(await legend("cpu_per_cpu")).toEqual(["0", "1"]);
+      expect((await legend("sockets_info")).sort()).toEqual(["nb_established", "nb_sockets_close", "nb_sockets_closing", "nb_sockets_listen"]);
+      expect(await legend("cpu")).toEqual(["cpu"]);
+      expect(await page.locator(".graph[data-item=network] h3").innerText()).toContain("/s");
+      // Strings are a table, not a graph.
+      const strings = page.locator(".strings");
+      expect(await strings.count()).toBe(1);
+      expect(await strings.getAttribute("data-item")).toBe("system");
+      expect(await strings.innerText()).toContain("Raspberry Pi 4 Model B Rev 1.4");
+      expect(await page.locator(".device-head h1").innerText()).toBe(DEVICE);
+      expect(await page.locator(".device-head .badge").innerText()).toBe("UP");
+      expect(await page.locator(".ranges .btn.active").innerText()).toBe("24h");
+      await screenshot(page, "device");
+      // Another range refetches and redraws.
+      await page.locator(".ranges .btn[data-range='1h']").click();
+      await page.locator(".ranges .btn.active", { hasText: "1h" }).waitFor();
+      await page.locator(".graph[data-item=cpu] canvas").waitFor();
+      expect(errors).toEqual([]);
+      await page.close();
+    },
+    60_000,
+  );
+
+  test.skipIf(skip)(
+    "a record pushed while the device page is open updates it live",
+    async () => {
+      const { page, errors } = await openPage(`/#/device/${DEVICE}`);
+      await page.locator(".graph[data-item=cpu] canvas").waitFor();
+      await page.locator("#live", { hasText: "live" }).waitFor();
+      await page.evaluate(() => Object.assign(globalThis, { __noReload: true }));
+      await push(now(), 88.8);
+      await page.locator(".graph[data-item=cpu] .latest", { hasText: "88.8 %" }).waitFor({ timeout: 15_000 });
+      // The cpu legend, away from the cursor, shows the newest point of the series.
+      await page.locator(".graph[data-item=cpu] .u-legend", { hasText: "88.8 %" }).waitFor({ timeout: 15_000 });
+      expect(await page.evaluate(() => (globalThis as { __noReload?: boolean }).__noReload)).toBe(true);
+      expect(errors).toEqual([]);
+      await page.close();
+    },
+    60_000,
+  );
+
+  test.skipIf(skip)(
+    "Edit period saves through PATCH /api/devices/<id> and shows the new period",
+    async () => {
+      const { page, errors } = await openPage(`/#/device/${DEVICE}`);
+      const periodOf = async () => ((await (await fetch(`${base}/api/devices/${DEVICE}`)).json()) as { device: { periodSeconds: number } }).device.periodSeconds;
+      const edit = async (text: string) => {
+        await page.locator("#edit-period").click();
+        await page.locator("#period-input").fill(text);
+        await page.locator("#save-period").click();
+      };
+
+      // A value with a unit.
+      await edit("10m");
+      await page.locator("#period-value", { hasText: "600 s" }).waitFor();
+      expect(await periodOf()).toBe(600);
+
+      // Below the minimum: an error on the page, nothing saved.
+      await edit("5");
+      await page.locator("#period-hint.error").waitFor();
+      expect(await periodOf()).toBe(600);
+      await page.keyboard.press("Escape");
+
+      // Plain seconds, typed while a live update (device.updated: new labels) refreshes the header:
+      // the open form keeps what was typed.
+      await page.locator("#edit-period").click();
+      await page.locator("#period-input").fill("300");
+      const patched = await fetch(`${base}/api/devices/${DEVICE}`, { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ labels: { room: "lab" } }) });
+      expect(patched.status).toBe(200);
+      await page.locator(".device-title .chip", { hasText: "room=lab" }).waitFor();
+      expect(await page.locator("#period-input").inputValue()).toBe("300");
+      expect(await page.locator("#period-input").evaluate((el) => el === el.ownerDocument.activeElement)).toBe(true);
+      await page.locator("#save-period").click();
+      await page.locator("#period-value", { hasText: "300 s" }).waitFor();
+      expect(await page.locator("#period-value").innerText()).toContain("5m");
+      expect(await periodOf()).toBe(300);
+      await screenshot(page, "device-period");
+
+      // It stays after a reload: the server has it.
+      await page.reload();
+      await page.locator("#period-value", { hasText: "300 s" }).waitFor();
+      expect(errors).toEqual([]);
+      await page.close();
+    },
+    60_000,
+  );
+});
