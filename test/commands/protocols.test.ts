@@ -135,6 +135,7 @@ describe("Datadog v1 series", () => {
     ["no host", JSON.stringify({ series: [{ metric: "m", points: [[1, 2]] }] }), 400, "series.0.host: required"],
     ["a bad type", JSON.stringify({ series: [{ metric: "m", points: [[1, 2]], host: "h", type: "histogram" }] }), 400, "gauge, count or rate"],
     ["malformed JSON", "{", 400, "not valid JSON"],
+    ["a timestamp past the year 3000", JSON.stringify({ series: [{ metric: "m", points: [[9223372036854776000, 2]], host: "h" }] }), 400, "out of range"],
   ])("%s → %d", async (_, body, status, message) => {
     const res = await fetch(`${serve.url}/api/v1/series`, { method: "POST", body, headers: { "DD-API-KEY": INGEST_KEY } });
     expect(res.status).toBe(status);
@@ -186,8 +187,9 @@ describe("Influx line protocol", () => {
     ["no device or host tag", "m v=1 1", "a device or host tag is needed"],
     ["a bad precision", "m,host=h v=1 1", "precision=d is not one of"],
     ["an empty body", "\n\n", "no line to write"],
+    ["a timestamp past the year 3000", "m,host=h v=1 9223372036854775807", "out of range"],
   ])("%s → 400 naming the line", async (name, body, message) => {
-    const res = await write(`/write?db=x${name === "a bad precision" ? "&precision=d" : ""}`, body);
+    const res = await write(`/write?db=x${name === "a bad precision" ? "&precision=d" : name.includes("3000") ? "&precision=s" : ""}`, body);
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toContain(message);
     expect((await (await serve.get("/healthz")).json()).records).toBe(0);

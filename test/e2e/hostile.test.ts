@@ -110,7 +110,7 @@ test(`${FULL ? 10_000 : 1_000} hostile inputs: only 4xx, the server alive, store
     await res.arrayBuffer();
     // A mutation can leave a valid record (e.g. an extra optional field removed): 2xx is then right,
     // but it must never be 5xx.
-    if (res.status >= 500) unexpected.push(`${c.name}: ${res.status}`);
+    if (res.status >= 500) unexpected.push(`${c.name}: ${res.status} ${typeof c.body === "string" ? c.body.slice(0, 200) : "(binary)"}`);
   }
   console.log(`torture | hostile inputs | cases=${cases.length} ${Object.entries(statuses).map(([s, n]) => `${s}=${n}`).join(" ")}`);
   expect(unexpected).toEqual([]);

@@ -5,6 +5,7 @@ import { itemSchema, metaSchema } from "../../record/schema.ts";
 import { HttpError } from "../http-errors.ts";
 import type { Limits } from "../limits.ts";
 import type { IngestRecord } from "../store.ts";
+import { MAX_UNIX_SECONDS } from "./normalize.ts";
 
 /**
  * The record as a receiver accepts it: meta and UTCTimestamp are optional, because
@@ -12,7 +13,7 @@ import type { IngestRecord } from "../store.ts";
  */
 export const ingestRecordSchema = v.strictObject({
   deviceId: v.optional(deviceIdSchema),
-  unixTimestamp: v.pipe(v.number("expected a number"), v.integer("expected whole seconds"), v.minValue(0, "expected seconds since 1970"), v.maxValue(32503680000, "expected seconds before the year 3000")),
+  unixTimestamp: v.pipe(v.number("expected a number"), v.integer("expected whole seconds"), v.minValue(0, "expected seconds since 1970"), v.maxValue(MAX_UNIX_SECONDS, "expected seconds before the year 3000")),
   UTCTimestamp: v.optional(v.pipe(v.string("expected a string"), v.maxLength(64, "expected an ISO 8601 timestamp"))),
   data: v.array(itemSchema, "expected an array of items"),
   meta: v.optional(metaSchema),

@@ -44,7 +44,13 @@ export interface ForeignRecord {
 }
 
 /** A record from another system in bagtower's shape, ready for the store (and for forwarding). */
+/** The time range a record may carry: after 1970, before the year 3000 (as the /logs schema). */
+export const MAX_UNIX_SECONDS = 32503680000;
+
 export function foreignToIngest(r: ForeignRecord): IngestRecord {
+  if (!Number.isSafeInteger(r.unixTimestamp) || r.unixTimestamp < 0 || r.unixTimestamp > MAX_UNIX_SECONDS) {
+    throw new HttpError(400, `timestamp ${r.unixTimestamp} of device ${r.deviceId} is out of range (expected unix seconds between 1970 and 3000)`);
+  }
   const recordId = r.recordId ?? contentId(r.agent, r.deviceId, r.unixTimestamp, r.data);
   const record: BagtowerRecord = {
     deviceId: r.deviceId,
