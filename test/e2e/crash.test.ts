@@ -80,10 +80,11 @@ test(`push killed at ${KILLS} random instants loses and duplicates nothing`, asy
   expect(delivered.size).toBeLessThanOrEqual(received.length);
 }, 120_000);
 
-test("ten concurrent pushes: one flushes at a time, every record arrives", async () => {
+test("ten concurrent pushes and a cron run: one flushes at a time, every record arrives", async () => {
   const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", BAGTOWER_HOME: home };
   received.length = 0;
-  const runs = Array.from({ length: 10 }, () => Bun.spawn([BINARY, "push", "--json"], { env, stdout: "pipe", stderr: "ignore" }));
+  // The eleventh runs as the crontab line does (push --cron: timestamped log, period skip).
+  const runs = Array.from({ length: 11 }, (_, i) => Bun.spawn([BINARY, "push", "--json", ...(i === 10 ? ["--cron"] : [])], { env, stdout: "pipe", stderr: "ignore" }));
   const outputs = await Promise.all(runs.map(async (p) => ({ code: await p.exited, out: await new Response(p.stdout).text() })));
   for (const { code } of outputs) expect(code).toBe(0);
   const produced = outputs.map(({ out }) => JSON.parse(out).recordId as string);
