@@ -10,12 +10,12 @@ import type { Context } from "../context.ts";
 import { runPush } from "../deliver/push.ts";
 import { selfMetrics } from "../deliver/self-metrics.ts";
 import { parseDuration } from "../duration.ts";
-import { errorMessage, UsageError } from "../errors.ts";
+import { BagtowerError, errorMessage, ExitCode, UsageError } from "../errors.ts";
 import { keyFiles, loadKeys } from "../serve/access.ts";
 import { DEFAULT_ALERT_RULES, type AlertRules } from "../serve/alerts.ts";
 import { createServeApp } from "../serve/app.ts";
 import { DEFAULT_LIMITS } from "../serve/limits.ts";
-import { openStore } from "../serve/store.ts";
+import { openStore, type Store } from "../serve/store.ts";
 import { contextFor, type CommandData } from "./shared.ts";
 
 const _DOWN_CHECK_MS = 5000;
@@ -121,7 +121,7 @@ export default defineCommand({
     const keys = loadKeys(ctx, args["api-key"] ?? ctx.env.BAGTOWER_SERVE_API_KEY);
     const dbPath = args.db ?? join(ctx.paths.home, "serve.db");
     const forwardSinks = [...config.serve.forward, ...(args.forward ? [parseForward(args.forward)] : [])];
-    const store = openStore(dbPath);
+    const store = _open(dbPath);
     const forwarder = forwardSinks.length ? createForwarder(ctx, config.http, forwardSinks, store, encodeOptions(ctx, config)) : undefined;
     let nudged = false;
     const onCommit = () => {
@@ -198,3 +198,12 @@ export default defineCommand({
     return 0;
   },
 });
+
+/** The store, or one line naming the file (not a database, a newer schema, no permission). */
+function _open(dbPath: string): Store {
+  try {
+    return openStore(dbPath);
+  } catch (error) {
+    throw new BagtowerError(`${dbPath}: ${errorMessage(error)}`, ExitCode.failure, { cause: error });
+  }
+}

@@ -12,13 +12,19 @@ const _finite = v.pipe(v.number("expected a number"), v.finite("expected a finit
 const _key = v.pipe(v.string(), v.regex(/^[^\s].{0,63}$/, "expected a key of 1–64 characters"));
 const _text = v.pipe(v.string("expected a string"), v.maxLength(MAX_STRING_LENGTH, `expected at most ${MAX_STRING_LENGTH} characters`));
 
-export const numericValueSchema = v.union(
-  [_finite, v.array(_finite, "expected an array of numbers"), v.record(_key, _finite, "expected an object of numbers")],
-  "expected a number, an array of numbers or an object of numbers",
+const _numbers = v.array(_finite, "expected an array of numbers");
+const _numbersByKey = v.record(_key, _finite, "expected an object of numbers");
+const _numericAny = v.union([_finite, _numbers, _numbersByKey], "expected a number, an array of numbers or an object of numbers");
+const _textByKey = v.record(_key, _text, "expected an object of strings");
+const _textAny = v.union([_text, _textByKey], "expected a string or an object of strings");
+
+// The unions, dispatched on the value's JavaScript type first: the same results, without trying
+// (and building issues for) the branches that cannot match, on every item a receiver validates.
+export const numericValueSchema = v.lazy((input): v.GenericSchema<unknown, v.InferOutput<typeof _numericAny>> =>
+  typeof input === "number" ? _finite : Array.isArray(input) ? _numbers : typeof input === "object" && input !== null ? _numbersByKey : _numericAny,
 );
-export const stringValueSchema = v.union(
-  [_text, v.record(_key, _text, "expected an object of strings")],
-  "expected a string or an object of strings",
+export const stringValueSchema = v.lazy((input): v.GenericSchema<unknown, v.InferOutput<typeof _textAny>> =>
+  typeof input === "string" ? _text : typeof input === "object" && input !== null && !Array.isArray(input) ? _textByKey : _textAny,
 );
 
 export type NumericValue = v.InferOutput<typeof numericValueSchema>;

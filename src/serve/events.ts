@@ -22,7 +22,8 @@ export function createEventHub(now: () => number): EventHub {
     },
     publish(type, payload) {
       counts[type] = (counts[type] ?? 0) + 1;
-      server?.publish(EVENTS_TOPIC, JSON.stringify({ type, timestamp: new Date(now()).toISOString(), ...payload }));
+      if (!server || server.subscriberCount(EVENTS_TOPIC) === 0) return; // nobody listening: no JSON to build
+      server.publish(EVENTS_TOPIC, JSON.stringify({ type, timestamp: new Date(now()).toISOString(), ...payload }));
     },
   };
 }

@@ -2,11 +2,13 @@ import { Database, type Statement } from "bun:sqlite";
 import { chmodSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Item } from "../record/schema.ts";
+import { prepareSchema } from "./store-schema.ts";
 
 /**
  * The receiver's store (SPEC §9): bun:sqlite in WAL mode. Devices, the raw records (deduplicated
- * by recordId), every item's latest value, and the numeric series flattened for graphs as
- * (device, item, key, time, value). Writes from concurrent requests are grouped into one
+ * by recordId), each device's latest values, its items' shapes, and one row of numeric values per
+ * device and time for graphs (store-schema.ts): a record costs a handful of B-tree writes, not one
+ * per number. Writes from concurrent requests are grouped into one
  * transaction per event-loop turn; a request is answered only after its transaction committed.
  */
 
@@ -57,52 +59,6 @@ export interface IngestOutcome {
   stored: IngestRecord[];
 }
 
-const _SCHEMA = `
-CREATE TABLE IF NOT EXISTS devices (
-  dev INTEGER PRIMARY KEY,
-  id TEXT NOT NULL UNIQUE,
-  machine_id TEXT,
-  hostname TEXT,
-  labels TEXT NOT NULL DEFAULT '{}',
-  period_s INTEGER NOT NULL,
-  first_seen INTEGER NOT NULL,
-  last_seen INTEGER NOT NULL,
-  address TEXT,
-  status TEXT NOT NULL DEFAULT 'UP'
-);
-CREATE TABLE IF NOT EXISTS records (
-  seq INTEGER PRIMARY KEY,
-  record_id TEXT UNIQUE,
-  dev INTEGER NOT NULL,
-  ts INTEGER NOT NULL,
-  received INTEGER NOT NULL,
-  body TEXT NOT NULL,
-  payload TEXT
-);
-CREATE INDEX IF NOT EXISTS records_dev_ts ON records (dev, ts);
-CREATE INDEX IF NOT EXISTS records_ts ON records (ts);
-CREATE TABLE IF NOT EXISTS items (
-  dev INTEGER NOT NULL,
-  item TEXT NOT NULL,
-  type TEXT NOT NULL,
-  shape TEXT NOT NULL,
-  keys TEXT NOT NULL,
-  latest TEXT NOT NULL,
-  ts INTEGER NOT NULL,
-  PRIMARY KEY (dev, item)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS series (
-  dev INTEGER NOT NULL,
-  item TEXT NOT NULL,
-  key TEXT NOT NULL,
-  ts INTEGER NOT NULL,
-  value REAL NOT NULL,
-  PRIMARY KEY (dev, item, key, ts)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS series_ts ON series (ts);
-CREATE TABLE IF NOT EXISTS forward_cursor (name TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
-`;
-
 function _shape(item: Item): ItemRow["shape"] {
   if (item.type === "string") return "string";
   if (typeof item.val === "number") return "scalar";
@@ -113,6 +69,16 @@ function _keys(item: Item): string[] {
   if (typeof item.val !== "object" || item.val === null) return [];
   return Array.isArray(item.val) ? item.val.map((_, i) => String(i)) : Object.keys(item.val);
 }
+
+/** What the items table holds for an item: rewritten only when this changes. */
+function _signature(item: Item, shape: string): string {
+  const val = item.val;
+  const keys = typeof val !== "object" || val === null ? "" : Array.isArray(val) ? String(val.length) : Object.keys(val).join("\u0001");
+  return `${item.type}\u0002${shape}\u0002${keys}`;
+}
+
+/** The devices columns a DeviceRow shows (not `latest`, which items() reads). */
+const _DEVICE_COLUMNS = "id, machine_id, hostname, labels, period_s, first_seen, last_seen, address, status";
 
 export interface Store {
   ingest(records: IngestRecord[], address: string | null, nowMs: number): Promise<IngestOutcome>;
@@ -139,18 +105,21 @@ export function openStore(path: string): Store {
   // FULL: a record is acknowledged only after its commit is on disk (SPEC §9).
   db.exec("PRAGMA synchronous = FULL");
   db.exec("PRAGMA busy_timeout = 5000");
-  db.exec(_SCHEMA);
+  prepareSchema(db);
 
   const q = {
     deviceByIdRow: db.query<{ dev: number; status: string; period_s: number }, [string]>("SELECT dev, status, period_s FROM devices WHERE id = ?"),
     insertDevice: db.query("INSERT INTO devices (id, machine_id, hostname, period_s, first_seen, last_seen, address, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'UP') RETURNING dev"),
-    touchDevice: db.query("UPDATE devices SET last_seen = max(last_seen, ?), machine_id = coalesce(?, machine_id), hostname = coalesce(?, hostname), address = coalesce(?, address), status = 'UP' WHERE dev = ?"),
+    // Seen now, and the record's items ({item: [ts, val]}, or null for a duplicate) over the latest
+    // ones: an item missing from it keeps its value; a late, older record leaves them as they are.
+    touchDevice: db.query(
+      "UPDATE devices SET last_seen = max(last_seen, ?1), machine_id = coalesce(?2, machine_id), hostname = coalesce(?3, hostname), address = coalesce(?4, address), status = 'UP', " +
+        "latest = CASE WHEN ?5 IS NOT NULL AND ?6 >= latest_ts THEN json_patch(latest, ?5) ELSE latest END, latest_ts = CASE WHEN ?5 IS NOT NULL THEN max(latest_ts, ?6) ELSE latest_ts END WHERE dev = ?7",
+    ),
     mergeLabels: db.query("UPDATE devices SET labels = json_patch(labels, ?) WHERE dev = ?"),
     insertRecord: db.query("INSERT OR IGNORE INTO records (record_id, dev, ts, received, body, payload) VALUES (?, ?, ?, ?, ?, ?)"),
-    upsertItem: db.query(
-      "INSERT INTO items (dev, item, type, shape, keys, latest, ts) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dev, item) DO UPDATE SET type = excluded.type, shape = excluded.shape, keys = excluded.keys, latest = excluded.latest, ts = excluded.ts WHERE excluded.ts >= items.ts",
-    ),
-    insertPoint: db.query("INSERT OR REPLACE INTO series (dev, item, key, ts, value) VALUES (?, ?, ?, ?, ?)"),
+    upsertItem: db.query("INSERT INTO items (dev, item, type, shape, keys) VALUES (?, ?, ?, ?, ?) ON CONFLICT (dev, item) DO UPDATE SET type = excluded.type, shape = excluded.shape, keys = excluded.keys"),
+    upsertPoints: db.query("INSERT INTO points (dev, ts, vals) VALUES (?, ?, jsonb(?)) ON CONFLICT (dev, ts) DO UPDATE SET vals = jsonb_patch(vals, excluded.vals)"),
   } satisfies Record<string, Statement>;
 
   const _device = (row: Record<string, unknown>): DeviceRow => ({
@@ -165,6 +134,9 @@ export function openStore(path: string): Store {
     status: row.status as "UP" | "DOWN",
   });
 
+  // Which item shapes the items table already holds, so a record rewrites only what changed.
+  const described = new Map<string, string>();
+
   function _apply(records: IngestRecord[], address: string | null, nowMs: number): IngestOutcome {
     const out: IngestOutcome = { accepted: 0, duplicates: 0, up: [], stored: [] };
     const nowS = Math.floor(nowMs / 1000);
@@ -178,22 +150,31 @@ export function openStore(path: string): Store {
         out.up.push(r.deviceId);
       }
       const result = q.insertRecord.run(r.recordId ?? null, dev.dev, r.unixTimestamp, nowS, r.body, r.payload ?? null);
-      q.touchDevice.run(nowS, r.machineId ?? null, r.hostname ?? null, address, dev.dev);
       if (r.labels && Object.keys(r.labels).length > 0) q.mergeLabels.run(JSON.stringify(r.labels), dev.dev);
       if (result.changes === 0) {
+        q.touchDevice.run(nowS, r.machineId ?? null, r.hostname ?? null, address, null, r.unixTimestamp, dev.dev);
         out.duplicates++;
         continue;
       }
       out.accepted++;
       out.stored.push(r);
+      // Item ids are letters, digits and _.:- (record/schema.ts): quoted as they are, they are JSON keys.
+      let latest = "";
+      let numbers = "";
       for (const item of r.data) {
-        q.upsertItem.run(dev.dev, item.id, item.type, _shape(item), JSON.stringify(_keys(item)), JSON.stringify(item.val), r.unixTimestamp);
-        if (item.type === "string") continue;
-        const { val } = item;
-        if (typeof val === "number") q.insertPoint.run(dev.dev, item.id, "", r.unixTimestamp, val);
-        else if (Array.isArray(val)) val.forEach((v, i) => q.insertPoint.run(dev.dev, item.id, String(i), r.unixTimestamp, v));
-        else for (const [key, v] of Object.entries(val)) q.insertPoint.run(dev.dev, item.id, key, r.unixTimestamp, v);
+        const shape = _shape(item);
+        const signature = _signature(item, shape);
+        const known = `${dev.dev}\u0000${item.id}`;
+        if (described.get(known) !== signature) {
+          q.upsertItem.run(dev.dev, item.id, item.type, shape, JSON.stringify(_keys(item)));
+          described.set(known, signature);
+        }
+        const val = JSON.stringify(item.val);
+        latest += `,"${item.id}":[${r.unixTimestamp},${val}]`;
+        if (shape !== "string") numbers += `,"${item.id}":${val}`;
       }
+      q.touchDevice.run(nowS, r.machineId ?? null, r.hostname ?? null, address, `{${latest.slice(1)}}`, r.unixTimestamp, dev.dev);
+      if (numbers) q.upsertPoints.run(dev.dev, r.unixTimestamp, `{${numbers.slice(1)}}`);
     }
     return out;
   }
@@ -210,6 +191,7 @@ export function openStore(path: string): Store {
       const outcomes = transaction(batch);
       batch.forEach((p, i) => p.resolve(outcomes[i]!));
     } catch (error) {
+      described.clear(); // the transaction rolled back: the table may hold less than the map says
       for (const p of batch) p.reject(error);
     }
   }
@@ -224,28 +206,37 @@ export function openStore(path: string): Store {
         }
       });
     },
-    devices: () => (db.query("SELECT * FROM devices ORDER BY id").all() as Record<string, unknown>[]).map(_device),
+    devices: () => (db.query(`SELECT ${_DEVICE_COLUMNS} FROM devices ORDER BY id`).all() as Record<string, unknown>[]).map(_device),
     device(id) {
-      const row = db.query("SELECT * FROM devices WHERE id = ?").get(id) as Record<string, unknown> | null;
+      const row = db.query(`SELECT ${_DEVICE_COLUMNS} FROM devices WHERE id = ?`).get(id) as Record<string, unknown> | null;
       return row ? _device(row) : undefined;
     },
     items(id) {
-      const rows = db
-        .query("SELECT i.item, i.type, i.shape, i.keys, i.latest, i.ts FROM items i JOIN devices d ON d.dev = i.dev WHERE d.id = ? ORDER BY i.item")
-        .all(id) as Record<string, unknown>[];
+      const device = db.query("SELECT dev, latest FROM devices WHERE id = ?").get(id) as { dev: number; latest: string } | null;
+      if (!device) return [];
+      const latest = JSON.parse(device.latest) as Record<string, [number, unknown]>;
+      const rows = db.query("SELECT item, type, shape, keys FROM items WHERE dev = ? ORDER BY item").all(device.dev) as Record<string, string>[];
       return rows.map((r) => ({
-        id: r.item as string,
-        type: r.type as string,
+        id: r.item!,
+        type: r.type!,
         shape: r.shape as ItemRow["shape"],
-        keys: JSON.parse(r.keys as string) as string[],
-        latest: JSON.parse(r.latest as string) as unknown,
-        ts: r.ts as number,
+        keys: JSON.parse(r.keys!) as string[],
+        latest: latest[r.item!]?.[1] ?? null,
+        ts: latest[r.item!]?.[0] ?? 0,
       }));
     },
     series(id, item, fromS, toS) {
-      return db
-        .query("SELECT s.key, s.ts, s.value FROM series s JOIN devices d ON d.dev = s.dev WHERE d.id = ? AND s.item = ? AND s.ts BETWEEN ? AND ? ORDER BY s.key, s.ts")
-        .all(id, item, fromS, toS) as { key: string; ts: number; value: number }[];
+      // Item ids are letters, digits and _.:- (record/schema.ts), so the quoted path needs no escaping.
+      const rows = db
+        .query("SELECT p.ts, p.vals -> ? AS val FROM points p JOIN devices d ON d.dev = p.dev WHERE d.id = ? AND p.ts BETWEEN ? AND ? AND val IS NOT NULL ORDER BY p.ts")
+        .all(`$."${item}"`, id, fromS, toS) as { ts: number; val: string }[];
+      const out: { key: string; ts: number; value: number }[] = [];
+      for (const { ts, val } of rows) {
+        const parsed = JSON.parse(val) as number | number[] | Record<string, number>;
+        if (typeof parsed === "number") out.push({ key: "", ts, value: parsed });
+        else for (const [key, value] of Object.entries(parsed)) out.push({ key, ts, value });
+      }
+      return out;
     },
     updateDevice(id, change) {
       if (change.periodSeconds !== undefined) db.query("UPDATE devices SET period_s = ? WHERE id = ?").run(change.periodSeconds, id);
@@ -256,9 +247,14 @@ export function openStore(path: string): Store {
       db.query("UPDATE devices SET status = ? WHERE id = ?").run(status, id);
     },
     deleteOlderThan(cutoffS) {
-      const series = db.query("DELETE FROM series WHERE ts < ?").run(cutoffS).changes;
-      const records = db.query("DELETE FROM records WHERE ts < ?").run(cutoffS).changes;
-      return series + records;
+      // Device by device, along the (dev, ts) keys: no index on time alone to keep up on every write.
+      let removed = 0;
+      const points = db.query("DELETE FROM points WHERE dev = ? AND ts < ?");
+      const records = db.query("DELETE FROM records WHERE dev = ? AND ts < ?");
+      for (const { dev } of db.query("SELECT dev FROM devices").all() as { dev: number }[]) {
+        removed += points.run(dev, cutoffS).changes + records.run(dev, cutoffS).changes;
+      }
+      return removed;
     },
     counts() {
       const devices = (db.query("SELECT count(*) AS n FROM devices").get() as { n: number }).n;

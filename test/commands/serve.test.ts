@@ -274,3 +274,21 @@ describe("bagtower serve key", () => {
     }
   });
 });
+
+describe("a database serve cannot use", () => {
+  test("a file that is not SQLite: one line naming it, exit 1, the file untouched", async () => {
+    const { runCli } = await import("../../src/main.ts");
+    const { testContext } = await import("../helpers/context.ts");
+    const { readFileSync, writeFileSync } = await import("node:fs");
+    const t = testContext();
+    try {
+      const path = `${t.home}/notes.db`;
+      writeFileSync(path, "my notes, not a database\n".repeat(200));
+      expect(await runCli(["serve", "--db", path, "--port", "0"], { overrides: t.ctx })).toBe(1);
+      expect(t.logs.filter((l) => l.includes("error"))).toEqual([expect.stringContaining(`${path}: file is not a database`)]);
+      expect(readFileSync(path, "utf8")).toBe("my notes, not a database\n".repeat(200));
+    } finally {
+      t.cleanup();
+    }
+  });
+});
