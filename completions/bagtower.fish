@@ -119,6 +119,7 @@ complete -c bagtower -n '__fish_seen_subcommand_from serve; and not __fish_seen_
 complete -c bagtower -n '__fish_seen_subcommand_from serve; and not __fish_seen_subcommand_from key' -l alerts -r -F -d 'Alert thresholds, e.g. cpu=80,memory=90,disk=95,wifi=30 (the defaults)'
 complete -c bagtower -n '__fish_seen_subcommand_from serve; and not __fish_seen_subcommand_from key' -l forward -r -F -d 'Also send everything accepted to influx=URL, datadog=URL or prometheus=URL (config: serve.forward)'
 complete -c bagtower -n '__fish_seen_subcommand_from serve; and not __fish_seen_subcommand_from key' -l pattoo-open -d 'Accept pattoo agents'\'' posts without an API key (they cannot send one)'
+complete -c bagtower -n '__fish_seen_subcommand_from serve; and not __fish_seen_subcommand_from key' -l rate-limit -r -F -d 'Ingest requests a minute one address may send with the key (default 60000; 0: no limit)'
 complete -c bagtower -n '__fish_seen_subcommand_from serve; and not __fish_seen_subcommand_from key' -l help -d 'Show help'
 complete -c bagtower -n '__fish_seen_subcommand_from key' -l home -r -F -d 'State directory (default $BAGTOWER_HOME or ~/.bagtower)'
 complete -c bagtower -n '__fish_seen_subcommand_from key' -l config -r -F -d 'Config file (default HOME/config.json)'

@@ -107,6 +107,7 @@ export default defineCommand({
     alerts: { type: "string", valueHint: "RULES", description: "Alert thresholds, e.g. cpu=80,memory=90,disk=95,wifi=30 (the defaults)" },
     forward: { type: "string", valueHint: "FORMAT=URL", description: "Also send everything accepted to influx=URL, datadog=URL or prometheus=URL (config: serve.forward)" },
     "pattoo-open": { type: "boolean", description: "Accept pattoo agents' posts without an API key (they cannot send one)" },
+    "rate-limit": { type: "string", valueHint: "N", description: `Ingest requests a minute one address may send with the key (default ${DEFAULT_LIMITS.requestsPerMinute}; 0: no limit)` },
   },
   subCommands: { key: keyCommand },
   async run({ args, data }) {
@@ -117,6 +118,7 @@ export default defineCommand({
     const retentionMs = parseDuration(args.retention ?? "30d", "--retention");
     const pushEveryMs = args["push-self"] === undefined ? undefined : parseDuration(args["push-self"], "--push-self");
     const rules = parseAlertRules(args.alerts);
+    const limits = { ...DEFAULT_LIMITS, requestsPerMinute: _rateLimit(args["rate-limit"]) };
     const config = loadConfig(ctx);
     const keys = loadKeys(ctx, args["api-key"] ?? ctx.env.BAGTOWER_SERVE_API_KEY);
     const dbPath = args.db ?? join(ctx.paths.home, "serve.db");
@@ -135,7 +137,7 @@ export default defineCommand({
     const app = createServeApp({
       store,
       keys,
-      limits: DEFAULT_LIMITS,
+      limits,
       rules,
       publicRead: Boolean(args["public-read"]),
       pattooOpen: Boolean(args["pattoo-open"]),
@@ -151,7 +153,7 @@ export default defineCommand({
         fetch: app.fetch,
         websocket: app.websocket,
         // Over-long bodies are refused with our own 413 message; this is the hard ceiling.
-        maxRequestBodySize: DEFAULT_LIMITS.bodyBytes * 2,
+        maxRequestBodySize: limits.bodyBytes * 2,
         error: (error) => {
           ctx.log.error(`request failed: ${errorMessage(error)}`);
           return new Response(JSON.stringify({ status: "error", error: "internal error" }), { status: 500 });
@@ -206,4 +208,11 @@ function _open(dbPath: string): Store {
   } catch (error) {
     throw new BagtowerError(`${dbPath}: ${errorMessage(error)}`, ExitCode.failure, { cause: error });
   }
+}
+
+function _rateLimit(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_LIMITS.requestsPerMinute;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) throw new UsageError(`--rate-limit ${text}: expected a whole number of requests a minute (0: no limit)`);
+  return n;
 }

@@ -54,15 +54,15 @@ export function createServeApp(options: ServeOptions) {
   const alerts = createAlerts(events, options.rules, now);
   const counters = createCounters();
   const api: ApiContext = { store, alerts, events, now };
-  const rateLimit = createRateLimiter(limits.requestsPerMinutePerKey, now);
+  const rateLimit = createRateLimiter(limits.requestsPerMinute, now);
   const startedMs = now();
 
   /** The ingest key, from wherever the protocol carries it (first candidate that is present). */
-  function authorizeIngest(request: Request, candidates: (string | null | undefined)[] = [], where = "x-api-key"): void {
+  function authorizeIngest(request: Request, server: Server<unknown>, candidates: (string | null | undefined)[] = [], where = "x-api-key"): void {
     const key = [request.headers.get("x-api-key"), ...candidates].find((k) => k);
     if (!key) throw new HttpError(401, `${where}: required (bagtower serve key shows the ingest key)`);
     if (!sameSecret(key, keys.ingest)) throw new HttpError(403, `${where}: not the ingest key of this receiver`);
-    rateLimit(key);
+    rateLimit(key, server.requestIP(request)?.address ?? null);
   }
 
   /** After a commit: events, alerts, UP again. */
@@ -89,14 +89,14 @@ export function createServeApp(options: ServeOptions) {
   }
 
   const ingestPattoo: Handler = async (request, server, params) => {
-    if (!options.pattooOpen || request.headers.get("x-api-key")) authorizeIngest(request, [], "x-api-key (or serve --pattoo-open for agents that cannot send one)");
+    if (!options.pattooOpen || request.headers.get("x-api-key")) authorizeIngest(request, server, [], "x-api-key (or serve --pattoo-open for agents that cannot send one)");
     const records = parsePattoo(parseJson(await readBody(request, limits)), params.agent!);
     await ingest(records, server, request);
     return new Response("OK", { headers: { "Content-Type": "text/plain" } });
   };
 
   const ingestDatadog: Handler = async (request, server) => {
-    authorizeIngest(request, [request.headers.get("dd-api-key"), new URL(request.url).searchParams.get("api_key")], "DD-API-KEY");
+    authorizeIngest(request, server, [request.headers.get("dd-api-key"), new URL(request.url).searchParams.get("api_key")], "DD-API-KEY");
     const records = parseDatadog(parseJson(await readBody(request, limits)));
     if (records.length > 0) await ingest(records, server, request);
     return jsonResponse({ status: "ok" }, 202);
@@ -106,21 +106,21 @@ export function createServeApp(options: ServeOptions) {
     const params = new URL(request.url).searchParams;
     const auth = request.headers.get("authorization");
     const token = auth?.match(/^(?:Token|Bearer)\s+(.+)$/i)?.[1] ?? (auth?.startsWith("Basic ") ? Buffer.from(auth.slice(6), "base64").toString().split(":").slice(1).join(":") : undefined);
-    authorizeIngest(request, [token, params.get("p"), params.get("token")], "Authorization: Token <key> (or ?p=<key>)");
+    authorizeIngest(request, server, [token, params.get("p"), params.get("token")], "Authorization: Token <key> (or ?p=<key>)");
     const records = parseInflux(await readBody(request, limits), params, Math.floor(now() / 1000));
     await ingest(records, server, request);
     return new Response(null, { status: 204 });
   };
 
   const ingestTelemetrics: Handler = async (request, server) => {
-    authorizeIngest(request, [request.headers.get("x-telemetry-tid")], "x-api-key or X-Telemetry-TID");
+    authorizeIngest(request, server, [request.headers.get("x-telemetry-tid")], "x-api-key or X-Telemetry-TID");
     const records = parseTelemetrics(request.headers, await readBody(request, limits));
     await ingest(records, server, request);
     return new Response("Record submitted\n", { status: 201, headers: { "Content-Type": "text/plain" } });
   };
 
   const ingestBagtower: Handler = async (request, server) => {
-    authorizeIngest(request);
+    authorizeIngest(request, server);
     const text = await readBody(request, limits);
     const records = parseBagtowerBody(parseJson(text), limits, text);
     const outcome = await ingest(records, server, request);

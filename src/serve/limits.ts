@@ -7,7 +7,8 @@ export interface Limits {
   recordsPerRequest: number;
   itemsPerRecord: number;
   stringLength: number;
-  requestsPerMinutePerKey: number;
+  /** Requests a minute one client (an ingest key from one address) may send; 0: no limit. */
+  requestsPerMinute: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -15,7 +16,8 @@ export const DEFAULT_LIMITS: Limits = {
   recordsPerRequest: 500,
   itemsPerRecord: 1000,
   stringLength: 1024,
-  requestsPerMinutePerKey: 6000,
+  // 1,000 a second from one address: a runaway loop is stopped, a fleet behind one NAT is not.
+  requestsPerMinute: 60_000,
 };
 
 const _decoder = new TextDecoder("utf-8", { fatal: true });
@@ -54,20 +56,25 @@ export function parseJson(text: string): unknown {
   }
 }
 
-/** A fixed one-minute window per key: cheap, and enough to stop a runaway client. */
+/**
+ * A fixed one-minute window per ingest key and client address: cheap, and enough to stop a runaway
+ * client without capping a fleet that shares one key. `perMinute` 0 turns it off.
+ */
 export function createRateLimiter(perMinute: number, now: () => number) {
   const windows = new Map<string, { minute: number; count: number }>();
-  return (key: string): void => {
+  return (key: string, address: string | null): void => {
+    if (perMinute === 0) return;
     const minute = Math.floor(now() / 60_000);
-    let w = windows.get(key);
+    const client = `${address ?? ""} ${key}`;
+    let w = windows.get(client);
     if (!w || w.minute !== minute) {
-      if (windows.size > 10_000) windows.clear();
+      if (windows.size > 100_000) windows.clear();
       w = { minute, count: 0 };
-      windows.set(key, w);
+      windows.set(client, w);
     }
     if (++w.count > perMinute) {
       const retry = 60 - Math.floor((now() / 1000) % 60);
-      throw new HttpError(429, `more than ${perMinute} requests this minute for this key; retry in ${retry} s`, { "Retry-After": String(retry) });
+      throw new HttpError(429, `more than ${perMinute} requests this minute from ${address ?? "this client"} with this key; retry in ${retry} s`, { "Retry-After": String(retry) });
     }
   };
 }

@@ -5,11 +5,12 @@ import { gzipSync } from "node:zlib";
 import { checkRead, isLoopback } from "../../src/serve/access.ts";
 import { evaluateRules, DEFAULT_ALERT_RULES } from "../../src/serve/alerts.ts";
 import { toRates } from "../../src/serve/api.ts";
+import { createRateLimiter } from "../../src/serve/limits.ts";
 import { INGEST_KEY, reply, sampleRecord, startTestServe, type Reply } from "../helpers/serve.ts";
 
 let serve: ReturnType<typeof startTestServe>;
 beforeEach(() => {
-  serve = startTestServe({ requestsPerMinutePerKey: 100_000 });
+  serve = startTestServe({ requestsPerMinute: 0 });
 });
 afterEach(() => serve.stop());
 
@@ -88,15 +89,42 @@ describe("POST /logs", () => {
     expect(await snapshot()).toEqual(before);
   });
 
-  test("per-key rate limit: 429 with Retry-After", async () => {
+  test("rate limit per key and address: 429 with Retry-After", async () => {
     serve.stop();
-    serve = startTestServe({ requestsPerMinutePerKey: 3 });
+    serve = startTestServe({ requestsPerMinute: 3 });
     for (let i = 0; i < 3; i++) expect((await serve.post("/logs", json(sampleRecord("pi", nowS() + i)))).status).toBe(200);
     const res = await serve.post("/logs", json(sampleRecord("pi", nowS() + 9)));
     expect(res.status).toBe(429);
     expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await res.json()).error).toMatch(/^more than 3 requests this minute from 127\.0\.0\.1 with this key; retry in \d+ s$/);
     serve.clock.advance(60_000);
     expect((await serve.post("/logs", json(sampleRecord("pi", nowS() + 99)))).status).toBe(200);
+  });
+
+  test("the limiter counts each address apart; 0 turns it off", () => {
+    let ms = 0;
+    const limit = createRateLimiter(2, () => ms);
+    limit("key", "10.0.0.1");
+    limit("key", "10.0.0.1");
+    expect(() => limit("key", "10.0.0.1")).toThrow("more than 2 requests this minute from 10.0.0.1");
+    limit("key", "10.0.0.2");
+    limit("other-key", "10.0.0.1");
+    ms += 60_000;
+    limit("key", "10.0.0.1");
+    const off = createRateLimiter(0, () => ms);
+    for (let i = 0; i < 1000; i++) off("key", "10.0.0.1");
+  });
+
+  test("serve --rate-limit takes a whole number", async () => {
+    const { runCli } = await import("../../src/main.ts");
+    const { testContext } = await import("../helpers/context.ts");
+    const t = testContext();
+    try {
+      expect(await runCli(["serve", "--rate-limit", "lots", "--port", "0"], { overrides: t.ctx })).toBe(2);
+      expect(t.logs.join("\n")).toContain("--rate-limit lots: expected a whole number of requests a minute (0: no limit)");
+    } finally {
+      t.cleanup();
+    }
   });
 
   test("concurrent requests are committed in grouped transactions, none lost", async () => {
