@@ -13,13 +13,14 @@ import { parseDuration } from "../duration.ts";
 import { BagtowerError, errorMessage, ExitCode, UsageError } from "../errors.ts";
 import { keyFiles, loadKeys } from "../serve/access.ts";
 import { DEFAULT_ALERT_RULES, type AlertRules } from "../serve/alerts.ts";
-import { createServeApp } from "../serve/app.ts";
+import { createServeApp, type ServeApp } from "../serve/app.ts";
 import { DEFAULT_LIMITS } from "../serve/limits.ts";
 import { openStore, type Store } from "../serve/store.ts";
 import { contextFor, type CommandData } from "./shared.ts";
 
 const _DOWN_CHECK_MS = 5000;
 const _RETENTION_EVERY_MS = 3600_000;
+const _IDLE_GC_MS = 1000;
 /** How often a forward target that was down is tried again. */
 const _FORWARD_EVERY_MS = 2000;
 
@@ -174,7 +175,7 @@ export default defineCommand({
       if (removed > 0) ctx.log.info(`retention: removed ${removed} rows older than ${args.retention ?? "30d"}`);
     };
     retention();
-    const timers = [setInterval(app.checkDown, _DOWN_CHECK_MS), setInterval(retention, _RETENTION_EVERY_MS)];
+    const timers = [setInterval(app.checkDown, _DOWN_CHECK_MS), setInterval(retention, _RETENTION_EVERY_MS), _collectWhenIdle(app)];
     if (forwarder) {
       timers.push(setInterval(() => void forwarder.tick(), _FORWARD_EVERY_MS));
       for (const sink of forwardSinks) ctx.log.info(`forwarding everything accepted to ${sink.format} at ${sink.url}`);
@@ -200,6 +201,23 @@ export default defineCommand({
     return 0;
   },
 });
+
+/**
+ * A full garbage collection once the requests stop: a burst of ingest leaves tens of megabytes of
+ * garbage that the collector, with nothing new to allocate, would otherwise keep for minutes.
+ */
+function _collectWhenIdle(app: ServeApp): Timer {
+  let seen = 0;
+  let collectedAt = 0;
+  return setInterval(() => {
+    const handled = app.handled();
+    if (handled === seen && handled !== collectedAt) {
+      Bun.gc(true);
+      collectedAt = handled;
+    }
+    seen = handled;
+  }, _IDLE_GC_MS);
+}
 
 /** The store, or one line naming the file (not a database, a newer schema, no permission). */
 function _open(dbPath: string): Store {

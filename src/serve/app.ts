@@ -124,12 +124,11 @@ export function createServeApp(options: ServeOptions) {
     const text = await readBody(request, limits);
     const records = parseBagtowerBody(parseJson(text), limits, text);
     const outcome = await ingest(records, server, request);
-    const device = store.device(records[0]!.deviceId);
     return jsonResponse({
       status: "ok",
       accepted: outcome.accepted,
       duplicates: outcome.duplicates,
-      periodSeconds: device?.periodSeconds ?? null,
+      periodSeconds: outcome.periodSeconds,
       batchMax: limits.recordsPerRequest,
     });
   };
@@ -160,7 +159,10 @@ export function createServeApp(options: ServeOptions) {
     ...Object.keys(dashboardAssets).map((path) => _route("GET", path, asset(path), true)),
   ];
 
+  let handled = 0;
+
   async function fetch(request: Request, server: Server<unknown>): Promise<Response | undefined> {
+    handled++;
     const url = new URL(request.url);
     let routeName = "unmatched";
     let response: Response;
@@ -218,7 +220,7 @@ export function createServeApp(options: ServeOptions) {
     }
   }
 
-  return { fetch, websocket, events, alerts, counters, checkDown, attach: (server: Server<unknown>) => events.attach(server) };
+  return { fetch, websocket, events, alerts, counters, checkDown, handled: () => handled, attach: (server: Server<unknown>) => events.attach(server) };
 }
 
 export type ServeApp = ReturnType<typeof createServeApp>;

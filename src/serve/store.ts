@@ -57,6 +57,8 @@ export interface IngestOutcome {
   /** Devices seen for the first time, or back from DOWN. */
   up: string[];
   stored: IngestRecord[];
+  /** The push period of the first record's device: what the reply to a device carries. */
+  periodSeconds: number;
 }
 
 function _shape(item: Item): ItemRow["shape"] {
@@ -138,7 +140,7 @@ export function openStore(path: string): Store {
   const described = new Map<string, string>();
 
   function _apply(records: IngestRecord[], address: string | null, nowMs: number): IngestOutcome {
-    const out: IngestOutcome = { accepted: 0, duplicates: 0, up: [], stored: [] };
+    const out: IngestOutcome = { accepted: 0, duplicates: 0, up: [], stored: [], periodSeconds: DEFAULT_PERIOD_S };
     const nowS = Math.floor(nowMs / 1000);
     for (const r of records) {
       let dev = q.deviceByIdRow.get(r.deviceId);
@@ -149,6 +151,7 @@ export function openStore(path: string): Store {
       } else if (dev.status === "DOWN" && !out.up.includes(r.deviceId)) {
         out.up.push(r.deviceId);
       }
+      if (r === records[0]) out.periodSeconds = dev.period_s;
       const result = q.insertRecord.run(r.recordId ?? null, dev.dev, r.unixTimestamp, nowS, r.body, r.payload ?? null);
       if (r.labels && Object.keys(r.labels).length > 0) q.mergeLabels.run(JSON.stringify(r.labels), dev.dev);
       if (result.changes === 0) {
