@@ -72,11 +72,28 @@ function _keys(item: Item): string[] {
   return Array.isArray(item.val) ? item.val.map((_, i) => String(i)) : Object.keys(item.val);
 }
 
-/** What the items table holds for an item: rewritten only when this changes. */
-function _signature(item: Item, shape: string): string {
+/** What the items table holds for an item (its keys: an array's length, or an object's keys): rewritten only when this changes. */
+interface _KnownShape {
+  type: string;
+  shape: string;
+  keys: number | string[] | null;
+}
+
+function _knownShape(item: Item, shape: string): _KnownShape {
   const val = item.val;
-  const keys = typeof val !== "object" || val === null ? "" : Array.isArray(val) ? String(val.length) : Object.keys(val).join("\u0001");
-  return `${item.type}\u0002${shape}\u0002${keys}`;
+  return { type: item.type, shape, keys: typeof val !== "object" || val === null ? null : Array.isArray(val) ? val.length : Object.keys(val) };
+}
+
+/** Compared in place, without building anything: this runs for every item of every record. */
+function _sameShape(known: _KnownShape | undefined, item: Item, shape: string): boolean {
+  if (!known || known.type !== item.type || known.shape !== shape) return false;
+  const val = item.val;
+  if (typeof val !== "object" || val === null) return known.keys === null;
+  if (Array.isArray(val)) return known.keys === val.length;
+  const keys = known.keys as string[];
+  let i = 0;
+  for (const key in val) if (keys[i++] !== key) return false;
+  return i === keys.length;
 }
 
 /** The devices columns a DeviceRow shows (not `latest`, which items() reads). */
@@ -113,10 +130,12 @@ export function openStore(path: string): Store {
     deviceByIdRow: db.query<{ dev: number; status: string; period_s: number }, [string]>("SELECT dev, status, period_s FROM devices WHERE id = ?"),
     insertDevice: db.query("INSERT INTO devices (id, machine_id, hostname, period_s, first_seen, last_seen, address, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'UP') RETURNING dev"),
     // Seen now, and the record's items ({item: [ts, val]}, or null for a duplicate) over the latest
-    // ones: an item missing from it keeps its value; a late, older record leaves them as they are.
+    // ones: an item missing from it keeps its value (?8 = 0: patched in); a record with every item
+    // this process has seen from the device replaces them (?8 = 1: no JSON to parse); a late,
+    // older record leaves them as they are.
     touchDevice: db.query(
       "UPDATE devices SET last_seen = max(last_seen, ?1), machine_id = coalesce(?2, machine_id), hostname = coalesce(?3, hostname), address = coalesce(?4, address), status = 'UP', " +
-        "latest = CASE WHEN ?5 IS NOT NULL AND ?6 >= latest_ts THEN json_patch(latest, ?5) ELSE latest END, latest_ts = CASE WHEN ?5 IS NOT NULL THEN max(latest_ts, ?6) ELSE latest_ts END WHERE dev = ?7",
+        "latest = CASE WHEN ?5 IS NULL OR ?6 < latest_ts THEN latest WHEN ?8 THEN ?5 ELSE json_patch(latest, ?5) END, latest_ts = CASE WHEN ?5 IS NOT NULL THEN max(latest_ts, ?6) ELSE latest_ts END WHERE dev = ?7",
     ),
     mergeLabels: db.query("UPDATE devices SET labels = json_patch(labels, ?) WHERE dev = ?"),
     insertRecord: db.query("INSERT OR IGNORE INTO records (record_id, dev, ts, received, body, payload) VALUES (?, ?, ?, ?, ?, ?)"),
@@ -137,7 +156,7 @@ export function openStore(path: string): Store {
   });
 
   // Which item shapes the items table already holds, so a record rewrites only what changed.
-  const described = new Map<string, string>();
+  const described = new Map<number, Map<string, _KnownShape>>();
 
   function _apply(records: IngestRecord[], address: string | null, nowMs: number): IngestOutcome {
     const out: IngestOutcome = { accepted: 0, duplicates: 0, up: [], stored: [], periodSeconds: DEFAULT_PERIOD_S };
@@ -155,7 +174,7 @@ export function openStore(path: string): Store {
       const result = q.insertRecord.run(r.recordId ?? null, dev.dev, r.unixTimestamp, nowS, r.body, r.payload ?? null);
       if (r.labels && Object.keys(r.labels).length > 0) q.mergeLabels.run(JSON.stringify(r.labels), dev.dev);
       if (result.changes === 0) {
-        q.touchDevice.run(nowS, r.machineId ?? null, r.hostname ?? null, address, null, r.unixTimestamp, dev.dev);
+        q.touchDevice.run(nowS, r.machineId ?? null, r.hostname ?? null, address, null, r.unixTimestamp, dev.dev, 0);
         out.duplicates++;
         continue;
       }
@@ -164,19 +183,20 @@ export function openStore(path: string): Store {
       // Item ids are letters, digits and _.:- (record/schema.ts): quoted as they are, they are JSON keys.
       let latest = "";
       let numbers = "";
+      let shapes = described.get(dev.dev);
+      if (!shapes) described.set(dev.dev, (shapes = new Map()));
       for (const item of r.data) {
         const shape = _shape(item);
-        const signature = _signature(item, shape);
-        const known = `${dev.dev}\u0000${item.id}`;
-        if (described.get(known) !== signature) {
+        if (!_sameShape(shapes.get(item.id), item, shape)) {
           q.upsertItem.run(dev.dev, item.id, item.type, shape, JSON.stringify(_keys(item)));
-          described.set(known, signature);
+          shapes.set(item.id, _knownShape(item, shape));
         }
         const val = JSON.stringify(item.val);
         latest += `,"${item.id}":[${r.unixTimestamp},${val}]`;
         if (shape !== "string") numbers += `,"${item.id}":${val}`;
       }
-      q.touchDevice.run(nowS, r.machineId ?? null, r.hostname ?? null, address, `{${latest.slice(1)}}`, r.unixTimestamp, dev.dev);
+      const complete = shapes.size === r.data.length ? 1 : 0; // item ids are unique within a record
+      q.touchDevice.run(nowS, r.machineId ?? null, r.hostname ?? null, address, `{${latest.slice(1)}}`, r.unixTimestamp, dev.dev, complete);
       if (numbers) q.upsertPoints.run(dev.dev, r.unixTimestamp, `{${numbers.slice(1)}}`);
     }
     return out;

@@ -1,0 +1,64 @@
+// The receiver's store on a real SQLite file: latest values, points, duplicates and retention.
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Item } from "../../src/record/schema.ts";
+import { openStore, type IngestRecord, type Store } from "../../src/serve/store.ts";
+
+let dir = "";
+let store: Store;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "bagtower-store-"));
+  store = openStore(join(dir, "serve.db"));
+});
+afterEach(() => {
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const record = (ts: number, data: Item[], recordId?: string): IngestRecord => ({ deviceId: "pi-01", recordId, unixTimestamp: ts, data, body: "{}" });
+const latest = () => Object.fromEntries(store.items("pi-01").map((i) => [i.id, [i.ts, i.latest]]));
+
+describe("the store", () => {
+  test("an item missing from the newest record keeps its value; a late, older record changes nothing", async () => {
+    await store.ingest([record(100, [{ id: "cpu", type: "percent", val: 10 }, { id: "battery", type: "percent", val: 80 }])], null, 100_000);
+    await store.ingest([record(200, [{ id: "cpu", type: "percent", val: 20 }])], null, 200_000);
+    expect(latest()).toEqual({ battery: [100, 80], cpu: [200, 20] });
+    await store.ingest([record(150, [{ id: "cpu", type: "percent", val: 15 }, { id: "battery", type: "percent", val: 70 }])], null, 300_000);
+    expect(latest()).toEqual({ battery: [100, 80], cpu: [200, 20] });
+    expect(store.series("pi-01", "cpu", 0, 1000).map((p) => p.value)).toEqual([10, 15, 20]);
+  });
+
+  test("an item that changes shape is described anew", async () => {
+    await store.ingest([record(100, [{ id: "temp", type: "celsius", val: 40 }])], null, 100_000);
+    await store.ingest([record(200, [{ id: "temp", type: "celsius", val: { cpu: 41, gpu: 39 } }])], null, 200_000);
+    const [temp] = store.items("pi-01");
+    expect([temp!.shape, temp!.keys, temp!.latest]).toEqual(["object", ["cpu", "gpu"], { cpu: 41, gpu: 39 }]);
+    expect(store.series("pi-01", "temp", 0, 1000)).toEqual([
+      { key: "", ts: 100, value: 40 },
+      { key: "cpu", ts: 200, value: 41 },
+      { key: "gpu", ts: 200, value: 39 },
+    ]);
+  });
+
+  test("two records at the same second are merged into one points row", async () => {
+    await store.ingest([record(100, [{ id: "cpu", type: "percent", val: 10 }]), record(100, [{ id: "load", type: "number", val: [1, 2, 3] }])], null, 100_000);
+    expect(store.series("pi-01", "cpu", 0, 1000)).toEqual([{ key: "", ts: 100, value: 10 }]);
+    expect(store.series("pi-01", "load", 0, 1000).map((p) => p.key)).toEqual(["0", "1", "2"]);
+  });
+
+  test("a replayed recordId is a duplicate and changes no value", async () => {
+    const first = await store.ingest([record(100, [{ id: "cpu", type: "percent", val: 10 }], "rec-00000001")], null, 100_000);
+    const again = await store.ingest([record(100, [{ id: "cpu", type: "percent", val: 99 }], "rec-00000001")], null, 200_000);
+    expect([first.accepted, again.accepted, again.duplicates]).toEqual([1, 0, 1]);
+    expect(latest()).toEqual({ cpu: [100, 10] });
+  });
+
+  test("retention removes records and points before the cutoff only", async () => {
+    await store.ingest([record(100, [{ id: "cpu", type: "percent", val: 1 }]), record(5000, [{ id: "cpu", type: "percent", val: 2 }])], null, 5_000_000);
+    expect(store.deleteOlderThan(1000)).toBe(2);
+    expect(store.counts().records).toBe(1);
+    expect(store.series("pi-01", "cpu", 0, 10_000).map((p) => p.value)).toEqual([2]);
+  });
+});
