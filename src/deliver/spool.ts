@@ -39,9 +39,10 @@ export function listSpool(dir: string): SpoolEntry[] {
     return [];
   }
   const out: SpoolEntry[] = [];
+  const prefix = dir.endsWith("/") ? dir : `${dir}/`; // not path.join: 10,000 of those cost more than the readdir's sort
   for (const name of names.sort()) {
     const match = _NAME.exec(name);
-    if (match) out.push({ name, path: join(dir, name), createdMs: Number(match[1]), size: Number(match[4]) });
+    if (match) out.push({ name, path: prefix + name, createdMs: Number(match[1]), size: Number(match[4]) });
   }
   return out;
 }
