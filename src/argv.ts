@@ -137,6 +137,7 @@ export async function resolveCommandPath(
   const path: { name: string; cmd: CommandDef }[] = [{ name: rootMeta.name ?? "bagtower", cmd: root as CommandDef }];
   const rest: string[] = [];
   let current = root;
+  let lastValued: { flag: string; value: string; at: number } | undefined; // the last flag that took the next word as its value
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i]!;
     const subCommands = await resolve<Record<string, unknown> | undefined>(current.subCommands);
@@ -149,13 +150,19 @@ export async function resolveCommandPath(
       // A flag's value is not a command name: `--home /x collect`, `serve --port 0`.
       const args = await resolve<ArgsDef>(current.args ?? {});
       const def = args[token.slice(2)] ?? Object.entries(args).find(([key]) => `--${_kebab(key)}` === token)?.[1];
-      if (!token.includes("=") && def && (def.type === "string" || def.type === "enum") && argv[i + 1] !== undefined) rest.push(argv[++i]!);
+      if (!token.includes("=") && def && (def.type === "string" || def.type === "enum") && argv[i + 1] !== undefined) {
+        rest.push(argv[++i]!);
+        lastValued = { flag: token, value: argv[i]!, at: i };
+      }
       continue;
     }
     const next = subCommands[token];
     if (!next) {
       const where = path.map((p) => p.name).join(" ");
-      throw new UsageError(`unknown command '${token}' for '${where}'.${didYouMean(token, Object.keys(subCommands), "")} See '${where} --help'.`);
+      const suggestion = didYouMean(token, Object.keys(subCommands), "");
+      // `serve --forward influx http://…`: the word after a flag's value is not a second value.
+      const oneValue = !suggestion && lastValued?.at === i - 1 ? ` (${lastValued.flag} takes one value, here '${lastValued.value}')` : "";
+      throw new UsageError(`unknown command '${token}' for '${where}'${oneValue}.${suggestion} See '${where} --help'.`);
     }
     current = await resolve<CommandDef>(next);
     path.push({ name: token, cmd: current });

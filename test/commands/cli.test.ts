@@ -32,6 +32,14 @@ describe("runCli", () => {
     ]);
   });
 
+  test("a second word after a flag's value is named as such, not as a mystery command", async () => {
+    t = testContext();
+    expect(await run(["serve", "--forward", "influx", "http://127.0.0.1:8428"])).toBe(2);
+    expect(t.logs).toEqual([
+      "error: unknown command 'http://127.0.0.1:8428' for 'bagtower serve' (--forward takes one value, here 'influx'). See 'bagtower serve --help'.\n",
+    ]);
+  });
+
   test("global flags may come before the command", async () => {
     t = testContext();
     expect(await run(["--quiet", "--home", t.home, "id", "--json"])).toBe(0);
