@@ -170,9 +170,15 @@ export default defineCommand({
     if (keys.source === "generated") ctx.log.info(`ingest key: ${keys.ingest} (new; kept in ${keyFiles(ctx).ingest}; bagtower serve key shows it)`);
     ctx.log.info(`dashboard: ${local}/`);
 
+    let retaining: Promise<void> | undefined;
     const retention = () => {
-      const removed = store.deleteOlderThan(Math.floor((ctx.now() - retentionMs) / 1000));
-      if (removed > 0) ctx.log.info(`retention: removed ${removed} rows older than ${args.retention ?? "30d"}`);
+      retaining ??= store
+        .deleteOlderThan(Math.floor((ctx.now() - retentionMs) / 1000))
+        .then((removed) => {
+          if (removed > 0) ctx.log.info(`retention: removed ${removed} rows older than ${args.retention ?? "30d"}`);
+        })
+        .catch((error) => ctx.log.error(`retention: ${errorMessage(error)}`))
+        .finally(() => (retaining = undefined));
     };
     retention();
     const timers = [setInterval(app.checkDown, _DOWN_CHECK_MS), setInterval(retention, _RETENTION_EVERY_MS), _collectWhenIdle(app)];
@@ -196,6 +202,7 @@ export default defineCommand({
     });
     for (const timer of timers) clearInterval(timer);
     await server.stop();
+    await retaining;
     store.close();
     ctx.log.info("bagtower serve: stopped");
     return 0;

@@ -107,7 +107,8 @@ export interface Store {
   series(id: string, item: string, fromS: number, toS: number): { key: string; ts: number; value: number }[];
   updateDevice(id: string, change: { periodSeconds?: number; labels?: Record<string, string> }): DeviceRow | undefined;
   setStatus(id: string, status: "UP" | "DOWN"): void;
-  deleteOlderThan(cutoffS: number): number;
+  /** Deletes records and points before `cutoffS`, one device at a time, yielding to requests in between. */
+  deleteOlderThan(cutoffS: number): Promise<number>;
   counts(): { devices: number; records: number };
   /** Records after `seq` in arrival order, for forwarding. */
   recordsAfter(seq: number, limit: number): { seq: number; body: string }[];
@@ -269,13 +270,16 @@ export function openStore(path: string): Store {
     setStatus(id, status) {
       db.query("UPDATE devices SET status = ? WHERE id = ?").run(status, id);
     },
-    deleteOlderThan(cutoffS) {
-      // Device by device, along the (dev, ts) keys: no index on time alone to keep up on every write.
+    async deleteOlderThan(cutoffS) {
+      // Device by device, along the (dev, ts) keys (no index on time alone to keep up on every
+      // write), with a turn of the event loop between devices: a first run after a long stop can
+      // have hundreds of thousands of rows to delete, and ingest must not wait for all of them.
       let removed = 0;
       const points = db.query("DELETE FROM points WHERE dev = ? AND ts < ?");
       const records = db.query("DELETE FROM records WHERE dev = ? AND ts < ?");
       for (const { dev } of db.query("SELECT dev FROM devices").all() as { dev: number }[]) {
         removed += points.run(dev, cutoffS).changes + records.run(dev, cutoffS).changes;
+        await new Promise((resolve) => setImmediate(resolve));
       }
       return removed;
     },

@@ -276,7 +276,7 @@ describe("read access", () => {
 describe("store retention and keys", () => {
   test("retention deletes records and points older than the cutoff, keeps the rest", async () => {
     await serve.post("/logs", json([sampleRecord("old", nowS() - 40 * 86400), sampleRecord("old", nowS())]));
-    expect(serve.store.deleteOlderThan(nowS() - 30 * 86400)).toBeGreaterThan(0);
+    expect(await serve.store.deleteOlderThan(nowS() - 30 * 86400)).toBeGreaterThan(0);
     expect((await (await serve.get("/healthz")).json()).records).toBe(1);
     expect((await (await serve.get("/api/devices/old/series?item=cpu&from=0")).json()).points[""]).toHaveLength(1);
   });

@@ -57,7 +57,7 @@ describe("the store", () => {
 
   test("retention removes records and points before the cutoff only", async () => {
     await store.ingest([record(100, [{ id: "cpu", type: "percent", val: 1 }]), record(5000, [{ id: "cpu", type: "percent", val: 2 }])], null, 5_000_000);
-    expect(store.deleteOlderThan(1000)).toBe(2);
+    expect(await store.deleteOlderThan(1000)).toBe(2);
     expect(store.counts().records).toBe(1);
     expect(store.series("pi-01", "cpu", 0, 10_000).map((p) => p.value)).toEqual([2]);
   });
