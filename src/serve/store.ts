@@ -90,7 +90,8 @@ function _sameShape(known: _KnownShape | undefined, item: Item, shape: string): 
   const val = item.val;
   if (typeof val !== "object" || val === null) return known.keys === null;
   if (Array.isArray(val)) return known.keys === val.length;
-  const keys = known.keys as string[];
+  const keys = known.keys;
+  if (!Array.isArray(keys)) return false;
   let i = 0;
   for (const key in val) if (keys[i++] !== key) return false;
   return i === keys.length;
@@ -132,14 +133,14 @@ export function openStore(path: string): Store {
     insertDevice: db.query("INSERT INTO devices (id, machine_id, hostname, period_s, first_seen, last_seen, address, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'UP') RETURNING dev"),
     // Seen now, and the record's items ({item: [ts, val]}, or null for a duplicate) over the latest
     // ones: an item missing from it keeps its value (?8 = 0: patched in); a record with every item
-    // this process has seen from the device replaces them (?8 = 1: no JSON to parse); a late,
-    // older record leaves them as they are.
+    // the device has replaces them (?8 = 1: no JSON to parse); a late, older record leaves them.
     touchDevice: db.query(
       "UPDATE devices SET last_seen = max(last_seen, ?1), machine_id = coalesce(?2, machine_id), hostname = coalesce(?3, hostname), address = coalesce(?4, address), status = 'UP', " +
         "latest = CASE WHEN ?5 IS NULL OR ?6 < latest_ts THEN latest WHEN ?8 THEN ?5 ELSE json_patch(latest, ?5) END, latest_ts = CASE WHEN ?5 IS NOT NULL THEN max(latest_ts, ?6) ELSE latest_ts END WHERE dev = ?7",
     ),
     mergeLabels: db.query("UPDATE devices SET labels = json_patch(labels, ?) WHERE dev = ?"),
     insertRecord: db.query("INSERT OR IGNORE INTO records (record_id, dev, ts, received, body, payload) VALUES (?, ?, ?, ?, ?, ?)"),
+    itemsOf: db.query<{ item: string; type: string; shape: string; keys: string }, [number]>("SELECT item, type, shape, keys FROM items WHERE dev = ?"),
     upsertItem: db.query("INSERT INTO items (dev, item, type, shape, keys) VALUES (?, ?, ?, ?, ?) ON CONFLICT (dev, item) DO UPDATE SET type = excluded.type, shape = excluded.shape, keys = excluded.keys"),
     upsertPoints: db.query("INSERT INTO points (dev, ts, vals) VALUES (?, ?, jsonb(?)) ON CONFLICT (dev, ts) DO UPDATE SET vals = jsonb_patch(vals, excluded.vals)"),
   } satisfies Record<string, Statement>;
@@ -156,8 +157,19 @@ export function openStore(path: string): Store {
     status: row.status as "UP" | "DOWN",
   });
 
-  // Which item shapes the items table already holds, so a record rewrites only what changed.
+  // Which item shapes the items table already holds, so a record rewrites only what changed
+  // (and knows whether it carries every item its device has: then its values replace the latest).
   const described = new Map<number, Map<string, _KnownShape>>();
+  const _storedShapes = (dev: number): Map<string, _KnownShape> => {
+    const shapes = new Map<string, _KnownShape>();
+    for (const row of q.itemsOf.all(dev)) {
+      const keys = JSON.parse(row.keys) as string[];
+      // As _knownShape has it: an array's length, an object's keys (text items: their keys if a table of text).
+      const known = row.shape === "array" ? keys.length : row.shape === "object" || keys.length > 0 ? keys : null;
+      shapes.set(row.item, { type: row.type, shape: row.shape, keys: known });
+    }
+    return shapes;
+  };
 
   function _apply(records: IngestRecord[], address: string | null, nowMs: number): IngestOutcome {
     const out: IngestOutcome = { accepted: 0, duplicates: 0, up: [], stored: [], periodSeconds: DEFAULT_PERIOD_S };
@@ -185,7 +197,7 @@ export function openStore(path: string): Store {
       let latest = "";
       let numbers = "";
       let shapes = described.get(dev.dev);
-      if (!shapes) described.set(dev.dev, (shapes = new Map()));
+      if (!shapes) described.set(dev.dev, (shapes = _storedShapes(dev.dev)));
       for (const item of r.data) {
         const shape = _shape(item);
         if (!_sameShape(shapes.get(item.id), item, shape)) {

@@ -62,3 +62,17 @@ describe("the store", () => {
     expect(store.series("pi-01", "cpu", 0, 10_000).map((p) => p.value)).toEqual([2]);
   });
 });
+
+describe("the store after a restart", () => {
+  test("item shapes come back from the database: a record without an item still keeps its latest value", async () => {
+    const path = join(dir, "serve.db");
+    await store.ingest([record(100, [{ id: "cpu", type: "percent", val: 10 }, { id: "battery", type: "percent", val: 80 }, { id: "os", type: "string", val: { name: "Debian", version: "12" } }])], null, 100_000);
+    store.close();
+    store = openStore(path);
+    await store.ingest([record(200, [{ id: "cpu", type: "percent", val: 20 }, { id: "os", type: "string", val: { name: "Debian", version: "13" } }])], null, 200_000);
+    expect(latest()).toEqual({ battery: [100, 80], cpu: [200, 20], os: [200, { name: "Debian", version: "13" }] });
+    await store.ingest([record(300, [{ id: "cpu", type: "percent", val: 30 }, { id: "battery", type: "percent", val: 70 }, { id: "os", type: "string", val: "Debian 13" }])], null, 300_000);
+    expect(latest()).toEqual({ battery: [300, 70], cpu: [300, 30], os: [300, "Debian 13"] });
+    expect(store.items("pi-01").find((i) => i.id === "os")?.keys).toEqual([]);
+  });
+});
