@@ -108,6 +108,23 @@ async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `dashboard-${name}.png`), fullPage: true });
 }
 
+/** A test on a freshly opened page at `path`: the page must raise no script error, and is closed after. */
+function pageTest(name: string, path: string, body: (page: Page) => Promise<void>): void {
+  test.skipIf(skip)(
+    name,
+    async () => {
+      const { page, errors } = await openPage(path);
+      try {
+        await body(page);
+        expect(errors).toEqual([]);
+      } finally {
+        await page.close();
+      }
+    },
+    60_000,
+  );
+}
+
 describe("the dashboard in Chromium, served by bagtower serve", () => {
   beforeAll(
     async () => {
@@ -152,144 +169,109 @@ describe("the dashboard in Chromium, served by bagtower serve", () => {
     cleanup();
   });
 
-  test.skipIf(skip)(
-    "the fleet page lists the device as UP with its latest values and a live indicator",
-    async () => {
-      const { page, errors } = await openPage("/");
-      const row = page.locator(`tr[data-device="${DEVICE}"]`);
-      await row.waitFor();
-      expect(await row.locator("[data-col=status]").innerText()).toBe("UP");
-      expect(await row.locator("[data-col=hostname]").innerText()).toBe("pi-test-host");
-      expect(await row.locator("[data-col=cpu]").innerText()).toContain("50 %");
-      expect(await row.locator("[data-col=lastSeen]").innerText()).toMatch(/just now| s ago/);
-      expect(await page.locator(".summary .stat.total .stat-value").innerText()).toBe("1");
-      expect(await page.locator(".summary .stat.up .stat-value").innerText()).toBe("1");
-      await page.locator("#live", { hasText: "live" }).waitFor();
-      await screenshot(page, "fleet");
-      expect(errors).toEqual([]);
-      await page.close();
-    },
-    60_000,
-  );
+  pageTest("the fleet page lists the device as UP with its latest values and a live indicator", "/", async (page) => {
+    const row = page.locator(`tr[data-device="${DEVICE}"]`);
+    await row.waitFor();
+    expect(await row.locator("[data-col=status]").innerText()).toBe("UP");
+    expect(await row.locator("[data-col=hostname]").innerText()).toBe("pi-test-host");
+    expect(await row.locator("[data-col=cpu]").innerText()).toContain("50 %");
+    expect(await row.locator("[data-col=lastSeen]").innerText()).toMatch(/just now| s ago/);
+    expect(await page.locator(".summary .stat.total .stat-value").innerText()).toBe("1");
+    expect(await page.locator(".summary .stat.up .stat-value").innerText()).toBe("1");
+    await page.locator("#live", { hasText: "live" }).waitFor();
+    await screenshot(page, "fleet");
+  });
 
-  test.skipIf(skip)(
-    "a record pushed while the fleet page is open shows up without a reload",
-    async () => {
-      const { page, errors } = await openPage("/");
-      const cpu = page.locator(`tr[data-device="${DEVICE}"] [data-col=cpu]`);
-      await cpu.filter({ hasText: "50 %" }).waitFor();
-      await page.locator("#live", { hasText: "live" }).waitFor();
-      // A marker on the window: it survives only if the page is never reloaded.
-      await page.evaluate(() => Object.assign(globalThis, { __noReload: true }));
-      await push(now(), 77.7);
-      await cpu.filter({ hasText: "77.7 %" }).waitFor({ timeout: 15_000 });
-      expect(await page.evaluate(() => (globalThis as { __noReload?: boolean }).__noReload)).toBe(true);
-      await screenshot(page, "fleet-live");
-      expect(errors).toEqual([]);
-      await page.close();
-    },
-    60_000,
-  );
+  pageTest("a record pushed while the fleet page is open shows up without a reload", "/", async (page) => {
+    const cpu = page.locator(`tr[data-device="${DEVICE}"] [data-col=cpu]`);
+    await cpu.filter({ hasText: "50 %" }).waitFor();
+    await page.locator("#live", { hasText: "live" }).waitFor();
+    // A marker on the window: it survives only if the page is never reloaded.
+    await page.evaluate(() => Object.assign(globalThis, { __noReload: true }));
+    await push(now(), 77.7);
+    await cpu.filter({ hasText: "77.7 %" }).waitFor({ timeout: 15_000 });
+    expect(await page.evaluate(() => (globalThis as { __noReload?: boolean }).__noReload)).toBe(true);
+    await screenshot(page, "fleet-live");
+  });
 
-  test.skipIf(skip)(
-    "clicking the row opens the device page: a graph per numeric item, a table for strings",
-    async () => {
-      const { page, errors } = await openPage("/");
-      await page.locator(`tr[data-device="${DEVICE}"] [data-col=hostname]`).click();
-      await page.waitForURL((url) => url.hash === `#/device/${DEVICE}`);
-      const graphs = page.locator(".graph");
-      await page.locator(".graph[data-item=network] canvas").waitFor();
-      const items = await Promise.all((await graphs.all()).map((graph) => graph.getAttribute("data-item")));
-      expect(items.sort()).toEqual(["cpu", "cpu_per_cpu", "network", "sockets_info"]);
-      // Every graph is drawn by uPlot (a canvas), none is left empty.
-      for (const item of ["cpu", "cpu_per_cpu", "network", "sockets_info"]) await page.locator(`.graph[data-item=${item}] canvas`).waitFor();
-      expect(await page.locator(".graph .no-data").count()).toBe(0);
-      // One curve per array index and per object key, named after it; counters are rates.
-      const legend = async (item: string) => (await page.locator(`.graph[data-item=${item}] .u-legend .u-series:not(:first-child) th`).allInnerTexts()).map((t) => t.trim());
-      expect(await legend("cpu_per_cpu")).toEqual(["0", "1"]);
-      expect((await legend("sockets_info")).sort()).toEqual(["nb_established", "nb_sockets_close", "nb_sockets_closing", "nb_sockets_listen"]);
-      expect(await legend("cpu")).toEqual(["cpu"]);
-      expect(await page.locator(".graph[data-item=network] h3").innerText()).toContain("/s");
-      // Strings are a table, not a graph.
-      const strings = page.locator(".strings");
-      expect(await strings.count()).toBe(1);
-      expect(await strings.getAttribute("data-item")).toBe("system");
-      expect(await strings.innerText()).toContain("Raspberry Pi 4 Model B Rev 1.4");
-      expect(await page.locator(".device-head h1").innerText()).toBe(DEVICE);
-      expect(await page.locator(".device-head .badge").innerText()).toBe("UP");
-      expect(await page.locator(".ranges .btn.active").innerText()).toBe("24h");
-      await screenshot(page, "device");
-      // Another range refetches and redraws.
-      await page.locator(".ranges .btn[data-range='1h']").click();
-      await page.locator(".ranges .btn.active", { hasText: "1h" }).waitFor();
-      await page.locator(".graph[data-item=cpu] canvas").waitFor();
-      expect(errors).toEqual([]);
-      await page.close();
-    },
-    60_000,
-  );
+  pageTest("clicking the row opens the device page: a graph per numeric item, a table for strings", "/", async (page) => {
+    await page.locator(`tr[data-device="${DEVICE}"] [data-col=hostname]`).click();
+    await page.waitForURL((url) => url.hash === `#/device/${DEVICE}`);
+    const graphs = page.locator(".graph");
+    await page.locator(".graph[data-item=network] canvas").waitFor();
+    const items = await Promise.all((await graphs.all()).map((graph) => graph.getAttribute("data-item")));
+    expect(items.sort()).toEqual(["cpu", "cpu_per_cpu", "network", "sockets_info"]);
+    // Every graph is drawn by uPlot (a canvas), none is left empty.
+    for (const item of ["cpu", "cpu_per_cpu", "network", "sockets_info"]) await page.locator(`.graph[data-item=${item}] canvas`).waitFor();
+    expect(await page.locator(".graph .no-data").count()).toBe(0);
+    // One curve per array index and per object key, named after it; counters are rates.
+    const legend = async (item: string) => (await page.locator(`.graph[data-item=${item}] .u-legend .u-series:not(:first-child) th`).allInnerTexts()).map((t) => t.trim());
+    expect(await legend("cpu_per_cpu")).toEqual(["0", "1"]);
+    expect((await legend("sockets_info")).sort()).toEqual(["nb_established", "nb_sockets_close", "nb_sockets_closing", "nb_sockets_listen"]);
+    expect(await legend("cpu")).toEqual(["cpu"]);
+    expect(await page.locator(".graph[data-item=network] h3").innerText()).toContain("/s");
+    // Strings are a table, not a graph.
+    const strings = page.locator(".strings");
+    expect(await strings.count()).toBe(1);
+    expect(await strings.getAttribute("data-item")).toBe("system");
+    expect(await strings.innerText()).toContain("Raspberry Pi 4 Model B Rev 1.4");
+    expect(await page.locator(".device-head h1").innerText()).toBe(DEVICE);
+    expect(await page.locator(".device-head .badge").innerText()).toBe("UP");
+    expect(await page.locator(".ranges .btn.active").innerText()).toBe("24h");
+    await screenshot(page, "device");
+    // Another range refetches and redraws.
+    await page.locator(".ranges .btn[data-range='1h']").click();
+    await page.locator(".ranges .btn.active", { hasText: "1h" }).waitFor();
+    await page.locator(".graph[data-item=cpu] canvas").waitFor();
+  });
 
-  test.skipIf(skip)(
-    "a record pushed while the device page is open updates it live",
-    async () => {
-      const { page, errors } = await openPage(`/#/device/${DEVICE}`);
-      await page.locator(".graph[data-item=cpu] canvas").waitFor();
-      await page.locator("#live", { hasText: "live" }).waitFor();
-      await page.evaluate(() => Object.assign(globalThis, { __noReload: true }));
-      await push(now(), 88.8);
-      await page.locator(".graph[data-item=cpu] .latest", { hasText: "88.8 %" }).waitFor({ timeout: 15_000 });
-      // The cpu legend, away from the cursor, shows the newest point of the series.
-      await page.locator(".graph[data-item=cpu] .u-legend", { hasText: "88.8 %" }).waitFor({ timeout: 15_000 });
-      expect(await page.evaluate(() => (globalThis as { __noReload?: boolean }).__noReload)).toBe(true);
-      expect(errors).toEqual([]);
-      await page.close();
-    },
-    60_000,
-  );
+  pageTest("a record pushed while the device page is open updates it live", `/#/device/${DEVICE}`, async (page) => {
+    await page.locator(".graph[data-item=cpu] canvas").waitFor();
+    await page.locator("#live", { hasText: "live" }).waitFor();
+    await page.evaluate(() => Object.assign(globalThis, { __noReload: true }));
+    await push(now(), 88.8);
+    await page.locator(".graph[data-item=cpu] .latest", { hasText: "88.8 %" }).waitFor({ timeout: 15_000 });
+    // The cpu legend, away from the cursor, shows the newest point of the series.
+    await page.locator(".graph[data-item=cpu] .u-legend", { hasText: "88.8 %" }).waitFor({ timeout: 15_000 });
+    expect(await page.evaluate(() => (globalThis as { __noReload?: boolean }).__noReload)).toBe(true);
+  });
 
-  test.skipIf(skip)(
-    "Edit period saves through PATCH /api/devices/<id> and shows the new period",
-    async () => {
-      const { page, errors } = await openPage(`/#/device/${DEVICE}`);
-      const periodOf = async () => ((await (await fetch(`${base}/api/devices/${DEVICE}`)).json()) as { device: { periodSeconds: number } }).device.periodSeconds;
-      const edit = async (text: string) => {
-        await page.locator("#edit-period").click();
-        await page.locator("#period-input").fill(text);
-        await page.locator("#save-period").click();
-      };
-
-      // A value with a unit.
-      await edit("10m");
-      await page.locator("#period-value", { hasText: "600 s" }).waitFor();
-      expect(await periodOf()).toBe(600);
-
-      // Below the minimum: an error on the page, nothing saved.
-      await edit("5");
-      await page.locator("#period-hint.error").waitFor();
-      expect(await periodOf()).toBe(600);
-      await page.keyboard.press("Escape");
-
-      // Plain seconds, typed while a live update (device.updated: new labels) refreshes the header:
-      // the open form keeps what was typed.
+  pageTest("Edit period saves through PATCH /api/devices/<id> and shows the new period", `/#/device/${DEVICE}`, async (page) => {
+    const periodOf = async () => ((await (await fetch(`${base}/api/devices/${DEVICE}`)).json()) as { device: { periodSeconds: number } }).device.periodSeconds;
+    const edit = async (text: string) => {
       await page.locator("#edit-period").click();
-      await page.locator("#period-input").fill("300");
-      const patched = await fetch(`${base}/api/devices/${DEVICE}`, { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ labels: { room: "lab" } }) });
-      expect(patched.status).toBe(200);
-      await page.locator(".device-title .chip", { hasText: "room=lab" }).waitFor();
-      expect(await page.locator("#period-input").inputValue()).toBe("300");
-      expect(await page.locator("#period-input").evaluate((el) => el === el.ownerDocument.activeElement)).toBe(true);
+      await page.locator("#period-input").fill(text);
       await page.locator("#save-period").click();
-      await page.locator("#period-value", { hasText: "300 s" }).waitFor();
-      expect(await page.locator("#period-value").innerText()).toContain("5m");
-      expect(await periodOf()).toBe(300);
-      await screenshot(page, "device-period");
+    };
 
-      // It stays after a reload: the server has it.
-      await page.reload();
-      await page.locator("#period-value", { hasText: "300 s" }).waitFor();
-      expect(errors).toEqual([]);
-      await page.close();
-    },
-    60_000,
-  );
+    // A value with a unit.
+    await edit("10m");
+    await page.locator("#period-value", { hasText: "600 s" }).waitFor();
+    expect(await periodOf()).toBe(600);
+
+    // Below the minimum: an error on the page, nothing saved.
+    await edit("5");
+    await page.locator("#period-hint.error").waitFor();
+    expect(await periodOf()).toBe(600);
+    await page.keyboard.press("Escape");
+
+    // Plain seconds, typed while a live update (device.updated: new labels) refreshes the header:
+    // the open form keeps what was typed.
+    await page.locator("#edit-period").click();
+    await page.locator("#period-input").fill("300");
+    const patched = await fetch(`${base}/api/devices/${DEVICE}`, { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ labels: { room: "lab" } }) });
+    expect(patched.status).toBe(200);
+    await page.locator(".device-title .chip", { hasText: "room=lab" }).waitFor();
+    expect(await page.locator("#period-input").inputValue()).toBe("300");
+    expect(await page.locator("#period-input").evaluate((el) => el === el.ownerDocument.activeElement)).toBe(true);
+    await page.locator("#save-period").click();
+    await page.locator("#period-value", { hasText: "300 s" }).waitFor();
+    expect(await page.locator("#period-value").innerText()).toContain("5m");
+    expect(await periodOf()).toBe(300);
+    await screenshot(page, "device-period");
+
+    // It stays after a reload: the server has it.
+    await page.reload();
+    await page.locator("#period-value", { hasText: "300 s" }).waitFor();
+  });
 });
