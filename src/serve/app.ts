@@ -57,12 +57,19 @@ export function createServeApp(options: ServeOptions) {
   const rateLimit = createRateLimiter(limits.requestsPerMinute, now);
   const startedMs = now();
 
-  /** The ingest key, from wherever the protocol carries it (first candidate that is present). */
-  function authorizeIngest(request: Request, server: Server<unknown>, candidates: (string | null | undefined)[] = [], where = "x-api-key"): void {
+  const clientAddress = (request: Request, server: Server<unknown>): string | null => server.requestIP(request)?.address ?? null;
+
+  /**
+   * The ingest key, from wherever the protocol carries it (first candidate that is present), within
+   * the rate limit of its client. Returns the client's address, which the store records.
+   */
+  function authorizeIngest(request: Request, server: Server<unknown>, candidates: (string | null | undefined)[] = [], where = "x-api-key"): string | null {
     const key = [request.headers.get("x-api-key"), ...candidates].find((k) => k);
     if (!key) throw new HttpError(401, `${where}: required (bagtower serve key shows the ingest key)`);
     if (!sameSecret(key, keys.ingest)) throw new HttpError(403, `${where}: not the ingest key of this receiver`);
-    rateLimit(key, server.requestIP(request)?.address ?? null);
+    const address = clientAddress(request, server);
+    rateLimit(key, address);
+    return address;
   }
 
   /** After a commit: events, alerts, UP again. */
@@ -79,9 +86,9 @@ export function createServeApp(options: ServeOptions) {
   }
 
   /** Stores validated records and answers when they are committed. */
-  async function ingest(records: IngestRecord[], server: Server<unknown>, request: Request): Promise<IngestOutcome> {
+  async function ingest(records: IngestRecord[], address: string | null): Promise<IngestOutcome> {
     const started = performance.now();
-    const outcome = await store.ingest(records, server.requestIP(request)?.address ?? null, now());
+    const outcome = await store.ingest(records, address, now());
     counters.ingested(outcome.accepted, outcome.duplicates, (performance.now() - started) / 1000);
     announce(outcome);
     if (outcome.accepted > 0) options.onCommit?.();
@@ -89,16 +96,17 @@ export function createServeApp(options: ServeOptions) {
   }
 
   const ingestPattoo: Handler = async (request, server, params) => {
-    if (!options.pattooOpen || request.headers.get("x-api-key")) authorizeIngest(request, server, [], "x-api-key (or serve --pattoo-open for agents that cannot send one)");
+    const open = options.pattooOpen && !request.headers.get("x-api-key");
+    const address = open ? clientAddress(request, server) : authorizeIngest(request, server, [], "x-api-key (or serve --pattoo-open for agents that cannot send one)");
     const records = parsePattoo(parseJson(await readBody(request, limits)), params.agent!);
-    await ingest(records, server, request);
+    await ingest(records, address);
     return new Response("OK", { headers: { "Content-Type": "text/plain" } });
   };
 
   const ingestDatadog: Handler = async (request, server) => {
-    authorizeIngest(request, server, [request.headers.get("dd-api-key"), new URL(request.url).searchParams.get("api_key")], "DD-API-KEY");
+    const address = authorizeIngest(request, server, [request.headers.get("dd-api-key"), new URL(request.url).searchParams.get("api_key")], "DD-API-KEY");
     const records = parseDatadog(parseJson(await readBody(request, limits)));
-    if (records.length > 0) await ingest(records, server, request);
+    if (records.length > 0) await ingest(records, address);
     return jsonResponse({ status: "ok" }, 202);
   };
 
@@ -106,24 +114,24 @@ export function createServeApp(options: ServeOptions) {
     const params = new URL(request.url).searchParams;
     const auth = request.headers.get("authorization");
     const token = auth?.match(/^(?:Token|Bearer)\s+(.+)$/i)?.[1] ?? (auth?.startsWith("Basic ") ? Buffer.from(auth.slice(6), "base64").toString().split(":").slice(1).join(":") : undefined);
-    authorizeIngest(request, server, [token, params.get("p"), params.get("token")], "Authorization: Token <key> (or ?p=<key>)");
+    const address = authorizeIngest(request, server, [token, params.get("p"), params.get("token")], "Authorization: Token <key> (or ?p=<key>)");
     const records = parseInflux(await readBody(request, limits), params, Math.floor(now() / 1000));
-    await ingest(records, server, request);
+    await ingest(records, address);
     return new Response(null, { status: 204 });
   };
 
   const ingestTelemetrics: Handler = async (request, server) => {
-    authorizeIngest(request, server, [request.headers.get("x-telemetry-tid")], "x-api-key or X-Telemetry-TID");
+    const address = authorizeIngest(request, server, [request.headers.get("x-telemetry-tid")], "x-api-key or X-Telemetry-TID");
     const records = parseTelemetrics(request.headers, await readBody(request, limits));
-    await ingest(records, server, request);
+    await ingest(records, address);
     return new Response("Record submitted\n", { status: 201, headers: { "Content-Type": "text/plain" } });
   };
 
   const ingestBagtower: Handler = async (request, server) => {
-    authorizeIngest(request, server);
+    const address = authorizeIngest(request, server);
     const text = await readBody(request, limits);
     const records = parseBagtowerBody(parseJson(text), limits, text);
-    const outcome = await ingest(records, server, request);
+    const outcome = await ingest(records, address);
     return jsonResponse({
       status: "ok",
       accepted: outcome.accepted,

@@ -43,10 +43,10 @@ export interface ForeignRecord {
   body?: string;
 }
 
-/** A record from another system in bagtower's shape, ready for the store (and for forwarding). */
 /** The time range a record may carry: after 1970, before the year 3000 (as the /logs schema). */
 export const MAX_UNIX_SECONDS = 32503680000;
 
+/** A record from another system in bagtower's shape, ready for the store (and for forwarding). */
 export function foreignToIngest(r: ForeignRecord): IngestRecord {
   if (!Number.isSafeInteger(r.unixTimestamp) || r.unixTimestamp < 0 || r.unixTimestamp > MAX_UNIX_SECONDS) {
     throw new HttpError(400, `timestamp ${r.unixTimestamp} of device ${r.deviceId} is out of range (expected unix seconds between 1970 and 3000)`);
