@@ -54,8 +54,9 @@ CREATE TABLE IF NOT EXISTS points (
 CREATE TABLE IF NOT EXISTS forward_cursor (name TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
 `;
 
-// Version 1 → 2: series rows grouped into one points row per (device, time); the items' latest
-// values onto their device; the index on records.ts dropped (retention walks (dev, ts) instead).
+// Version 1 → 2, after _TABLES has added the points table: series rows grouped into one points row
+// per (device, time); the items' latest values onto their device; the index on records.ts dropped
+// (retention walks (dev, ts) instead).
 const _FROM_V1 = `
 ALTER TABLE devices ADD COLUMN latest TEXT NOT NULL DEFAULT '{}';
 ALTER TABLE devices ADD COLUMN latest_ts INTEGER NOT NULL DEFAULT 0;
@@ -64,12 +65,6 @@ UPDATE devices SET
   latest_ts = coalesce((SELECT max(ts) FROM items WHERE items.dev = devices.dev), 0);
 ALTER TABLE items DROP COLUMN latest;
 ALTER TABLE items DROP COLUMN ts;
-CREATE TABLE points (
-  dev INTEGER NOT NULL,
-  ts INTEGER NOT NULL,
-  vals BLOB NOT NULL,
-  PRIMARY KEY (dev, ts)
-);
 INSERT INTO points (dev, ts, vals)
   SELECT dev, ts, jsonb(json_group_object(item, json(val))) FROM (
     SELECT dev, item, ts, CASE WHEN count(*) = 1 AND max(key) = '' THEN json_quote(max(value)) ELSE json_group_object(key, value) END AS val
@@ -84,8 +79,8 @@ export function prepareSchema(db: Database): void {
   if (version > _VERSION) throw new Error(`the database was written by a newer bagtower (schema ${version}; this one knows ${_VERSION})`);
   const v1 = version === 0 && db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'series'").get() !== null;
   db.transaction(() => {
-    if (v1) db.exec(_FROM_V1);
     db.exec(_TABLES);
+    if (v1) db.exec(_FROM_V1);
     db.exec(`PRAGMA user_version = ${_VERSION}`);
   })();
 }
