@@ -373,16 +373,16 @@ let graphItems = 0;
 let graphPoints = 0;
 let graphBytes = 0;
 const graphRound = async () => {
-for (let rep = 0; rep < GRAPH_REPS; rep++) {
-  const started = performance.now();
-  const device = (await (await fetch(`${base}/api/devices/${graphDevice}`)).json()) as { items: { id: string; shape: string }[] };
-  const numeric = device.items.filter((i) => i.shape !== "string");
-  const texts = await Promise.all(numeric.map(async (i) => (await fetch(`${base}/api/devices/${graphDevice}/series?item=${encodeURIComponent(i.id)}&from=${weekFrom}`)).text()));
-  graphMs.push(performance.now() - started);
-  graphItems = numeric.length;
-  graphBytes = texts.reduce((n, t) => n + t.length, 0);
-  graphPoints = texts.map((t) => JSON.parse(t) as { points: Record<string, unknown[]> }).reduce((n, s) => n + Object.values(s.points).reduce((m, p) => m + p.length, 0), 0);
-}
+  for (let rep = 0; rep < GRAPH_REPS; rep++) {
+    const started = performance.now();
+    const device = (await (await fetch(`${base}/api/devices/${graphDevice}`)).json()) as { items: { id: string; shape: string }[] };
+    const numeric = device.items.filter((i) => i.shape !== "string");
+    const texts = await Promise.all(numeric.map(async (i) => (await fetch(`${base}/api/devices/${graphDevice}/series?item=${encodeURIComponent(i.id)}&from=${weekFrom}`)).text()));
+    graphMs.push(performance.now() - started);
+    graphItems = numeric.length;
+    graphBytes = texts.reduce((n, t) => n + t.length, 0);
+    graphPoints = texts.map((t) => JSON.parse(t) as { points: Record<string, unknown[]> }).reduce((n, s) => n + Object.values(s.points).reduce((m, p) => m + p.length, 0), 0);
+  }
 };
 await graphRound();
 const graphStats = summarize(graphMs);
