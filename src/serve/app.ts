@@ -34,7 +34,7 @@ export interface ServeOptions {
   onCommit?: () => void;
   /** The address browsers use when it is a name (--public-url): its Host and Origin are ours. */
   publicUrl?: URL;
-  /** Failed authentications a minute one address may make (default 20). */
+  /** Failed authentications a minute one address may make (default 20; 0: no limit). */
   authFailuresPerMinute?: number;
   /** For session ids (default: the platform's CSPRNG). */
   randomBytes?: (size: number) => Uint8Array;
