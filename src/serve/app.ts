@@ -131,11 +131,11 @@ export function createServeApp(options: ServeOptions) {
   }
 
   /** The route's right (see Right), and Origin on anything that changes state and on /ws. */
-  function authorize(route: Route, request: Request, address: string | null): void {
+  function authorize(route: Route, request: Request, server: Server<unknown>): void {
     if ((request.method !== "GET" && request.method !== "HEAD") || route.name === "GET /ws") checkOrigin(request, origins);
     if (route.right === "open" || route.right === "ingest") return;
     if (route.right === "page") return checkHost(request, origins);
-    const grant = grantOf(request, address);
+    const grant = grantOf(request, clientAddress(request, server));
     if (satisfies(grant, route.right)) return;
     const login = "bagtower serve key shows the tokens and prints a dashboard login link";
     if (route.right === "read") throw new HttpError(401, `reading needs the read token: Authorization: Bearer <token>, or log in to the dashboard (${login})`);
@@ -285,7 +285,7 @@ export function createServeApp(options: ServeOptions) {
       if (!route) throw new HttpError(405, `${request.method} is not allowed on ${url.pathname} (allowed: ${matching.map((r) => r.method).join(", ")})`, { Allow: matching.map((r) => r.method).join(", ") });
       routeName = route.name;
       right = route.right;
-      authorize(route, request, clientAddress(request, server));
+      authorize(route, request, server);
       const match = route.pattern.exec(url.pathname)!;
       const params: Record<string, string> = {};
       route.names.forEach((name, i) => {
