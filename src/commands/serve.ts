@@ -97,7 +97,9 @@ const keyCommand = defineCommand({
   args: { ...globalArgs, rotate: { type: "boolean", description: "Replace all three with new random ones (restart serve to use them)" }, json: { type: "boolean", description: "Print JSON" } },
   run({ args, data }) {
     const ctx = contextFor(args, data as CommandData);
-    const keys = loadKeys(ctx, undefined, Boolean(args.rotate));
+    // The environment's key is the one a serve started from this environment uses (flags it cannot know).
+    const fromEnv = ctx.env.BAGTOWER_SERVE_API_KEY ? { key: ctx.env.BAGTOWER_SERVE_API_KEY, source: "env" as const } : undefined;
+    const keys = loadKeys(ctx, fromEnv, Boolean(args.rotate));
     const files = keyFiles(ctx);
     const base = existsSync(_urlFile(ctx)) ? readFileSync(_urlFile(ctx), "utf8").trim() : undefined;
     const loginUrl = _loginUrl(ctx, base, keys);

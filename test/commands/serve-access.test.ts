@@ -310,6 +310,19 @@ describe("the ingest key at start", () => {
 });
 
 describe("bagtower serve key", () => {
+  test("shows the environment's ingest key, the one serve uses", async () => {
+    const t = testContext({}, { BAGTOWER_SERVE_API_KEY: "env-ingest-key-0123456789" });
+    try {
+      expect(await runCli(["serve", "key", "--json"], { overrides: t.ctx })).toBe(0);
+      const keys = JSON.parse(t.out.pop()!);
+      expect(keys.ingestKey).toBe("env-ingest-key-0123456789");
+      expect(keys.loginUrl).toMatch(/^\/\?login=\d+\./);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+
   test("prints the three secrets and a login link the running serve accepts once", async () => {
     const t = testContext();
     const stop = new AbortController();
