@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../atomic-file.ts";
 import type { Context } from "../context.ts";
+import { ConfigError } from "../errors.ts";
 
 /** The three secrets of a receiver, kept in the home with mode 0600 (SPEC §9 Access). */
 export interface Keys {
@@ -61,6 +62,11 @@ export function loadKeys(ctx: Context, given?: { key: string; source: "flag" | "
   const read = _stored(ctx, files.read, rotate).value;
   const admin = _stored(ctx, files.admin, rotate).value;
   if (given) return { ingest: given.key, read, admin, source: given.source };
+  // A key someone wrote into the file by hand is theirs: too short is an error, not replaced behind their back.
+  const written = !rotate && existsSync(files.ingest) ? readFileSync(files.ingest, "utf8").trim() : "";
+  if (written && written.length < MIN_KEY_LENGTH) {
+    throw new ConfigError(`${files.ingest}: the ingest key has ${written.length} characters, at least ${MIN_KEY_LENGTH} are needed (delete the file and serve generates one)`);
+  }
   const ingest = _stored(ctx, files.ingest, rotate);
   return { ingest: ingest.value, read, admin, source: ingest.generated ? "generated" : "file" };
 }

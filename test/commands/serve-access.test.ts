@@ -2,7 +2,7 @@
 // loopback only for direct connections, Host and Origin, the login link and its session cookie,
 // security headers, failed authentications rate limited, refused ingest in the log, the key's length.
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { statSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../../src/main.ts";
 import { mintLoginToken } from "../../src/serve/login-token.ts";
@@ -296,6 +296,18 @@ describe("the ingest key at start", () => {
       const flagged = await start(["--api-key", "flag-ingest-key-0123456789"]);
       expect(flagged.code).toBe(0);
       expect(flagged.logs.join("\n")).toContain("--api-key is visible to every user in ps");
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  test("a short key written into HOME/serve-key by hand: exit 78 naming the file, the file kept", async () => {
+    const t = testContext();
+    try {
+      writeFileSync(join(t.home, "serve-key"), "my-key\n");
+      expect(await runCli(["serve", "--port", "0", "--db", join(t.home, "serve.db")], { overrides: t.ctx })).toBe(78);
+      expect(t.logs.filter((l) => l.includes("error"))).toEqual([expect.stringContaining(`${join(t.home, "serve-key")}: the ingest key has 6 characters, at least 16 are needed`)]);
+      expect(readFileSync(join(t.home, "serve-key"), "utf8")).toBe("my-key\n");
     } finally {
       t.cleanup();
     }
