@@ -5,6 +5,7 @@ import type { Context } from "../context.ts";
 import { errorMessage, UsageError } from "../errors.ts";
 import { resolveGeneratedDeviceId } from "../record/device-id.ts";
 import { makeRecordId, nextSeq, resolveMachineId } from "../record/identity.ts";
+import { MAX_ITEMS_PER_RECORD } from "../record/limits.ts";
 import { ITEM_ID_PATTERN, itemSchema, recordSchema, type BagtowerRecord, type Item, type ItemError } from "../record/schema.ts";
 import { readState, writeState } from "../state.ts";
 import { VERSION } from "../version.ts";
@@ -101,8 +102,23 @@ export async function runCollect(ctx: Context, config: Config, extra: Item[] = [
     if ("type" in result) byId.set(result.id, result);
     else errors.push(result);
   }
-  for (const item of custom.items) if (_selected(item.id, config.items) && !byId.has(item.id)) byId.set(item.id, item);
   errors.push(...custom.errors);
+  // Built-in and --set items always fit; collectors.d fills what is left of the receiver's limit, so
+  // one collector printing too much costs its extra items, not every record.
+  const forced = new Set(extra.map((item) => item.id));
+  let room = MAX_ITEMS_PER_RECORD - byId.size - [...forced].filter((id) => !byId.has(id)).length;
+  let dropped = 0;
+  for (const item of custom.items) {
+    if (!_selected(item.id, config.items) || byId.has(item.id)) continue;
+    if (forced.has(item.id)) byId.set(item.id, item); // its slot is reserved; --set replaces the value below
+    else if (room > 0) {
+      byId.set(item.id, item);
+      room--;
+    } else dropped++;
+  }
+  if (dropped > 0) {
+    errors.push({ id: "collectors.d", message: `${dropped} items dropped: a record holds at most ${MAX_ITEMS_PER_RECORD} items (the receiver refuses more)` });
+  }
   for (const item of extra) byId.set(item.id, item); // --set wins: the user asked for exactly this value
 
   if (only) {
