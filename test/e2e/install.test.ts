@@ -2,15 +2,20 @@
 // local HTTP server, installed as the unprivileged test user into a temporary HOME against a local
 // receiver, as `curl … | sh -s -- …` would. Then again (update), with a tampered binary (refused),
 // --uninstall and --purge.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BINARY, buildBinary, REPO } from "../helpers/binary.ts";
 import { SERVE_KEY, startServeBinary } from "../helpers/serve-binary.ts";
 import { runAsTestUser, setUserCrontab, skipWithoutTestUser, testUserIds, userCrontab } from "../helpers/test-user.ts";
 
+// An install downloads, checks and runs the binary as another user: seconds on a loaded machine.
+setDefaultTimeout(60_000);
+
 let binary: Uint8Array;
 let tampered = false;
+/** A stand-in for the release binary, served (with its checksum) instead of the real one when set. */
+let standIn: Uint8Array | undefined;
 let downloads = 0;
 const pushes: unknown[] = [];
 const sha256 = (bytes: Uint8Array) => new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
@@ -21,8 +26,9 @@ const files = Bun.serve({
   fetch(request) {
     downloads++;
     const name = new URL(request.url).pathname.replace(/^\/dl\//, "");
-    if (name === "bagtower-linux-x64") return new Response(tampered ? Buffer.concat([Buffer.from(binary), Buffer.from("evil")]) : binary);
-    if (name === "SHA256SUMS") return new Response(`${sha256(binary)}  bagtower-linux-x64\n${"0".repeat(64)}  bagtower-linux-arm64\n`);
+    const served = standIn ?? binary;
+    if (name === "bagtower-linux-x64") return new Response(tampered ? Buffer.concat([Buffer.from(served), Buffer.from("evil")]) : served);
+    if (name === "SHA256SUMS") return new Response(`${sha256(served)}  bagtower-linux-x64\n${"0".repeat(64)}  bagtower-linux-arm64\n`);
     if (name === "install.sh") return new Response(Bun.file(join(REPO, "install.sh")));
     return new Response("not found", { status: 404 });
   },
@@ -146,6 +152,23 @@ describe.skipIf(skipWithoutTestUser)("install.sh: the first push decides whether
     expect(result.stderr).not.toContain("done");
     expect(pushes.length).toBe(before);
     expect(await userCrontab()).toBe(USER_CRONTAB);
+  });
+
+  test("a rejected first record (exit 65): it stops with 65 and installs no cron line", async () => {
+    // A stand-in binary whose push exits 65, as push does when the server rejected records for good.
+    standIn = new TextEncoder().encode(
+      '#!/bin/sh\ncase "$1" in\n  --version) echo 0.0.0-stand-in ;;\n  push) echo "default: 1 rejected for good (HTTP 422: data.0.val: expected a number)" >&2; exit 65 ;;\n  *) echo "unexpected: $*" >&2; exit 1 ;;\nesac\n',
+    );
+    try {
+      const result = await installIn(freshHome("rejected record"), "--server", `http://127.0.0.1:${receiver.port}`, "--api-key", "k");
+      expect(result.code).toBe(65);
+      expect(result.stderr).toContain("default: 1 rejected for good (HTTP 422");
+      expect(result.stderr).toContain("the server rejected the first record (exit 65, see above for why and where it is kept); no cron line was installed");
+      expect(result.stderr).not.toContain("unexpected:");
+      expect(await userCrontab()).toBe(USER_CRONTAB);
+    } finally {
+      standIn = undefined;
+    }
   });
 
   test("an unreachable server (exit 75): the cron line is installed, the record waits in the spool", async () => {
