@@ -1,0 +1,47 @@
+/**
+ * Credentials never reach a log line, a state file or `meta.self.lastError`: a sink URL may carry
+ * them as `user:pass@` or in its query (`?api_key=`, Influx's `?p=`), and fetch errors, server
+ * replies and our own messages repeat the URL.
+ */
+
+/** Query parameters that carry a secret (names compared in lower case, `-` read as `_`). */
+const _SECRET_PARAMS = /^(p|pw|pwd|pass|passwd|password|key|apikey|api_key|token|access_token|auth|authorization|secret|client_secret|sig|signature|tid|u_p)$/;
+const _SECRET_SUFFIX = /(_key|_token|_secret|_password)$/;
+
+export const REDACTED = "***";
+
+function _secretParam(name: string): boolean {
+  const lower = name.toLowerCase().replaceAll("-", "_");
+  return _SECRET_PARAMS.test(lower) || _SECRET_SUFFIX.test(lower);
+}
+
+/** The URL with its user info and secret query values replaced by `***`; text that is no URL is returned as it is. */
+export function redactUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url;
+  }
+  let changed = false;
+  if (parsed.username || parsed.password) {
+    parsed.username = REDACTED;
+    parsed.password = "";
+    changed = true;
+  }
+  for (const name of new Set(parsed.searchParams.keys())) {
+    if (!_secretParam(name)) continue;
+    parsed.searchParams.set(name, REDACTED);
+    changed = true;
+  }
+  // Only a changed URL is re-serialised, so an innocent one keeps its exact spelling.
+  return changed ? parsed.toString().replaceAll(encodeURIComponent(REDACTED), REDACTED) : url;
+}
+
+const _URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]+/gi;
+const _USERINFO = /\/\/[^\s/@"'<>`]+:[^\s/@"'<>`]*@/g;
+
+/** Every URL inside a message redacted (see redactUrl), and any `//user:pass@` left over. */
+export function redact(text: string): string {
+  return text.replace(_URL_IN_TEXT, (url) => redactUrl(url)).replace(_USERINFO, `//${REDACTED}@`);
+}
