@@ -43,5 +43,11 @@ const _USERINFO = /\/\/[^\s/@"'<>`]+:[^\s/@"'<>`]*@/g;
 
 /** Every URL inside a message redacted (see redactUrl), and any `//user:pass@` left over. */
 export function redact(text: string): string {
-  return text.replace(_URL_IN_TEXT, (url) => redactUrl(url)).replace(_USERINFO, `//${REDACTED}@`);
+  return text
+    .replace(_URL_IN_TEXT, (match) => {
+      // `POST https://h/logs: ECONNREFUSED`: punctuation after a URL belongs to the sentence.
+      const url = match.replace(/[.,:;!?)\]}]+$/, "");
+      return redactUrl(url) + match.slice(url.length);
+    })
+    .replace(_USERINFO, `//${REDACTED}@`);
 }
