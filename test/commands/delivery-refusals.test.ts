@@ -189,6 +189,22 @@ describe("ad-hoc --server queues belong to their server", () => {
     expect(listSpool(home.spool(queueA)).length).toBe(0);
   });
 
+  test("--save over a sink config.json already had for the same server: its queue is carried over, not stranded", async () => {
+    home = pushHome({ url: `${server.url}/prod` }, { http: { timeoutMs: 1000, retries: 0, compress: false } });
+    server.fallback = { status: 503 };
+    await home.run("push");
+    await home.run("push");
+    expect(listSpool(home.spool("default")).length).toBe(2);
+    server.fallback = ok();
+    expect(await home.run("push", "--server", `${server.url}/prod/`, "--api-key", "key-2", "--save")).toBe(0);
+    const name = adHocSinkName({ server: `${server.url}/prod` });
+    expect(JSON.parse(readFileSync(join(home.home, "config.json"), "utf8")).sinks.map((s: { name: string }) => s.name)).toEqual([name]);
+    expect(home.logs.join("")).toContain(`moved 2 spooled record(s) of sink default (the same server) into ${name}`);
+    expect(server.requests.slice(-3).map((r) => records(r.body)[0].meta.seq)).toEqual([1, 2, 3]);
+    expect(listSpool(home.spool("default")).length).toBe(0);
+    expect(listSpool(home.spool(name)).length).toBe(0);
+  });
+
   test("the queue name leaves credentials out: a rotated key keeps the queue; another path or database does not", () => {
     const base = adHocSinkName({ server: "https://api.example/prod" });
     expect(adHocSinkName({ server: "https://API.example/prod/" })).toBe(base);
