@@ -4,7 +4,7 @@ import type { Context } from "../context.ts";
 import type { EncodeOptions } from "../formats/types.ts";
 import type { BagtowerRecord } from "../record/schema.ts";
 import { createSender, isConfigRefusal, MAX_WAIT_IN_RUN_MS, type Outcome, type Send } from "./http.ts";
-import { redact, redactUrl } from "./redact.ts";
+import { redact, redactUrl, sinkSecrets } from "./redact.ts";
 import { ageSlots, allowed, recordSend } from "./ratelimit.ts";
 import { readSinkState, writeSinkState, type SinkState } from "./sink-state.ts";
 import { CorruptSpoolFile, listSpool, moveAside, readSpooled, removeDeadTemps, removeEntries, type SpoolEntry } from "./spool.ts";
@@ -56,6 +56,8 @@ interface _Run {
   send: Send;
   options: EncodeOptions;
   result: FlushResult;
+  /** Makes a message safe to log and store: no URL credentials, not the sink's key. */
+  clean: (message: string) => string;
 }
 
 /** Records of a batch, parsed; corrupt files are moved aside with a warning and never block the queue. */
@@ -123,7 +125,7 @@ function _periodMs(state: SinkState): number {
 }
 
 function _held(run: _Run, raw: string): void {
-  const message = redact(raw);
+  const message = run.clean(raw);
   run.result.held = message;
   run.state.lastError = message;
   run.state.lastErrorAtMs = run.ctx.now();
@@ -143,6 +145,7 @@ export async function flushSink(ctx: Context, config: Config, sink: SinkConfig, 
     state: readSinkState(ctx, sink.name),
     send: createSender(ctx, config.http),
     options,
+    clean: (message) => redact(message, sinkSecrets(sink)),
     result: { sink: sink.name, sent: 0, rejected: 0, expired: 0, rateLimited: 0, superseded: 0, corrupt: 0, remaining: 0 },
   };
   const plan = wirePlans[sink.format];
@@ -210,7 +213,7 @@ export async function flushSink(ctx: Context, config: Config, sink: SinkConfig, 
     if (isConfigRefusal(outcome.status)) {
       // Every record would be refused the same way: none of them is at fault, so all stay queued.
       _held(run, outcome.message);
-      run.result.refused = { status: outcome.status, message: redact(outcome.message), url: redactUrl(request.url) };
+      run.result.refused = { status: outcome.status, message: run.clean(outcome.message), url: redactUrl(request.url) };
       entries = [...batch, ...entries];
       break;
     }
@@ -219,10 +222,11 @@ export async function flushSink(ctx: Context, config: Config, sink: SinkConfig, 
       entries = [...batch, ...entries];
       continue;
     }
-    for (const entry of batch) moveAside(run.dir, entry, "rejected", { status: outcome.status, message: redact(outcome.message), rejectedAtMs: ctx.now() });
-    ctx.log.warn(`spool ${sink.name}: the server refused ${batch.length === 1 ? batch[0]!.name : `${batch.length} records`} (${outcome.message}); moved to rejected/`);
+    const message = run.clean(outcome.message);
+    for (const entry of batch) moveAside(run.dir, entry, "rejected", { status: outcome.status, message, rejectedAtMs: ctx.now() });
+    ctx.log.warn(`spool ${sink.name}: the server refused ${batch.length === 1 ? batch[0]!.name : `${batch.length} records`} (${message}); moved to rejected/`);
     run.state.rejected += batch.length;
-    run.state.lastError = redact(outcome.message);
+    run.state.lastError = message;
     run.state.lastErrorAtMs = ctx.now();
     run.result.rejected += batch.length;
     run.result.rejectedDir = join(run.dir, "rejected");

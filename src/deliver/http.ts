@@ -102,9 +102,9 @@ export async function readCapped(body: ReadableStream<Uint8Array> | null, cap: n
 
 /**
  * One sender per sink. Each attempt has one deadline (http.timeoutMs) for connecting, sending and
- * reading the capped reply: fetch's own timeouts (and ofetch's) end at the headers, so a reply that
- * drips one byte a second would otherwise hold the run. Retries are ours, so that Retry-After is
- * honoured and every outcome is classified the same way.
+ * reading the capped reply: ofetch's `timeout` stopped at the headers, and a reply dripping one
+ * byte a second held `push` for minutes. Retries are ours, so that Retry-After is honoured and
+ * every outcome is classified the same way.
  */
 export function createSender(ctx: Context, http: Config["http"]): Send {
   const random01 = () => new DataView(ctx.randomBytes(4).buffer).getUint32(0) / 2 ** 32;

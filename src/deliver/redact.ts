@@ -41,13 +41,29 @@ export function redactUrl(url: string): string {
 const _URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]+/gi;
 const _USERINFO = /\/\/[^\s/@"'<>`]+:[^\s/@"'<>`]*@/g;
 
-/** Every URL inside a message redacted (see redactUrl), and any `//user:pass@` left over. */
-export function redact(text: string): string {
-  return text
+/**
+ * Every URL inside a message redacted (see redactUrl), any `//user:pass@` left over, and each of
+ * `secrets` (a sink's key, which a server may echo in its refusal) wherever it appears.
+ */
+export function redact(text: string, secrets: readonly string[] = []): string {
+  let out = text;
+  // Short values would mask ordinary words; a real key is longer.
+  for (const secret of secrets) if (secret.length >= 6) out = out.replaceAll(secret, REDACTED);
+  return out
     .replace(_URL_IN_TEXT, (match) => {
       // `POST https://h/logs: ECONNREFUSED`: punctuation after a URL belongs to the sentence.
       const url = match.replace(/[.,:;!?)\]}]+$/, "");
       return redactUrl(url) + match.slice(url.length);
     })
     .replace(_USERINFO, `//${REDACTED}@`);
+}
+
+/** Header names whose values are credentials. */
+const _SECRET_HEADERS = /^(authorization|proxy-authorization|x-api-key|dd-api-key|x-telemetry-tid|cookie)$/i;
+
+/** The credentials a sink sends: its key and the values of its credential headers. */
+export function sinkSecrets(sink: { apiKey?: string; headers?: Record<string, string> }): string[] {
+  const out = sink.apiKey ? [sink.apiKey] : [];
+  for (const [name, value] of Object.entries(sink.headers ?? {})) if (_SECRET_HEADERS.test(name)) out.push(value);
+  return out;
 }

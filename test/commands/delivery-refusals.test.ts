@@ -295,14 +295,14 @@ describe("hostile replies", () => {
 });
 
 describe("credentials in a sink URL are redacted", () => {
-  test("user:pass@ and ?api_key= never reach a log line, the state file, rejected/ or meta.self.lastError", async () => {
+  test("user:pass@, ?api_key= and a key the server echoes never reach a log line, the state file, rejected/ or meta.self.lastError", async () => {
     const secretUrl = `http://bob:hunter2@127.0.0.1:${server.port}/prod?api_key=s3cret-key&token=t0ken`;
-    home = pushHome({ url: secretUrl }, { http: { timeoutMs: 300, retries: 0, compress: false } });
+    home = pushHome({ url: secretUrl, apiKey: "echoed-key-123" }, { http: { timeoutMs: 300, retries: 0, compress: false } });
     server.fallback = "reset";
     expect(await home.run("push")).toBe(75);
     server.fallback = { status: 404, body: `no route for ${secretUrl}` };
     expect(await home.run("push", "--verbose")).toBe(78);
-    server.fallback = { status: 400, body: `{"error":"bad record at ${secretUrl}"}` };
+    server.fallback = { status: 400, body: `{"error":"bad record at ${secretUrl} for key echoed-key-123"}` };
     expect(await home.run("push")).toBe(65);
     server.fallback = ok();
     expect(await home.run("push")).toBe(0);
@@ -315,6 +315,7 @@ describe("credentials in a sink URL are redacted", () => {
       expect(text).not.toContain("hunter2");
       expect(text).not.toContain("s3cret-key");
       expect(text).not.toContain("t0ken");
+      expect(text).not.toContain("echoed-key-123");
     }
     expect(home.logs.join("")).toContain("api_key=***");
     expect(home.logs.join("")).toContain("//***@127.0.0.1");

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { worstExitCode } from "../../src/errors.ts";
 import { backoffMs, classifyStatus, isConfigRefusal, MAX_REPLY_BYTES, parseRetryAfter, readCapped, serverMessage } from "../../src/deliver/http.ts";
-import { redact, redactUrl } from "../../src/deliver/redact.ts";
+import { redact, redactUrl, sinkSecrets } from "../../src/deliver/redact.ts";
 import { parseReply } from "../../src/deliver/flush.ts";
 import { ageSlots, allowed, emptySlots, recordSend, windowSum } from "../../src/deliver/ratelimit.ts";
 import { spoolFile } from "../../src/deliver/spool.ts";
@@ -125,6 +125,11 @@ describe("redaction", () => {
     expect(redact('{"url":"https://h/?api_key=zzz"}')).toBe('{"url":"https://h/?api_key=***"}');
     expect(redact("proxy //u:p@host refused")).toBe("proxy //***@host refused");
     expect(redact("HTTP 400: bad record")).toBe("HTTP 400: bad record");
+  });
+  test("redact masks the sink's own secrets (6 characters or more) wherever a server echoes them", () => {
+    expect(redact("HTTP 403: key abcdef123 unknown", ["abcdef123"])).toBe("HTTP 403: key *** unknown");
+    expect(redact("HTTP 403: key k unknown", ["k"])).toBe("HTTP 403: key k unknown");
+    expect(sinkSecrets({ apiKey: "key-abcdef", headers: { "X-Telemetry-TID": "tid-123456", "Content-Type": "application/json" } })).toEqual(["key-abcdef", "tid-123456"]);
   });
 });
 
