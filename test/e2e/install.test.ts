@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { adHocSinkName } from "../../src/config/sinks.ts";
 import { BINARY, buildBinary, REPO } from "../helpers/binary.ts";
 import { SERVE_KEY, startServeBinary } from "../helpers/serve-binary.ts";
 import { runAsTestUser, setUserCrontab, skipWithoutTestUser, testUserIds, userCrontab } from "../helpers/test-user.ts";
@@ -80,7 +81,7 @@ describe.skipIf(skipWithoutTestUser)("install.sh", () => {
     expect(statSync(join(b, "config.json")).mode & 0o777).toBe(0o600);
     expect(JSON.parse(readFileSync(join(b, "config.json"), "utf8"))).toEqual({
       deviceId: "pi-kitchen",
-      sinks: [{ name: "default", format: "bagtower", url: `http://127.0.0.1:${receiver.port}`, apiKey: "k-1" }],
+      sinks: [{ name: adHocSinkName({ server: `http://127.0.0.1:${receiver.port}` }), format: "bagtower", url: `http://127.0.0.1:${receiver.port}`, apiKey: "k-1" }],
     });
     expect(readFileSync(join(b, "install.sh"), "utf8")).toBe(readFileSync(join(REPO, "install.sh"), "utf8"));
     expect(pushes).toHaveLength(1);
@@ -92,7 +93,7 @@ describe.skipIf(skipWithoutTestUser)("install.sh", () => {
 
   test("run again: the binary is updated, config and spool are kept", async () => {
     const b = bagtowerHome();
-    const kept = join(b, "spool", "default", "kept-marker");
+    const kept = join(b, "spool", adHocSinkName({ server: `http://127.0.0.1:${receiver.port}` }), "kept-marker");
     writeFileSync(kept, "x");
     chownSync(kept, testUserIds!.uid, testUserIds!.gid);
     const config = readFileSync(join(b, "config.json"), "utf8");
