@@ -141,7 +141,7 @@ describe.skipIf(skipWithoutTestUser)("install.sh: the first push decides whether
     return dir;
   }
   const spooled = (userHome: string) =>
-    (readdirSync(join(userHome, ".bagtower", "spool"), { recursive: true }) as string[]).filter((f) => f.endsWith(".json") && !/(^|\/)(rejected|corrupt)\//.test(f));
+    (readdirSync(join(userHome, ".bagtower", "spool"), { recursive: true }) as string[]).filter((f) => f.endsWith(".json") && !f.endsWith("queue.json") && !/(^|\/)(rejected|corrupt)\//.test(f));
 
   test("a refused configuration (exit 78): it stops, says what to fix, and installs no cron line", async () => {
     const before = pushes.length;
