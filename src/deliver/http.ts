@@ -1,4 +1,5 @@
 import { deflateSync } from "node:zlib";
+import { ofetch } from "ofetch";
 import type { Config } from "../config/schema.ts";
 import type { Context } from "../context.ts";
 import { errorMessage } from "../errors.ts";
@@ -101,12 +102,14 @@ export async function readCapped(body: ReadableStream<Uint8Array> | null, cap: n
 }
 
 /**
- * One sender per sink. Each attempt has one deadline (http.timeoutMs) for connecting, sending and
- * reading the capped reply: ofetch's `timeout` stopped at the headers, and a reply dripping one
- * byte a second held `push` for minutes. Retries are ours, so that Retry-After is honoured and
- * every outcome is classified the same way.
+ * One ofetch instance per sink. Each attempt has one deadline (http.timeoutMs) for connecting,
+ * sending and reading the capped reply: ofetch's own `timeout` stops at the headers, and a reply
+ * dripping one byte a second held `push` for minutes, so the reply comes as a stream and our signal
+ * covers it. Retries are ours, so that Retry-After is honoured and every outcome is classified the
+ * same way (ofetch would not retry a POST anyway).
  */
 export function createSender(ctx: Context, http: Config["http"]): Send {
+  const client = ofetch.create({ retry: 0, ignoreResponseError: true }, { fetch: ctx.fetch });
   const random01 = () => new DataView(ctx.randomBytes(4).buffer).getUint32(0) / 2 ** 32;
 
   async function once(request: WireRequest, accepts: (status: number) => boolean): Promise<Outcome> {
@@ -121,8 +124,8 @@ export function createSender(ctx: Context, http: Config["http"]): Send {
     });
     expired.catch(() => {});
     try {
-      const response = await Promise.race([ctx.fetch(request.url, { method: request.method, headers, body, signal: abort.signal }), expired]);
-      const text = await readCapped(response.body, MAX_REPLY_BYTES, expired);
+      const response = await Promise.race([client.raw(request.url, { method: request.method, headers, body, signal: abort.signal, responseType: "stream" }), expired]);
+      const text = await readCapped(response._data ?? null, MAX_REPLY_BYTES, expired);
       const kind = classifyStatus(response.status, accepts);
       if (kind === "accepted") return { kind, status: response.status, text };
       const message = redact(serverMessage(response.status, text));
