@@ -1,4 +1,4 @@
-import { redactUrl } from "../deliver/redact.ts";
+import { redactUrl } from "../redact.ts";
 import type { ConfigOverride } from "./load.ts";
 
 /** The ad-hoc sink of `push --server URL [--format F] [--api-key K] …` or BAGTOWER_SERVER. */

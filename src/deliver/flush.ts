@@ -4,7 +4,7 @@ import type { Context } from "../context.ts";
 import type { EncodeOptions } from "../formats/types.ts";
 import type { BagtowerRecord } from "../record/schema.ts";
 import { createSender, isConfigRefusal, MAX_WAIT_IN_RUN_MS, type Outcome, type Send } from "./http.ts";
-import { redact, redactUrl, sinkSecrets } from "./redact.ts";
+import { redact, redactUrl, sinkSecrets } from "../redact.ts";
 import { ageSlots, allowed, recordSend } from "./ratelimit.ts";
 import { readSinkState, writeSinkState, type SinkState } from "./sink-state.ts";
 import { CorruptSpoolFile, listSpool, moveAside, readSpooled, removeDeadTemps, removeEntries, type SpoolEntry } from "./spool.ts";

@@ -3,7 +3,7 @@ import { ofetch } from "ofetch";
 import type { Config } from "../config/schema.ts";
 import type { Context } from "../context.ts";
 import { errorMessage } from "../errors.ts";
-import { redact } from "./redact.ts";
+import { redact } from "../redact.ts";
 
 export interface WireRequest {
   method: "POST" | "PUT";

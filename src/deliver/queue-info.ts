@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../atomic-file.ts";
 import type { SinkConfig } from "../config/schema.ts";
-import { redactUrl } from "./redact.ts";
+import { redactUrl } from "../redact.ts";
 
 /**
  * `spool/<sink>/queue.json`: which server a queue was filled for (the URL redacted, its format), so

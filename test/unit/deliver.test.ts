@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { worstExitCode } from "../../src/errors.ts";
 import { backoffMs, classifyStatus, isConfigRefusal, MAX_REPLY_BYTES, parseRetryAfter, readCapped, serverMessage } from "../../src/deliver/http.ts";
-import { redact, redactUrl, sinkSecrets } from "../../src/deliver/redact.ts";
+import { redact, redactUrl, sinkSecrets } from "../../src/redact.ts";
 import { parseReply } from "../../src/deliver/flush.ts";
 import { ageSlots, allowed, emptySlots, recordSend, windowSum } from "../../src/deliver/ratelimit.ts";
 import { spoolFile } from "../../src/deliver/spool.ts";
