@@ -5,7 +5,7 @@
 // target that is down for a while gets everything, in order, once it is back.
 import type { Config, SinkConfig } from "../config/schema.ts";
 import type { Context } from "../context.ts";
-import { createSender, type Send } from "../deliver/http.ts";
+import { createSender, isConfigRefusal, type Send } from "../deliver/http.ts";
 import { wirePlans } from "../deliver/wire.ts";
 import { errorMessage } from "../errors.ts";
 import type { EncodeOptions } from "../formats/types.ts";
@@ -51,7 +51,12 @@ export function createForwarder(ctx: Context, http: Config["http"], sinks: SinkC
       for (const group of groups) {
         if (group.length === 0) continue;
         const outcome = await target.send(plan.request(group, target.sink, options), plan.accepts);
-        if (outcome.kind === "retryable") {
+        if (outcome.kind === "retryable" || (outcome.kind === "rejected" && isConfigRefusal(outcome.status))) {
+          // 401/403/404/405 mean our settings for the target are wrong (a key, a path), not the
+          // records: they wait, as on a device, until the target is fixed. One line per new error.
+          if (outcome.kind === "rejected" && outcome.message !== target.status.lastError) {
+            ctx.log.error(`forward ${target.sink.name}: ${outcome.message}; records wait until the target's URL or key is fixed`);
+          }
           target.status.lastError = outcome.message;
           return; // the cursor stays: the next tick tries again from here
         }
