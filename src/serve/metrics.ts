@@ -10,11 +10,14 @@ const _BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.
 export interface ServeCounters {
   request(route: string, status: number): void;
   ingested(accepted: number, duplicates: number, seconds: number): void;
+  /** A request refused by a limit or cap (limits.ts names them). */
+  refused(limit: string): void;
   text(): string;
 }
 
 export function createCounters(): ServeCounters {
   const requests = new Map<string, number>();
+  const refused = new Map<string, number>();
   let records = 0;
   let duplicates = 0;
   let rejected = 0;
@@ -26,6 +29,9 @@ export function createCounters(): ServeCounters {
       const key = `${route}\u0000${status}`;
       requests.set(key, (requests.get(key) ?? 0) + 1);
       if (status >= 400 && status < 500 && route.startsWith("POST ")) rejected++;
+    },
+    refused(limit) {
+      refused.set(limit, (refused.get(limit) ?? 0) + 1);
     },
     ingested(accepted, dup, seconds) {
       records += accepted;
@@ -53,6 +59,9 @@ export function createCounters(): ServeCounters {
         "# HELP bagtower_serve_rejected_total ingest requests refused with a 4xx",
         "# TYPE bagtower_serve_rejected_total counter",
         `bagtower_serve_rejected_total ${rejected}`,
+        "# HELP bagtower_serve_refused_total requests and /ws clients refused by a limit or cardinality cap, by limit (docs/LIMITS.md)",
+        "# TYPE bagtower_serve_refused_total counter",
+        ...[...refused.entries()].map(([limit, n]) => `bagtower_serve_refused_total{limit="${limit}"} ${n}`),
         "# HELP bagtower_serve_ingest_duration_seconds time from request to committed acknowledgement",
         "# TYPE bagtower_serve_ingest_duration_seconds histogram",
         ..._BUCKETS.map((le, i) => `bagtower_serve_ingest_duration_seconds_bucket{le="${le}"} ${buckets[i]}`),
