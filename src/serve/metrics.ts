@@ -75,7 +75,7 @@ export function createCounters(): ServeCounters {
 }
 
 /** Device values, device status, alert count and the receiver's counters, as one exposition. */
-export function renderMetrics(store: Store, alerts: Alerts, counters: ServeCounters): string {
+export function renderMetrics(store: Store, alerts: Alerts, counters: ServeCounters, wsClients = 0): string {
   const devices = store.devices();
   const latest: BagtowerRecord[] = devices.map((device) => ({
     deviceId: device.id,
@@ -101,6 +101,9 @@ export function renderMetrics(store: Store, alerts: Alerts, counters: ServeCount
     "# HELP bagtower_serve_alerts_active alerts currently raised",
     "# TYPE bagtower_serve_alerts_active gauge",
     `bagtower_serve_alerts_active ${alerts.all().length}`,
+    "# HELP bagtower_serve_ws_clients live /ws clients",
+    "# TYPE bagtower_serve_ws_clients gauge",
+    `bagtower_serve_ws_clients ${wsClients}`,
   ];
   return `${prometheusExposition(latest)}${own.join("\n")}\n${counters.text()}`;
 }
