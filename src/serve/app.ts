@@ -176,7 +176,7 @@ export function createServeApp(options: ServeOptions) {
     _route("POST", "/", ingestTelemetrics),
     _route("POST", "/v2/collector", ingestTelemetrics),
     _route("GET", "/healthz", () => jsonResponse({ status: "ok", uptimeSeconds: Math.round((now() - startedMs) / 1000), ...store.counts() })),
-    _route("GET", "/metrics", () => new Response(renderMetrics(store, alerts, counters, wsClients), { headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" } }), true),
+    _route("GET", "/metrics", async () => new Response(await renderMetrics(store, alerts, counters, wsClients), { headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" } }), true),
     _route("GET", "/api/devices", (request) => jsonResponse(listDevices(api, new URL(request.url).searchParams)), true),
     _route("GET", "/api/devices/:id", (_r, _s, p) => jsonResponse(getDevice(api, p.id!)), true),
     _route("PATCH", "/api/devices/:id", async (request, _s, p) => jsonResponse(patchDevice(api, p.id!, parseJson(await readBody(request, limits)))), true),

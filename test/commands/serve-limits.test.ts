@@ -5,6 +5,7 @@ import { Database } from "bun:sqlite";
 import { afterEach, describe, expect, test } from "bun:test";
 import { openSync, readSync, closeSync, readFileSync } from "node:fs";
 import net from "node:net";
+import { renderMetrics } from "../../src/serve/metrics.ts";
 import { INGEST_KEY, sampleRecord, startTestServe } from "../helpers/serve.ts";
 
 let serve: ReturnType<typeof startTestServe>;
@@ -178,7 +179,7 @@ function walCommits(dbPath: string): number {
 }
 
 describe("a fleet at the cap", () => {
-  test("10,000 devices going DOWN is one commit; /api/devices and /api/monitoring/resources are paged", async () => {
+  test("10,000 devices going DOWN is one commit; /api/devices and /api/monitoring/resources are paged; /metrics yields while it is built", async () => {
     serve = startTestServe({ requestsPerMinute: 0 });
     const t = nowS();
     for (let start = 0; start < 10_000; start += 500) {
@@ -213,6 +214,16 @@ describe("a fleet at the cap", () => {
     }
     expect([seen.size, pages]).toEqual([10_000, 10]);
     expect((await serve.get("/api/devices?limit=5000")).status).toBe(400);
+
+    // /metrics is built a page of devices at a time: /healthz answers while it is being built.
+    let built = false;
+    const building = renderMetrics(serve.store, serve.app.alerts, serve.app.counters).then((text) => ((built = true), text));
+    expect((await serve.get("/healthz")).status).toBe(200);
+    expect(built).toBe(false);
+    const text = await building;
+    expect(text).toContain("bagtower_serve_devices 10000\n");
+    expect(text.match(/^bagtower_device_up\{/gm)).toHaveLength(10_000);
+    expect(text.match(/^# TYPE bagtower_cpu_percent /gm)).toHaveLength(1);
 
     const monitoring = await (await serve.get("/api/monitoring/resources?limit=10")).json();
     expect(monitoring.nodes).toHaveLength(10);
