@@ -131,7 +131,10 @@ async function _readCapped(request: Request, max: number): Promise<Uint8Array> {
 export async function readBody(request: Request, limits: Limits): Promise<string> {
   const declared = Number(request.headers.get("content-length") ?? 0);
   if (declared > limits.bodyBytes) throw new LimitError(413, "bodyBytes", `body of ${declared} bytes is over the limit of ${limits.bodyBytes} bytes`);
-  let bytes = await _readCapped(request, limits.bodyBytes);
+  // With a Content-Length (checked above) the server reads exactly that many bytes: one read. A
+  // chunked body has none, and is counted as it streams.
+  let bytes = request.headers.has("content-length") ? new Uint8Array(await request.arrayBuffer()) : await _readCapped(request, limits.bodyBytes);
+  if (bytes.length > limits.bodyBytes) throw new LimitError(413, "bodyBytes", `body of ${bytes.length} bytes is over the limit of ${limits.bodyBytes} bytes`);
   const encoding = (request.headers.get("content-encoding") ?? "identity").toLowerCase();
   try {
     if (encoding === "gzip") bytes = new Uint8Array(gunzipSync(bytes, { maxOutputLength: limits.bodyBytes }));
