@@ -14,9 +14,9 @@ import type { BagtowerRecord } from "../src/record/schema.ts";
 import { fmt, machine, REPO, summarize, table, timeCommand, writeSection } from "./lib.ts";
 import { closedLoop, httpPost, type Reply } from "./serve-http.ts";
 
-const BASE = process.argv[2] ?? (await $`git -C ${REPO} merge-base HEAD main`.text()).trim();
-const ROUND_S = Number(process.argv[3] ?? 4);
-const ROUNDS = Number(process.argv[4] ?? 3);
+const BASE = process.argv[2] || (await $`git -C ${REPO} merge-base HEAD main`.text()).trim();
+const ROUND_S = Number(process.argv[3] || 4);
+const ROUNDS = Number(process.argv[4] || 3);
 const CONNS = 64;
 const DEVICES = 1000;
 const CAP_DEVICES = 10_000;
