@@ -43,6 +43,23 @@ done
 
 bin="$home/bin/bagtower"
 
+# --server before anything is downloaded or changed: a typo must not leave a half-installed agent.
+if [ "$action" = install ] && [ -n "$server" ]; then
+  case "$server" in
+    [Hh][Tt][Tt][Pp]://*|[Hh][Tt][Tt][Pp][Ss]://*) ;;
+    *) die "--server $server: expected a URL starting with http:// or https:// (e.g. https://api.example/prod); nothing was installed" ;;
+  esac
+  case "$server" in
+    *[[:space:]]*) die "--server $server: a URL has no spaces; nothing was installed" ;;
+  esac
+  authority=${server#*://}
+  authority=${authority%%[/?#]*}
+  host=${authority##*@}
+  case "$host" in
+    ""|:*) die "--server $server: no host name after the scheme (e.g. https://api.example/prod); nothing was installed" ;;
+  esac
+fi
+
 if [ "$action" != install ]; then
   if [ -x "$bin" ]; then
     "$bin" cron remove --home "$home" || say "could not remove the crontab line (see above)"
@@ -130,10 +147,26 @@ fi
 if [ "$cron" = 1 ] || [ -n "$server" ]; then
   status=0
   "$bin" push "$@" || status=$?
+  no_cron=""
+  [ "$cron" = 0 ] || no_cron="; no cron line was installed"
   case "$status" in
     0) pushed=1 ;;
-    75) pushed=1; say "the server could not be reached: the record is safe in the spool and goes with the next run" ;;
-    *) die "the first push failed (exit $status, see above)" ;;
+    75)
+      pushed=1
+      say "the server could not be reached: the record is safe in the spool and goes with the next run"
+      [ "$cron" = 0 ] || say "the cron line is installed anyway: records stay spooled until the server answers"
+      ;;
+    78)
+      say "the first push was refused: the configuration is wrong (exit 78, see above)$no_cron"
+      say "fix it (--server: the URL and its path; --api-key: the server's ingest key; --device-id) and run this again"
+      exit 78
+      ;;
+    65)
+      say "the server rejected the first record (exit 65, see above for why and where it is kept)$no_cron"
+      say "fix what the server objects to and run this again"
+      exit 65
+      ;;
+    *) die "the first push failed (exit $status, see above)$no_cron" ;;
   esac
 fi
 

@@ -28,7 +28,7 @@ const BATCH_CONNS = 4;
 const OPEN_CONNS = 256;
 const WARMUP_SINGLE = 1000;
 const WARMUP_BATCH = 4;
-const API_KEY = "bench-key";
+const API_KEY = "bench-ingest-key-0123456789";
 const LOAD_CAP_MS = 300_000;
 const GRAPH_REPS = 20;
 

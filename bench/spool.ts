@@ -16,7 +16,7 @@ import type { BagtowerRecord } from "../src/record/schema.ts";
 import { fmt, machine, REPO, summarize, table, writeSection } from "./lib.ts";
 
 const RECORDS = Number(process.argv[2] ?? 10_000);
-const API_KEY = "bench-key";
+const API_KEY = "bench-ingest-key-0123456789";
 let received = 0;
 const floor = Bun.serve({
   hostname: "127.0.0.1",

@@ -4,11 +4,12 @@ _bagtower_subs() {
     '') echo 'collect push spool cron serve completions id' ;;
     'collect') echo '' ;;
     'push') echo '' ;;
-    'spool') echo 'flush list stats purge' ;;
+    'spool') echo 'flush list stats purge requeue' ;;
     'spool flush') echo '' ;;
     'spool list') echo '' ;;
     'spool stats') echo '' ;;
     'spool purge') echo '' ;;
+    'spool requeue') echo '' ;;
     'cron') echo 'install remove status' ;;
     'cron install') echo '' ;;
     'cron remove') echo '' ;;
@@ -29,11 +30,12 @@ _bagtower_flags() {
     'spool list') echo '--home --config --verbose --quiet --sink --rejected --json --help' ;;
     'spool stats') echo '--home --config --verbose --quiet --sink --json --help' ;;
     'spool purge') echo '--home --config --verbose --quiet --sink --rejected --yes --help' ;;
+    'spool requeue') echo '--home --config --verbose --quiet --sink --all --json --help' ;;
     'cron') echo '--help' ;;
     'cron install') echo '--home --config --verbose --quiet --period --help' ;;
     'cron remove') echo '--home --config --verbose --quiet --help' ;;
     'cron status') echo '--home --config --verbose --quiet --json --help' ;;
-    'serve') echo '--home --config --verbose --quiet --host --port --db --api-key --public-read --retention --push-self --alerts --forward --pattoo-open --rate-limit --help' ;;
+    'serve') echo '--home --config --verbose --quiet --host --port --db --api-key --api-key-file --public-url --public-read --retention --push-self --alerts --forward --pattoo-open --rate-limit --help' ;;
     'serve key') echo '--home --config --verbose --quiet --rotate --json --help' ;;
     'completions') echo '--home --config --verbose --quiet --help' ;;
     'id') echo '--home --config --verbose --quiet --json --help' ;;
@@ -41,7 +43,7 @@ _bagtower_flags() {
 }
 _bagtower_takes_value() {
   case "$1 $2" in
-    ' --home'|' --config'|'collect --home'|'collect --config'|'collect --format'|'collect --watch'|'collect --only'|'collect --set'|'collect --root'|'collect --device-id'|'push --home'|'push --config'|'push --server'|'push --format'|'push --api-key'|'push --database'|'push --org'|'push --bucket'|'push --device-id'|'spool flush --home'|'spool flush --config'|'spool flush --server'|'spool flush --format'|'spool flush --api-key'|'spool flush --database'|'spool flush --org'|'spool flush --bucket'|'spool flush --device-id'|'spool flush --sink'|'spool flush --max'|'spool list --home'|'spool list --config'|'spool list --sink'|'spool stats --home'|'spool stats --config'|'spool stats --sink'|'spool purge --home'|'spool purge --config'|'spool purge --sink'|'cron install --home'|'cron install --config'|'cron install --period'|'cron remove --home'|'cron remove --config'|'cron status --home'|'cron status --config'|'serve --home'|'serve --config'|'serve --host'|'serve --port'|'serve --db'|'serve --api-key'|'serve --retention'|'serve --push-self'|'serve --alerts'|'serve --forward'|'serve --rate-limit'|'serve key --home'|'serve key --config'|'completions --home'|'completions --config'|'id --home'|'id --config') return 0 ;;
+    ' --home'|' --config'|'collect --home'|'collect --config'|'collect --format'|'collect --watch'|'collect --only'|'collect --set'|'collect --root'|'collect --device-id'|'push --home'|'push --config'|'push --server'|'push --format'|'push --api-key'|'push --database'|'push --org'|'push --bucket'|'push --device-id'|'spool flush --home'|'spool flush --config'|'spool flush --server'|'spool flush --format'|'spool flush --api-key'|'spool flush --database'|'spool flush --org'|'spool flush --bucket'|'spool flush --device-id'|'spool flush --sink'|'spool flush --max'|'spool list --home'|'spool list --config'|'spool list --sink'|'spool stats --home'|'spool stats --config'|'spool stats --sink'|'spool purge --home'|'spool purge --config'|'spool purge --sink'|'spool requeue --home'|'spool requeue --config'|'spool requeue --sink'|'cron install --home'|'cron install --config'|'cron install --period'|'cron remove --home'|'cron remove --config'|'cron status --home'|'cron status --config'|'serve --home'|'serve --config'|'serve --host'|'serve --port'|'serve --db'|'serve --api-key'|'serve --api-key-file'|'serve --public-url'|'serve --retention'|'serve --push-self'|'serve --alerts'|'serve --forward'|'serve --rate-limit'|'serve key --home'|'serve key --config'|'completions --home'|'completions --config'|'id --home'|'id --config') return 0 ;;
   esac
   return 1
 }

@@ -64,7 +64,12 @@ function _flagTable(args: ArgsDef) {
   return { long, short, positionals };
 }
 
-export type ParsedArgs = Record<string, string | boolean | undefined>;
+export type ParsedArgs = Record<string, string | boolean | string[] | undefined>;
+
+/** A positional marked `variadic: true` (the last one) takes every remaining argument, as a list. */
+function _variadic(def: unknown): boolean {
+  return (def as { variadic?: unknown }).variadic === true;
+}
 
 /**
  * Parses a command's arguments strictly: an unknown flag, a missing value, an enum value out of
@@ -115,9 +120,12 @@ export function parseCommandArgs(commandName: string, args: ArgsDef, tokens: rea
     }
     values[flag.key] = value;
   }
-  if (stray.length > positionals.length) throw new UsageError(`unexpected argument '${stray[positionals.length]}' for '${commandName}'. ${hint}`);
+  const last = positionals.at(-1);
+  const variadic = last !== undefined && _variadic(args[last]);
+  if (!variadic && stray.length > positionals.length) throw new UsageError(`unexpected argument '${stray[positionals.length]}' for '${commandName}'. ${hint}`);
   positionals.forEach((key, index) => {
-    if (stray[index] !== undefined) values[key] = stray[index];
+    if (variadic && key === last) values[key] = stray.slice(index);
+    else if (stray[index] !== undefined) values[key] = stray[index];
   });
   for (const [key, def] of Object.entries(args)) {
     if (def.required && values[key] === undefined && !values.help) throw new UsageError(`'${commandName}' needs ${def.type === "positional" ? `<${key}>` : `--${_kebab(key)}`}. ${hint}`);

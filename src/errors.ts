@@ -3,9 +3,20 @@ export const ExitCode = {
   ok: 0,
   failure: 1,
   usage: 2,
+  /** A run delivered what it could but a server refused some records for good (they are in rejected/). */
+  dataErr: 65,
   tempFail: 75,
   config: 78,
 } as const;
+
+/**
+ * When one run has several outcomes (one per sink), the code that needs a person most wins:
+ * a wrong configuration (78) over refused records (65) over records left for a later run (75).
+ */
+export function worstExitCode(codes: number[]): number {
+  const rank = (code: number) => [ExitCode.ok, ExitCode.tempFail, ExitCode.dataErr, ExitCode.config].indexOf(code as never);
+  return codes.reduce((worst, code) => (rank(code) > rank(worst) ? code : worst), ExitCode.ok as number);
+}
 
 /** An expected failure: one line for the user, an exit code, and an optional cause for --verbose. */
 export class BagtowerError extends Error {

@@ -3,14 +3,16 @@ import * as v from "valibot";
 import type { Config } from "../config/schema.ts";
 import type { Context } from "../context.ts";
 import { errorMessage, UsageError } from "../errors.ts";
+import { resolveGeneratedDeviceId } from "../record/device-id.ts";
 import { makeRecordId, nextSeq, resolveMachineId } from "../record/identity.ts";
+import { MAX_ITEMS_PER_RECORD } from "../record/limits.ts";
 import { ITEM_ID_PATTERN, itemSchema, recordSchema, type BagtowerRecord, type Item, type ItemError } from "../record/schema.ts";
 import { readState, writeState } from "../state.ts";
 import { VERSION } from "../version.ts";
 import { runCustomCollectors } from "./custom.ts";
 import type { ItemContext } from "./item.ts";
 import { listDir } from "../host.ts";
-import { createProbe } from "./probe.ts";
+import { createProbe, type Probe } from "./probe.ts";
 import { BUILTIN_IDS, builtinItems } from "./registry.ts";
 
 /** `--set name=value`: a number becomes a `number` item, anything else a `string` item. */
@@ -23,6 +25,11 @@ export function parseSetOption(option: string): Item {
   const raw = option.slice(at + 1);
   const number = Number(raw);
   return raw.trim() !== "" && Number.isFinite(number) ? { id, type: "number", val: number } : { id, type: "string", val: raw };
+}
+
+/** The device's host name: the root's (a fixture or container root speaks for its device), else this machine's. */
+export function readHostname(probe: Probe): string {
+  return probe.maybeText("/proc/sys/kernel/hostname")?.trim() || _hostname();
 }
 
 function _selected(id: string, items: Config["items"]): boolean {
@@ -95,8 +102,23 @@ export async function runCollect(ctx: Context, config: Config, extra: Item[] = [
     if ("type" in result) byId.set(result.id, result);
     else errors.push(result);
   }
-  for (const item of custom.items) if (_selected(item.id, config.items) && !byId.has(item.id)) byId.set(item.id, item);
   errors.push(...custom.errors);
+  // Built-in and --set items always fit; collectors.d fills what is left of the receiver's limit, so
+  // one collector printing too much costs its extra items, not every record.
+  const forced = new Set(extra.map((item) => item.id));
+  let room = MAX_ITEMS_PER_RECORD - byId.size - [...forced].filter((id) => !byId.has(id)).length;
+  let dropped = 0;
+  for (const item of custom.items) {
+    if (!_selected(item.id, config.items) || byId.has(item.id)) continue;
+    if (forced.has(item.id)) byId.set(item.id, item); // its slot is reserved; --set replaces the value below
+    else if (room > 0) {
+      byId.set(item.id, item);
+      room--;
+    } else dropped++;
+  }
+  if (dropped > 0) {
+    errors.push({ id: "collectors.d", message: `${dropped} items dropped: a record holds at most ${MAX_ITEMS_PER_RECORD} items (the receiver refuses more)` });
+  }
   for (const item of extra) byId.set(item.id, item); // --set wins: the user asked for exactly this value
 
   if (only) {
@@ -113,15 +135,16 @@ export async function runCollect(ctx: Context, config: Config, extra: Item[] = [
   const machine = resolveMachineId(ctx);
   const bootId = probe.maybeText("/proc/sys/kernel/random/boot_id")?.trim() ?? "";
   const seq = nextSeq(ctx);
+  const hostname = readHostname(probe);
   const record: BagtowerRecord = {
-    ...(config.deviceId ? { deviceId: config.deviceId } : {}),
+    deviceId: config.deviceId ?? resolveGeneratedDeviceId(ctx, hostname).id,
     unixTimestamp,
     UTCTimestamp: new Date(unixTimestamp * 1000).toISOString(),
     data: [...byId.values()],
     meta: {
       recordId: makeRecordId(machine.id, bootId, seq, nowMs),
       machineId: machine.id,
-      hostname: probe.maybeText("/proc/sys/kernel/hostname")?.trim() || _hostname(),
+      hostname,
       bootId,
       seq,
       agent: `bagtower/${VERSION}`,

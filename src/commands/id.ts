@@ -1,8 +1,10 @@
 import { defineCommand } from "citty";
 import { globalArgs } from "../argv.ts";
 import { createProbe } from "../collect/probe.ts";
+import { readHostname } from "../collect/run.ts";
 import { loadConfig, readConfigFile } from "../config/load.ts";
 import type { Context } from "../context.ts";
+import { resolveGeneratedDeviceId } from "../record/device-id.ts";
 import { currentSeq, MACHINE_ID_MAX_AGE_MS, resolveMachineId, resolvePattooAgentId } from "../record/identity.ts";
 import { contextFor, type CommandData } from "./shared.ts";
 
@@ -10,7 +12,8 @@ export interface IdentityReport {
   machineId: string;
   machineIdSource: string;
   machineIdRotatesAt: string | null;
-  deviceId: string | null;
+  /** The id every record carries: the configured one, else the one generated once for this home. */
+  deviceId: string;
   deviceIdSource: string;
   bootId: string;
   seq: number;
@@ -21,8 +24,11 @@ export interface IdentityReport {
 export function identityReport(ctx: Context): IdentityReport {
   const config = loadConfig(ctx);
   const machine = resolveMachineId(ctx);
-  const deviceIdSource = !config.deviceId
-    ? "not set: the local receiver identifies this device by its machine id"
+  const probe = createProbe(config.collect.rootfs, ctx.statfs);
+  const generated = config.deviceId ? undefined : resolveGeneratedDeviceId(ctx, readHostname(probe));
+  const deviceId = config.deviceId ?? generated?.id ?? "";
+  const deviceIdSource = generated
+    ? `${generated.path} (${generated.source === "generated" ? "generated now" : "generated once"}, never rotates; --device-id sets another)`
     : ctx.env.BAGTOWER_DEVICE_ID
       ? "environment BAGTOWER_DEVICE_ID"
       : readConfigFile(ctx.paths.config, false).deviceId
@@ -34,12 +40,11 @@ export function identityReport(ctx: Context): IdentityReport {
     generated: `${machine.path} (generated now)`,
     rotated: `${machine.path} (rotated now: the previous one was older than 3 days)`,
   }[machine.source];
-  const probe = createProbe(config.collect.rootfs, ctx.statfs);
   return {
     machineId: machine.id,
     machineIdSource,
     machineIdRotatesAt: machine.createdMs === undefined ? null : new Date(machine.createdMs + MACHINE_ID_MAX_AGE_MS).toISOString(),
-    deviceId: config.deviceId ?? null,
+    deviceId,
     deviceIdSource,
     bootId: probe.maybeText("/proc/sys/kernel/random/boot_id")?.trim() ?? "",
     seq: currentSeq(ctx),
@@ -50,7 +55,7 @@ export function identityReport(ctx: Context): IdentityReport {
 export function renderIdentity(report: IdentityReport): string {
   const rows: [string, string, string][] = [
     ["machine id", report.machineId, report.machineIdSource + (report.machineIdRotatesAt ? `, next rotation ${report.machineIdRotatesAt}` : "")],
-    ["device id", report.deviceId ?? "-", report.deviceIdSource],
+    ["device id", report.deviceId, report.deviceIdSource],
     ["boot id", report.bootId || "-", "/proc/sys/kernel/random/boot_id"],
     ["sequence", String(report.seq), "state/seq.json (last record number)"],
     ["pattoo agent id", report.pattooAgentId, "state/pattoo-agent-id (never rotates)"],

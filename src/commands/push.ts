@@ -4,11 +4,12 @@ import { writeFileAtomic } from "../atomic-file.ts";
 import { runCollect } from "../collect/run.ts";
 import { loadConfig, readConfigFile, type ConfigOverride } from "../config/load.ts";
 import { SINK_FORMATS, type Config } from "../config/schema.ts";
-import { adHocSinkOverride } from "../config/sinks.ts";
+import { adHocDestination, adHocSinkOverride } from "../config/sinks.ts";
+import { adoptQueue } from "../deliver/adopt-queue.ts";
 import type { Context } from "../context.ts";
 import { selfMetrics } from "../deliver/self-metrics.ts";
 import { runPush, type PushResult } from "../deliver/push.ts";
-import { ConfigError, ExitCode } from "../errors.ts";
+import { ConfigError, ExitCode, worstExitCode } from "../errors.ts";
 import { contextFor, type CommandData } from "./shared.ts";
 import { applyServerPeriod, shouldSkipCronRun, writeLastPush } from "../cron/manage.ts";
 import { rotateLog } from "../log-file.ts";
@@ -17,7 +18,7 @@ import { writeStderr } from "../output.ts";
 
 /** Sink flags shared by push and spool flush. */
 export const sinkArgs = {
-  server: { type: "string", valueHint: "URL", description: "Push to this server instead of config.json's sinks (BAGTOWER_SERVER)" },
+  server: { type: "string", valueHint: "URL", description: "Push to this server instead of config.json's sinks, with its own queue (BAGTOWER_SERVER)" },
   format: { type: "enum", options: [...SINK_FORMATS] as string[], valueHint: "FORMAT", description: "Wire format for --server (default bagtower)" },
   "api-key": { type: "string", valueHint: "KEY", description: "API key for --server (BAGTOWER_API_KEY)" },
   database: { type: "string", valueHint: "DB", description: "Influx 1.x database for --server" },
@@ -50,23 +51,56 @@ export function requireSinks(config: Config): void {
   }
 }
 
-/** `--save`: stores the device id and the ad-hoc sink in config.json, keeping everything else. */
+/** A sink of config.json as written (not yet validated): its name and destination, when it has them. */
+function _savedSink(value: unknown): { name: string; destination: string } | undefined {
+  const sink = value as Record<string, unknown> | null;
+  if (!sink || typeof sink.name !== "string" || typeof sink.url !== "string") return undefined;
+  const text = (key: string) => (typeof sink[key] === "string" ? (sink[key] as string) : undefined);
+  return { name: sink.name, destination: adHocDestination({ server: sink.url, database: text("database"), org: text("org"), bucket: text("bucket") }) };
+}
+
+/**
+ * `--save`: stores the device id and the ad-hoc sink in config.json, keeping everything else. A
+ * sink config.json had for the same server under another name hands its queue over.
+ */
 export function saveConfig(ctx: Context, config: Config, args: Record<string, unknown>): void {
   const file = readConfigFile(ctx.paths.config, false);
   if (args["device-id"] !== undefined) file.deviceId = config.deviceId;
-  if (args.server !== undefined) file.sinks = config.sinks;
+  if (args.server !== undefined) {
+    const before = Array.isArray(file.sinks) ? file.sinks.map(_savedSink) : [];
+    for (const sink of config.sinks) {
+      const destination = adHocDestination({ server: sink.url, database: sink.database, org: sink.org, bucket: sink.bucket });
+      for (const old of before) {
+        if (!old || old.name === sink.name || old.destination !== destination || !/^[A-Za-z0-9_-]{1,64}$/.test(old.name)) continue;
+        const moved = adoptQueue(ctx, old.name, sink.name);
+        if (moved > 0) ctx.log.info(`moved ${moved} spooled record(s) of sink ${old.name} (the same server) into ${sink.name}`);
+      }
+    }
+    file.sinks = config.sinks;
+  }
   writeFileAtomic(ctx.paths.config, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
   ctx.log.info(`saved to ${ctx.paths.config}`);
 }
 
-/** One line per sink on stderr, and the exit code (SPEC §1, §6). */
-export function reportPush(ctx: Context, result: PushResult): number {
+/** What a person checks when a server refuses a sink's configuration. */
+function _refusalHint(status: number): string {
+  if (status === 401 || status === 403) return "check --api-key (or the sink's apiKey/headers in config.json) and that the URL is this server's";
+  return "check the URL (--server or the sink's url: host, port and path) and --format";
+}
+
+/** One line per sink on stderr, and the exit code: 78 > 65 > 75 > 0 (SPEC §1, §6). */
+export function reportPush(ctx: Context, result: Pick<PushResult, "results" | "lockedBy" | "periodSeconds">): number {
   if (!result.results) {
     ctx.log.info(`another bagtower run${result.lockedBy ? ` (pid ${result.lockedBy})` : ""} is delivering; this record is spooled and goes with it or the next run`);
     return ExitCode.ok;
   }
-  let code: number = ExitCode.ok;
+  const codes: number[] = [];
   for (const r of result.results) {
+    if (r.refused) {
+      ctx.log.error(`sink ${r.sink}: ${r.refused.url} answered ${r.refused.message}: ${_refusalHint(r.refused.status)}; ${r.remaining} record(s) stay in the spool`);
+      codes.push(ExitCode.config);
+      continue;
+    }
     const extras = [
       r.rejected && `${r.rejected} rejected`,
       r.expired && `${r.expired} expired`,
@@ -76,19 +110,25 @@ export function reportPush(ctx: Context, result: PushResult): number {
     const line = `${r.sink}: delivered ${r.sent}${extras.length ? `, ${extras.join(", ")}` : ""}; ${r.remaining} in the spool`;
     if (r.held) {
       ctx.log.warn(`${line}: ${r.held}`);
-      code = ExitCode.tempFail;
+      codes.push(ExitCode.tempFail);
     } else {
       ctx.log.info(line);
     }
+    if (r.rejected > 0) {
+      ctx.log.warn(`${r.sink}: the server refused ${r.rejected} record(s) for good; they are in ${r.rejectedDir} (bagtower spool list --rejected; after a fix: bagtower spool requeue --sink ${r.sink} --all)`);
+      codes.push(ExitCode.dataErr);
+    }
   }
   if (result.periodSeconds !== undefined) ctx.log.info(`the server sets the push period to ${result.periodSeconds} s`);
-  return code;
+  return worstExitCode(codes);
 }
 
 /** One line for `cron status`. */
 export function pushSummary(result: PushResult): string {
   if (!result.results) return "another run was delivering; the record was left in the spool for it";
-  return result.results.map((r) => `${r.sink}: ${r.sent} delivered, ${r.remaining} spooled${r.held ? ` (${r.held})` : ""}`).join("; ");
+  return result.results
+    .map((r) => `${r.sink}: ${r.sent} delivered, ${r.remaining} spooled${r.rejected ? `, ${r.rejected} rejected` : ""}${r.held ? ` (${r.held})` : ""}`)
+    .join("; ");
 }
 
 export async function pushCommand(ctx: Context, config: Config): Promise<{ result: PushResult; code: number }> {

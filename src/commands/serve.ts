@@ -1,4 +1,5 @@
 import { defineCommand } from "citty";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { globalArgs } from "../argv.ts";
 import { runCollect } from "../collect/run.ts";
@@ -10,11 +11,14 @@ import type { Context } from "../context.ts";
 import { runPush } from "../deliver/push.ts";
 import { selfMetrics } from "../deliver/self-metrics.ts";
 import { parseDuration } from "../duration.ts";
-import { BagtowerError, errorMessage, ExitCode, UsageError } from "../errors.ts";
-import { keyFiles, loadKeys } from "../serve/access.ts";
+import { writeFileAtomic } from "../atomic-file.ts";
+import { BagtowerError, ConfigError, errorMessage, ExitCode, UsageError } from "../errors.ts";
+import { keyFiles, loadKeys, MIN_KEY_LENGTH, type Keys } from "../serve/access.ts";
 import { DEFAULT_ALERT_RULES, type AlertRules } from "../serve/alerts.ts";
 import { createServeApp, type ServeApp } from "../serve/app.ts";
 import { DEFAULT_LIMITS, LIMIT_FLAGS, type Limits } from "../serve/limits.ts";
+import { LOGIN_TOKEN_TTL_MS, mintLoginToken } from "../serve/login-token.ts";
+import { parsePublicUrl } from "../serve/same-origin.ts";
 import { openStore, type Store } from "../serve/store.ts";
 import { contextFor, type CommandData } from "./shared.ts";
 
@@ -80,15 +84,37 @@ function _selfPusher(ctx: Context, base: Config, url: string, apiKey: string) {
   };
 }
 
+/** Where serve tells `serve key` its dashboard is (the address it printed at start). */
+const _urlFile = (ctx: Context) => join(ctx.paths.home, "serve-url");
+
+/** The dashboard's one-time admin login link (the address alone when serve never ran in this home). */
+function _loginUrl(ctx: Context, base: string | undefined, keys: Keys): string {
+  return `${base ?? ""}/?login=${mintLoginToken(keys.admin, ctx.now(), ctx.randomBytes)}`;
+}
+
 const keyCommand = defineCommand({
-  meta: { name: "key", description: "Show the ingest key and the read token (or make new ones with --rotate)" },
-  args: { ...globalArgs, rotate: { type: "boolean", description: "Replace both with new random ones (restart serve to use them)" }, json: { type: "boolean", description: "Print JSON" } },
+  meta: { name: "key", description: "Show the ingest key, the read and admin tokens and a dashboard login link (or make new ones with --rotate)" },
+  args: { ...globalArgs, rotate: { type: "boolean", description: "Replace all three with new random ones (restart serve to use them)" }, json: { type: "boolean", description: "Print JSON" } },
   run({ args, data }) {
     const ctx = contextFor(args, data as CommandData);
-    const keys = loadKeys(ctx, undefined, Boolean(args.rotate));
+    // The environment's key is the one a serve started from this environment uses (flags it cannot know).
+    const fromEnv = ctx.env.BAGTOWER_SERVE_API_KEY ? { key: ctx.env.BAGTOWER_SERVE_API_KEY, source: "env" as const } : undefined;
+    const keys = loadKeys(ctx, fromEnv, Boolean(args.rotate));
     const files = keyFiles(ctx);
-    if (args.json) ctx.write(`${JSON.stringify({ ingestKey: keys.ingest, readToken: keys.read, files })}\n`);
-    else ctx.write(`ingest key  ${keys.ingest}  (${files.ingest}; devices send it as x-api-key)\nread token  ${keys.read}  (${files.read}; reads from other hosts: Authorization: Bearer …)\n`);
+    const base = existsSync(_urlFile(ctx)) ? readFileSync(_urlFile(ctx), "utf8").trim() : undefined;
+    const loginUrl = _loginUrl(ctx, base, keys);
+    const minutes = LOGIN_TOKEN_TTL_MS / 60_000;
+    if (args.json) ctx.write(`${JSON.stringify({ ingestKey: keys.ingest, readToken: keys.read, adminToken: keys.admin, loginUrl, files })}\n`);
+    else
+      ctx.write(
+        [
+          `ingest key   ${keys.ingest}  (${files.ingest}; devices send it as x-api-key)`,
+          `read token   ${keys.read}  (${files.read}; reads: Authorization: Bearer …, or ${base ?? ""}/?login=<read token> for a read-only screen)`,
+          `admin token  ${keys.admin}  (${files.admin}; changes: Authorization: Bearer …)`,
+          `admin login  ${loginUrl}  (works once, for ${minutes} minutes${base ? "" : "; put the dashboard's address in front"})`,
+          "",
+        ].join("\n"),
+      );
     if (args.rotate) ctx.log.info("new keys written; a running serve keeps the old ones until it restarts");
     return { rotated: Boolean(args.rotate) };
   },
@@ -101,8 +127,10 @@ export default defineCommand({
     host: { type: "string", valueHint: "ADDRESS", description: "Address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)" },
     port: { type: "string", valueHint: "PORT", description: "Port (default 8787; 0 picks a free one)" },
     db: { type: "string", valueHint: "FILE", description: "SQLite database (default HOME/serve.db)" },
-    "api-key": { type: "string", valueHint: "KEY", description: "Ingest key devices must send (BAGTOWER_SERVE_API_KEY; default: generated and kept in HOME/serve-key)" },
-    "public-read": { type: "boolean", description: "Let any host read the dashboard and API without the read token" },
+    "api-key": { type: "string", valueHint: "KEY", description: "Ingest key devices must send, at least 16 characters (BAGTOWER_SERVE_API_KEY; default: generated and kept in HOME/serve-key)" },
+    "api-key-file": { type: "string", valueHint: "FILE", description: "Read the ingest key (at least 16 characters) from FILE: keeps it out of ps" },
+    "public-url": { type: "string", valueHint: "URL", description: "The address browsers use, when it is a name (e.g. https://bagtower.example.org): its Host and Origin are accepted, and the dashboard line shows it" },
+    "public-read": { type: "boolean", description: "Let any host read the dashboard and API without the read token (never change anything)" },
     retention: { type: "string", valueHint: "DURATION", description: "Keep records and series this long (default 30d)" },
     "push-self": { type: "string", valueHint: "INTERVAL", description: "Also collect this machine and push it here every INTERVAL (e.g. 10s)" },
     alerts: { type: "string", valueHint: "RULES", description: "Alert thresholds, e.g. cpu=80,memory=90,disk=95,wifi=30 (the defaults)" },
@@ -126,7 +154,8 @@ export default defineCommand({
     const rules = parseAlertRules(args.alerts);
     const config = loadConfig(ctx);
     const limits: Limits = { ...DEFAULT_LIMITS, ...config.serve.limits, ..._capFlags(args), requestsPerMinute: _rateLimit(args["rate-limit"]) };
-    const keys = loadKeys(ctx, args["api-key"] ?? ctx.env.BAGTOWER_SERVE_API_KEY);
+    const publicUrl = args["public-url"] === undefined ? undefined : parsePublicUrl(args["public-url"]);
+    const keys = loadKeys(ctx, _givenKey(ctx, args["api-key"], args["api-key-file"]));
     const dbPath = args.db ?? join(ctx.paths.home, "serve.db");
     const forwardSinks = [...config.serve.forward, ...(args.forward ? [parseForward(args.forward)] : [])];
     const store = _open(dbPath, limits);
@@ -148,6 +177,8 @@ export default defineCommand({
       publicRead: Boolean(args["public-read"]),
       pattooOpen: Boolean(args["pattoo-open"]),
       onCommit,
+      publicUrl,
+      randomBytes: ctx.randomBytes,
       now: ctx.now,
       log: ctx.log,
     });
@@ -173,7 +204,10 @@ export default defineCommand({
     const local = `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${server.port}`;
     ctx.log.info(`bagtower serve: listening on ${host}:${server.port}, database ${dbPath}`);
     if (keys.source === "generated") ctx.log.info(`ingest key: ${keys.ingest} (new; kept in ${keyFiles(ctx).ingest}; bagtower serve key shows it)`);
-    ctx.log.info(`dashboard: ${local}/`);
+    const base = publicUrl ? publicUrl.origin : local;
+    writeFileAtomic(_urlFile(ctx), `${base}\n`, { durable: false });
+    // Like Jupyter's: whoever started serve opens the dashboard as admin; the link works once.
+    ctx.log.info(`dashboard: ${_loginUrl(ctx, base, keys)} (admin login, works once for ${LOGIN_TOKEN_TTL_MS / 60_000} minutes; bagtower serve key prints a fresh one)`);
 
     let retaining: Promise<void> | undefined;
     const retention = () => {
@@ -252,6 +286,27 @@ function _capFlags(args: Partial<Record<keyof typeof LIMIT_FLAGS, string | undef
     out[key] = n;
   }
   return out;
+}
+
+/** The ingest key from --api-key, --api-key-file or BAGTOWER_SERVE_API_KEY, long enough not to be guessed. */
+function _givenKey(ctx: Context, flag: string | undefined, file: string | undefined): Parameters<typeof loadKeys>[1] {
+  if (flag !== undefined && file !== undefined) throw new UsageError("--api-key and --api-key-file: give one of them");
+  let given: Parameters<typeof loadKeys>[1];
+  if (flag !== undefined) given = { key: flag, source: "flag" };
+  else if (file !== undefined) {
+    try {
+      given = { key: readFileSync(file, "utf8").trim(), source: "file" };
+    } catch (error) {
+      throw new ConfigError(`--api-key-file ${file}: ${errorMessage(error)}`, { cause: error });
+    }
+  } else if (ctx.env.BAGTOWER_SERVE_API_KEY) given = { key: ctx.env.BAGTOWER_SERVE_API_KEY, source: "env" };
+  if (!given) return undefined;
+  const named = { flag: "--api-key", file: `--api-key-file ${file}`, env: "BAGTOWER_SERVE_API_KEY" }[given.source];
+  if (given.key.length < MIN_KEY_LENGTH) {
+    throw new ConfigError(`${named}: the ingest key has ${given.key.length} characters, at least ${MIN_KEY_LENGTH} are needed (leave it out and serve generates one)`);
+  }
+  if (given.source === "flag") ctx.log.warn("--api-key is visible to every user in ps: prefer --api-key-file FILE or BAGTOWER_SERVE_API_KEY");
+  return given;
 }
 
 function _rateLimit(text: string | undefined): number {

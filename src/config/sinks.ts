@@ -1,3 +1,4 @@
+import { redactUrl } from "../deliver/redact.ts";
 import type { ConfigOverride } from "./load.ts";
 
 /** The ad-hoc sink of `push --server URL [--format F] [--api-key K] …` or BAGTOWER_SERVER. */
@@ -11,12 +12,48 @@ export interface AdHocSink {
 }
 
 /**
- * An ad-hoc server replaces the configured sinks for this run, as one sink named `default` (the
- * name `--save` stores it under, so its spool is the same queue either way).
+ * Where an ad-hoc sink delivers, written the same way however it was spelled: the URL without
+ * credentials, fragment or trailing slashes, plus the Influx database/org/bucket that pick the
+ * destination inside one server. Credentials stay out so a rotated key keeps the same queue.
  */
+export function adHocDestination(adHoc: AdHocSink & { server: string }): string {
+  let url = adHoc.server.trim();
+  try {
+    const parsed = new URL(url);
+    parsed.username = "";
+    parsed.password = "";
+    parsed.hash = "";
+    parsed.pathname = parsed.pathname.replace(/\/+$/, "");
+    url = redactUrl(parsed.toString());
+  } catch {
+    // not a URL: the config schema refuses it with its own message
+  }
+  const extra = (["database", "org", "bucket"] as const).filter((k) => adHoc[k] !== undefined).map((k) => ` ${k}=${adHoc[k]}`);
+  return url.replace(/\/+$/, "") + extra.join("");
+}
+
+/**
+ * The sink name of an ad-hoc server, and so its spool queue: `<host>-<8 hex>`, the host with
+ * anything but letters and digits as `_`, and 8 hex digits of sha256(destination). Records spooled
+ * for one server therefore never go to another; `--save` stores the sink under the same name so
+ * the queue carries on.
+ */
+export function adHocSinkName(adHoc: AdHocSink & { server: string }): string {
+  const destination = adHocDestination(adHoc);
+  let host = "server";
+  try {
+    host = new URL(adHoc.server).host.replace(/[^A-Za-z0-9]+/g, "_").slice(0, 40) || host;
+  } catch {
+    // keep "server"
+  }
+  return `${host}-${new Bun.CryptoHasher("sha256").update(destination).digest("hex").slice(0, 8)}`;
+}
+
+/** An ad-hoc server replaces the configured sinks for this run, as one sink named by adHocSinkName. */
 export function adHocSinkOverride(adHoc: AdHocSink, source: string): ConfigOverride[] {
   if (!adHoc.server) return [];
-  const sink: Record<string, string> = { name: "default", format: adHoc.format ?? "bagtower", url: adHoc.server };
+  const server = adHoc.server;
+  const sink: Record<string, string> = { name: adHocSinkName({ ...adHoc, server }), format: adHoc.format ?? "bagtower", url: server };
   for (const key of ["apiKey", "database", "org", "bucket"] as const) if (adHoc[key] !== undefined) sink[key] = adHoc[key]!;
   return [{ path: "sinks", value: [sink], source }];
 }

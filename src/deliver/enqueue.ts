@@ -4,6 +4,7 @@ import type { Context } from "../context.ts";
 import type { BagtowerRecord } from "../record/schema.ts";
 import { BagtowerError, errorMessage, ExitCode } from "../errors.ts";
 import { spoolDirOf } from "./flush.ts";
+import { recordQueueInfo } from "./queue-info.ts";
 import { updateSinkState } from "./sink-state.ts";
 import { listSpool, removeEntries, spoolBytes, spoolFile, writeSpoolFile } from "./spool.ts";
 
@@ -40,6 +41,11 @@ export function enqueue(ctx: Context, config: Config, sink: SinkConfig, record: 
     // writeFileAtomic removed its temp file: nothing partial is left in the queue.
     const code = (error as NodeJS.ErrnoException).code ?? "error";
     throw new BagtowerError(`spool ${sink.name}: the record could not be written (${code}: ${errorMessage(error)}); free some space in ${dir} — the records already spooled are intact`, ExitCode.failure, { cause: error });
+  }
+  try {
+    recordQueueInfo(dir, sink);
+  } catch {
+    // Only a label for `spool list`; the record itself is safe.
   }
   let total = spoolBytes(before) + size;
   const drop = [];

@@ -3,7 +3,8 @@ import type { Config, SinkConfig } from "../config/schema.ts";
 import type { Context } from "../context.ts";
 import type { EncodeOptions } from "../formats/types.ts";
 import type { BagtowerRecord } from "../record/schema.ts";
-import { createSender, MAX_WAIT_IN_RUN_MS, type Outcome, type Send } from "./http.ts";
+import { createSender, isConfigRefusal, MAX_WAIT_IN_RUN_MS, type Outcome, type Send } from "./http.ts";
+import { redact, redactUrl, sinkSecrets } from "./redact.ts";
 import { ageSlots, allowed, recordSend } from "./ratelimit.ts";
 import { readSinkState, writeSinkState, type SinkState } from "./sink-state.ts";
 import { CorruptSpoolFile, listSpool, moveAside, readSpooled, removeDeadTemps, removeEntries, type SpoolEntry } from "./spool.ts";
@@ -20,6 +21,13 @@ export interface FlushResult {
   remaining: number;
   /** Why the sink stopped early with records left: a retryable failure, the rate limit, Retry-After. */
   held?: string;
+  /**
+   * The server refused the sink's configuration (401, 403, 404, 405): the records stay spooled,
+   * the sink stopped for this run, and the run exits 78.
+   */
+  refused?: { status: number; message: string; url: string };
+  /** Where this sink's rejected records are (spool/<sink>/rejected). */
+  rejectedDir?: string;
   periodSeconds?: number;
 }
 
@@ -48,6 +56,8 @@ interface _Run {
   send: Send;
   options: EncodeOptions;
   result: FlushResult;
+  /** Makes a message safe to log and store: no URL credentials, not the sink's key. */
+  clean: (message: string) => string;
 }
 
 /** Records of a batch, parsed; corrupt files are moved aside with a warning and never block the queue. */
@@ -107,7 +117,15 @@ function _accepted(run: _Run, outcome: Extract<Outcome, { kind: "accepted" }>, e
   }
 }
 
-function _held(run: _Run, message: string): void {
+/** A sink's period: the server's, or 10 minutes until it sets one. */
+export const DEFAULT_PERIOD_S = 600;
+
+function _periodMs(state: SinkState): number {
+  return (state.periodSeconds ?? DEFAULT_PERIOD_S) * 1000;
+}
+
+function _held(run: _Run, raw: string): void {
+  const message = run.clean(raw);
   run.result.held = message;
   run.state.lastError = message;
   run.state.lastErrorAtMs = run.ctx.now();
@@ -127,6 +145,7 @@ export async function flushSink(ctx: Context, config: Config, sink: SinkConfig, 
     state: readSinkState(ctx, sink.name),
     send: createSender(ctx, config.http),
     options,
+    clean: (message) => redact(message, sinkSecrets(sink)),
     result: { sink: sink.name, sent: 0, rejected: 0, expired: 0, rateLimited: 0, superseded: 0, corrupt: 0, remaining: 0 },
   };
   const plan = wirePlans[sink.format];
@@ -144,6 +163,9 @@ export async function flushSink(ctx: Context, config: Config, sink: SinkConfig, 
     entries = entries.slice(expired.length);
   }
 
+  // A Retry-After never holds a sink longer than one period, even one stored by an older version
+  // or made huge by the clock jumping back.
+  if (run.state.notBeforeMs !== null) run.state.notBeforeMs = Math.min(run.state.notBeforeMs, now + _periodMs(run.state));
   if (run.state.notBeforeMs !== null && run.state.notBeforeMs > now) {
     // The server's Retry-After: a short one is waited out, a long one leaves the records for later.
     const wait = run.state.notBeforeMs - now;
@@ -184,7 +206,14 @@ export async function flushSink(ctx: Context, config: Config, sink: SinkConfig, 
     }
     if (outcome.kind === "retryable") {
       _held(run, outcome.message);
-      if (outcome.retryAfterMs !== undefined) run.state.notBeforeMs = ctx.now() + outcome.retryAfterMs;
+      if (outcome.retryAfterMs !== undefined) run.state.notBeforeMs = ctx.now() + Math.min(outcome.retryAfterMs, _periodMs(run.state));
+      entries = [...batch, ...entries];
+      break;
+    }
+    if (isConfigRefusal(outcome.status)) {
+      // Every record would be refused the same way: none of them is at fault, so all stay queued.
+      _held(run, outcome.message);
+      run.result.refused = { status: outcome.status, message: run.clean(outcome.message), url: redactUrl(request.url) };
       entries = [...batch, ...entries];
       break;
     }
@@ -193,12 +222,14 @@ export async function flushSink(ctx: Context, config: Config, sink: SinkConfig, 
       entries = [...batch, ...entries];
       continue;
     }
-    for (const entry of batch) moveAside(run.dir, entry, "rejected", { status: outcome.status, message: outcome.message, rejectedAtMs: ctx.now() });
-    ctx.log.warn(`spool ${sink.name}: the server refused ${batch.length === 1 ? batch[0]!.name : `${batch.length} records`} (${outcome.message}); moved to rejected/`);
+    const message = run.clean(outcome.message);
+    for (const entry of batch) moveAside(run.dir, entry, "rejected", { status: outcome.status, message, rejectedAtMs: ctx.now() });
+    ctx.log.warn(`spool ${sink.name}: the server refused ${batch.length === 1 ? batch[0]!.name : `${batch.length} records`} (${message}); moved to rejected/`);
     run.state.rejected += batch.length;
-    run.state.lastError = outcome.message;
+    run.state.lastError = message;
     run.state.lastErrorAtMs = ctx.now();
     run.result.rejected += batch.length;
+    run.result.rejectedDir = join(run.dir, "rejected");
   }
 
   run.result.remaining = listSpool(run.dir).length;

@@ -1,8 +1,8 @@
 import { deflateSync } from "node:zlib";
-import { ofetch } from "ofetch";
 import type { Config } from "../config/schema.ts";
 import type { Context } from "../context.ts";
 import { errorMessage } from "../errors.ts";
+import { redact } from "./redact.ts";
 
 export interface WireRequest {
   method: "POST" | "PUT";
@@ -22,6 +22,14 @@ export type Outcome =
 export const MAX_WAIT_IN_RUN_MS = 30_000;
 const _BASE_DELAY_MS = 500;
 const _MAX_DELAY_MS = 10_000;
+
+/**
+ * Statuses that say the sink is configured wrong (key, token, URL path, method), not that the
+ * record is bad: the record stays spooled and the sink stops for the run (exit 78).
+ */
+export function isConfigRefusal(status: number): boolean {
+  return status === 401 || status === 403 || status === 404 || status === 405;
+}
 
 /** 2xx is accepted (or what the format demands); 408, 429 and 5xx are worth retrying; other 4xx never are. */
 export function classifyStatus(status: number, accepts: (status: number) => boolean): Outcome["kind"] {
@@ -65,29 +73,68 @@ function _encode(request: WireRequest): { body: string | Uint8Array; headers: Re
 
 export type Send = (request: WireRequest, accepts: (status: number) => boolean) => Promise<Outcome>;
 
+/** The most of a reply body read: a receiver's answer is a short JSON; the rest is never buffered. */
+export const MAX_REPLY_BYTES = 64 * 1024;
+
+class _Deadline extends Error {}
+
 /**
- * One ofetch instance per sink with an explicit timeout; retries are ours, so that Retry-After is
- * honoured and every outcome is classified the same way (ofetch would not retry a POST anyway).
+ * Reads at most `cap` bytes of a body, then cancels the stream (the connection closes), so a
+ * 200 MB reply costs 64 KiB; `expired` ends the read when the request's deadline passes mid-body.
+ */
+export async function readCapped(body: ReadableStream<Uint8Array> | null, cap: number, expired: Promise<never>): Promise<string> {
+  if (!body) return "";
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < cap) {
+      const { value, done } = await Promise.race([reader.read(), expired]);
+      if (done) break;
+      chunks.push(value.subarray(0, cap - size));
+      size += Math.min(value.byteLength, cap - size);
+    }
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
+}
+
+/**
+ * One sender per sink. Each attempt has one deadline (http.timeoutMs) for connecting, sending and
+ * reading the capped reply: ofetch's `timeout` stopped at the headers, and a reply dripping one
+ * byte a second held `push` for minutes. Retries are ours, so that Retry-After is honoured and
+ * every outcome is classified the same way.
  */
 export function createSender(ctx: Context, http: Config["http"]): Send {
-  const client = ofetch.create({ timeout: http.timeoutMs, retry: 0, ignoreResponseError: true }, { fetch: ctx.fetch });
   const random01 = () => new DataView(ctx.randomBytes(4).buffer).getUint32(0) / 2 ** 32;
 
   async function once(request: WireRequest, accepts: (status: number) => boolean): Promise<Outcome> {
     const { body, headers } = http.compress ? _encode(request) : { body: request.body, headers: request.headers };
+    const abort = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new _Deadline());
+        abort.abort();
+      }, http.timeoutMs);
+    });
+    expired.catch(() => {});
     try {
-      const response = await client.raw(request.url, { method: request.method, headers, body, responseType: "text" });
-      const text = typeof response._data === "string" ? response._data : "";
+      const response = await Promise.race([ctx.fetch(request.url, { method: request.method, headers, body, signal: abort.signal }), expired]);
+      const text = await readCapped(response.body, MAX_REPLY_BYTES, expired);
       const kind = classifyStatus(response.status, accepts);
       if (kind === "accepted") return { kind, status: response.status, text };
-      const message = serverMessage(response.status, text);
+      const message = redact(serverMessage(response.status, text));
       if (kind === "rejected") return { kind, status: response.status, message };
       return { kind, status: response.status, message, retryAfterMs: parseRetryAfter(response.headers.get("retry-after"), ctx.now()) };
     } catch (error) {
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      const timedOut = /timeout|aborted/i.test(`${(error as Error).name} ${errorMessage(error)}`);
-      const reason = timedOut ? `no answer within ${http.timeoutMs} ms` : (cause?.code ?? cause?.message ?? errorMessage(error));
-      return { kind: "retryable", message: `${request.method} ${request.url}: ${reason}` };
+      const timedOut = error instanceof _Deadline || abort.signal.aborted;
+      const reason = timedOut ? `no answer within ${http.timeoutMs} ms` : ((error as { code?: string }).code ?? cause?.code ?? cause?.message ?? errorMessage(error));
+      return { kind: "retryable", message: redact(`${request.method} ${request.url}: ${reason}`) };
+    } finally {
+      clearTimeout(timer);
     }
   }
 

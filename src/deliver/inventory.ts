@@ -2,6 +2,7 @@ import type { Config } from "../config/schema.ts";
 import type { Context } from "../context.ts";
 import { listDir } from "../host.ts";
 import { spoolDirOf } from "./flush.ts";
+import { queueInfoOf, readQueueInfo } from "./queue-info.ts";
 import { readSinkState, type SinkState } from "./sink-state.ts";
 import { listAside, listSpool, spoolBytes, type SpoolEntry } from "./spool.ts";
 
@@ -15,6 +16,9 @@ export function spooledSinks(ctx: Context, config: Config): string[] {
 export interface SinkInventory {
   sink: string;
   configured: boolean;
+  /** The server the queue is for (redacted URL), from config.json or the queue's queue.json. */
+  server: string | null;
+  format: string | null;
   entries: SpoolEntry[];
   rejected: SpoolEntry[];
   corrupt: SpoolEntry[];
@@ -26,9 +30,13 @@ export function inventory(ctx: Context, config: Config, only?: string): SinkInve
     .filter((sink) => only === undefined || sink === only)
     .map((sink) => {
       const dir = spoolDirOf(ctx, sink);
+      const configured = config.sinks.find((s) => s.name === sink);
+      const info = configured ? queueInfoOf(configured) : readQueueInfo(dir);
       return {
         sink,
-        configured: config.sinks.some((s) => s.name === sink),
+        configured: configured !== undefined,
+        server: info?.url ?? null,
+        format: info?.format ?? null,
         entries: listSpool(dir),
         rejected: listAside(dir, "rejected"),
         corrupt: listAside(dir, "corrupt"),
@@ -42,6 +50,8 @@ export function sinkStats(inv: SinkInventory) {
   return {
     sink: inv.sink,
     configured: inv.configured,
+    server: inv.server,
+    format: inv.format,
     depth: inv.entries.length,
     bytes: spoolBytes(inv.entries),
     oldest: inv.entries[0] ? new Date(inv.entries[0].createdMs).toISOString() : null,

@@ -118,3 +118,17 @@ export function moveAside(dir: string, entry: SpoolEntry, sub: "rejected" | "cor
 export function listAside(dir: string, sub: "rejected" | "corrupt"): SpoolEntry[] {
   return listSpool(join(dir, sub));
 }
+
+/** What moveAside stored next to a record in rejected/ (status, the server's message); null when unreadable. */
+export function readAsideReason(entry: SpoolEntry): { status?: number; message?: string; rejectedAtMs?: number } | null {
+  try {
+    const json = JSON.parse(readFileSync(`${entry.path}.reason.json`, "utf8")) as Record<string, unknown>;
+    return {
+      ...(typeof json.status === "number" ? { status: json.status } : {}),
+      ...(typeof json.message === "string" ? { message: json.message } : typeof json.reason === "string" ? { message: json.reason } : {}),
+      ...(typeof json.rejectedAtMs === "number" ? { rejectedAtMs: json.rejectedAtMs } : {}),
+    };
+  } catch {
+    return null;
+  }
+}

@@ -25,8 +25,23 @@ export function joinUrl(base: string, path: string, query?: Record<string, strin
   return url.toString();
 }
 
+/**
+ * Header sets merged left to right, names compared without case: a sink's `x-telemetry-tid` must
+ * replace the encoder's `X-Telemetry-TID`, not travel next to it as a second value.
+ */
+export function mergeHeaders(...sets: (Record<string, string> | undefined)[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const set of sets) {
+    for (const [name, value] of Object.entries(set ?? {})) {
+      for (const key of Object.keys(out)) if (key.toLowerCase() === name.toLowerCase()) delete out[key];
+      out[name] = value;
+    }
+  }
+  return out;
+}
+
 function _json(sink: SinkConfig): Record<string, string> {
-  return { "Content-Type": "application/json", ...sink.headers };
+  return mergeHeaders({ "Content-Type": "application/json" }, sink.headers);
 }
 
 export const wirePlans: Record<SinkConfig["format"], WirePlan> = {
@@ -50,7 +65,8 @@ export const wirePlans: Record<SinkConfig["format"], WirePlan> = {
     request: (records, sink, options) => ({
       method: "POST",
       url: joinUrl(sink.url, `/pattoo/api/v1/agent/receive/${options.pattooAgentId}`),
-      headers: _json(sink),
+      // A stock pattoo server ignores the header; bagtower serve needs it unless --pattoo-open.
+      headers: mergeHeaders({ "Content-Type": "application/json" }, sink.apiKey ? { "x-api-key": sink.apiKey } : undefined, sink.headers),
       body: encoders.pattoo(records, options).body,
     }),
     accepts: (status) => status === 200,
@@ -105,7 +121,9 @@ export const wirePlans: Record<SinkConfig["format"], WirePlan> = {
     batch: () => 1,
     request: (records, sink, options) => {
       const encoded = encoders.telemetrics(records, options);
-      return { method: "POST", url: joinUrl(sink.url, ""), headers: { "Content-Type": encoded.contentType, ...encoded.headers, ...sink.headers }, body: encoded.body };
+      // The backend knows a client by its TID: the sink's key is that TID, and a `headers` entry still wins.
+      const headers = mergeHeaders({ "Content-Type": encoded.contentType }, encoded.headers, sink.apiKey ? { "X-Telemetry-TID": sink.apiKey } : undefined, sink.headers);
+      return { method: "POST", url: joinUrl(sink.url, ""), headers, body: encoded.body };
     },
     accepts: (status) => status === 200 || status === 201,
   },

@@ -1,7 +1,8 @@
 import type { Server, ServerWebSocket } from "bun";
 import type { Logger } from "../log.ts";
-import { checkRead, sameSecret, type Keys } from "./access.ts";
+import { isDirectLoopback, presentedToken, rightOfToken, sameSecret, satisfies, type Grant, type Keys, type Right } from "./access.ts";
 import { createAlerts, type AlertRules } from "./alerts.ts";
+import { AUTH_FAILURES_PER_MINUTE, createAuthFailures } from "./auth-failures.ts";
 import { getDevice, getSeries, listDevices, monitoringResources, patchDevice, type ApiContext } from "./api.ts";
 import { dashboardAssets } from "./dashboard/assets.ts";
 import { createEventHub, EVENTS_TOPIC } from "./events.ts";
@@ -13,7 +14,11 @@ import { parsePattoo } from "./ingest/pattoo.ts";
 import { parseTelemetrics } from "./ingest/telemetrics.ts";
 import type { ParseOptions } from "./ingest/normalize.ts";
 import { createRateLimiter, LimitError, parseJson, readBody, type Limits } from "./limits.ts";
+import { createLoginVerifier } from "./login-token.ts";
 import { createCounters, renderMetrics } from "./metrics.ts";
+import { createRefusalLog } from "./refusal-log.ts";
+import { checkHost, checkOrigin, hostName, sameOrigin, SECURITY_HEADERS } from "./same-origin.ts";
+import { createSessions, sessionCookie, setSessionCookie } from "./session.ts";
 import type { DeviceOrigin, IngestOutcome, IngestRecord, Store } from "./store.ts";
 
 export interface ServeOptions {
@@ -28,18 +33,25 @@ export interface ServeOptions {
   pattooOpen?: boolean;
   /** Called after each commit, to forward what was accepted. */
   onCommit?: () => void;
+  /** The address browsers use when it is a name (--public-url): its Host and Origin are ours. */
+  publicUrl?: URL;
+  /** Failed authentications a minute one address may make (default 20; 0: no limit). */
+  authFailuresPerMinute?: number;
+  /** For session ids (default: the platform's CSPRNG). */
+  randomBytes?: (size: number) => Uint8Array;
 }
 
-type Handler = (request: Request, server: Server<unknown>, params: Record<string, string>) => Response | Promise<Response>;
+/** A handler answers, or returns undefined when it took the connection over (a WebSocket). */
+type Handler = (request: Request, server: Server<unknown>, params: Record<string, string>) => Response | undefined | Promise<Response | undefined>;
 
 interface Route {
+  right: Right;
   method: string;
   pattern: RegExp;
   names: string[];
   /** Name for /metrics: the pattern, not the path (device ids would explode the label set). */
   name: string;
   handler: Handler;
-  read?: boolean;
 }
 
 /** A path segment, decoded; bad percent-encoding (`%E0%A4%A`) is the client's error, a 400. */
@@ -51,11 +63,13 @@ function _decodePathPart(text: string): string {
   }
 }
 
-function _route(method: string, path: string, handler: Handler, read = false): Route {
+function _route(right: Right, method: string, path: string, handler: Handler): Route {
   const names: string[] = [];
   const pattern = new RegExp(`^${path.replace(/:([a-z]+)/g, (_, name: string) => (names.push(name), "([^/]+)"))}$`);
-  return { method, pattern, names, name: `${method} ${path}`, handler, read };
+  return { right, method, pattern, names, name: `${method} ${path}`, handler };
 }
+
+const _readOnly: Record<NonNullable<Grant["via"]>, string> = { token: "the read token", session: "this login", loopback: "a local connection", public: "--public-read" };
 
 /** The receiver: routes → handlers, one error boundary, the store behind it, events out to /ws. */
 export function createServeApp(options: ServeOptions) {
@@ -65,22 +79,105 @@ export function createServeApp(options: ServeOptions) {
   const counters = createCounters();
   const api: ApiContext = { store, alerts, events, now };
   const rateLimit = createRateLimiter(limits.requestsPerMinute, now);
+  const failures = createAuthFailures(options.authFailuresPerMinute ?? AUTH_FAILURES_PER_MINUTE, now);
+  const refused = createRefusalLog(log, now);
+  const sessions = createSessions(now, options.randomBytes ?? ((size) => crypto.getRandomValues(new Uint8Array(size))));
+  const verifyLogin = createLoginVerifier(keys.admin, now);
+  const origins = sameOrigin(options.publicUrl);
   const startedMs = now();
 
   const clientAddress = (request: Request, server: Server<unknown>): string | null => server.requestIP(request)?.address ?? null;
 
   /**
    * The ingest key, from wherever the protocol carries it (first candidate that is present), within
-   * the rate limit of its client. Returns the client's address, which the store records.
+   * the rate limits of its client. Returns the client's address, which the store records. Refusals
+   * go to the log (rate limited), so a fleet with a wrong key shows up on the server too.
    */
   function authorizeIngest(request: Request, server: Server<unknown>, candidates: (string | null | undefined)[] = [], where = "x-api-key"): string | null {
-    const key = [request.headers.get("x-api-key"), ...candidates].find((k) => k);
-    if (!key) throw new HttpError(401, `${where}: required (bagtower serve key shows the ingest key)`);
-    if (!sameSecret(key, keys.ingest)) throw new HttpError(403, `${where}: not the ingest key of this receiver`);
     const address = clientAddress(request, server);
-    rateLimit(key, address);
+    const refuse = (error: HttpError, reason: string) => {
+      refused(address, reason, `${error.status} on ${request.method} ${new URL(request.url).pathname}`);
+      return error;
+    };
+    try {
+      failures.check(address);
+    } catch (error) {
+      throw refuse(error as HttpError, "too many failed authentications");
+    }
+    const key = [request.headers.get("x-api-key"), ...candidates].find((k) => k);
+    if (!key || !sameSecret(key, keys.ingest)) {
+      failures.record(address);
+      if (!key) throw refuse(new HttpError(401, `${where}: required (bagtower serve key shows the ingest key)`), "no key");
+      throw refuse(new HttpError(403, `${where}: not the ingest key of this receiver`), "wrong key");
+    }
+    try {
+      rateLimit(key, address);
+    } catch (error) {
+      throw refuse(error as HttpError, "over the rate limit");
+    }
     return address;
   }
+
+  /**
+   * The highest right a request proves. A token it presents counts under any Host name (a rebinding
+   * page cannot know it); what a browser sends by itself (the session cookie, the loopback address)
+   * counts only under a name of this server.
+   */
+  function grantOf(request: Request, address: string | null): Grant {
+    const token = presentedToken(request);
+    if (token !== undefined) {
+      failures.check(address);
+      const right = rightOfToken(token, keys);
+      if (right) return { right, via: "token" };
+      failures.record(address);
+      throw new HttpError(401, "that token is neither the read token nor the admin token of this receiver (bagtower serve key shows them)");
+    }
+    checkHost(request, origins);
+    const session = sessions.rightOf(sessionCookie(request));
+    if (session) return { right: session, via: "session" };
+    if (options.publicRead) return { right: "read", via: "public" };
+    if (isDirectLoopback(request, address)) return { right: "read", via: "loopback" };
+    return { right: null, via: null };
+  }
+
+  /** The route's right (see Right), and Origin on anything that changes state and on /ws. */
+  function authorize(route: Route, request: Request, server: Server<unknown>): void {
+    if ((request.method !== "GET" && request.method !== "HEAD") || route.name === "GET /ws") checkOrigin(request, origins);
+    if (route.right === "open" || route.right === "ingest") return;
+    if (route.right === "page") return checkHost(request, origins);
+    const grant = grantOf(request, clientAddress(request, server));
+    if (satisfies(grant, route.right)) return;
+    const login = "bagtower serve key shows the tokens and prints a dashboard login link";
+    if (route.right === "read") throw new HttpError(401, `reading needs the read token: Authorization: Bearer <token>, or log in to the dashboard (${login})`);
+    if (grant.via) throw new HttpError(403, `this needs the admin token; ${_readOnly[grant.via]} only reads (${login})`);
+    throw new HttpError(401, `this needs the admin token: Authorization: Bearer <admin token>, or log in to the dashboard (${login})`);
+  }
+
+  /** `/?login=<token>`: a one-time admin login link, or the read token (for a read-only screen), becomes a session cookie. */
+  const login = (request: Request, server: Server<unknown>, token: string): Response => {
+    const address = clientAddress(request, server);
+    failures.check(address);
+    let right: Grant["right"] = sameSecret(token, keys.read) ? "read" : null;
+    if (!right) {
+      const verdict = verifyLogin(token);
+      if (verdict !== "ok") {
+        failures.record(address);
+        const why = { invalid: "is not a login link of this server", expired: "has expired", used: "was used already" }[verdict];
+        throw new HttpError(401, `this login link ${why}: run bagtower serve key on the server for a fresh one`);
+      }
+      right = "admin";
+    }
+    const host = request.headers.get("host") ?? "";
+    const secure = options.publicUrl?.protocol === "https:" && hostName(host) === hostName(options.publicUrl.host);
+    // To the clean address: the token leaves the address bar (and the history); a fragment stays.
+    return new Response(null, { status: 303, headers: { Location: "/", "Set-Cookie": setSessionCookie(sessions.create(right), secure), "Cache-Control": "no-store" } });
+  };
+
+  const upgradeWs: Handler = (request, server) => {
+    if (wsClients >= limits.wsClients) throw new LimitError(429, "wsClients", `/ws: ${limits.wsClients} live clients already, the limit (serve --max-ws-clients)`);
+    if (server.upgrade(request, { data: undefined })) return undefined;
+    throw new HttpError(400, "/ws: expected a WebSocket upgrade");
+  };
 
   /** After a commit: events, alerts, UP again. */
   function announce(outcome: IngestOutcome): void {
@@ -114,7 +211,12 @@ export function createServeApp(options: ServeOptions) {
     if (open) {
       // Keyless posts share one rate-limit client per address, and the store keeps them off devices created with the key.
       address = clientAddress(request, server);
-      rateLimit("pattoo-open", address);
+      try {
+        rateLimit("pattoo-open", address);
+      } catch (error) {
+        refused(address, "over the rate limit", `${(error as HttpError).status} on ${request.method} ${new URL(request.url).pathname} (no key, --pattoo-open)`);
+        throw error;
+      }
     } else {
       address = authorizeIngest(request, server, [], "x-api-key (or serve --pattoo-open for agents that cannot send one)");
     }
@@ -160,30 +262,37 @@ export function createServeApp(options: ServeOptions) {
     });
   };
 
-  const asset = (path: string): Handler => () => {
+  const asset = (path: string): Handler => (request, server) => {
+    const token = path === "/" ? new URL(request.url).searchParams.get("login") : null;
+    if (token !== null) return login(request, server, token);
     const file = dashboardAssets[path]!;
     return new Response(file.body, { headers: { "Content-Type": file.type, "Cache-Control": path === "/" ? "no-cache" : "max-age=300" } });
   };
 
+  // The whole access policy: each route's right comes first (see Right in access.ts).
   const routes: Route[] = [
-    _route("POST", "/logs", ingestBagtower),
-    _route("POST", "/prod/logs", ingestBagtower),
-    _route("POST", "/pattoo/api/v1/agent/receive/:agent", ingestPattoo),
-    _route("GET", "/pattoo/api/v1/agent/status", () => new Response("The Pattoo Agent API is Operational.\n", { headers: { "Content-Type": "text/plain" } })),
-    _route("POST", "/api/v1/series", ingestDatadog),
-    _route("POST", "/write", ingestInflux),
-    _route("POST", "/api/v2/write", ingestInflux),
-    _route("POST", "/", ingestTelemetrics),
-    _route("POST", "/v2/collector", ingestTelemetrics),
-    _route("GET", "/healthz", () => jsonResponse({ status: "ok", uptimeSeconds: Math.round((now() - startedMs) / 1000), ...store.counts() })),
-    _route("GET", "/metrics", async () => new Response(await renderMetrics(store, alerts, counters, wsClients), { headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" } }), true),
-    _route("GET", "/api/devices", (request) => jsonResponse(listDevices(api, new URL(request.url).searchParams)), true),
-    _route("GET", "/api/devices/:id", (_r, _s, p) => jsonResponse(getDevice(api, p.id!)), true),
-    _route("PATCH", "/api/devices/:id", async (request, _s, p) => jsonResponse(patchDevice(api, p.id!, parseJson(await readBody(request, limits)))), true),
-    _route("GET", "/api/devices/:id/series", (request, _s, p) => jsonResponse(getSeries(api, p.id!, new URL(request.url).searchParams)), true),
-    _route("GET", "/api/alerts", () => jsonResponse({ alerts: alerts.all() }), true),
-    _route("GET", "/api/monitoring/resources", (request) => jsonResponse(monitoringResources(api, new URL(request.url).searchParams)), true),
-    ...Object.keys(dashboardAssets).map((path) => _route("GET", path, asset(path), true)),
+    _route("ingest", "POST", "/logs", ingestBagtower),
+    _route("ingest", "POST", "/prod/logs", ingestBagtower),
+    _route("ingest", "POST", "/pattoo/api/v1/agent/receive/:agent", ingestPattoo),
+    _route("open", "GET", "/pattoo/api/v1/agent/status", () => new Response("The Pattoo Agent API is Operational.\n", { headers: { "Content-Type": "text/plain" } })),
+    _route("ingest", "POST", "/api/v1/series", ingestDatadog),
+    _route("ingest", "POST", "/write", ingestInflux),
+    _route("ingest", "POST", "/api/v2/write", ingestInflux),
+    _route("ingest", "POST", "/", ingestTelemetrics),
+    _route("ingest", "POST", "/v2/collector", ingestTelemetrics),
+    _route("open", "GET", "/healthz", () => jsonResponse({ status: "ok", uptimeSeconds: Math.round((now() - startedMs) / 1000), ...store.counts() })),
+    _route("read", "GET", "/metrics", async () => new Response(await renderMetrics(store, alerts, counters, wsClients), { headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" } })),
+    _route("read", "GET", "/ws", upgradeWs),
+    _route("read", "GET", "/api/devices", (request) => jsonResponse(listDevices(api, new URL(request.url).searchParams))),
+    _route("read", "GET", "/api/devices/:id", (_r, _s, p) => jsonResponse(getDevice(api, p.id!))),
+    _route("admin", "PATCH", "/api/devices/:id", async (request, _s, p) => jsonResponse(patchDevice(api, p.id!, parseJson(await readBody(request, limits))))),
+    _route("read", "GET", "/api/devices/:id/series", (request, _s, p) => jsonResponse(getSeries(api, p.id!, new URL(request.url).searchParams))),
+    _route("read", "GET", "/api/alerts", () => jsonResponse({ alerts: alerts.all() })),
+    _route("read", "GET", "/api/monitoring/resources", (request) => jsonResponse(monitoringResources(api, new URL(request.url).searchParams))),
+    // What this browser may do, so the dashboard can say so before the user tries.
+    _route("page", "GET", "/api/session", (request, server) => jsonResponse(grantOf(request, clientAddress(request, server)))),
+    // The dashboard's files hold no data; `/?login=` is its login (asset("/")).
+    ...Object.keys(dashboardAssets).map((path) => _route("page", "GET", path, asset(path))),
   ];
 
   let handled = 0;
@@ -192,27 +301,24 @@ export function createServeApp(options: ServeOptions) {
     handled++;
     const url = new URL(request.url);
     let routeName = "unmatched";
+    let right: Right | undefined;
     let response: Response;
     try {
-      if (url.pathname === "/ws") {
-        routeName = "GET /ws";
-        checkRead(request, server.requestIP(request)?.address, keys, options.publicRead);
-        if (wsClients >= limits.wsClients) throw new LimitError(429, "wsClients", `/ws: ${limits.wsClients} live clients already, the limit (serve --max-ws-clients)`);
-        if (server.upgrade(request, { data: undefined })) return undefined;
-        throw new HttpError(400, "/ws: expected a WebSocket upgrade");
-      }
       const matching = routes.filter((r) => r.pattern.test(url.pathname));
       if (matching.length === 0) throw new HttpError(404, `no route for ${url.pathname}`);
       const route = matching.find((r) => r.method === request.method || (r.method === "GET" && request.method === "HEAD"));
       if (!route) throw new HttpError(405, `${request.method} is not allowed on ${url.pathname} (allowed: ${matching.map((r) => r.method).join(", ")})`, { Allow: matching.map((r) => r.method).join(", ") });
       routeName = route.name;
-      if (route.read) checkRead(request, server.requestIP(request)?.address, keys, options.publicRead);
+      right = route.right;
+      authorize(route, request, server);
       const match = route.pattern.exec(url.pathname)!;
       const params: Record<string, string> = {};
       route.names.forEach((name, i) => {
         params[name] = _decodePathPart(match[i + 1]!);
       });
-      response = await route.handler(request, server, params);
+      const answer = await route.handler(request, server, params);
+      if (answer === undefined) return undefined;
+      response = answer;
     } catch (error) {
       if (error instanceof HttpError) {
         if (error instanceof LimitError) counters.refused(error.limit);
@@ -224,6 +330,8 @@ export function createServeApp(options: ServeOptions) {
       }
     }
     counters.request(routeName, response.status);
+    // Devices, not browsers, read the ingest APIs' answers: their hot path does without the headers.
+    if (right !== "ingest") for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.headers.set(name, value);
     return response;
   }
 

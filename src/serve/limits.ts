@@ -1,4 +1,5 @@
 import { gunzipSync, inflateSync } from "node:zlib";
+import { MAX_ITEMS_PER_RECORD } from "../record/limits.ts";
 import { HttpError } from "./http-errors.ts";
 
 /**
@@ -32,7 +33,7 @@ export interface Limits {
 export const DEFAULT_LIMITS: Limits = {
   bodyBytes: 1024 * 1024,
   recordsPerRequest: 500,
-  itemsPerRecord: 1000,
+  itemsPerRecord: MAX_ITEMS_PER_RECORD,
   stringLength: 1024,
   // 1,000 a second from one address: a runaway loop is stopped, a fleet behind one NAT is not.
   requestsPerMinute: 60_000,

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { adHocSinkName } from "../../src/config/sinks.ts";
 import { readSinkState } from "../../src/deliver/sink-state.ts";
 import { listSpool } from "../../src/deliver/spool.ts";
 import { ok, startFaultServer, type FaultServer } from "../helpers/fault-server.ts";
@@ -79,10 +80,11 @@ describe("push to a bagtower receiver", () => {
     expect(spooled()).toBe(0);
   });
 
-  test("400: moved to rejected/ with the status and message, counted, not retried (exit 0)", async () => {
+  test("400: moved to rejected/ with the status and message, counted, not retried (exit 65, saying where)", async () => {
     home = pushHome({ url: server.url });
     server.script({ status: 400, body: '{"error":"data.0.val: expected a number"}' });
-    expect(await home.run("push")).toBe(0);
+    expect(await home.run("push")).toBe(65);
+    expect(home.logs.join("")).toContain(`default: the server refused 1 record(s) for good; they are in ${join(home.spool(), "rejected")}`);
     expect(server.requests).toHaveLength(1);
     const rejected = join(home.spool(), "rejected");
     const files = readdirSync(rejected).sort();
@@ -145,7 +147,7 @@ describe("the spool", () => {
       return seqs.includes(3) ? { status: 422, body: '{"error":"bad record"}' } : ok({ status: "ok", batchMax: 10 });
     });
     writeFileSync(join(home.home, "config.json"), readFileSync(join(home.home, "config.json"), "utf8").replaceAll(/127\.0\.0\.1:\d+/g, `127.0.0.1:${server.port}`));
-    expect(await home.run("push")).toBe(0);
+    expect(await home.run("push")).toBe(65);
     expect(readSinkState(home.ctx, "default").rejected).toBe(1);
     expect(readdirSync(join(home.spool(), "rejected")).filter((f) => !f.endsWith(".reason.json"))).toHaveLength(1);
     expect(readSinkState(home.ctx, "default").delivered).toBe(4);
@@ -278,7 +280,8 @@ describe("spool commands", () => {
     writeFileSync(join(home.home, "config.json"), '{"tags": {"site": "a"}}');
     expect(await home.run("push", "--server", server.url, "--api-key", "k2", "--device-id", "pi-9", "--save")).toBe(0);
     const saved = JSON.parse(readFileSync(join(home.home, "config.json"), "utf8"));
-    expect(saved).toEqual({ tags: { site: "a" }, deviceId: "pi-9", sinks: [{ name: "default", format: "bagtower", url: server.url, apiKey: "k2" }] });
+    // Saved under the ad-hoc queue's own name, so what that push spooled carries on in the same queue.
+    expect(saved).toEqual({ tags: { site: "a" }, deviceId: "pi-9", sinks: [{ name: adHocSinkName({ server: server.url }), format: "bagtower", url: server.url, apiKey: "k2" }] });
     expect(records(server.requests[0]!.body)[0].deviceId).toBe("pi-9");
   });
 });

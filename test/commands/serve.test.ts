@@ -2,11 +2,11 @@
 // with good and bad input; after every refusal /healthz is fine and the stored data unchanged.
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { gzipSync } from "node:zlib";
-import { checkRead, isLoopback } from "../../src/serve/access.ts";
+import { isDirectLoopback, isLoopback } from "../../src/serve/access.ts";
 import { evaluateRules, DEFAULT_ALERT_RULES } from "../../src/serve/alerts.ts";
 import { toRates } from "../../src/serve/api.ts";
 import { createRateLimiter } from "../../src/serve/limits.ts";
-import { INGEST_KEY, reply, sampleRecord, startTestServe, type Reply } from "../helpers/serve.ts";
+import { adminAuth, INGEST_KEY, reply, sampleRecord, startTestServe, type Reply } from "../helpers/serve.ts";
 
 let serve: ReturnType<typeof startTestServe>;
 beforeEach(() => {
@@ -172,7 +172,7 @@ describe("the fleet API", () => {
   });
 
   test("PATCH period and labels; the next reply to the device carries the new period", async () => {
-    const patch = (body: string) => reply(fetch(`${serve.url}/api/devices/pi-1`, { method: "PATCH", body }));
+    const patch = (body: string) => reply(fetch(`${serve.url}/api/devices/pi-1`, { method: "PATCH", body, headers: adminAuth }));
     const res = await patch(json({ periodSeconds: 300, labels: { room: "attic" } }));
     expect(res.status).toBe(200);
     expect((await res.json()).device).toMatchObject({ periodSeconds: 300, labels: { room: "attic" } });
@@ -188,7 +188,7 @@ describe("the fleet API", () => {
       expect(bad.status).toBe(400);
       expect((await bad.json()).error).toContain(message!);
     }
-    expect((await fetch(`${serve.url}/api/devices/ghost`, { method: "PATCH", body: "{}" })).status).toBe(404);
+    expect((await fetch(`${serve.url}/api/devices/ghost`, { method: "PATCH", body: "{}", headers: adminAuth })).status).toBe(404);
   });
 
   test("GET /api/monitoring/resources in the spore-gateway shape", async () => {
@@ -256,20 +256,13 @@ describe("live events, DOWN and alerts", () => {
   test("counter rates skip resets", () => expect(toRates([[0, 10], [10, 110], [20, 5], [30, 25]])).toEqual([[10, 10], [30, 2]]));
 });
 
-describe("read access", () => {
-  const keys = { ingest: INGEST_KEY, read: "read-token-for-tests-0123456789", source: "flag" as const };
-  const request = (headers: Record<string, string> = {}, query = "") => new Request(`http://x/api/devices${query}`, { headers });
-  test("loopback reads are open", () => {
+describe("loopback", () => {
+  test("loopback addresses, trusted only for a direct connection", () => {
     for (const address of ["127.0.0.1", "127.8.9.1", "::1", "::ffff:127.0.0.1"]) expect(isLoopback(address)).toBe(true);
-    expect(() => checkRead(request(), "127.0.0.1", keys, false)).not.toThrow();
-  });
-  test("elsewhere the read token is needed, unless --public-read", () => {
     expect(isLoopback("192.168.1.5")).toBe(false);
-    expect(() => checkRead(request(), "192.168.1.5", keys, false)).toThrow("reading needs the read token");
-    expect(() => checkRead(request({ authorization: "Bearer wrong-token-wrong-token-000" }), "192.168.1.5", keys, false)).toThrow();
-    expect(() => checkRead(request({ authorization: `Bearer ${keys.read}` }), "192.168.1.5", keys, false)).not.toThrow();
-    expect(() => checkRead(request({}, `?token=${keys.read}`), "10.0.0.2", keys, false)).not.toThrow();
-    expect(() => checkRead(request(), "192.168.1.5", keys, true)).not.toThrow();
+    const request = (headers: Record<string, string> = {}) => new Request("http://x/api/devices", { headers });
+    expect(isDirectLoopback(request(), "127.0.0.1")).toBe(true);
+    for (const header of ["forwarded", "x-forwarded-for", "x-real-ip"]) expect(isDirectLoopback(request({ [header]: "203.0.113.9" }), "127.0.0.1")).toBe(false);
   });
 });
 
@@ -292,11 +285,15 @@ describe("bagtower serve key", () => {
       const first = JSON.parse(t.out.pop()!);
       expect(first.ingestKey).toMatch(/^[A-Za-z0-9_-]{32}$/);
       expect(await runCli(["serve", "key", "--json"], { overrides: t.ctx })).toBe(0);
-      expect(JSON.parse(t.out.pop()!)).toEqual(first);
+      // The same keys; the login link is new each time (it works once).
+      const again = JSON.parse(t.out.pop()!);
+      expect({ ...again, loginUrl: "" }).toEqual({ ...first, loginUrl: "" });
+      expect(again.loginUrl).not.toBe(first.loginUrl);
       expect(await runCli(["serve", "key", "--rotate", "--json"], { overrides: t.ctx })).toBe(0);
       const rotated = JSON.parse(t.out.pop()!);
       expect(rotated.ingestKey).not.toBe(first.ingestKey);
       expect(rotated.readToken).not.toBe(first.readToken);
+      expect(rotated.adminToken).not.toBe(first.adminToken);
     } finally {
       t.cleanup();
     }

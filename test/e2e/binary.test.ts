@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
 import { recordSchema } from "../../src/record/schema.ts";
@@ -101,7 +101,8 @@ describe("the compiled binary", () => {
     writeFileSync(join(cwd, "evil.ts"), 'console.log("evil");\n');
     const result = await runBinary(["collect", "--only", "deviceStatus"], { env: env(), cwd });
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout).deviceId).toBeUndefined();
+    // No BAGTOWER_DEVICE_ID from the .env: the record carries the id generated for this home.
+    expect(JSON.parse(result.stdout).deviceId).toBe(readFileSync(join(home, "device-id"), "utf8").trim());
   });
 
   test("--version and --help for every command", async () => {

@@ -58,9 +58,15 @@ afterAll(() => {
 test(`push killed at ${KILLS} random instants loses and duplicates nothing`, async () => {
   const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", BAGTOWER_HOME: home };
   const seenInSpool = new Set<string>();
+  // Kill instants span one whole run on this machine: a fixed window would land every kill before
+  // the first spool write on a slow or loaded machine, and the test would prove nothing.
+  const started = performance.now();
+  const calibration = Bun.spawn([BINARY, "push", "--quiet"], { env, stdout: "ignore", stderr: "ignore" });
+  expect(await calibration.exited).toBe(0);
+  const windowMs = (performance.now() - started) * 1.2;
   for (let i = 0; i < KILLS; i++) {
     const proc = Bun.spawn([BINARY, "push", "--quiet"], { env, stdout: "ignore", stderr: "ignore" });
-    await Bun.sleep(Math.random() * 60);
+    await Bun.sleep(Math.random() * windowMs);
     proc.kill("SIGKILL");
     await proc.exited;
     // Every file in the queue is a whole record, whatever instant the kill hit.
@@ -75,9 +81,9 @@ test(`push killed at ${KILLS} random instants loses and duplicates nothing`, asy
   expect(invalidBodies).toBe(0);
   const delivered = new Set(received.map((r) => (r as { meta: { recordId: string } }).meta.recordId));
   for (const id of seenInSpool) expect(delivered.has(id)).toBe(true);
-  // At least once on the wire; the receiver's recordId makes it exactly once.
-  expect(delivered.size).toBeGreaterThan(0);
-  expect(delivered.size).toBeLessThanOrEqual(received.length);
+  // Some kills landed while a record was spooled and not yet delivered: the case under test. At
+  // least once on the wire; the receiver's recordId makes it exactly once.
+  expect(seenInSpool.size).toBeGreaterThan(0);
 }, 120_000);
 
 test("ten concurrent pushes and a cron run: one flushes at a time, every record arrives", async () => {

@@ -2,7 +2,7 @@
 // test pushes BAG·Tower records to it over HTTP and drives the page with playwright-core.
 // Screenshots go to test/artifacts/ (gitignored) for a human to look at.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import * as v from "valibot";
@@ -13,7 +13,7 @@ import { tempDir } from "../helpers/context.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(REPO, "test/artifacts");
-const API_KEY = "test-key";
+const API_KEY = "dashboard-ingest-key-0123456789";
 const DEVICE = "pi-test";
 const MACHINE_ID = "5f3c9a0e1b2d4c6f8a7b9c0d1e2f3a4b";
 const BOOT_ID = "0b7e6a52-3c1d-4f7a-9b8e-2d4c6f8a0b1c";
@@ -23,6 +23,9 @@ const skip = !existsSync(CHROMIUM) && !process.env.CI;
 let server: ReturnType<typeof Bun.spawn> | undefined;
 let serverLog = "";
 let base = "";
+/** The one-time admin login link serve printed at start, and the admin token it keeps in its home. */
+let loginUrl = "";
+let adminToken = "";
 let browser: Browser | undefined;
 let context: BrowserContext | undefined;
 let cleanup = () => {};
@@ -142,8 +145,10 @@ describe("the dashboard in Chromium, served by bagtower serve", () => {
         stderr: "pipe",
       });
       cleanup = tmp.cleanup;
-      const match = await waitForLine(server.stderr as ReadableStream<Uint8Array>, /dashboard: http:\/\/127\.0\.0\.1:(\d+)\//, 20_000);
-      base = `http://127.0.0.1:${match[1]}`;
+      const match = await waitForLine(server.stderr as ReadableStream<Uint8Array>, /dashboard: (http:\/\/127\.0\.0\.1:(\d+)\/\?login=\S+) \(admin login/, 20_000);
+      base = `http://127.0.0.1:${match[2]}`;
+      loginUrl = match[1]!;
+      adminToken = readFileSync(join(home, "serve-admin-token"), "utf8").trim();
 
       // Five records a minute apart, the last one now: cpu 10, 20, 30, 40, 50 %.
       const end = now();
@@ -236,6 +241,68 @@ describe("the dashboard in Chromium, served by bagtower serve", () => {
     expect(await page.evaluate(() => (globalThis as { __noReload?: boolean }).__noReload)).toBe(true);
   });
 
+  pageTest("without an admin login the Edit control is disabled and says why; the page works under its CSP", `/#/device/${DEVICE}`, async (page) => {
+    await page.locator(".graph[data-item=cpu] canvas").waitFor();
+    const edit = page.locator("#edit-period");
+    await edit.waitFor();
+    expect(await edit.isDisabled()).toBe(true);
+    expect(await page.locator("#period-locked").innerText()).toBe(
+      "Changing the period needs an admin login: open the login link that bagtower serve prints at start (bagtower serve key on the server prints a fresh one).",
+    );
+    expect(await page.evaluate(() => fetch("/api/session").then((r) => r.json()))).toEqual({ right: "read", via: "loopback" });
+    // The headers the browser got with the page, and the fleet's meters drawn without style attributes.
+    const response = await page.reload();
+    expect(response!.headers()["content-security-policy"]).toContain("script-src 'self'");
+    expect(response!.headers()["x-frame-options"]).toBe("DENY");
+    await page.locator("#period-locked").waitFor();
+    await screenshot(page, "device-locked");
+    await page.goto(`${base}/`);
+    await page.locator(`tr[data-device="${DEVICE}"] [data-col=cpu] .meter span`).waitFor();
+    expect(await page.locator(`tr[data-device="${DEVICE}"] [data-col=cpu] .meter span`).evaluate((el) => (el as unknown as { style: { width: string } }).style.width)).toMatch(/^\d+(\.\d+)?%$/);
+  });
+
+  test.skipIf(skip)(
+    "a page of another origin cannot open /ws (Origin), the dashboard's own can",
+    async () => {
+      // localhost is the same server under another origin: what a foreign site's page would be.
+      const { page } = await openPage("/");
+      try {
+        await page.goto(base.replace("127.0.0.1", "localhost"));
+        const state = (url: string) =>
+          page.evaluate(
+            (u) =>
+              new Promise<string>((resolve) => {
+                const ws = new WebSocket(u);
+                ws.onopen = () => (ws.close(), resolve("open"));
+                ws.onerror = () => resolve("refused");
+              }),
+            url,
+          );
+        expect(await state(`${base.replace("http", "ws")}/ws`)).toBe("refused");
+        expect(await state(`${base.replace("http", "ws").replace("127.0.0.1", "localhost")}/ws`)).toBe("open");
+      } finally {
+        await page.close();
+      }
+    },
+    60_000,
+  );
+
+  pageTest("the login link sets an HttpOnly SameSite=Strict cookie, leaves the address bar and unlocks Edit", "/", async (page) => {
+    await page.goto(`${loginUrl}#/device/${DEVICE}`);
+    // Redirected to the clean address: no token in the address bar (or the history); the fragment stays.
+    expect(page.url()).toBe(`${base}/#/device/${DEVICE}`);
+    const cookies = await context!.cookies(base);
+    expect(cookies.map((c) => ({ name: c.name, httpOnly: c.httpOnly, sameSite: c.sameSite, path: c.path }))).toEqual([{ name: "bagtower_session", httpOnly: true, sameSite: "Strict", path: "/" }]);
+    // The page cannot read it.
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { cookie: string } }).document.cookie)).toBe("");
+    await page.locator(".graph[data-item=cpu] canvas").waitFor();
+    expect(await page.locator("#edit-period").isDisabled()).toBe(false);
+    expect(await page.locator("#period-locked").count()).toBe(0);
+    expect(await page.evaluate(() => fetch("/api/session").then((r) => r.json()))).toEqual({ right: "admin", via: "session" });
+    // The link worked once.
+    expect((await fetch(loginUrl, { redirect: "manual" })).status).toBe(401);
+  });
+
   pageTest("Edit period saves through PATCH /api/devices/<id> and shows the new period", `/#/device/${DEVICE}`, async (page) => {
     const periodOf = async () => ((await (await fetch(`${base}/api/devices/${DEVICE}`)).json()) as { device: { periodSeconds: number } }).device.periodSeconds;
     const edit = async (text: string) => {
@@ -259,7 +326,7 @@ describe("the dashboard in Chromium, served by bagtower serve", () => {
     // the open form keeps what was typed.
     await page.locator("#edit-period").click();
     await page.locator("#period-input").fill("300");
-    const patched = await fetch(`${base}/api/devices/${DEVICE}`, { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ labels: { room: "lab" } }) });
+    const patched = await fetch(`${base}/api/devices/${DEVICE}`, { method: "PATCH", headers: { "content-type": "application/json", authorization: `Bearer ${adminToken}` }, body: JSON.stringify({ labels: { room: "lab" } }) });
     expect(patched.status).toBe(200);
     await page.locator(".device-title .chip", { hasText: "room=lab" }).waitFor();
     expect(await page.locator("#period-input").inputValue()).toBe("300");

@@ -7,7 +7,8 @@ import { INGEST_KEY, sampleRecord, startTestServe } from "../helpers/serve.ts";
 const FULL = process.env.BAGTOWER_TORTURE === "full";
 let serve: ReturnType<typeof startTestServe>;
 beforeAll(async () => {
-  serve = startTestServe({ requestsPerMinute: 0 });
+  // No limit on failed authentications either: the corpus's keyless cases must not hide the others behind 429.
+  serve = startTestServe({ requestsPerMinute: 0 }, { authFailuresPerMinute: 0 });
   // The corpus's timestamps (up to 1795400100) must not be ahead of the receiver's clock.
   serve.clock.set(Date.UTC(2026, 10, 23, 12, 0, 0));
   expect((await serve.post("/logs", JSON.stringify(sampleRecord("keeper", 1795400000)))).status).toBe(200);

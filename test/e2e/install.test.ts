@@ -2,14 +2,22 @@
 // local HTTP server, installed as the unprivileged test user into a temporary HOME against a local
 // receiver, as `curl … | sh -s -- …` would. Then again (update), with a tampered binary (refused),
 // --uninstall and --purge.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { adHocSinkName } from "../../src/config/sinks.ts";
 import { BINARY, buildBinary, REPO } from "../helpers/binary.ts";
+import { SERVE_KEY, startServeBinary } from "../helpers/serve-binary.ts";
 import { runAsTestUser, setUserCrontab, skipWithoutTestUser, testUserIds, userCrontab } from "../helpers/test-user.ts";
+
+// An install downloads, checks and runs the binary as another user: seconds on a loaded machine.
+setDefaultTimeout(60_000);
 
 let binary: Uint8Array;
 let tampered = false;
+/** A stand-in for the release binary, served (with its checksum) instead of the real one when set. */
+let standIn: Uint8Array | undefined;
+let downloads = 0;
 const pushes: unknown[] = [];
 const sha256 = (bytes: Uint8Array) => new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
 
@@ -17,9 +25,11 @@ const files = Bun.serve({
   hostname: "127.0.0.1",
   port: 0,
   fetch(request) {
+    downloads++;
     const name = new URL(request.url).pathname.replace(/^\/dl\//, "");
-    if (name === "bagtower-linux-x64") return new Response(tampered ? Buffer.concat([Buffer.from(binary), Buffer.from("evil")]) : binary);
-    if (name === "SHA256SUMS") return new Response(`${sha256(binary)}  bagtower-linux-x64\n${"0".repeat(64)}  bagtower-linux-arm64\n`);
+    const served = standIn ?? binary;
+    if (name === "bagtower-linux-x64") return new Response(tampered ? Buffer.concat([Buffer.from(served), Buffer.from("evil")]) : served);
+    if (name === "SHA256SUMS") return new Response(`${sha256(served)}  bagtower-linux-x64\n${"0".repeat(64)}  bagtower-linux-arm64\n`);
     if (name === "install.sh") return new Response(Bun.file(join(REPO, "install.sh")));
     return new Response("not found", { status: 404 });
   },
@@ -43,7 +53,7 @@ beforeAll(async () => {
   home = join(root, "user home");
   mkdirSync(home);
   for (const path of [root, home]) chownSync(path, testUserIds!.uid, testUserIds!.gid);
-  await setUserCrontab("# the user's own line\n17 4 * * * /usr/bin/true\n");
+  await setUserCrontab(USER_CRONTAB);
 });
 afterAll(async () => {
   files.stop(true);
@@ -53,9 +63,11 @@ afterAll(async () => {
 });
 
 const bagtowerHome = () => join(home, ".bagtower");
-/** `curl URL/install.sh | sh -s -- ARGS`, as the test user. */
-const install = (...args: string[]) =>
-  runAsTestUser(["sh", "-s", "--", ...args], { HOME: home, BAGTOWER_DOWNLOAD_URL: `http://127.0.0.1:${files.port}/dl` }, readFileSync(join(REPO, "install.sh"), "utf8"));
+/** `curl URL/install.sh | sh -s -- ARGS`, as the test user, with HOME `userHome`. */
+const installIn = (userHome: string, ...args: string[]) =>
+  runAsTestUser(["sh", "-s", "--", ...args], { HOME: userHome, BAGTOWER_DOWNLOAD_URL: `http://127.0.0.1:${files.port}/dl` }, readFileSync(join(REPO, "install.sh"), "utf8"));
+const install = (...args: string[]) => installIn(home, ...args);
+const USER_CRONTAB = "# the user's own line\n17 4 * * * /usr/bin/true\n";
 
 describe.skipIf(skipWithoutTestUser)("install.sh", () => {
   test("a fresh install: binary, layout and modes, config saved, first push, cron line", async () => {
@@ -69,7 +81,7 @@ describe.skipIf(skipWithoutTestUser)("install.sh", () => {
     expect(statSync(join(b, "config.json")).mode & 0o777).toBe(0o600);
     expect(JSON.parse(readFileSync(join(b, "config.json"), "utf8"))).toEqual({
       deviceId: "pi-kitchen",
-      sinks: [{ name: "default", format: "bagtower", url: `http://127.0.0.1:${receiver.port}`, apiKey: "k-1" }],
+      sinks: [{ name: adHocSinkName({ server: `http://127.0.0.1:${receiver.port}` }), format: "bagtower", url: `http://127.0.0.1:${receiver.port}`, apiKey: "k-1" }],
     });
     expect(readFileSync(join(b, "install.sh"), "utf8")).toBe(readFileSync(join(REPO, "install.sh"), "utf8"));
     expect(pushes).toHaveLength(1);
@@ -81,7 +93,7 @@ describe.skipIf(skipWithoutTestUser)("install.sh", () => {
 
   test("run again: the binary is updated, config and spool are kept", async () => {
     const b = bagtowerHome();
-    const kept = join(b, "spool", "default", "kept-marker");
+    const kept = join(b, "spool", adHocSinkName({ server: `http://127.0.0.1:${receiver.port}` }), "kept-marker");
     writeFileSync(kept, "x");
     chownSync(kept, testUserIds!.uid, testUserIds!.gid);
     const config = readFileSync(join(b, "config.json"), "utf8");
@@ -120,7 +132,119 @@ describe.skipIf(skipWithoutTestUser)("install.sh", () => {
   });
 });
 
+describe.skipIf(skipWithoutTestUser)("install.sh: the first push decides whether cron runs", () => {
+  /** A fresh HOME for the test user: each case installs from nothing. */
+  function freshHome(name: string): string {
+    const dir = join(root, name);
+    mkdirSync(dir);
+    chownSync(dir, testUserIds!.uid, testUserIds!.gid);
+    return dir;
+  }
+  const spooled = (userHome: string) =>
+    (readdirSync(join(userHome, ".bagtower", "spool"), { recursive: true }) as string[]).filter((f) => f.endsWith(".json") && !f.endsWith("queue.json") && !/(^|\/)(rejected|corrupt)\//.test(f));
+
+  test("a refused configuration (exit 78): it stops, says what to fix, and installs no cron line", async () => {
+    const before = pushes.length;
+    const result = await installIn(freshHome("refused config"), "--server", `http://127.0.0.1:${receiver.port}`, "--device-id", "not a valid id");
+    expect(result.code).toBe(78);
+    expect(result.stderr).toContain("--device-id: deviceId: expected 1–128 letters"); // push's own line
+    expect(result.stderr).toContain("the first push was refused: the configuration is wrong (exit 78, see above); no cron line was installed");
+    expect(result.stderr).toContain("run this again");
+    expect(result.stderr).not.toContain("done");
+    expect(pushes.length).toBe(before);
+    expect(await userCrontab()).toBe(USER_CRONTAB);
+  });
+
+  test("a rejected first record (exit 65): it stops with 65 and installs no cron line", async () => {
+    // A stand-in binary whose push exits 65, as push does when the server rejected records for good.
+    standIn = new TextEncoder().encode(
+      '#!/bin/sh\ncase "$1" in\n  --version) echo 0.0.0-stand-in ;;\n  push) echo "default: 1 rejected for good (HTTP 422: data.0.val: expected a number)" >&2; exit 65 ;;\n  *) echo "unexpected: $*" >&2; exit 1 ;;\nesac\n',
+    );
+    try {
+      const result = await installIn(freshHome("rejected record"), "--server", `http://127.0.0.1:${receiver.port}`, "--api-key", "k");
+      expect(result.code).toBe(65);
+      expect(result.stderr).toContain("default: 1 rejected for good (HTTP 422");
+      expect(result.stderr).toContain("the server rejected the first record (exit 65, see above for why and where it is kept); no cron line was installed");
+      expect(result.stderr).not.toContain("unexpected:");
+      expect(await userCrontab()).toBe(USER_CRONTAB);
+    } finally {
+      standIn = undefined;
+    }
+  });
+
+  test("an unreachable server (exit 75): the cron line is installed, the record waits in the spool", async () => {
+    const userHome = freshHome("unreachable");
+    try {
+      const result = await installIn(userHome, "--server", "http://127.0.0.1:1", "--device-id", "pi-offline");
+      expect(result.code).toBe(0);
+      expect(result.stderr).toContain("the server could not be reached: the record is safe in the spool");
+      expect(result.stderr).toContain("the cron line is installed anyway: records stay spooled until the server answers");
+      expect(spooled(userHome)).toHaveLength(1);
+      expect(await userCrontab()).toMatch(/\/unreachable\/\.bagtower\/bin\/bagtower' push --cron/);
+    } finally {
+      await setUserCrontab(USER_CRONTAB);
+    }
+  });
+
+  // Passes once `push` exits 78 on a 401/403/404/405 (the push-refusal branch of issue 10):
+  // before that, push files the record under rejected/, exits 0, and the cron line goes in.
+  test("a wrong --api-key against a real bagtower serve (401/403): exit 78, no cron line, the record kept", async () => {
+    const serve = await startServeBinary();
+    try {
+      const userHome = freshHome("wrong key");
+      const result = await installIn(userHome, "--server", serve.url, "--api-key", `not-${SERVE_KEY}`, "--device-id", "pi-wrong-key");
+      expect(result.stderr).toMatch(/\b40[13]\b/); // serve answers a wrong key with 403 today
+      expect(result.stderr).toContain("no cron line was installed");
+      expect(result.code).toBe(78);
+      expect(await userCrontab()).toBe(USER_CRONTAB);
+      expect(spooled(userHome)).toHaveLength(1);
+    } finally {
+      await serve.stop();
+      await setUserCrontab(USER_CRONTAB);
+    }
+  });
+});
+
 describe("install.sh refuses what it cannot install", () => {
+  test.each([
+    ["api.example/prod", "expected a URL starting with http:// or https://"],
+    ["ftp://api.example/prod", "expected a URL starting with http:// or https://"],
+    ["https://", "no host name after the scheme"],
+    ["https://:8080/prod", "no host name after the scheme"],
+    ["http://user@/prod", "no host name after the scheme"],
+    ["https://api example/prod", "a URL has no spaces"],
+  ])("--server %p is refused before anything is downloaded or written", async (server, message) => {
+    const fake = mkdtempSync("/tmp/bagtower-server-");
+    try {
+      const before = downloads;
+      const proc = Bun.spawn(["sh", join(REPO, "install.sh"), "--server", server, "--api-key", "k"], {
+        env: { PATH: "/usr/bin:/bin", HOME: fake, BAGTOWER_DOWNLOAD_URL: `http://127.0.0.1:${files.port}/dl` },
+        stdout: "ignore",
+        stderr: "pipe",
+      });
+      const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+      expect(code).toBe(1);
+      expect(stderr).toBe(`bagtower install: --server ${server}: ${message}${message.startsWith("a URL") ? "" : " (e.g. https://api.example/prod)"}; nothing was installed\n`);
+      expect(downloads).toBe(before);
+      expect(readdirSync(fake)).toEqual([]);
+    } finally {
+      rmSync(fake, { recursive: true, force: true });
+    }
+  });
+
+  test.each(["http://127.0.0.1:8080", "HTTPS://api.example/prod?x=1", "https://user:pass@[::1]:9/prod"])("--server %p is taken as a URL", async (server) => {
+    // A fake 32-bit ARM stops the installer at the platform check, the step after the URL check:
+    // reaching it means the URL was accepted, and nothing is downloaded either way.
+    const fake = mkdtempSync("/tmp/bagtower-server-");
+    try {
+      writeFileSync(join(fake, "uname"), '#!/bin/sh\ncase "$1" in -s) echo Linux ;; -m) echo armv7l ;; esac\n', { mode: 0o755 });
+      const result = Bun.spawnSync(["sh", join(REPO, "install.sh"), "--server", server], { env: { PATH: `${fake}:/usr/bin:/bin`, HOME: fake }, stderr: "pipe" });
+      expect(result.stderr.toString()).toContain("32-bit ARM (armv7l) is not supported");
+    } finally {
+      rmSync(fake, { recursive: true, force: true });
+    }
+  });
+
   test("32-bit ARM gets a clear message", async () => {
     const fake = mkdtempSync("/tmp/bagtower-uname-");
     try {

@@ -62,7 +62,7 @@ test("a replayed record is acknowledged as a duplicate and not stored twice", as
 });
 
 test("the period set in the API reaches the device; a device that stops is reported DOWN", async () => {
-  const patched = await api("/api/devices/pi-e2e", { method: "PATCH", body: JSON.stringify({ periodSeconds: 10 }) });
+  const patched = await api("/api/devices/pi-e2e", { method: "PATCH", body: JSON.stringify({ periodSeconds: 10 }), headers: { authorization: `Bearer ${serve.adminToken}` } });
   expect(patched.device.periodSeconds).toBe(10);
   expect(agent("push").stderr).toContain("the server sets the push period to 10 s");
   // Nothing for 2 × 10 s: the receiver's check (every 5 s) marks it DOWN.

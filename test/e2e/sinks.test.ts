@@ -76,7 +76,8 @@ test.skipIf(missing("victoria-metrics"))(
     const cpu = series.find((s) => /^bagtower[._]cpu$/.test(s.metric.__name__!));
     expect({ names: names.length > 5, cpu: cpu?.values }).toEqual({ names: true, cpu: [value("cpu")] });
     expect(cpu?.timestamps).toEqual([nowS * 1000]);
-    expect(cpu?.metric.host).toBe(expected.meta.hostname);
+    // A record's host is its device id: here the one generated once for the home.
+    expect(cpu?.metric.host).toBe(readFileSync(join(home.home, "device-id"), "utf8").trim());
   },
   TIMEOUT,
 );
@@ -96,11 +97,12 @@ test.skipIf(missing("pushgateway"))(
     home.out.length = 0;
     expect(await home.run("push", "--json")).toBe(0);
     expect(JSON.parse(home.out[0]!).results[0]).toMatchObject({ sent: 4, superseded: 3, remaining: 0 });
-    const machineId = readFileSync(join(home.home, "machine-id"), "utf8").trim();
+    // The instance is the device id generated once for the home, not the machine id that rotates.
+    const deviceId = readFileSync(join(home.home, "device-id"), "utf8").trim();
     const text = await pushgatewayMetrics(pg);
     const line = text.split("\n").find((l) => l.startsWith("bagtower_memory_percent{"));
     expect(line).toContain('job="bagtower"');
-    expect(line).toContain(`instance="${machineId}"`);
+    expect(line).toContain(`instance="${deviceId}"`);
     expect(Number(line!.split(" ").at(-1))).toBe(value("memory"));
     expect(text).toContain("# TYPE bagtower_network_total counter");
   },

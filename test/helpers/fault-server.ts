@@ -10,7 +10,20 @@ export type Behaviour =
   | "hang"
   | "reset"
   /** Pass the request on to a real server (after `delayMs`); `silent` drops its answer on the floor. */
-  | { proxy: string; delayMs?: number; silent?: boolean };
+  | { proxy: string; delayMs?: number; silent?: boolean }
+  /**
+   * A reply whose body is `chunk` × `count` (Content-Length announced), written as fast as the
+   * client reads it, or one chunk every `intervalMs` (a drip). Its progress is in `streams`.
+   */
+  | { status: number; headers?: Record<string, string>; stream: { chunk: string; count: number; intervalMs?: number } };
+
+/** How far a streamed reply got: body bytes written, whether all were, whether the client hung up. */
+export interface StreamProgress {
+  bytes: number;
+  total: number;
+  done: boolean;
+  closedByClient: boolean;
+}
 
 export interface ReceivedRequest {
   method: string;
@@ -29,11 +42,15 @@ export interface FaultServer {
   /** Decides from the request itself (e.g. refuse one record); overrides script and fallback. */
   decide(fn: ((request: ReceivedRequest) => Behaviour | undefined) | undefined): void;
   fallback: Behaviour;
+  streams: StreamProgress[];
   stop(): void;
 }
 
 interface _Conn {
   buffer: Buffer;
+  /** Writes more of a streamed reply once the socket drains. */
+  pump?: () => void;
+  progress?: StreamProgress;
 }
 
 function _parse(buffer: Buffer): { request: ReceivedRequest; length: number } | undefined {
@@ -62,6 +79,41 @@ function _respond(socket: Socket<_Conn>, behaviour: { status: number; body?: str
   socket.end();
 }
 
+function _stream(socket: Socket<_Conn>, behaviour: Extract<Behaviour, { stream: unknown }>, streams: StreamProgress[]): void {
+  const { chunk, count, intervalMs } = behaviour.stream;
+  const piece = Buffer.from(chunk);
+  const progress: StreamProgress = { bytes: 0, total: piece.length * count, done: false, closedByClient: false };
+  streams.push(progress);
+  const headers = { "Content-Type": "application/json", ...behaviour.headers, "Content-Length": String(progress.total), Connection: "close" };
+  socket.write(`${[`HTTP/1.1 ${behaviour.status} X`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)].join("\r\n")}\r\n\r\n`);
+  let pending = Buffer.alloc(0);
+  let started = 0;
+  socket.data.progress = progress;
+  socket.data.pump = () => {
+    while (!progress.closedByClient) {
+      if (pending.length === 0) {
+        if (started === count) {
+          progress.done = true;
+          socket.end();
+          return;
+        }
+        pending = piece;
+        started++;
+      }
+      const written = socket.write(pending);
+      if (written <= 0) return; // the kernel buffer is full: drain() calls again
+      progress.bytes += written;
+      pending = pending.subarray(written);
+      if (pending.length > 0) return;
+      if (intervalMs) {
+        setTimeout(() => socket.data.pump?.(), intervalMs);
+        return;
+      }
+    }
+  };
+  socket.data.pump();
+}
+
 async function _proxy(socket: Socket<_Conn>, request: ReceivedRequest, behaviour: { proxy: string; delayMs?: number; silent?: boolean }): Promise<void> {
   if (behaviour.delayMs) await Bun.sleep(behaviour.delayMs);
   const headers = Object.fromEntries(Object.entries(request.headers).filter(([k]) => !["host", "content-length", "content-encoding", "connection"].includes(k)));
@@ -83,10 +135,12 @@ export function startFaultServer(fallback: Behaviour = ok()): FaultServer {
   const queue: Behaviour[] = [];
   let decider: ((request: ReceivedRequest) => Behaviour | undefined) | undefined;
   const requests: ReceivedRequest[] = [];
+  const streams: StreamProgress[] = [];
   const server: FaultServer = {
     url: "",
     port: 0,
     requests,
+    streams,
     script: (...behaviours) => queue.push(...behaviours),
     decide: (fn) => {
       decider = fn;
@@ -100,6 +154,12 @@ export function startFaultServer(fallback: Behaviour = ok()): FaultServer {
     socket: {
       open(socket) {
         socket.data = { buffer: Buffer.alloc(0) };
+      },
+      drain(socket) {
+        socket.data.pump?.();
+      },
+      close(socket) {
+        if (socket.data.progress && !socket.data.progress.done) socket.data.progress.closedByClient = true;
       },
       data(socket, chunk) {
         socket.data.buffer = Buffer.concat([socket.data.buffer, chunk]);
@@ -115,6 +175,10 @@ export function startFaultServer(fallback: Behaviour = ok()): FaultServer {
         }
         if ("proxy" in behaviour) {
           void _proxy(socket, parsed.request, behaviour);
+          return;
+        }
+        if ("stream" in behaviour) {
+          _stream(socket, behaviour, streams);
           return;
         }
         _respond(socket, behaviour);

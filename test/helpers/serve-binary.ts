@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BINARY } from "./binary.ts";
 import { tempDir } from "./context.ts";
@@ -35,6 +36,8 @@ export async function startServeBinary(extra: string[] = []) {
     url: `http://127.0.0.1:${port}`,
     dir,
     log: () => log,
+    /** The admin token serve generated in its home (PATCH needs it, even on loopback). */
+    adminToken: readFileSync(join(dir, "home", "serve-admin-token"), "utf8").trim(),
     proc,
     stop: async () => {
       proc.kill("SIGTERM");

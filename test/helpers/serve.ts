@@ -13,9 +13,12 @@ export type Reply = Omit<Response, "json"> & { json(): Promise<any> };
 export const reply = (response: Promise<Response>) => response as Promise<Reply>;
 
 export const INGEST_KEY = "ingest-key-for-tests-0123456789";
+export const READ_TOKEN = "read-token-for-tests-0123456789";
+export const ADMIN_TOKEN = "admin-token-for-tests-0123456789";
+export const adminAuth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
 /** The receiver in-process on port 0 over a real SQLite file, with a hand-moved clock. */
-export function startTestServe(limits: Partial<Limits> = {}, options: { pattooOpen?: boolean } = {}) {
+export function startTestServe(limits: Partial<Limits> = {}, options: { pattooOpen?: boolean; publicRead?: boolean; publicUrl?: string; authFailuresPerMinute?: number } = {}) {
   const tmp = tempDir("bagtower-serve-");
   const clock = manualClock(Date.UTC(2026, 10, 22, 12, 0, 0));
   const logs: string[] = [];
@@ -23,11 +26,13 @@ export function startTestServe(limits: Partial<Limits> = {}, options: { pattooOp
   const store: Store = openStore(dbPath, { ...DEFAULT_LIMITS, ...limits });
   const app: ServeApp = createServeApp({
     store,
-    keys: { ingest: INGEST_KEY, read: "read-token-for-tests-0123456789", source: "flag" },
+    keys: { ingest: INGEST_KEY, read: READ_TOKEN, admin: ADMIN_TOKEN, source: "flag" },
     limits: { ...DEFAULT_LIMITS, ...limits },
     rules: DEFAULT_ALERT_RULES,
-    publicRead: false,
+    publicRead: options.publicRead ?? false,
     pattooOpen: options.pattooOpen,
+    publicUrl: options.publicUrl ? new URL(options.publicUrl) : undefined,
+    authFailuresPerMinute: options.authFailuresPerMinute,
     now: clock.now,
     log: createLogger(4, (line) => logs.push(line)),
   });
@@ -43,7 +48,9 @@ export function startTestServe(limits: Partial<Limits> = {}, options: { pattooOp
     dbPath,
     post: (path: string, body: string | Uint8Array, headers: Record<string, string> = {}) =>
       reply(fetch(`${url}${path}`, { method: "POST", body, headers: { "x-api-key": INGEST_KEY, "Content-Type": "application/json", ...headers } })),
-    get: (path: string) => reply(fetch(`${url}${path}`)),
+    get: (path: string, headers: Record<string, string> = {}) => reply(fetch(`${url}${path}`, { headers })),
+    /** A request with any method and headers (no ingest key added). */
+    send: (method: string, path: string, headers: Record<string, string> = {}, body?: string) => reply(fetch(`${url}${path}`, { method, headers, body })),
     stop: () => {
       server.stop(true);
       store.close();

@@ -1,9 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { backoffMs, classifyStatus, parseRetryAfter, serverMessage } from "../../src/deliver/http.ts";
+import { worstExitCode } from "../../src/errors.ts";
+import { backoffMs, classifyStatus, isConfigRefusal, MAX_REPLY_BYTES, parseRetryAfter, readCapped, serverMessage } from "../../src/deliver/http.ts";
+import { redact, redactUrl, sinkSecrets } from "../../src/deliver/redact.ts";
 import { parseReply } from "../../src/deliver/flush.ts";
 import { ageSlots, allowed, emptySlots, recordSend, windowSum } from "../../src/deliver/ratelimit.ts";
 import { spoolFile } from "../../src/deliver/spool.ts";
-import { joinUrl } from "../../src/deliver/wire.ts";
+import { joinUrl, mergeHeaders } from "../../src/deliver/wire.ts";
 
 const slots = (entries: Record<number, number>) => {
   const s = emptySlots();
@@ -91,5 +93,82 @@ describe("spool file names and URLs", () => {
   test("joinUrl keeps the base path and adds the query", () => {
     expect(joinUrl("https://api.example/prod/", "/logs")).toBe("https://api.example/prod/logs");
     expect(joinUrl("http://vm:8428", "/write", { db: "bagtower", precision: "s", org: undefined })).toBe("http://vm:8428/write?db=bagtower&precision=s");
+  });
+});
+
+describe("refusals and exit codes", () => {
+  test("401, 403, 404 and 405 mean the configuration is wrong; 400, 413 and 422 mean the record", () => {
+    expect([401, 403, 404, 405].every(isConfigRefusal)).toBe(true);
+    expect([400, 409, 413, 422, 429, 500].some(isConfigRefusal)).toBe(false);
+  });
+  test("the worst outcome wins: 78 > 65 > 75 > 0", () => {
+    expect(worstExitCode([])).toBe(0);
+    expect(worstExitCode([75, 0])).toBe(75);
+    expect(worstExitCode([75, 65, 0])).toBe(65);
+    expect(worstExitCode([65, 78, 75])).toBe(78);
+  });
+});
+
+describe("redaction", () => {
+  const cases: [string, string][] = [
+    ["https://bob:hunter2@api.example/prod", "https://***@api.example/prod"],
+    ["https://bob@api.example/prod", "https://***@api.example/prod"],
+    ["http://vm:8428/write?db=a&u=me&p=pw", "http://vm:8428/write?db=a&u=me&p=***"],
+    ["https://api.example/x?api_key=K&token=T&key=K2&access_token=A&db=keep", "https://api.example/x?api_key=***&token=***&key=***&access_token=***&db=keep"],
+    ["https://api.example/x?API-KEY=K&my_secret=S", "https://api.example/x?API-KEY=***&my_secret=***"],
+    ["https://api.example/prod/", "https://api.example/prod/"],
+    ["not a url", "not a url"],
+  ];
+  for (const [input, output] of cases) test(`redactUrl ${input}`, () => expect(redactUrl(input)).toBe(output));
+  test("redact finds URLs inside a message, and a bare //user:pass@", () => {
+    expect(redact("POST http://a:b@h:1/logs?token=x: ECONNREFUSED")).toBe("POST http://***@h:1/logs?token=***: ECONNREFUSED");
+    expect(redact('{"url":"https://h/?api_key=zzz"}')).toBe('{"url":"https://h/?api_key=***"}');
+    expect(redact("proxy //u:p@host refused")).toBe("proxy //***@host refused");
+    expect(redact("HTTP 400: bad record")).toBe("HTTP 400: bad record");
+  });
+  test("redact masks the sink's own secrets (6 characters or more) wherever a server echoes them", () => {
+    expect(redact("HTTP 403: key abcdef123 unknown", ["abcdef123"])).toBe("HTTP 403: key *** unknown");
+    expect(redact("HTTP 403: key k unknown", ["k"])).toBe("HTTP 403: key k unknown");
+    expect(sinkSecrets({ apiKey: "key-abcdef", headers: { "X-Telemetry-TID": "tid-123456", "Content-Type": "application/json" } })).toEqual(["key-abcdef", "tid-123456"]);
+  });
+});
+
+describe("headers", () => {
+  test("mergeHeaders: a later set replaces a name whatever its case", () => {
+    expect(mergeHeaders({ "X-Telemetry-TID": "a", "Content-Type": "x" }, { "X-Telemetry-TID": "key" }, { "x-telemetry-tid": "hdr" })).toEqual({ "Content-Type": "x", "x-telemetry-tid": "hdr" });
+    expect(mergeHeaders({ a: "1" }, undefined)).toEqual({ a: "1" });
+  });
+});
+
+describe("readCapped", () => {
+  const never = new Promise<never>(() => {});
+  test("stops at the cap and cancels the rest of the stream", async () => {
+    let pulled = 0;
+    let cancelled = false;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++;
+        controller.enqueue(new Uint8Array(16 * 1024).fill(97));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    const text = await readCapped(body, MAX_REPLY_BYTES, never);
+    expect(text.length).toBe(64 * 1024);
+    expect(cancelled).toBe(true);
+    expect(pulled).toBeLessThan(10);
+  });
+  test("a short body is read whole; no body is empty", async () => {
+    expect(await readCapped(new Response('{"status":"ok"}').body, MAX_REPLY_BYTES, never)).toBe('{"status":"ok"}');
+    expect(await readCapped(null, MAX_REPLY_BYTES, never)).toBe("");
+  });
+  test("the deadline ends a body that never finishes", async () => {
+    const body = new ReadableStream<Uint8Array>({ pull: () => new Promise(() => {}) });
+    let expire!: (error: Error) => void;
+    const expired = new Promise<never>((_, reject) => (expire = reject));
+    const read = readCapped(body, MAX_REPLY_BYTES, expired);
+    expire(new Error("deadline"));
+    await expect(read).rejects.toThrow("deadline");
   });
 });

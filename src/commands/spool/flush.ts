@@ -32,6 +32,6 @@ export default defineCommand({
       ctx.log.warn(`another bagtower run${flushed.lockedBy ? ` (pid ${flushed.lockedBy})` : ""} is delivering; try again when it is done`);
       return ExitCode.tempFail;
     }
-    return reportPush(ctx, { ...flushed, record: undefined as never, spooled: [] });
+    return reportPush(ctx, flushed);
   },
 });

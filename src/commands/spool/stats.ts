@@ -21,6 +21,7 @@ export default defineCommand({
       ctx.write(
         [
           `${s.sink}${s.configured ? "" : " (not in config.json)"}`,
+          `  server     ${s.server ?? "unknown (no queue.json: spooled by an older version)"}${s.format ? ` (${s.format})` : ""}`,
           `  spooled    ${s.depth} records, ${s.bytes} bytes${s.oldest ? `, oldest ${s.oldest}` : ""}`,
           `  delivered  ${s.delivered}${s.lastSuccessAt ? `, last ${s.lastSuccessAt}` : ""}`,
           `  dropped    ${s.droppedExpired} expired, ${s.droppedFull} spool full, ${s.droppedRateLimited} rate-limited`,

@@ -4,7 +4,6 @@
 "use strict";
 
 (() => {
-  const TOKEN_KEY = "bagtower.token";
   const RANGES = { "1h": 3600, "6h": 6 * 3600, "24h": 24 * 3600, "7d": 7 * 86400, "30d": 30 * 86400 };
   const DEFAULT_RANGE = "24h";
   const GRAPH_HEIGHT = 220;
@@ -20,32 +19,22 @@
 
   const app = document.getElementById("app");
   const liveEl = document.getElementById("live");
-  const token = readToken();
   let view = null;
+  // What this browser may do ({right: "admin" | "read" | null}), asked once at start. The login is
+  // an HttpOnly cookie that the server set from the login link: the page never sees a token.
+  let session = { right: null };
 
   // ---- access -------------------------------------------------------------------------------------
 
-  /** `?token=` in the page URL is stored for later visits and removed from the address bar. */
-  function readToken() {
-    const params = new URLSearchParams(location.search);
-    const fromUrl = params.get("token");
-    if (fromUrl) {
-      try {
-        localStorage.setItem(TOKEN_KEY, fromUrl);
-      } catch {
-        // Storage can be disabled; the token still works for this page load.
-      }
-      params.delete("token");
-      const search = params.toString();
-      history.replaceState(null, "", location.pathname + (search ? `?${search}` : "") + location.hash);
-      return fromUrl;
-    }
+  async function loadSession() {
     try {
-      return localStorage.getItem(TOKEN_KEY) || "";
+      session = (await api("/api/session")) || session;
     } catch {
-      return "";
+      // The pages' own requests then show what is wrong.
     }
   }
+
+  const LOGIN_HINT = "open the login link that bagtower serve prints at start (bagtower serve key on the server prints a fresh one)";
 
   class ApiError extends Error {
     constructor(status, message) {
@@ -56,7 +45,6 @@
 
   async function api(path, init = {}) {
     const headers = new Headers(init.headers);
-    if (token) headers.set("Authorization", `Bearer ${token}`);
     if (init.body !== undefined) headers.set("Content-Type", "application/json");
     let res;
     try {
@@ -102,10 +90,8 @@
       return h(
         "div",
         { class: "notice error" },
-        h("strong", {}, "This dashboard needs a read token. "),
-        "Open it with ",
-        h("code", {}, "?token=YOUR_TOKEN"),
-        " at the end of the address (it is remembered in this browser).",
+        h("strong", {}, "This dashboard needs a login. "),
+        `To log in, ${LOGIN_HINT}.`,
       );
     }
     return h("div", { class: "notice error" }, h("strong", {}, "Could not load: "), err.message);
@@ -282,8 +268,15 @@
       "td",
       { class: "num", dataset: { col } },
       h("span", { class: "value" }, `${round(value, 1)} %`),
-      h("span", { class: `meter ${level}` }, h("span", { style: `width:${Math.min(100, Math.max(0, value))}%` })),
+      h("span", { class: `meter ${level}` }, meterBar(value)),
     );
+  }
+
+  /** The bar's width through the CSSOM: the page's Content-Security-Policy refuses style attributes. */
+  function meterBar(value) {
+    const bar = h("span");
+    bar.style.width = `${Math.min(100, Math.max(0, value))}%`;
+    return bar;
   }
 
   /**
@@ -596,9 +589,11 @@
     function renderPeriod() {
       const seconds = detail.device.periodSeconds;
       if (!editing) {
+        const admin = session.right === "admin";
         periodBox.replaceChildren(
           h("span", { class: "period-value", id: "period-value" }, h("strong", {}, formatPeriod(seconds)), " ", h("span", { class: "muted" }, `(${seconds} s)`)),
-          h("button", { type: "button", class: "btn small", id: "edit-period", onclick: startEdit }, "Edit period"),
+          h("button", { type: "button", class: "btn small", id: "edit-period", onclick: startEdit, disabled: !admin, "aria-describedby": admin ? null : "period-locked" }, "Edit period"),
+          ...(admin ? [] : [h("span", { class: "hint", id: "period-locked" }, `Changing the period needs an admin login: ${LOGIN_HINT}.`)]),
           ...(savedFlash ? [h("span", { class: "saved" }, "Saved")] : []),
         );
         return;
@@ -1016,7 +1011,7 @@
     let connectedBefore = false;
     const open = () => {
       const proto = location.protocol === "https:" ? "wss:" : "ws:";
-      const url = `${proto}//${location.host}/ws${token ? `?token=${encodeURIComponent(token)}` : ""}`;
+      const url = `${proto}//${location.host}/ws`;
       let ws;
       try {
         ws = new WebSocket(url);
@@ -1081,6 +1076,8 @@
 
   window.addEventListener("hashchange", route);
   setInterval(tick, 1000);
-  route();
-  connectLive();
+  loadSession().then(() => {
+    route();
+    connectLive();
+  });
 })();
