@@ -89,16 +89,13 @@ export async function renderMetrics(store: Store, alerts: Alerts, counters: Serv
   const lastSeen: string[] = [];
   let count = 0;
   for (let after = ""; ; ) {
-    const devices = store.devicesPage(_METRICS_PAGE, after);
-    for (const device of devices) {
+    const devices = store.numericLatestPage(_METRICS_PAGE, after);
+    for (const { device, items } of devices) {
       exposition.add({
         deviceId: device.id,
         unixTimestamp: device.lastSeen,
         UTCTimestamp: new Date(device.lastSeen * 1000).toISOString(),
-        data: store
-          .items(device.id)
-          .filter((i) => i.type !== "string")
-          .map((i) => ({ id: i.id, type: i.type, val: i.latest }) as Item),
+        data: items.map((i) => ({ id: i.id, type: i.type, val: i.latest }) as Item),
         meta: { recordId: "latest-values", machineId: device.machineId ?? device.id, hostname: device.hostname ?? device.id, bootId: "", seq: 0, agent: "", tags: device.labels, errors: [] },
       });
       up.push(`bagtower_device_up{device="${esc(device.id)}"} ${device.status === "UP" ? 1 : 0}`);
@@ -106,7 +103,7 @@ export async function renderMetrics(store: Store, alerts: Alerts, counters: Serv
     }
     count += devices.length;
     if (devices.length < _METRICS_PAGE) break;
-    after = devices.at(-1)!.id;
+    after = devices.at(-1)!.device.id;
     await new Promise((resolve) => setImmediate(resolve));
   }
   const own = [

@@ -141,6 +141,8 @@ export interface Store {
   /** Devices in id order after `after` (a cursor: the last id of the previous page). */
   devicesPage(limit: number, after?: string): DeviceRow[];
   fleetSummary(): FleetSummary;
+  /** A page of devices (as devicesPage) with their numeric items' types and latest values, in one query: for /metrics. */
+  numericLatestPage(limit: number, after?: string): { device: DeviceRow; items: { id: string; type: string; latest: unknown }[] }[];
   /** UP devices silent for more than twice their period become DOWN, in one statement (one commit). */
   markDown(nowS: number): { id: string; lastSeen: number }[];
   device(id: string): DeviceRow | undefined;
@@ -361,6 +363,19 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS): Store
     },
     devices: () => (db.query(`SELECT ${_DEVICE_COLUMNS} FROM devices ORDER BY id`).all() as Record<string, unknown>[]).map(_device),
     devicesPage: (limit, after = "") => (db.query(`SELECT ${_DEVICE_COLUMNS} FROM devices WHERE id > ? ORDER BY id LIMIT ?`).all(after, limit) as Record<string, unknown>[]).map(_device),
+    numericLatestPage(limit, after = "") {
+      const rows = db
+        .query(
+          `SELECT ${_DEVICE_COLUMNS}, latest, (SELECT json_group_array(json_array(item, type)) FROM items i WHERE i.dev = devices.dev AND i.type != 'string') AS types ` +
+            "FROM devices WHERE id > ? ORDER BY id LIMIT ?",
+        )
+        .all(after, limit) as Record<string, unknown>[];
+      return rows.map((row) => {
+        const latest = JSON.parse(row.latest as string) as Record<string, [number, unknown]>;
+        const types = JSON.parse(row.types as string) as [string, string][];
+        return { device: _device(row), items: types.map(([id, type]) => ({ id, type, latest: latest[id]?.[1] ?? null })) };
+      });
+    },
     fleetSummary() {
       const num = (path: string) => `CASE WHEN json_type(latest, '${path}') IN ('integer', 'real') THEN json_extract(latest, '${path}') END`;
       return db
