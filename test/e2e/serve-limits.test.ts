@@ -3,8 +3,10 @@
 // receiver's peak memory (VmHWM of the real process) barely moves and nothing is stored; an
 // over-size chunked body is a 413 with nothing in the log.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
-import { buildBinary } from "../helpers/binary.ts";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildBinary, runBinary } from "../helpers/binary.ts";
 import { SERVE_KEY, startServeBinary } from "../helpers/serve-binary.ts";
 
 let serve: Awaited<ReturnType<typeof startServeBinary>>;
@@ -67,4 +69,37 @@ test("a 4 MB chunked body (no Content-Length) is a 413, and nothing is logged as
   expect(((await res.json()) as { error: string }).error).toBe("body of more than 1048576 bytes is over the limit of 1048576 bytes");
   expect((await healthz()).status).toBe("ok");
   expect(serve.log()).not.toMatch(/error|ERROR/);
+}, 60_000);
+
+test("the caps come from config.json's serve.limits and the --max-* flags (a flag wins); a bad flag value is a usage error", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "bagtower-caps-"));
+  try {
+    const config = join(dir, "config.json");
+    writeFileSync(config, JSON.stringify({ serve: { limits: { devicesPerKey: 2, itemsPerDevice: 50 } } }));
+    const capped = await startServeBinary(["--config", config, "--max-items", "1"]);
+    try {
+      const post = (deviceId: string, items: string[]) =>
+        fetch(`${capped.url}/logs`, {
+          method: "POST",
+          body: JSON.stringify({ deviceId, unixTimestamp: Math.floor(Date.now() / 1000), data: items.map((id) => ({ id, type: "percent", val: 1 })) }),
+          headers: { "x-api-key": SERVE_KEY },
+        });
+      expect((await post("a", ["cpu"])).status).toBe(200);
+      expect((await post("b", ["cpu"])).status).toBe(200);
+      const third = await post("c", ["cpu"]);
+      expect(third.status).toBe(429);
+      expect(((await third.json()) as { error: string }).error).toContain("more than 2 devices for the ingest key");
+      const items = await post("a", ["cpu", "memory"]);
+      expect(items.status).toBe(422);
+      expect(((await items.json()) as { error: string }).error).toContain("more than 1 items, the limit per device");
+      expect(await (await fetch(`${capped.url}/metrics`)).text()).toContain('bagtower_serve_refused_total{limit="devicesPerKey"} 1');
+    } finally {
+      await capped.stop();
+    }
+    const bad = await runBinary(["serve", "--port", "0", "--home", join(dir, "home"), "--max-devices", "lots"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--max-devices lots: expected a whole number ≥ 1");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }, 60_000);
