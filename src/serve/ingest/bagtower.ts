@@ -28,16 +28,16 @@ function _checkMeta(meta: IngestBody["meta"], max: number, itemsPerRecord: numbe
     if (text.length > max) throw new LimitError(413, "stringLength", `${where}meta.${path}: ${text.length} characters, over the limit of ${max}`);
   };
   let tags = 0;
-  for (const [k, value] of Object.entries(meta.tags)) {
+  for (const k in meta.tags) {
     if (++tags > itemsPerRecord) throw new LimitError(413, "itemsPerRecord", `${where}meta.tags: more than ${itemsPerRecord} tags, over the limit of ${itemsPerRecord}`);
     over(k, "tags (a name)");
-    over(value, `tags.${k.slice(0, 40)}`);
+    over(meta.tags[k]!, `tags.${k.slice(0, 40)}`);
   }
   checkCount(meta.errors.length, itemsPerRecord, "itemsPerRecord", `${where}meta.errors`);
-  meta.errors.forEach((e, i) => {
-    over(e.id, `errors.${i}.id`);
-    over(e.message, `errors.${i}.message`);
-  });
+  for (let i = 0; i < meta.errors.length; i++) {
+    over(meta.errors[i]!.id, `errors.${i}.id`);
+    over(meta.errors[i]!.message, `errors.${i}.message`);
+  }
   if (meta.self?.lastError) over(meta.self.lastError, "self.lastError");
 }
 
