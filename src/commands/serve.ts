@@ -16,7 +16,7 @@ import { BagtowerError, ConfigError, errorMessage, ExitCode, UsageError } from "
 import { keyFiles, loadKeys, MIN_KEY_LENGTH, type Keys } from "../serve/access.ts";
 import { DEFAULT_ALERT_RULES, type AlertRules } from "../serve/alerts.ts";
 import { createServeApp, type ServeApp } from "../serve/app.ts";
-import { DEFAULT_LIMITS } from "../serve/limits.ts";
+import { DEFAULT_LIMITS, LIMIT_FLAGS, type Limits } from "../serve/limits.ts";
 import { LOGIN_TOKEN_TTL_MS, mintLoginToken } from "../serve/login-token.ts";
 import { parsePublicUrl } from "../serve/same-origin.ts";
 import { openStore, type Store } from "../serve/store.ts";
@@ -137,6 +137,11 @@ export default defineCommand({
     forward: { type: "string", valueHint: "FORMAT=URL", description: "Also send everything accepted to influx=URL, datadog=URL or prometheus=URL (config: serve.forward)" },
     "pattoo-open": { type: "boolean", description: "Accept pattoo agents' posts without an API key (they cannot send one)" },
     "rate-limit": { type: "string", valueHint: "N", description: `Ingest requests a minute one address may send with the key (default ${DEFAULT_LIMITS.requestsPerMinute}; 0: no limit)` },
+    "max-devices": { type: "string", valueHint: "N", description: `Devices the ingest key (or --pattoo-open's agents) may create (default ${DEFAULT_LIMITS.devicesPerKey}; config: serve.limits.devicesPerKey)` },
+    "max-items": { type: "string", valueHint: "N", description: `Items one device may have (default ${DEFAULT_LIMITS.itemsPerDevice}; config: serve.limits.itemsPerDevice)` },
+    "max-labels": { type: "string", valueHint: "N", description: `Labels one device may have (default ${DEFAULT_LIMITS.labelsPerDevice}; config: serve.limits.labelsPerDevice)` },
+    "max-label-length": { type: "string", valueHint: "N", description: `Characters of a label value (default ${DEFAULT_LIMITS.labelLength}; config: serve.limits.labelLength)` },
+    "max-ws-clients": { type: "string", valueHint: "N", description: `Live /ws clients at once (default ${DEFAULT_LIMITS.wsClients}; config: serve.limits.wsClients)` },
   },
   subCommands: { key: keyCommand },
   async run({ args, data }) {
@@ -147,13 +152,13 @@ export default defineCommand({
     const retentionMs = parseDuration(args.retention ?? "30d", "--retention");
     const pushEveryMs = args["push-self"] === undefined ? undefined : parseDuration(args["push-self"], "--push-self");
     const rules = parseAlertRules(args.alerts);
-    const limits = { ...DEFAULT_LIMITS, requestsPerMinute: _rateLimit(args["rate-limit"]) };
     const config = loadConfig(ctx);
+    const limits: Limits = { ...DEFAULT_LIMITS, ...config.serve.limits, ..._capFlags(args), requestsPerMinute: _rateLimit(args["rate-limit"]) };
     const publicUrl = args["public-url"] === undefined ? undefined : parsePublicUrl(args["public-url"]);
     const keys = loadKeys(ctx, _givenKey(ctx, args["api-key"], args["api-key-file"]));
     const dbPath = args.db ?? join(ctx.paths.home, "serve.db");
     const forwardSinks = [...config.serve.forward, ...(args.forward ? [parseForward(args.forward)] : [])];
-    const store = _open(dbPath);
+    const store = _open(dbPath, limits);
     const forwarder = forwardSinks.length ? createForwarder(ctx, config.http, forwardSinks, store, encodeOptions(ctx, config)) : undefined;
     let nudged = false;
     const onCommit = () => {
@@ -261,12 +266,26 @@ function _collectWhenIdle(app: ServeApp): Timer {
 }
 
 /** The store, or one line naming the file (not a database, a newer schema, no permission). */
-function _open(dbPath: string): Store {
+function _open(dbPath: string, limits: Limits): Store {
   try {
-    return openStore(dbPath);
+    return openStore(dbPath, limits);
   } catch (error) {
     throw new BagtowerError(`${dbPath}: ${errorMessage(error)}`, ExitCode.failure, { cause: error });
   }
+}
+
+/** The --max-* flags given, as limits (whole numbers; 0 only where it means none, e.g. no labels). */
+function _capFlags(args: Partial<Record<keyof typeof LIMIT_FLAGS, string | undefined>>): Partial<Limits> {
+  const out: Partial<Limits> = {};
+  for (const [flag, key] of Object.entries(LIMIT_FLAGS) as [keyof typeof LIMIT_FLAGS, keyof Limits][]) {
+    const text = args[flag];
+    if (text === undefined) continue;
+    const n = Number(text);
+    const min = key === "labelsPerDevice" || key === "wsClients" ? 0 : 1;
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`--${flag} ${text}: expected a whole number ≥ ${min}`);
+    out[key] = n;
+  }
+  return out;
 }
 
 /** The ingest key from --api-key, --api-key-file or BAGTOWER_SERVE_API_KEY, long enough not to be guessed. */

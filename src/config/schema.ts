@@ -121,6 +121,20 @@ export const configSchema = v.strictObject(
       v.strictObject(
         {
           forward: v.optional(v.array(sinkSchema, "expected an array of sinks to forward to"), []),
+          // The receiver's cardinality caps (docs/LIMITS.md); serve's --max-* flags override them.
+          limits: v.optional(
+            v.strictObject(
+              {
+                devicesPerKey: v.optional(_int(1, 10_000_000)),
+                itemsPerDevice: v.optional(_int(1, 100_000)),
+                labelsPerDevice: v.optional(_int(0, 10_000)),
+                labelLength: v.optional(_int(1, 65_536)),
+                wsClients: v.optional(_int(0, 100_000)),
+              },
+              _unknown,
+            ),
+            {},
+          ),
         },
         _unknown,
       ),

@@ -101,9 +101,16 @@ export function encodePrometheus(records: BagtowerRecord[], _options: EncodeOpti
  * each has one HELP and one TYPE line whatever the number of devices.
  */
 export function prometheusExposition(records: BagtowerRecord[]): string {
+  const exposition = createExposition();
+  for (const record of records) exposition.add(record);
+  return exposition.text();
+}
+
+/** The same exposition built record by record: serve's /metrics adds a page of devices at a time, yielding in between. */
+export function createExposition(): { add(record: BagtowerRecord): void; text(): string } {
   const families = new Map<string, _Family>();
 
-  for (const record of records) {
+  const add = (record: BagtowerRecord) => {
     const common: [string, string][] = [
       ["device", record.deviceId ?? record.meta.machineId],
       ["host", record.meta.hostname],
@@ -137,14 +144,17 @@ export function prometheusExposition(records: BagtowerRecord[]): string {
       family.labelSets.add(text);
       family.samples.push(`${name}${text} ${point.value}`);
     }
-  }
+  };
 
-  const lines: string[] = [];
-  for (const family of families.values()) {
-    if (family.samples.length === 0) continue;
-    lines.push(`# HELP ${family.name} ${_escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`, ...family.samples);
-  }
-  return lines.map((line) => `${line}\n`).join("");
+  const text = () => {
+    const lines: string[] = [];
+    for (const family of families.values()) {
+      if (family.samples.length === 0) continue;
+      lines.push(`# HELP ${family.name} ${_escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`, ...family.samples);
+    }
+    return lines.map((line) => `${line}\n`).join("");
+  };
+  return { add, text };
 }
 
 /** node_exporter's textfile collector reads the same format: `collect --format prometheus > x.prom`. */

@@ -4,7 +4,7 @@ import * as v from "valibot";
 import type { Alerts } from "./alerts.ts";
 import type { EventHub } from "./events.ts";
 import { HttpError } from "./http-errors.ts";
-import type { DeviceRow, ItemRow, Store } from "./store.ts";
+import { DEFAULT_PAGE, MAX_PAGE, type DeviceRow, type ItemRow, type Store } from "./store.ts";
 
 export interface ApiContext {
   store: Store;
@@ -50,8 +50,23 @@ export function deviceView(api: ApiContext, device: DeviceRow, items = api.store
   };
 }
 
-export function listDevices(api: ApiContext) {
-  return { devices: api.store.devices().map((d) => deviceView(api, d)) };
+/**
+ * `?limit=` (default DEFAULT_PAGE, at most MAX_PAGE) and `?cursor=` (the previous page's
+ * nextCursor): a page of devices in id order, so a fleet at the device cap is never one reply.
+ */
+function _page(api: ApiContext, params: URLSearchParams): { devices: DeviceRow[]; nextCursor: string | null } {
+  const text = params.get("limit");
+  const limit = text === null || text === "" ? DEFAULT_PAGE : /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new HttpError(400, `limit: expected a whole number from 1 to ${MAX_PAGE}, got "${(text ?? "").slice(0, 20)}"`);
+  const devices = api.store.devicesPage(limit + 1, params.get("cursor") ?? "");
+  const more = devices.length > limit;
+  if (more) devices.pop();
+  return { devices, nextCursor: more ? devices.at(-1)!.id : null };
+}
+
+export function listDevices(api: ApiContext, params = new URLSearchParams()) {
+  const page = _page(api, params);
+  return { devices: page.devices.map((d) => deviceView(api, d)), nextCursor: page.nextCursor };
 }
 
 function _device(api: ApiContext, id: string): DeviceRow {
@@ -134,9 +149,13 @@ export function getSeries(api: ApiContext, id: string, params: URLSearchParams) 
   return { item, type: meta.type, rate, keys, points: Object.fromEntries(keys.map((k) => [k, points[k]!])) };
 }
 
-/** The spore-gateway view: nodes with cpu, memory, network and flash (the root filesystem), and a summary. */
-export function monitoringResources(api: ApiContext) {
-  const nodes = api.store.devices().map((device) => {
+/**
+ * The spore-gateway view: nodes with cpu, memory, network and flash (the root filesystem), paged
+ * as /api/devices, and a summary of the whole fleet.
+ */
+export function monitoringResources(api: ApiContext, params = new URLSearchParams()) {
+  const page = _page(api, params);
+  const nodes = page.devices.map((device) => {
     const latest = _latest(api.store.items(device.id));
     const mem = (latest.memory_bytes ?? {}) as Record<string, number>;
     const net = (latest.network ?? {}) as Record<string, number>;
@@ -168,22 +187,21 @@ export function monitoringResources(api: ApiContext) {
       labels: device.labels,
     };
   });
-  const avg = (values: (number | null)[]) => {
-    const xs = values.filter((x): x is number => x !== null);
-    return xs.length ? Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 10) / 10 : 0;
-  };
-  const sum = (values: (number | null)[]) => values.reduce<number>((a, b) => a + (b ?? 0), 0);
+  const round = (x: number | null) => (x === null ? 0 : Math.round(x * 10) / 10);
+  const fleet = api.store.fleetSummary();
   return {
     timestamp: new Date(api.now()).toISOString(),
     nodes,
+    // Only when there is a next page: a fleet of one page keeps the spore-gateway shape exactly.
+    ...(page.nextCursor === null ? {} : { nextCursor: page.nextCursor }),
     summary: {
-      total_nodes: nodes.length,
-      up_nodes: nodes.filter((n) => n.status === "UP").length,
-      avg_cpu_usage_percent: avg(nodes.map((n) => n.cpu.usage_percent)),
-      avg_memory_usage_percent: avg(nodes.map((n) => n.memory.usage_percent)),
-      avg_flash_usage_percent: avg(nodes.map((n) => n.flash.usage_percent)),
-      total_bytes_sent: sum(nodes.map((n) => n.network.bytes_sent)),
-      total_bytes_received: sum(nodes.map((n) => n.network.bytes_received)),
+      total_nodes: fleet.total,
+      up_nodes: fleet.up,
+      avg_cpu_usage_percent: round(fleet.avgCpu),
+      avg_memory_usage_percent: round(fleet.avgMemory),
+      avg_flash_usage_percent: round(fleet.avgFlash),
+      total_bytes_sent: fleet.bytesSent,
+      total_bytes_received: fleet.bytesReceived,
     },
   };
 }

@@ -12,13 +12,14 @@ import { parseDatadog } from "./ingest/datadog.ts";
 import { parseInflux } from "./ingest/influx.ts";
 import { parsePattoo } from "./ingest/pattoo.ts";
 import { parseTelemetrics } from "./ingest/telemetrics.ts";
-import { createRateLimiter, parseJson, readBody, type Limits } from "./limits.ts";
+import type { ParseOptions } from "./ingest/normalize.ts";
+import { createRateLimiter, LimitError, parseJson, readBody, type Limits } from "./limits.ts";
 import { createLoginVerifier } from "./login-token.ts";
 import { createCounters, renderMetrics } from "./metrics.ts";
 import { createRefusalLog } from "./refusal-log.ts";
 import { checkHost, checkOrigin, hostName, sameOrigin, SECURITY_HEADERS } from "./same-origin.ts";
 import { createSessions, sessionCookie, setSessionCookie } from "./session.ts";
-import type { IngestOutcome, IngestRecord, Store } from "./store.ts";
+import type { DeviceOrigin, IngestOutcome, IngestRecord, Store } from "./store.ts";
 
 export interface ServeOptions {
   store: Store;
@@ -51,6 +52,15 @@ interface Route {
   /** Name for /metrics: the pattern, not the path (device ids would explode the label set). */
   name: string;
   handler: Handler;
+}
+
+/** A path segment, decoded; bad percent-encoding (`%E0%A4%A`) is the client's error, a 400. */
+function _decodePathPart(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new HttpError(400, `path: ${JSON.stringify(text.slice(0, 80))} is not valid percent-encoded UTF-8`);
+  }
 }
 
 function _route(right: Right, method: string, path: string, handler: Handler): Route {
@@ -164,6 +174,7 @@ export function createServeApp(options: ServeOptions) {
   };
 
   const upgradeWs: Handler = (request, server) => {
+    if (wsClients >= limits.wsClients) throw new LimitError(429, "wsClients", `/ws: ${limits.wsClients} live clients already, the limit (serve --max-ws-clients)`);
     if (server.upgrade(request, { data: undefined })) return undefined;
     throw new HttpError(400, "/ws: expected a WebSocket upgrade");
   };
@@ -181,10 +192,13 @@ export function createServeApp(options: ServeOptions) {
     }
   }
 
+  /** What the parsers check records against, at this request's time. */
+  const parsing = (): ParseOptions => ({ limits, nowS: Math.floor(now() / 1000) });
+
   /** Stores validated records and answers when they are committed. */
-  async function ingest(records: IngestRecord[], address: string | null): Promise<IngestOutcome> {
+  async function ingest(records: IngestRecord[], address: string | null, origin: DeviceOrigin = "key"): Promise<IngestOutcome> {
     const started = performance.now();
-    const outcome = await store.ingest(records, address, now());
+    const outcome = await store.ingest(records, address, now(), origin);
     counters.ingested(outcome.accepted, outcome.duplicates, (performance.now() - started) / 1000);
     announce(outcome);
     if (outcome.accepted > 0) options.onCommit?.();
@@ -193,15 +207,27 @@ export function createServeApp(options: ServeOptions) {
 
   const ingestPattoo: Handler = async (request, server, params) => {
     const open = options.pattooOpen && !request.headers.get("x-api-key");
-    const address = open ? clientAddress(request, server) : authorizeIngest(request, server, [], "x-api-key (or serve --pattoo-open for agents that cannot send one)");
-    const records = parsePattoo(parseJson(await readBody(request, limits)), params.agent!);
-    await ingest(records, address);
+    let address: string | null;
+    if (open) {
+      // Keyless posts share one rate-limit client per address, and the store keeps them off devices created with the key.
+      address = clientAddress(request, server);
+      try {
+        rateLimit("pattoo-open", address);
+      } catch (error) {
+        refused(address, "over the rate limit", `${(error as HttpError).status} on ${request.method} ${new URL(request.url).pathname} (no key, --pattoo-open)`);
+        throw error;
+      }
+    } else {
+      address = authorizeIngest(request, server, [], "x-api-key (or serve --pattoo-open for agents that cannot send one)");
+    }
+    const records = parsePattoo(parseJson(await readBody(request, limits)), params.agent!, parsing());
+    await ingest(records, address, open ? "open" : "key");
     return new Response("OK", { headers: { "Content-Type": "text/plain" } });
   };
 
   const ingestDatadog: Handler = async (request, server) => {
     const address = authorizeIngest(request, server, [request.headers.get("dd-api-key"), new URL(request.url).searchParams.get("api_key")], "DD-API-KEY");
-    const records = parseDatadog(parseJson(await readBody(request, limits)));
+    const records = parseDatadog(parseJson(await readBody(request, limits)), parsing());
     if (records.length > 0) await ingest(records, address);
     return jsonResponse({ status: "ok" }, 202);
   };
@@ -211,22 +237,21 @@ export function createServeApp(options: ServeOptions) {
     const auth = request.headers.get("authorization");
     const token = auth?.match(/^(?:Token|Bearer)\s+(.+)$/i)?.[1] ?? (auth?.startsWith("Basic ") ? Buffer.from(auth.slice(6), "base64").toString().split(":").slice(1).join(":") : undefined);
     const address = authorizeIngest(request, server, [token, params.get("p"), params.get("token")], "Authorization: Token <key> (or ?p=<key>)");
-    const records = parseInflux(await readBody(request, limits), params, Math.floor(now() / 1000));
+    const records = parseInflux(await readBody(request, limits), params, parsing());
     await ingest(records, address);
     return new Response(null, { status: 204 });
   };
 
   const ingestTelemetrics: Handler = async (request, server) => {
     const address = authorizeIngest(request, server, [request.headers.get("x-telemetry-tid")], "x-api-key or X-Telemetry-TID");
-    const records = parseTelemetrics(request.headers, await readBody(request, limits));
+    const records = parseTelemetrics(request.headers, await readBody(request, limits), parsing());
     await ingest(records, address);
     return new Response("Record submitted\n", { status: 201, headers: { "Content-Type": "text/plain" } });
   };
 
   const ingestBagtower: Handler = async (request, server) => {
     const address = authorizeIngest(request, server);
-    const text = await readBody(request, limits);
-    const records = parseBagtowerBody(parseJson(text), limits, text);
+    const records = parseBagtowerBody(parseJson(await readBody(request, limits)), parsing());
     const outcome = await ingest(records, address);
     return jsonResponse({
       status: "ok",
@@ -256,14 +281,14 @@ export function createServeApp(options: ServeOptions) {
     _route("ingest", "POST", "/", ingestTelemetrics),
     _route("ingest", "POST", "/v2/collector", ingestTelemetrics),
     _route("open", "GET", "/healthz", () => jsonResponse({ status: "ok", uptimeSeconds: Math.round((now() - startedMs) / 1000), ...store.counts() })),
-    _route("read", "GET", "/metrics", () => new Response(renderMetrics(store, alerts, counters), { headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" } })),
+    _route("read", "GET", "/metrics", async () => new Response(await renderMetrics(store, alerts, counters, wsClients), { headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" } })),
     _route("read", "GET", "/ws", upgradeWs),
-    _route("read", "GET", "/api/devices", () => jsonResponse(listDevices(api))),
+    _route("read", "GET", "/api/devices", (request) => jsonResponse(listDevices(api, new URL(request.url).searchParams))),
     _route("read", "GET", "/api/devices/:id", (_r, _s, p) => jsonResponse(getDevice(api, p.id!))),
     _route("admin", "PATCH", "/api/devices/:id", async (request, _s, p) => jsonResponse(patchDevice(api, p.id!, parseJson(await readBody(request, limits))))),
     _route("read", "GET", "/api/devices/:id/series", (request, _s, p) => jsonResponse(getSeries(api, p.id!, new URL(request.url).searchParams))),
     _route("read", "GET", "/api/alerts", () => jsonResponse({ alerts: alerts.all() })),
-    _route("read", "GET", "/api/monitoring/resources", () => jsonResponse(monitoringResources(api))),
+    _route("read", "GET", "/api/monitoring/resources", (request) => jsonResponse(monitoringResources(api, new URL(request.url).searchParams))),
     // What this browser may do, so the dashboard can say so before the user tries.
     _route("page", "GET", "/api/session", (request, server) => jsonResponse(grantOf(request, clientAddress(request, server)))),
     // The dashboard's files hold no data; `/?login=` is its login (asset("/")).
@@ -289,13 +314,14 @@ export function createServeApp(options: ServeOptions) {
       const match = route.pattern.exec(url.pathname)!;
       const params: Record<string, string> = {};
       route.names.forEach((name, i) => {
-        params[name] = decodeURIComponent(match[i + 1]!);
+        params[name] = _decodePathPart(match[i + 1]!);
       });
       const answer = await route.handler(request, server, params);
       if (answer === undefined) return undefined;
       response = answer;
     } catch (error) {
       if (error instanceof HttpError) {
+        if (error instanceof LimitError) counters.refused(error.limit);
         response = errorResponse(error);
       } else {
         // The server never crashes on input: anything unexpected is a 500 and a log line.
@@ -309,25 +335,30 @@ export function createServeApp(options: ServeOptions) {
     return response;
   }
 
+  let wsClients = 0;
   const websocket = {
+    // A client that leaves this much unread is disconnected: a slow or stalled reader cannot make
+    // the receiver buffer the event stream for it.
+    backpressureLimit: limits.wsBufferedBytes,
+    closeOnBackpressureLimit: true,
     open(ws: ServerWebSocket<unknown>) {
+      wsClients++;
       ws.subscribe(EVENTS_TOPIC);
+    },
+    close() {
+      wsClients--;
     },
     message() {
       // The event stream is one-way.
     },
   };
 
-  /** Devices silent for twice their period are DOWN (SPEC §9). */
+  /** Devices silent for twice their period are DOWN (SPEC §9): one UPDATE for all of them, then the events. */
   function checkDown(): void {
     const nowS = now() / 1000;
-    for (const device of store.devices()) {
-      const silent = nowS - device.lastSeen;
-      if (device.status === "UP" && silent > 2 * device.periodSeconds) {
-        store.setStatus(device.id, "DOWN");
-        events.publish("device.down", { deviceId: device.id, lastSeen: new Date(device.lastSeen * 1000).toISOString() });
-        alerts.down(device.id, Math.round(silent));
-      }
+    for (const device of store.markDown(nowS)) {
+      events.publish("device.down", { deviceId: device.id, lastSeen: new Date(device.lastSeen * 1000).toISOString() });
+      alerts.down(device.id, Math.round(nowS - device.lastSeen));
     }
   }
 

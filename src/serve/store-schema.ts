@@ -1,16 +1,19 @@
 import type { Database } from "bun:sqlite";
 
 /**
- * The receiver's tables (SPEC §9), version 2 in `PRAGMA user_version`:
- * - devices: one row per device, with `latest` = {item: [unixTimestamp, val]} of its newest values;
+ * The receiver's tables (SPEC §9), version 3 in `PRAGMA user_version`:
+ * - devices: one row per device, with `latest` = {item: [unixTimestamp, val]} of its newest values
+ *   and `origin`, how it was created: `key` (an API with the ingest key) or `open` (a keyless
+ *   pattoo post under --pattoo-open, which may never write to a `key` device);
  * - records: every record as received, deduplicated by record_id (forwarding reads them in seq order);
  * - items: each device's items with their type, shape and keys (rewritten only when those change);
  * - points: the numeric items of one device at one time as JSONB {item: val}, for graphs (a rowid
  *   table: its rows of half a kilobyte and more are cheaper to append there than in a WITHOUT ROWID tree).
  * Version 1 kept one series row per (device, item, key, time) and an index on time beside it: about
- * eighty B-tree writes per record, scattered over a large file. `prepareSchema` migrates it in place.
+ * eighty B-tree writes per record, scattered over a large file. Version 2 had no `origin` (its
+ * devices all came with the key). `prepareSchema` migrates both in place.
  */
-const _VERSION = 2;
+const _VERSION = 3;
 
 const _TABLES = `
 CREATE TABLE IF NOT EXISTS devices (
@@ -25,7 +28,8 @@ CREATE TABLE IF NOT EXISTS devices (
   address TEXT,
   status TEXT NOT NULL DEFAULT 'UP',
   latest TEXT NOT NULL DEFAULT '{}',
-  latest_ts INTEGER NOT NULL DEFAULT 0
+  latest_ts INTEGER NOT NULL DEFAULT 0,
+  origin TEXT NOT NULL DEFAULT 'key'
 );
 CREATE TABLE IF NOT EXISTS records (
   seq INTEGER PRIMARY KEY,
@@ -74,6 +78,9 @@ DROP TABLE series;
 DROP INDEX IF EXISTS records_ts;
 `;
 
+// Version 2 → 3: every device so far came through an API with the ingest key.
+const _FROM_V2 = "ALTER TABLE devices ADD COLUMN origin TEXT NOT NULL DEFAULT 'key'";
+
 export function prepareSchema(db: Database): void {
   const version = (db.query("PRAGMA user_version").get() as { user_version: number }).user_version;
   if (version > _VERSION) throw new Error(`the database was written by a newer bagtower (schema ${version}; this one knows ${_VERSION})`);
@@ -81,6 +88,8 @@ export function prepareSchema(db: Database): void {
   db.transaction(() => {
     db.exec(_TABLES);
     if (v1) db.exec(_FROM_V1);
+    // A version-1 or -2 devices table predates the column (_TABLES leaves an existing table as it is).
+    if (db.query("SELECT 1 FROM pragma_table_info('devices') WHERE name = 'origin'").get() === null) db.exec(_FROM_V2);
     db.exec(`PRAGMA user_version = ${_VERSION}`);
   })();
 }

@@ -2,6 +2,8 @@ import { Database, type Statement } from "bun:sqlite";
 import { chmodSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Item } from "../record/schema.ts";
+import { HttpError } from "./http-errors.ts";
+import { DEFAULT_LIMITS, LimitError, type Limits } from "./limits.ts";
 import { prepareSchema } from "./store-schema.ts";
 
 /**
@@ -13,6 +15,27 @@ import { prepareSchema } from "./store-schema.ts";
  */
 
 export const DEFAULT_PERIOD_S = 600;
+
+/** How a device was created (store-schema.ts): with the ingest key, or by a keyless pattoo post (--pattoo-open). */
+export type DeviceOrigin = "key" | "open";
+
+/** The cardinality caps the store enforces, per request and before it writes anything of it. */
+export type StoreCaps = Pick<Limits, "devicesPerKey" | "itemsPerDevice" | "labelsPerDevice">;
+
+/** The fleet API's pages: this many devices unless `?limit=` says otherwise (at most MAX_PAGE). */
+export const DEFAULT_PAGE = 500;
+export const MAX_PAGE = 1000;
+
+/** Figures over the whole fleet for the monitoring view, computed in SQL (no device list in memory). */
+export interface FleetSummary {
+  total: number;
+  up: number;
+  avgCpu: number | null;
+  avgMemory: number | null;
+  avgFlash: number | null;
+  bytesSent: number;
+  bytesReceived: number;
+}
 
 export interface DeviceRow {
   id: string;
@@ -97,17 +120,35 @@ function _sameShape(known: _KnownShape | undefined, item: Item, shape: string): 
   return i === keys.length;
 }
 
+interface _DevRow {
+  dev: number;
+  status: string;
+  period_s: number;
+  origin: DeviceOrigin;
+}
+
 /** The devices columns a DeviceRow shows (not `latest`, which items() reads). */
 const _DEVICE_COLUMNS = "id, machine_id, hostname, labels, period_s, first_seen, last_seen, address, status";
 
 export interface Store {
-  ingest(records: IngestRecord[], address: string | null, nowMs: number): Promise<IngestOutcome>;
+  /**
+   * Stores one request's records in the current turn's transaction. A request over a cap (or a
+   * keyless post to a device created with the key) is refused whole, before anything of it is
+   * written, without failing the other requests of the turn.
+   */
+  ingest(records: IngestRecord[], address: string | null, nowMs: number, origin?: DeviceOrigin): Promise<IngestOutcome>;
   devices(): DeviceRow[];
+  /** Devices in id order after `after` (a cursor: the last id of the previous page). */
+  devicesPage(limit: number, after?: string): DeviceRow[];
+  fleetSummary(): FleetSummary;
+  /** A page of devices (as devicesPage) with their numeric items' types and latest values, in one query: for /metrics. */
+  numericLatestPage(limit: number, after?: string): { device: DeviceRow; items: { id: string; type: string; latest: unknown }[] }[];
+  /** UP devices silent for more than twice their period become DOWN, in one statement (one commit). */
+  markDown(nowS: number): { id: string; lastSeen: number }[];
   device(id: string): DeviceRow | undefined;
   items(id: string): ItemRow[];
   series(id: string, item: string, fromS: number, toS: number): { key: string; ts: number; value: number }[];
   updateDevice(id: string, change: { periodSeconds?: number; labels?: Record<string, string> }): DeviceRow | undefined;
-  setStatus(id: string, status: "UP" | "DOWN"): void;
   /** Deletes records and points before `cutoffS`, one device at a time, yielding to requests in between. */
   deleteOlderThan(cutoffS: number): Promise<number>;
   counts(): { devices: number; records: number };
@@ -118,7 +159,7 @@ export interface Store {
   close(): void;
 }
 
-export function openStore(path: string): Store {
+export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS): Store {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const db = new Database(path, { create: true, strict: true });
   if (path !== ":memory:") chmodSync(path, 0o600);
@@ -129,8 +170,9 @@ export function openStore(path: string): Store {
   prepareSchema(db);
 
   const q = {
-    deviceByIdRow: db.query<{ dev: number; status: string; period_s: number }, [string]>("SELECT dev, status, period_s FROM devices WHERE id = ?"),
-    insertDevice: db.query("INSERT INTO devices (id, machine_id, hostname, period_s, first_seen, last_seen, address, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'UP') RETURNING dev"),
+    deviceByIdRow: db.query<_DevRow, [string]>("SELECT dev, status, period_s, origin FROM devices WHERE id = ?"),
+    labelsOf: db.query<{ labels: string }, [number]>("SELECT labels FROM devices WHERE dev = ?"),
+    insertDevice: db.query("INSERT INTO devices (id, machine_id, hostname, period_s, first_seen, last_seen, address, status, origin) VALUES (?, ?, ?, ?, ?, ?, ?, 'UP', ?) RETURNING dev"),
     // Seen now, and the record's items ({item: [ts, val]}, or null for a duplicate) over the latest
     // ones: an item missing from it keeps its value (?8 = 0: patched in); a record with every item
     // the device has replaces them (?8 = 1: no JSON to parse); a late, older record leaves them.
@@ -171,14 +213,77 @@ export function openStore(path: string): Store {
     return shapes;
   };
 
-  function _apply(records: IngestRecord[], address: string | null, nowMs: number): IngestOutcome {
+  // Devices per origin, kept beside the table so the cap costs no count(*) per request.
+  let deviceCount: Record<DeviceOrigin, number> = { key: 0, open: 0 };
+  const _countDevices = () => {
+    deviceCount = { key: 0, open: 0 };
+    for (const row of db.query("SELECT origin, count(*) AS n FROM devices GROUP BY origin").all() as { origin: DeviceOrigin; n: number }[]) deviceCount[row.origin] = row.n;
+  };
+  _countDevices();
+
+  /**
+   * The request's devices (null: new), once the caps allow it: devices per key, items per device,
+   * labels per device. Reads only, so a refusal leaves nothing behind.
+   */
+  function _admit(records: IngestRecord[], origin: DeviceOrigin): Map<string, _DevRow | null> {
+    const devices = new Map<string, _DevRow | null>();
+    let created = 0;
+    for (const r of records) {
+      if (devices.has(r.deviceId)) continue;
+      const dev = q.deviceByIdRow.get(r.deviceId);
+      if (dev && origin === "open" && dev.origin !== "open") {
+        throw new HttpError(403, `device ${r.deviceId} was created with the ingest key: a keyless pattoo post (--pattoo-open) cannot write to it; send x-api-key`);
+      }
+      devices.set(r.deviceId, dev);
+      if (!dev) created++;
+    }
+    if (created > 0 && deviceCount[origin] + created > caps.devicesPerKey) {
+      const who = origin === "open" ? "keyless pattoo agents (--pattoo-open)" : "the ingest key";
+      throw new LimitError(429, "devicesPerKey", `${created} new device(s) would make more than ${caps.devicesPerKey} devices for ${who}, the limit (serve --max-devices)`);
+    }
+    // Items and labels: only the records that bring something new cost more than a lookup.
+    const newItems = new Map<string, Set<string>>();
+    const newLabels = new Map<string, Set<string>>();
+    for (const r of records) {
+      const dev = devices.get(r.deviceId)!;
+      const shapes = dev ? _shapesOf(dev.dev) : undefined;
+      for (const item of r.data) {
+        if (shapes?.has(item.id)) continue;
+        let ids = newItems.get(r.deviceId);
+        if (!ids) newItems.set(r.deviceId, (ids = new Set()));
+        ids.add(item.id);
+        if ((shapes?.size ?? 0) + ids.size > caps.itemsPerDevice) {
+          throw new LimitError(422, "itemsPerDevice", `device ${r.deviceId}: item ${item.id} would be more than ${caps.itemsPerDevice} items, the limit per device (serve --max-items)`);
+        }
+      }
+      if (!r.labels) continue;
+      let names = newLabels.get(r.deviceId);
+      if (!names) newLabels.set(r.deviceId, (names = new Set(dev ? Object.keys(JSON.parse(q.labelsOf.get(dev.dev)!.labels) as object) : [])));
+      for (const name in r.labels) names.add(name);
+      if (names.size > caps.labelsPerDevice) {
+        throw new LimitError(422, "labelsPerDevice", `device ${r.deviceId}: ${names.size} labels, over the limit of ${caps.labelsPerDevice} per device (serve --max-labels)`);
+      }
+    }
+    return devices;
+  }
+
+  function _shapesOf(dev: number): Map<string, _KnownShape> {
+    let shapes = described.get(dev);
+    if (!shapes) described.set(dev, (shapes = _storedShapes(dev)));
+    return shapes;
+  }
+
+  function _apply(records: IngestRecord[], address: string | null, nowMs: number, origin: DeviceOrigin): IngestOutcome {
+    const known = _admit(records, origin);
     const out: IngestOutcome = { accepted: 0, duplicates: 0, up: [], stored: [], periodSeconds: DEFAULT_PERIOD_S };
     const nowS = Math.floor(nowMs / 1000);
     for (const r of records) {
-      let dev = q.deviceByIdRow.get(r.deviceId);
+      let dev = known.get(r.deviceId);
       if (!dev) {
-        const inserted = q.insertDevice.get(r.deviceId, r.machineId ?? null, r.hostname ?? null, DEFAULT_PERIOD_S, nowS, nowS, address) as { dev: number };
-        dev = { dev: inserted.dev, status: "UP", period_s: DEFAULT_PERIOD_S };
+        const inserted = q.insertDevice.get(r.deviceId, r.machineId ?? null, r.hostname ?? null, DEFAULT_PERIOD_S, nowS, nowS, address, origin) as { dev: number };
+        dev = { dev: inserted.dev, status: "UP", period_s: DEFAULT_PERIOD_S, origin };
+        known.set(r.deviceId, dev);
+        deviceCount[origin]++;
         out.up.push(r.deviceId);
       } else if (dev.status === "DOWN" && !out.up.includes(r.deviceId)) {
         out.up.push(r.deviceId);
@@ -196,8 +301,7 @@ export function openStore(path: string): Store {
       // Item ids are letters, digits and _.:- (record/schema.ts): quoted as they are, they are JSON keys.
       let latest = "";
       let numbers = "";
-      let shapes = described.get(dev.dev);
-      if (!shapes) described.set(dev.dev, (shapes = _storedShapes(dev.dev)));
+      const shapes = _shapesOf(dev.dev);
       for (const item of r.data) {
         const shape = _shape(item);
         if (!_sameShape(shapes.get(item.id), item, shape)) {
@@ -216,26 +320,41 @@ export function openStore(path: string): Store {
   }
 
   // Group the writes of one event-loop turn into one transaction (one fsync for many requests).
-  let pending: { records: IngestRecord[]; address: string | null; nowMs: number; resolve: (o: IngestOutcome) => void; reject: (e: unknown) => void }[] = [];
+  let pending: { records: IngestRecord[]; address: string | null; nowMs: number; origin: DeviceOrigin; resolve: (o: IngestOutcome) => void; reject: (e: unknown) => void }[] = [];
   let scheduled = false;
-  const transaction = db.transaction((batch: typeof pending) => batch.map((p) => _apply(p.records, p.address, p.nowMs)));
+  // A refused request (an HttpError from _admit, before its writes) fails alone; anything else rolls the turn back.
+  const transaction = db.transaction((batch: typeof pending) =>
+    batch.map((p) => {
+      try {
+        return _apply(p.records, p.address, p.nowMs, p.origin);
+      } catch (error) {
+        if (error instanceof HttpError) return error;
+        throw error;
+      }
+    }),
+  );
   function _flush(): void {
     scheduled = false;
     const batch = pending;
     pending = [];
     try {
       const outcomes = transaction(batch);
-      batch.forEach((p, i) => p.resolve(outcomes[i]!));
+      batch.forEach((p, i) => {
+        const outcome = outcomes[i]!;
+        if (outcome instanceof HttpError) p.reject(outcome);
+        else p.resolve(outcome);
+      });
     } catch (error) {
       described.clear(); // the transaction rolled back: the table may hold less than the map says
+      _countDevices();
       for (const p of batch) p.reject(error);
     }
   }
 
   return {
-    ingest(records, address, nowMs) {
+    ingest(records, address, nowMs, origin = "key") {
       return new Promise((resolve, reject) => {
-        pending.push({ records, address, nowMs, resolve, reject });
+        pending.push({ records, address, nowMs, origin, resolve, reject });
         if (!scheduled) {
           scheduled = true;
           setImmediate(_flush);
@@ -243,6 +362,35 @@ export function openStore(path: string): Store {
       });
     },
     devices: () => (db.query(`SELECT ${_DEVICE_COLUMNS} FROM devices ORDER BY id`).all() as Record<string, unknown>[]).map(_device),
+    devicesPage: (limit, after = "") => (db.query(`SELECT ${_DEVICE_COLUMNS} FROM devices WHERE id > ? ORDER BY id LIMIT ?`).all(after, limit) as Record<string, unknown>[]).map(_device),
+    numericLatestPage(limit, after = "") {
+      const rows = db
+        .query(
+          `SELECT ${_DEVICE_COLUMNS}, latest, (SELECT json_group_array(json_array(item, type)) FROM items i WHERE i.dev = devices.dev AND i.type != 'string') AS types ` +
+            "FROM devices WHERE id > ? ORDER BY id LIMIT ?",
+        )
+        .all(after, limit) as Record<string, unknown>[];
+      return rows.map((row) => {
+        const latest = JSON.parse(row.latest as string) as Record<string, [number, unknown]>;
+        const types = JSON.parse(row.types as string) as [string, string][];
+        return { device: _device(row), items: types.map(([id, type]) => ({ id, type, latest: latest[id]?.[1] ?? null })) };
+      });
+    },
+    fleetSummary() {
+      const num = (path: string) => `CASE WHEN json_type(latest, '${path}') IN ('integer', 'real') THEN json_extract(latest, '${path}') END`;
+      return db
+        .query(
+          `SELECT count(*) AS total, coalesce(sum(status = 'UP'), 0) AS up, avg(${num("$.cpu[1]")}) AS avgCpu, avg(${num("$.memory[1]")}) AS avgMemory, ` +
+            `avg(coalesce(${num("$.diskusage[1]")}, ${num('$.filesystems[1]."/"')})) AS avgFlash, ` +
+            `coalesce(sum(${num("$.network[1].bytes_sent")}), 0) AS bytesSent, coalesce(sum(${num("$.network[1].bytes_received")}), 0) AS bytesReceived FROM devices`,
+        )
+        .get() as FleetSummary;
+    },
+    markDown(nowS) {
+      return db
+        .query("UPDATE devices SET status = 'DOWN' WHERE status = 'UP' AND ? - last_seen > 2 * period_s RETURNING id, last_seen AS lastSeen")
+        .all(nowS) as { id: string; lastSeen: number }[];
+    },
     device(id) {
       const row = db.query(`SELECT ${_DEVICE_COLUMNS} FROM devices WHERE id = ?`).get(id) as Record<string, unknown> | null;
       return row ? _device(row) : undefined;
@@ -278,9 +426,6 @@ export function openStore(path: string): Store {
       if (change.periodSeconds !== undefined) db.query("UPDATE devices SET period_s = ? WHERE id = ?").run(change.periodSeconds, id);
       if (change.labels !== undefined) db.query("UPDATE devices SET labels = ? WHERE id = ?").run(JSON.stringify(change.labels), id);
       return this.device(id);
-    },
-    setStatus(id, status) {
-      db.query("UPDATE devices SET status = ? WHERE id = ?").run(status, id);
     },
     async deleteOlderThan(cutoffS) {
       // Device by device, along the (dev, ts) keys (no index on time alone to keep up on every

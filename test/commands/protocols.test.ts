@@ -15,6 +15,8 @@ import { INGEST_KEY, startTestServe } from "../helpers/serve.ts";
 let serve: ReturnType<typeof startTestServe>;
 beforeEach(() => {
   serve = startTestServe();
+  // The examples' timestamps (up to 1795400100) must not be ahead of the receiver's clock.
+  serve.clock.set(Date.UTC(2026, 10, 23, 12, 0, 0));
 });
 afterEach(() => serve.stop());
 

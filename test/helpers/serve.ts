@@ -23,7 +23,7 @@ export function startTestServe(limits: Partial<Limits> = {}, options: { pattooOp
   const clock = manualClock(Date.UTC(2026, 10, 22, 12, 0, 0));
   const logs: string[] = [];
   const dbPath = join(tmp.dir, "serve.db");
-  const store: Store = openStore(dbPath);
+  const store: Store = openStore(dbPath, { ...DEFAULT_LIMITS, ...limits });
   const app: ServeApp = createServeApp({
     store,
     keys: { ingest: INGEST_KEY, read: READ_TOKEN, admin: ADMIN_TOKEN, source: "flag" },

@@ -189,7 +189,7 @@ process.stdout.write(resolveGeneratedDeviceId(ctx, "racer").id);`;
     expect(second.meta.machineId).not.toBe(first.meta.machineId);
     expect(first.deviceId).toMatch(/^pi4-greenhouse-[0-9a-f]{12}$/);
     expect(second.deviceId).toBe(first.deviceId!);
-    const filed = parseBagtowerBody([first, second], DEFAULT_LIMITS, JSON.stringify([first, second]));
+    const filed = parseBagtowerBody([first, second], { limits: DEFAULT_LIMITS, nowS: Math.max(first.unixTimestamp, second.unixTimestamp) });
     expect(filed.map((r) => r.deviceId)).toEqual([first.deviceId!, first.deviceId!]);
     const report = identityReport(t.ctx);
     expect(report).toMatchObject({ deviceId: first.deviceId, deviceIdSource: `${join(t.home, "device-id")} (generated once, never rotates; --device-id sets another)` });

@@ -56,8 +56,39 @@ describe("the receiver's schema", () => {
     store.close();
 
     const db = new Database(path);
-    expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 2 });
+    expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 3 });
     expect(db.query("SELECT name FROM sqlite_master WHERE name IN ('series', 'series_ts', 'records_ts')").all()).toEqual([]);
+    db.close();
+  });
+
+  test("a version-2 database gains devices.origin: its devices came with the key, so keyless pattoo posts cannot write to them", async () => {
+    dir = mkdtempSync(join(tmpdir(), "bagtower-schema-"));
+    const path = join(dir, "serve.db");
+    const old = new Database(path, { create: true });
+    old.exec(`
+      CREATE TABLE devices (dev INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, machine_id TEXT, hostname TEXT, labels TEXT NOT NULL DEFAULT '{}', period_s INTEGER NOT NULL,
+        first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, address TEXT, status TEXT NOT NULL DEFAULT 'UP', latest TEXT NOT NULL DEFAULT '{}', latest_ts INTEGER NOT NULL DEFAULT 0);
+      CREATE TABLE records (seq INTEGER PRIMARY KEY, record_id TEXT UNIQUE, dev INTEGER NOT NULL, ts INTEGER NOT NULL, received INTEGER NOT NULL, body TEXT NOT NULL, payload TEXT);
+      CREATE TABLE items (dev INTEGER NOT NULL, item TEXT NOT NULL, type TEXT NOT NULL, shape TEXT NOT NULL, keys TEXT NOT NULL, PRIMARY KEY (dev, item)) WITHOUT ROWID;
+      CREATE TABLE points (dev INTEGER NOT NULL, ts INTEGER NOT NULL, vals BLOB NOT NULL, PRIMARY KEY (dev, ts));
+      CREATE TABLE forward_cursor (name TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
+      INSERT INTO devices (dev, id, period_s, first_seen, last_seen) VALUES (1, 'pi-01', 600, 100, 1200);
+      PRAGMA user_version = 2;`);
+    old.close();
+
+    const store = openStore(path);
+    const record = (deviceId: string) => ({ deviceId, recordId: `rec-${deviceId}-1`, unixTimestamp: 1300, data: [{ id: "cpu", type: "percent" as const, val: 5 }], body: "{}" });
+    await expect(store.ingest([record("pi-01")], null, 1_300_000, "open")).rejects.toThrow("device pi-01 was created with the ingest key");
+    await store.ingest([record("pattoo-target")], null, 1_300_000, "open");
+    await store.ingest([record("pi-01")], null, 1_300_000, "key");
+    store.close();
+
+    const db = new Database(path);
+    expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 3 });
+    expect(db.query("SELECT id, origin FROM devices ORDER BY id").all()).toEqual([
+      { id: "pattoo-target", origin: "open" },
+      { id: "pi-01", origin: "key" },
+    ]);
     db.close();
   });
 
@@ -67,7 +98,7 @@ describe("the receiver's schema", () => {
     const newer = new Database(path, { create: true });
     newer.exec("CREATE TABLE devices (x); PRAGMA user_version = 9");
     newer.close();
-    expect(() => openStore(path)).toThrow("written by a newer bagtower (schema 9; this one knows 2)");
+    expect(() => openStore(path)).toThrow("written by a newer bagtower (schema 9; this one knows 3)");
     const db = new Database(path);
     expect(db.query("SELECT name FROM sqlite_master").all()).toEqual([{ name: "devices" }]);
     db.close();

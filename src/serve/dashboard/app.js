@@ -7,6 +7,9 @@
   const RANGES = { "1h": 3600, "6h": 6 * 3600, "24h": 24 * 3600, "7d": 7 * 86400, "30d": 30 * 86400 };
   const DEFAULT_RANGE = "24h";
   const GRAPH_HEIGHT = 220;
+  /** Devices per fleet page (the API's default is 500; a table of 100 rows stays quick to render). */
+  const FLEET_PAGE = 100;
+  const FLEET_ALERTS_SHOWN = 20;
   // A new device has minutes of data: the time axis fits the data (at least this span) rather than
   // squeezing it against the right edge of a 24-hour range; the right edge stays at now.
   const MIN_SPAN_S = 60;
@@ -300,20 +303,53 @@
 
   function fleetView(root) {
     let devices = null;
+    let fleet = null; // totals over every page: { total_nodes, up_nodes }
+    let alerts = [];
     let error = null;
+    // The fleet API pages by cursor: cursors[i] opens page i; nextCursor says whether there is another.
+    const cursors = [""];
+    let page = 0;
+    let nextCursor = null;
     const summary = h("section", { class: "summary", "aria-label": "Fleet summary" });
     const alertsBox = h("section", { class: "fleet-alerts" });
     const body = h("div", { class: "table-card" });
-    root.replaceChildren(h("div", { class: "page-head" }, h("h1", {}, "Fleet")), summary, alertsBox, body);
+    const pager = h("nav", { class: "pager", "aria-label": "Fleet pages" });
+    root.replaceChildren(h("div", { class: "page-head" }, h("h1", {}, "Fleet")), summary, alertsBox, body, pager);
 
     async function load() {
       try {
-        devices = (await api("/api/devices")).devices || [];
+        const [list, resources, active] = await Promise.all([
+          api(`/api/devices?limit=${FLEET_PAGE}&cursor=${encodeURIComponent(cursors[page])}`),
+          api("/api/monitoring/resources?limit=1"),
+          api("/api/alerts"),
+        ]);
+        devices = list.devices || [];
+        nextCursor = list.nextCursor || null;
+        fleet = resources.summary;
+        alerts = active.alerts || [];
         error = null;
       } catch (err) {
         error = err;
       }
       render();
+    }
+
+    function go(delta) {
+      if (delta > 0) cursors[page + 1] = nextCursor;
+      page += delta;
+      devices = null;
+      load();
+    }
+
+    function renderPager() {
+      const first = page * FLEET_PAGE + 1;
+      const shown = devices ? devices.length : 0;
+      pager.hidden = page === 0 && !nextCursor;
+      pager.replaceChildren(
+        h("button", { type: "button", class: "btn", disabled: page === 0, onclick: () => go(-1) }, "← Previous"),
+        h("span", { class: "muted pager-range" }, shown ? `${first}–${first + shown - 1} of ${fleet ? fleet.total_nodes : "?"}` : ""),
+        h("button", { type: "button", class: "btn", disabled: !nextCursor, onclick: () => go(1) }, "Next →"),
+      );
     }
     const reload = coalesce(load, 500);
 
@@ -325,31 +361,35 @@
         return;
       }
       if (!devices) return;
-      const up = devices.filter((d) => d.status === "UP").length;
-      const alerts = devices.flatMap((d) => (d.alerts || []).map((a) => ({ ...a, device: d })));
+      renderPager();
+      const total = fleet ? fleet.total_nodes : devices.length;
+      const up = fleet ? fleet.up_nodes : devices.filter((d) => d.status === "UP").length;
       summary.replaceChildren(
-        stat("Devices", devices.length, "total"),
+        stat("Devices", total, "total"),
         stat("Up", up, "up"),
-        stat("Down", devices.length - up, devices.length - up ? "down" : "zero"),
+        stat("Down", total - up, total - up ? "down" : "zero"),
         stat("Active alerts", alerts.length, alerts.length ? "alerts" : "zero"),
       );
+      // A fleet-wide outage raises one alert per device: the first few are listed, the count says the rest.
+      const listed = alerts.slice(0, FLEET_ALERTS_SHOWN);
       alertsBox.replaceChildren(
         ...(alerts.length
           ? [
               h(
                 "ul",
                 { class: "alert-list" },
-                alerts.map((a) =>
+                listed.map((a) =>
                   h(
                     "li",
                     { class: "alert-item", dataset: { rule: a.rule } },
-                    h("a", { href: deviceHash(a.device.id) }, a.device.id),
+                    h("a", { href: deviceHash(a.deviceId) }, a.deviceId),
                     h("span", { class: "alert-rule" }, a.rule),
                     h("span", { class: "alert-message" }, a.message),
                     h("span", { class: "muted" }, "since ", since(a.since)),
                   ),
                 ),
               ),
+              ...(alerts.length > listed.length ? [h("p", { class: "muted" }, `and ${alerts.length - listed.length} more`)] : []),
             ]
           : []),
       );
@@ -458,8 +498,22 @@
     let draft = null; // what the user typed, kept when saving it fails
     let savedFlash = false;
     let seriesGeneration = 0;
+    let seriesWindow = null; // the time range of the current generation: { from, to }
+    const failed = new Map(); // item id → why its series did not load
     let destroyed = false;
-    const graphs = new Map(); // item id → { card, plotEl, plot, keysSig, observer, window }
+    const graphs = new Map(); // item id → { card, plotEl, plot, keysSig, observer, window, loaded }
+    // Graph cards in or near the viewport; only those fetch their series.
+    const visible = new Set();
+    const viewport = new IntersectionObserver(
+      (entries) => {
+        for (const entry of entries) {
+          if (entry.isIntersecting) visible.add(entry.target);
+          else visible.delete(entry.target);
+        }
+        loadVisible();
+      },
+      { rootMargin: "400px 0px" },
+    );
     const stringCards = new Map();
 
     // The header's parts are built once; a refresh replaces their contents but never detaches the
@@ -692,6 +746,8 @@
       for (const [itemId, graph] of graphs) {
         if (!items.some((item) => item.id === itemId)) {
           destroyGraph(graph);
+          viewport.unobserve(graph.card);
+          visible.delete(graph.card);
           graph.card.remove();
           graphs.delete(itemId);
         }
@@ -704,8 +760,9 @@
           const unit = h("span", { class: "unit" });
           const latest = h("span", { class: "latest" });
           const card = h("article", { class: "card graph", dataset: { item: item.id } }, h("header", {}, title, unit, latest), plotEl);
-          graph = { item, card, plotEl, title, unit, latest, plot: null, keysSig: "", observer: null, window: [0, 0], empty: null };
+          graph = { item, card, plotEl, title, unit, latest, plot: null, keysSig: "", observer: null, window: [0, 0], empty: null, loaded: 0 };
           graphs.set(item.id, graph);
+          viewport.observe(card);
         }
         graph.item = item;
         graph.unit.textContent = item.type === "counter" ? "/s" : UNIT_LABEL[item.type] ? UNIT_LABEL[item.type] : item.type;
@@ -718,33 +775,42 @@
       graphsBox.classList.toggle("is-empty", items.length === 0);
     }
 
+    /** A new time window (another range, a live update): every graph is stale, the visible ones load now. */
     async function loadSeries() {
-      const generation = ++seriesGeneration;
+      seriesGeneration++;
       const to = Math.ceil(Date.now() / 1000);
-      const from = to - RANGES[range];
-      const items = [...graphs.values()].map((g) => g.item);
+      seriesWindow = { from: to - RANGES[range], to };
+      failed.clear();
       status.replaceChildren();
+      await loadVisible();
+    }
+
+    /**
+     * Series for the graphs in (or near) view that the current window has not loaded yet: a device
+     * with thousands of items asks for the few on screen, the rest as they scroll into view.
+     */
+    async function loadVisible() {
+      if (!seriesWindow) return;
+      const generation = seriesGeneration;
+      const { from, to } = seriesWindow;
+      const wanted = [...graphs.values()].filter((g) => visible.has(g.card) && g.loaded !== generation);
+      for (const graph of wanted) graph.loaded = generation;
       const results = await Promise.all(
-        items.map((item) =>
-          api(`${devicePath(id)}/series?item=${encodeURIComponent(item.id)}&from=${from}&to=${to}`).then(
-            (series) => ({ item, series }),
-            (error) => ({ item, error }),
+        wanted.map((graph) =>
+          api(`${devicePath(id)}/series?item=${encodeURIComponent(graph.item.id)}&from=${from}&to=${to}`).then(
+            (series) => ({ graph, series }),
+            (error) => ({ graph, error }),
           ),
         ),
       );
       // A newer load (another range, a live update) started meanwhile: its answer wins.
       if (generation !== seriesGeneration || destroyed) return;
-      const failed = [];
-      for (const { item, series, error } of results) {
-        const graph = graphs.get(item.id);
-        if (!graph) continue;
-        if (error) {
-          failed.push(`${item.id}: ${error.message}`);
-          continue;
-        }
-        drawGraph(graph, series, from, to);
+      for (const { graph, series, error } of results) {
+        if (graphs.get(graph.item.id) !== graph) continue;
+        if (error) failed.set(graph.item.id, error.message);
+        else drawGraph(graph, series, from, to);
       }
-      if (failed.length) status.replaceChildren(h("div", { class: "notice error" }, `Could not load ${failed.join("; ")}`));
+      if (failed.size) status.replaceChildren(h("div", { class: "notice error" }, `Could not load ${[...failed].map(([item, message]) => `${item}: ${message}`).join("; ")}`));
     }
 
     function drawGraph(graph, series, from, to) {
@@ -848,6 +914,7 @@
         destroyed = true;
         reloadDetail.cancel();
         reloadAll.cancel();
+        viewport.disconnect();
         for (const graph of graphs.values()) destroyGraph(graph);
       },
     };

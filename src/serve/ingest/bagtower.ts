@@ -3,9 +3,9 @@ import * as v from "valibot";
 import { deviceIdSchema } from "../../config/schema.ts";
 import { itemSchema, metaSchema } from "../../record/schema.ts";
 import { HttpError } from "../http-errors.ts";
-import type { Limits } from "../limits.ts";
+import { checkCount, checkNotFuture, LimitError } from "../limits.ts";
 import type { IngestRecord } from "../store.ts";
-import { MAX_UNIX_SECONDS } from "./normalize.ts";
+import { MAX_UNIX_SECONDS, type ParseOptions } from "./normalize.ts";
 
 /**
  * The record as a receiver accepts it: meta and UTCTimestamp are optional, because
@@ -21,20 +21,44 @@ export const ingestRecordSchema = v.strictObject({
 
 export type IngestBody = v.InferOutput<typeof ingestRecordSchema>;
 
+/** meta's free-form parts (tags, errors, self.lastError) within the string limit, checked after the schema: no string of any length is stored. */
+function _checkMeta(meta: IngestBody["meta"], max: number, itemsPerRecord: number, where: string): void {
+  if (!meta) return;
+  const over = (text: string, path: string) => {
+    if (text.length > max) throw new LimitError(413, "stringLength", `${where}meta.${path}: ${text.length} characters, over the limit of ${max}`);
+  };
+  let tags = 0;
+  for (const k in meta.tags) {
+    if (++tags > itemsPerRecord) throw new LimitError(413, "itemsPerRecord", `${where}meta.tags: more than ${itemsPerRecord} tags, over the limit of ${itemsPerRecord}`);
+    over(k, "tags (a name)");
+    over(meta.tags[k]!, `tags.${k.slice(0, 40)}`);
+  }
+  checkCount(meta.errors.length, itemsPerRecord, "itemsPerRecord", `${where}meta.errors`);
+  for (let i = 0; i < meta.errors.length; i++) {
+    over(meta.errors[i]!.id, `errors.${i}.id`);
+    over(meta.errors[i]!.message, `errors.${i}.message`);
+  }
+  if (meta.self?.lastError) over(meta.self.lastError, "self.lastError");
+}
+
 function _path(issue: v.BaseIssue<unknown>): string {
   return v.getDotPath(issue) ?? "(body)";
 }
 
-/** Validated records, or a 4xx naming the field (`1.data.3.val: expected …`). */
-export function parseBagtowerBody(json: unknown, limits: Limits, bodyText: string): IngestRecord[] {
+/**
+ * Validated records, or a 4xx naming the field (`1.data.3.val: expected …`). The stored body is the
+ * validated record, re-serialised: a duplicate JSON key or an unknown meta field in the request is
+ * not kept beside the value the receiver used.
+ */
+export function parseBagtowerBody(json: unknown, { limits, nowS }: ParseOptions): IngestRecord[] {
   const list = Array.isArray(json) ? json : [json];
   if (list.length === 0) throw new HttpError(400, "body: expected a record or a non-empty array of records");
-  if (list.length > limits.recordsPerRequest) throw new HttpError(413, `body: ${list.length} records, over the limit of ${limits.recordsPerRequest} per request`);
+  checkCount(list.length, limits.recordsPerRequest, "recordsPerRequest", "body");
   const out: IngestRecord[] = [];
   list.forEach((raw, index) => {
     const where = Array.isArray(json) ? `${index}.` : "";
-    if (raw && typeof raw === "object" && Array.isArray((raw as { data?: unknown }).data) && (raw as { data: unknown[] }).data.length > limits.itemsPerRecord) {
-      throw new HttpError(413, `${where}data: ${(raw as { data: unknown[] }).data.length} items, over the limit of ${limits.itemsPerRecord} per record`);
+    if (raw && typeof raw === "object" && Array.isArray((raw as { data?: unknown }).data)) {
+      checkCount((raw as { data: unknown[] }).data.length, limits.itemsPerRecord, "itemsPerRecord", `${where}data`);
     }
     const result = v.safeParse(ingestRecordSchema, raw);
     if (!result.success) {
@@ -44,6 +68,8 @@ export function parseBagtowerBody(json: unknown, limits: Limits, bodyText: strin
     const record = result.output;
     const deviceId = record.deviceId ?? record.meta?.machineId;
     if (!deviceId) throw new HttpError(400, `${where}deviceId: required (or meta.machineId)`);
+    checkNotFuture(record.unixTimestamp, nowS, limits, `${where}unixTimestamp`);
+    _checkMeta(record.meta, limits.stringLength, limits.itemsPerRecord, where);
     const ids = new Set<string>();
     for (const item of record.data) {
       if (ids.has(item.id)) throw new HttpError(400, `${where}data: item "${item.id}" appears twice`);
@@ -56,7 +82,7 @@ export function parseBagtowerBody(json: unknown, limits: Limits, bodyText: strin
       hostname: record.meta?.hostname,
       unixTimestamp: record.unixTimestamp,
       data: record.data,
-      body: list.length === 1 ? bodyText : JSON.stringify(raw),
+      body: JSON.stringify(record),
     });
   });
   return out;

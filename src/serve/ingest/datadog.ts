@@ -4,8 +4,9 @@
 import * as v from "valibot";
 import type { Item } from "../../record/schema.ts";
 import { HttpError } from "../http-errors.ts";
+import { checkCount, checkNotFuture } from "../limits.ts";
 import type { IngestRecord } from "../store.ts";
-import { checkItems, foreignToIngest, groupItems, toDeviceId, toItemId } from "./normalize.ts";
+import { checkItems, checkLabels, foreignToIngest, groupItems, LABEL_NAME_PATTERN, toDeviceId, toItemId, type ParseOptions } from "./normalize.ts";
 
 const _point = v.tuple([v.number("expected a timestamp"), v.union([v.number(), v.null()], "expected a number")], "expected [timestamp, value]");
 
@@ -39,7 +40,12 @@ function _item(metric: string, type: string | undefined): { id: string; key?: st
   return { id: toItemId(name), type: itemType };
 }
 
-export function parseDatadog(json: unknown): IngestRecord[] {
+/**
+ * Records (one per device and timestamp) from a series body. The per-request limits are checked
+ * while the groups are built: a body that would make more records than allowed stops at the first
+ * one over, before anything else is built.
+ */
+export function parseDatadog(json: unknown, { limits, nowS }: ParseOptions): IngestRecord[] {
   const result = v.safeParse(seriesSchema, json);
   if (!result.success) {
     const issue = result.issues[0];
@@ -52,19 +58,26 @@ export function parseDatadog(json: unknown): IngestRecord[] {
     const deviceId = toDeviceId(tags.device) ?? toDeviceId(s.host ?? undefined);
     if (!deviceId) throw new HttpError(400, `series.${index}.host: required (the device), or a device:<id> tag`);
     const labels: Record<string, string> = {};
-    for (const [k, value] of Object.entries(tags)) if (k !== "device" && /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/.test(k)) labels[k] = value.slice(0, 256);
+    for (const [k, value] of Object.entries(tags)) if (k !== "device" && LABEL_NAME_PATTERN.test(k)) labels[k] = value;
+    checkLabels(labels, limits, `series.${index}.tags`);
     const item = _item(s.metric, s.type);
     for (const [ts, value] of s.points) {
       if (value === null || !Number.isFinite(value)) continue;
       const seconds = Math.floor(ts);
+      checkNotFuture(seconds, nowS, limits, `series.${index}.points`);
       const key = `${deviceId}\u0000${seconds}`;
       let group = groups.get(key);
-      if (!group) groups.set(key, (group = { deviceId, ts: seconds, labels: {}, entries: [] }));
+      if (!group) {
+        groups.set(key, (group = { deviceId, ts: seconds, labels: {}, entries: [] }));
+        checkCount(groups.size, limits.recordsPerRequest, "recordsPerRequest", "series (one record per host and timestamp)", true);
+      }
       Object.assign(group.labels, labels);
       group.entries.push({ ...item, value });
     }
   });
-  return [...groups.values()].map((g) =>
-    foreignToIngest({ deviceId: g.deviceId, unixTimestamp: g.ts, data: checkItems(groupItems(g.entries), "series"), labels: g.labels, agent: "datadog" }),
-  );
+  return [...groups.values()].map((g) => {
+    const data = groupItems(g.entries);
+    checkCount(data.length, limits.itemsPerRecord, "itemsPerRecord", `series of host ${g.deviceId} at ${g.ts}`);
+    return foreignToIngest({ deviceId: g.deviceId, unixTimestamp: g.ts, data: checkItems(data, "series"), labels: checkLabels(g.labels, limits, `series of host ${g.deviceId}`), agent: "datadog" });
+  });
 }

@@ -5,9 +5,10 @@
 import { BUILTIN_IDS } from "../../collect/registry.ts";
 import type { Item } from "../../record/schema.ts";
 import { HttpError } from "../http-errors.ts";
+import { checkCount, checkNotFuture } from "../limits.ts";
 import type { IngestRecord } from "../store.ts";
-import { LineError, parseLines, toSeconds, type Point } from "./line-protocol.ts";
-import { checkItems, foreignToIngest, groupItems, toDeviceId, toItemId } from "./normalize.ts";
+import { eachLine, LineError, toSeconds, type Point } from "./line-protocol.ts";
+import { checkItems, checkLabels, foreignToIngest, groupItems, LABEL_NAME_PATTERN, toDeviceId, toItemId, type ParseOptions } from "./normalize.ts";
 
 /** Longest built-in id first, so `cpu_per_cpu_0` is not read as `cpu` + `per_cpu_0`. */
 const _BUILTINS = [...BUILTIN_IDS].sort((a, b) => b.length - a.length);
@@ -20,30 +21,31 @@ function _bagtowerField(field: string): { id: string; key?: string } {
   return { id: toItemId(field) };
 }
 
-export function parseInflux(body: string, params: URLSearchParams, nowS: number): IngestRecord[] {
-  let points: Point[];
-  try {
-    points = parseLines(body);
-  } catch (error) {
-    if (error instanceof LineError) throw new HttpError(400, `unable to parse ${error.message}`);
-    throw error;
-  }
-  if (points.length === 0) throw new HttpError(400, "no line to write");
+/**
+ * Records (one per device and timestamp) from a line-protocol body, grouped line by line: the
+ * per-request limits stop the parse at the first line over them, before the rest is read.
+ */
+export function parseInflux(body: string, params: URLSearchParams, { limits, nowS }: ParseOptions): IngestRecord[] {
   const precision = params.get("precision") ?? "ns";
   const groups = new Map<string, { deviceId: string; ts: number; labels: Record<string, string>; entries: Parameters<typeof groupItems>[0] }>();
-  points.forEach((point, index) => {
+  const add = (point: Point, lineNumber: number) => {
     const deviceId = toDeviceId(point.tags.device) ?? toDeviceId(point.tags.host);
-    if (!deviceId) throw new HttpError(400, `unable to parse line ${index + 1}: a device or host tag is needed to know the device`);
+    if (!deviceId) throw new HttpError(400, `unable to parse line ${lineNumber}: a device or host tag is needed to know the device`);
     let ts: number;
     try {
       ts = point.timestamp === undefined ? nowS : toSeconds(point.timestamp, precision);
     } catch (error) {
       throw new HttpError(400, (error as Error).message);
     }
+    checkNotFuture(ts, nowS, limits, `line ${lineNumber}`);
     const key = `${deviceId}\u0000${ts}`;
     let group = groups.get(key);
-    if (!group) groups.set(key, (group = { deviceId, ts, labels: {}, entries: [] }));
-    for (const [k, value] of Object.entries(point.tags)) if (k !== "device" && k !== "host" && /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/.test(k)) group.labels[k] = value.slice(0, 256);
+    if (!group) {
+      groups.set(key, (group = { deviceId, ts, labels: {}, entries: [] }));
+      checkCount(groups.size, limits.recordsPerRequest, "recordsPerRequest", `line ${lineNumber} (one record per device and timestamp)`, true);
+    }
+    for (const [k, value] of Object.entries(point.tags)) if (k !== "device" && k !== "host" && LABEL_NAME_PATTERN.test(k)) group.labels[k] = value;
+    checkLabels(group.labels, limits, `line ${lineNumber}`);
     const ours = point.measurement === "bagtower";
     for (const [field, raw] of Object.entries(point.fields)) {
       const value = typeof raw === "boolean" ? Number(raw) : raw;
@@ -51,8 +53,17 @@ export function parseInflux(body: string, params: URLSearchParams, nowS: number)
       if (ours) group.entries.push({ ..._bagtowerField(field), type, value });
       else group.entries.push({ id: toItemId(typeof value === "string" ? `${point.measurement}_text` : point.measurement), key: field.slice(0, 64), type, value });
     }
+  };
+  try {
+    eachLine(body, add);
+  } catch (error) {
+    if (error instanceof LineError) throw new HttpError(400, `unable to parse ${error.message}`);
+    throw error;
+  }
+  if (groups.size === 0) throw new HttpError(400, "no line to write");
+  return [...groups.values()].map((g) => {
+    const data = groupItems(g.entries);
+    checkCount(data.length, limits.itemsPerRecord, "itemsPerRecord", `device ${g.deviceId} at ${g.ts}`);
+    return foreignToIngest({ deviceId: g.deviceId, unixTimestamp: g.ts, data: checkItems(data, `device ${g.deviceId}`), labels: g.labels, agent: "influx" });
   });
-  return [...groups.values()].map((g) =>
-    foreignToIngest({ deviceId: g.deviceId, unixTimestamp: g.ts, data: checkItems(groupItems(g.entries), `device ${g.deviceId}`), labels: g.labels, agent: "influx" }),
-  );
 }

@@ -114,18 +114,32 @@ export function toSeconds(timestamp: bigint, precision: string): number {
   return Number(timestamp / per);
 }
 
-/** Every line of a body; a bad line throws naming its number (InfluxDB refuses the whole write too). */
-export function parseLines(body: string): Point[] {
-  const out: Point[] = [];
-  body.split("\n").forEach((raw, index) => {
-    const line = raw.replace(/\r$/, "");
-    if (line.trim() === "" || line.startsWith("#")) return;
+/**
+ * Calls `onPoint` for every line of a body as it is parsed, so a caller can stop (throw) at a limit
+ * before the rest is read; a bad line throws naming its number (InfluxDB refuses the whole write too).
+ */
+export function eachLine(body: string, onPoint: (point: Point, lineNumber: number) => void): void {
+  let start = 0;
+  for (let index = 0; start <= body.length; index++) {
+    let end = body.indexOf("\n", start);
+    if (end === -1) end = body.length;
+    const line = body.slice(start, end).replace(/\r$/, "");
+    start = end + 1;
+    if (line.trim() === "" || line.startsWith("#")) continue;
+    let point: Point;
     try {
-      out.push(parseLine(line));
+      point = parseLine(line);
     } catch (error) {
       if (error instanceof LineError) throw new LineError(`line ${index + 1}: ${error.message}: ${JSON.stringify(line.slice(0, 80))}`);
       throw error;
     }
-  });
+    onPoint(point, index + 1);
+  }
+}
+
+/** Every line of a body. */
+export function parseLines(body: string): Point[] {
+  const out: Point[] = [];
+  eachLine(body, (point) => out.push(point));
   return out;
 }

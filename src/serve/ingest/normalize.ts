@@ -2,7 +2,28 @@ import * as v from "valibot";
 import { DEVICE_ID_PATTERN } from "../../config/schema.ts";
 import { ITEM_ID_PATTERN, itemSchema, type BagtowerRecord, type Item } from "../../record/schema.ts";
 import { HttpError } from "../http-errors.ts";
+import { LimitError, MAX_UNIX_SECONDS, type Limits } from "../limits.ts";
 import type { IngestRecord } from "../store.ts";
+
+/** What a parser checks records against: the receiver's limits and its clock (unix seconds). */
+export interface ParseOptions {
+  limits: Limits;
+  nowS: number;
+}
+
+/** Label names a receiver keeps (tags, pattoo metadata); others are dropped. */
+export const LABEL_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+
+/** A record's labels within the caps: at most labelsPerDevice of them, each value at most labelLength (422 naming the cap). */
+export function checkLabels(labels: Record<string, string>, limits: Limits, where: string): Record<string, string> {
+  let n = 0;
+  for (const name in labels) {
+    if (++n > limits.labelsPerDevice) throw new LimitError(422, "labelsPerDevice", `${where}: more than ${limits.labelsPerDevice} labels, over the limit of ${limits.labelsPerDevice} per device`);
+    const value = labels[name]!;
+    if (value.length > limits.labelLength) throw new LimitError(422, "labelLength", `${where}: label ${name} has ${value.length} characters, over the limit of ${limits.labelLength}`);
+  }
+  return labels;
+}
 
 /** A foreign name (pattoo key, Datadog metric, Influx field) as an item id: 1–64 of [A-Za-z0-9_.:-]. */
 export function toItemId(name: string): string {
@@ -43,8 +64,7 @@ export interface ForeignRecord {
   body?: string;
 }
 
-/** The time range a record may carry: after 1970, before the year 3000 (as the /logs schema). */
-export const MAX_UNIX_SECONDS = 32503680000;
+export { MAX_UNIX_SECONDS };
 
 /** A record from another system in bagtower's shape, ready for the store (and for forwarding). */
 export function foreignToIngest(r: ForeignRecord): IngestRecord {

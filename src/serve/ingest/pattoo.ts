@@ -4,9 +4,10 @@
 import * as v from "valibot";
 import type { Item } from "../../record/schema.ts";
 import { HttpError } from "../http-errors.ts";
+import { checkCount, checkNotFuture } from "../limits.ts";
 import type { IngestRecord } from "../store.ts";
 import { BUILTIN_IDS } from "../../collect/registry.ts";
-import { checkItems, foreignToIngest, groupItems, splitBuiltinKey, toDeviceId } from "./normalize.ts";
+import { checkItems, checkLabels, foreignToIngest, groupItems, splitBuiltinKey, toDeviceId, type ParseOptions } from "./normalize.ts";
 
 const _pairValue = v.union([v.string(), v.number(), v.boolean(), v.null()]);
 
@@ -28,7 +29,8 @@ export const pattooSchema = v.strictObject(
 
 const _TYPE: Record<number, Item["type"]> = { 101: "number", 99: "number", 64: "counter", 32: "counter", 2: "string" };
 
-export function parsePattoo(json: unknown, agentIdInPath: string): IngestRecord[] {
+/** Records (one per polled target) from a pattoo post, within the per-request limits. */
+export function parsePattoo(json: unknown, agentIdInPath: string, { limits, nowS }: ParseOptions): IngestRecord[] {
   const result = v.safeParse(pattooSchema, json);
   if (!result.success) {
     const issue = result.issues[0];
@@ -36,6 +38,8 @@ export function parsePattoo(json: unknown, agentIdInPath: string): IngestRecord[
   }
   const post = result.output;
   if (post.pattoo_agent_id !== agentIdInPath) throw new HttpError(400, `pattoo_agent_id: ${post.pattoo_agent_id.slice(0, 16)}… is not the agent id of the URL`);
+  const unixTimestamp = Math.floor(post.pattoo_agent_timestamp / 1000);
+  checkNotFuture(unixTimestamp, nowS, limits, "pattoo_agent_timestamp");
   const pairs = post.pattoo_datapoints.key_value_pairs;
   const devices = new Map<string, { hostname?: string; labels: Record<string, string>; entries: (Parameters<typeof groupItems>[0][number] & { metadata: string })[] }>();
   post.pattoo_datapoints.datapoint_pairs.forEach((ids, index) => {
@@ -63,8 +67,12 @@ export function parsePattoo(json: unknown, agentIdInPath: string): IngestRecord[
     const hostname = typeof point.pattoo_agent_hostname === "string" ? point.pattoo_agent_hostname : undefined;
     const deviceId = toDeviceId(target) ?? toDeviceId(hostname) ?? toDeviceId(post.pattoo_agent_id.slice(0, 64))!;
     let device = devices.get(deviceId);
-    if (!device) devices.set(deviceId, (device = { hostname, labels: {}, entries: [] }));
-    for (const [k, v2] of metadata) device.labels[k.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 64)] = v2.slice(0, 256);
+    if (!device) {
+      devices.set(deviceId, (device = { hostname, labels: {}, entries: [] }));
+      checkCount(devices.size, limits.recordsPerRequest, "recordsPerRequest", `pattoo_datapoints.datapoint_pairs.${index} (one record per polled target)`, true);
+    }
+    for (const [k, v2] of metadata) device.labels[k.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 64)] = v2;
+    checkLabels(device.labels, limits, `pattoo_datapoints.datapoint_pairs.${index}`);
     const name = splitBuiltinKey(key.trim().toLowerCase(), BUILTIN_IDS);
     device.entries.push({ ...name, type, value: type === "string" ? String(value) : (value as number), metadata: metadata.map(([, m]) => m).join("/") });
   });
@@ -74,15 +82,16 @@ export function parsePattoo(json: unknown, agentIdInPath: string): IngestRecord[
     for (const e of d.entries) count.set(e.id, (count.get(e.id) ?? 0) + 1);
     for (const e of d.entries) if (e.key === undefined && count.get(e.id)! > 1) e.key = e.metadata || undefined;
   }
-  const unixTimestamp = Math.floor(post.pattoo_agent_timestamp / 1000);
-  return [...devices.entries()].map(([deviceId, d]) =>
-    foreignToIngest({
+  return [...devices.entries()].map(([deviceId, d]) => {
+    const data = groupItems(d.entries);
+    checkCount(data.length, limits.itemsPerRecord, "itemsPerRecord", `pattoo_datapoints of target ${deviceId}`);
+    return foreignToIngest({
       deviceId,
       unixTimestamp,
-      data: checkItems(groupItems(d.entries), "pattoo_datapoints"),
-      labels: { pattoo_agent_id: post.pattoo_agent_id.slice(0, 256), ...d.labels },
+      data: checkItems(data, "pattoo_datapoints"),
+      labels: checkLabels({ pattoo_agent_id: post.pattoo_agent_id.slice(0, limits.labelLength), ...d.labels }, limits, `pattoo_datapoints of target ${deviceId}`),
       hostname: d.hostname,
       agent: "pattoo",
-    }),
-  );
+    });
+  });
 }

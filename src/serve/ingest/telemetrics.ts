@@ -5,9 +5,10 @@
 import * as v from "valibot";
 import type { Item } from "../../record/schema.ts";
 import { HttpError } from "../http-errors.ts";
+import { checkCount, checkNotFuture } from "../limits.ts";
 import type { IngestRecord } from "../store.ts";
 import { ingestRecordSchema } from "./bagtower.ts";
-import { checkItems, contentId, foreignToIngest, toDeviceId } from "./normalize.ts";
+import { checkItems, contentId, foreignToIngest, toDeviceId, type ParseOptions } from "./normalize.ts";
 
 export const TELEMETRICS_HEADERS = [
   "record_format_version",
@@ -34,7 +35,7 @@ function _header(headers: Headers, name: string): string | null {
   return headers.get(name) ?? headers.get(name.replaceAll("_", "-"));
 }
 
-export function parseTelemetrics(headers: Headers, body: string): IngestRecord[] {
+export function parseTelemetrics(headers: Headers, body: string, { limits, nowS }: ParseOptions): IngestRecord[] {
   const meta: Record<string, string> = {};
   for (const name of TELEMETRICS_HEADERS) {
     const value = _header(headers, name);
@@ -48,6 +49,7 @@ export function parseTelemetrics(headers: Headers, body: string): IngestRecord[]
   const deviceId = toDeviceId(meta.machine_id);
   if (!deviceId) throw new HttpError(400, "header machine_id: expected letters, digits, '.', '_', '-' or ':'");
   const unixTimestamp = Number(meta.creation_timestamp);
+  checkNotFuture(unixTimestamp, nowS, limits, "header creation_timestamp");
 
   // A bagtower record as payload (bagtower's own telemetrics sink) brings its items.
   let data: Item[] = [];
@@ -58,6 +60,7 @@ export function parseTelemetrics(headers: Headers, body: string): IngestRecord[]
     // Any other payload (a crash report, a text probe) is stored as it came.
   }
   data = data.filter((i) => i.id !== "telemetrics");
+  checkCount(data.length + 1, limits.itemsPerRecord, "itemsPerRecord", "payload");
   data.push({ id: "telemetrics", type: "string", val: meta });
   return [
     foreignToIngest({
