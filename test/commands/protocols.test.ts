@@ -232,11 +232,14 @@ describe("telemetrics-backend collector", () => {
     db.close();
   });
 
-  test("bagtower's own telemetrics record (x-api-key in the sink's headers) brings its items", async () => {
+  test("bagtower's own telemetrics record (x-api-key in the sink's headers) brings its items, filed under its deviceId", async () => {
     const encoded = encodeTelemetrics([fixture], OPTIONS);
     const res = await fetch(`${serve.url}/`, { method: "POST", body: encoded.body, headers: { ...encoded.headers, "x-api-key": INGEST_KEY } });
     expect(res.status).toBe(201);
-    const items = await itemsOf(fixture.meta.machineId);
+    // Not under machine_id: that rotates every 3 days and would make a new device each time.
+    expect(fixture.deviceId).toBeString();
+    expect((await serve.get(`/api/devices/${fixture.meta.machineId}`)).status).toBe(404);
+    const items = await itemsOf(fixture.deviceId!);
     expect(items.memory).toBe(16.8);
     expect(items.telemetrics).toMatchObject({ record_format_version: "4", classification: "org.bagtower/device/health" });
   });
@@ -262,8 +265,8 @@ describe("bagtower push in every format into serve", () => {
     ["pattoo", { headers: { "x-api-key": INGEST_KEY } }, "pi4-1"],
     ["datadog", { apiKey: INGEST_KEY }, "pi4-1"],
     ["influx", { apiKey: INGEST_KEY, database: "bagtower" }, "pi4-1"],
-    ["telemetrics", { headers: { "x-api-key": INGEST_KEY } }, "machine"],
-  ] as const)("%s", async (format, sink, device) => {
+    ["telemetrics", { headers: { "x-api-key": INGEST_KEY } }, "pi4-1"],
+  ] as const)("%s: filed under the configured device id", async (format, sink, device) => {
     const { pushHome } = await import("../helpers/push.ts");
     const home = pushHome({ format, url: serve.url, ...sink }, {}, Math.floor(serve.clock.now() / 1000) * 1000);
     try {
@@ -272,8 +275,8 @@ describe("bagtower push in every format into serve", () => {
       expect(await home.run("push")).toBe(0);
       const { devices } = await (await serve.get("/api/devices")).json();
       expect(devices).toHaveLength(1);
-      const id = device === "machine" ? devices[0].id : device;
-      const items = await itemsOf(id);
+      expect(devices[0].id).toBe(device);
+      const items = await itemsOf(device);
       expect(items.memory).toBe(16.8);
     } finally {
       home.cleanup();

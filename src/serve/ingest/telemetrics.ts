@@ -46,19 +46,25 @@ export function parseTelemetrics(headers: Headers, body: string, { limits, nowS 
   if (!/^[1-4]$/.test(meta.severity!)) throw new HttpError(400, "header severity: expected 1 to 4");
   if (!/^\d{1,12}$/.test(meta.creation_timestamp!)) throw new HttpError(400, "header creation_timestamp: expected unix seconds");
   if (!/^[^/\s]+\/[^/\s]+\/[^/\s]+$/.test(meta.classification!)) throw new HttpError(400, "header classification: expected domain/probe/kind");
-  const deviceId = toDeviceId(meta.machine_id);
-  if (!deviceId) throw new HttpError(400, "header machine_id: expected letters, digits, '.', '_', '-' or ':'");
+  const machineDeviceId = toDeviceId(meta.machine_id);
+  if (!machineDeviceId) throw new HttpError(400, "header machine_id: expected letters, digits, '.', '_', '-' or ':'");
   const unixTimestamp = Number(meta.creation_timestamp);
   checkNotFuture(unixTimestamp, nowS, limits, "header creation_timestamp");
 
-  // A bagtower record as payload (bagtower's own telemetrics sink) brings its items.
+  // A bagtower record as payload (bagtower's own telemetrics sink) brings its items, and its
+  // deviceId: telemetrics' machine_id rotates every 3 days, which would make a new device each time.
   let data: Item[] = [];
+  let payloadDeviceId: string | undefined;
   try {
     const parsed = v.safeParse(ingestRecordSchema, JSON.parse(body));
-    if (parsed.success) data = parsed.output.data;
+    if (parsed.success) {
+      data = parsed.output.data;
+      payloadDeviceId = parsed.output.deviceId;
+    }
   } catch {
     // Any other payload (a crash report, a text probe) is stored as it came.
   }
+  const deviceId = payloadDeviceId ?? machineDeviceId;
   data = data.filter((i) => i.id !== "telemetrics");
   checkCount(data.length + 1, limits.itemsPerRecord, "itemsPerRecord", "payload");
   data.push({ id: "telemetrics", type: "string", val: meta });
