@@ -47,6 +47,7 @@ type Handler = (request: Request, server: Server<unknown>, params: Record<string
 interface Route {
   right: Right;
   method: string;
+  path: string;
   pattern: RegExp;
   names: string[];
   /** Name for /metrics: the pattern, not the path (device ids would explode the label set). */
@@ -66,7 +67,21 @@ function _decodePathPart(text: string): string {
 function _route(right: Right, method: string, path: string, handler: Handler): Route {
   const names: string[] = [];
   const pattern = new RegExp(`^${path.replace(/:([a-z]+)/g, (_, name: string) => (names.push(name), "([^/]+)"))}$`);
-  return { right, method, pattern, names, name: `${method} ${path}`, handler };
+  return { right, method, path, pattern, names, name: `${method} ${path}`, handler };
+}
+
+/**
+ * Routes by path: a fixed path is one map lookup, and only the few with a `:param` are matched by
+ * pattern (testing every route's regex cost an ingest request about 5 µs, 4 % of its whole cost).
+ */
+function _router(routes: Route[]): (path: string) => Route[] {
+  const fixed = new Map<string, Route[]>();
+  const patterned = routes.filter((r) => r.names.length > 0);
+  for (const route of routes) if (route.names.length === 0) fixed.set(route.path, [...(fixed.get(route.path) ?? []), route]);
+  for (const path of fixed.keys()) {
+    if (patterned.some((r) => r.pattern.test(path))) throw new Error(`route ${path} is also matched by a route with a parameter`);
+  }
+  return (path) => fixed.get(path) ?? patterned.filter((r) => r.pattern.test(path));
 }
 
 const _readOnly: Record<NonNullable<Grant["via"]>, string> = { token: "the read token", session: "this login", loopback: "a local connection", public: "--public-read" };
@@ -295,6 +310,7 @@ export function createServeApp(options: ServeOptions) {
     ...Object.keys(dashboardAssets).map((path) => _route("page", "GET", path, asset(path))),
   ];
 
+  const routesOf = _router(routes);
   let handled = 0;
 
   async function fetch(request: Request, server: Server<unknown>): Promise<Response | undefined> {
@@ -304,7 +320,7 @@ export function createServeApp(options: ServeOptions) {
     let right: Right | undefined;
     let response: Response;
     try {
-      const matching = routes.filter((r) => r.pattern.test(url.pathname));
+      const matching = routesOf(url.pathname);
       if (matching.length === 0) throw new HttpError(404, `no route for ${url.pathname}`);
       const route = matching.find((r) => r.method === request.method || (r.method === "GET" && request.method === "HEAD"));
       if (!route) throw new HttpError(405, `${request.method} is not allowed on ${url.pathname} (allowed: ${matching.map((r) => r.method).join(", ")})`, { Allow: matching.map((r) => r.method).join(", ") });
