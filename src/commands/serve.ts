@@ -1,20 +1,21 @@
-import { defineCommand } from "citty";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { globalArgs } from "../argv.ts";
 import { loadConfig } from "../config/load.ts";
 import type { SinkConfig } from "../config/schema.ts";
 import type { Context } from "../context.ts";
+import { encodeOptions } from "../deliver/encode-options.ts";
+import { selfPusher } from "../deliver/push-once.ts";
 import { parseDuration } from "../duration.ts";
 import { writeFileAtomic } from "../atomic-file.ts";
-import { ConfigError, errorMessage, UsageError } from "../errors.ts";
+import { ConfigError, errorMessage, ExitCode, UsageError } from "../errors.ts";
 import { keyFiles, loadKeys, MIN_KEY_LENGTH, type Keys } from "../serve/access.ts";
 import { DEFAULT_ALERT_RULES, type AlertRules } from "../serve/alerts.ts";
 import { DEFAULT_LIMITS, LIMIT_FLAGS, type Limits } from "../serve/limits.ts";
 import { LOGIN_TOKEN_TTL_MS, mintLoginToken } from "../serve/login-token.ts";
 import { parsePublicUrl } from "../serve/same-origin.ts";
 import { startServe } from "../serve/server.ts";
-import { contextFor, type CommandData } from "./shared.ts";
+import { defineBagtowerCommand } from "./_shared.ts";
 
 /** `cpu=85,memory=90,disk=95,wifi=30` → rules (missing ones keep their defaults). */
 export function parseAlertRules(text: string | undefined): AlertRules {
@@ -52,11 +53,10 @@ function _loginUrl(ctx: Context, base: string | undefined, keys: Keys): string {
   return `${base ?? ""}/?login=${mintLoginToken(keys.admin, ctx.now(), ctx.randomBytes)}`;
 }
 
-const keyCommand = defineCommand({
+const keyCommand = defineBagtowerCommand({
   meta: { name: "key", description: "Show the ingest key, the read and admin tokens and a dashboard login link (or make new ones with --rotate)" },
   args: { ...globalArgs, rotate: { type: "boolean", description: "Replace all three with new random ones (restart serve to use them)" }, json: { type: "boolean", description: "Print JSON" } },
-  run({ args, data }) {
-    const ctx = contextFor(args, data as CommandData);
+  run({ args, ctx }) {
     // The environment's key is the one a serve started from this environment uses (flags it cannot know).
     const fromEnv = ctx.env.BAGTOWER_SERVE_API_KEY ? { key: ctx.env.BAGTOWER_SERVE_API_KEY, source: "env" as const } : undefined;
     const keys = loadKeys(ctx, fromEnv, Boolean(args.rotate));
@@ -76,11 +76,11 @@ const keyCommand = defineCommand({
         ].join("\n"),
       );
     if (args.rotate) ctx.log.info("new keys written; a running serve keeps the old ones until it restarts");
-    return { rotated: Boolean(args.rotate) };
+    return { exitCode: ExitCode.ok, data: { rotated: Boolean(args.rotate) } };
   },
 });
 
-export default defineCommand({
+export default defineBagtowerCommand({
   meta: { name: "serve", description: "Receive records, store them in SQLite, serve the dashboard, fleet API and /metrics" },
   args: {
     ...globalArgs,
@@ -104,8 +104,7 @@ export default defineCommand({
     "max-ws-clients": { type: "string", valueHint: "N", description: `Live /ws clients at once (default ${DEFAULT_LIMITS.wsClients}; config: serve.limits.wsClients)` },
   },
   subCommands: { key: keyCommand },
-  async run({ args, data }) {
-    const ctx = contextFor(args, data as CommandData);
+  async run({ args, ctx, data }) {
     const port = args.port === undefined ? 8787 : Number(args.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${args.port}: expected a port number 0–65535`);
     const host = args.host ?? "127.0.0.1";
@@ -125,13 +124,12 @@ export default defineCommand({
       keys,
       limits,
       rules,
-      config,
       retention: { ms: retentionMs, text: args.retention ?? "30d" },
       publicRead: Boolean(args["public-read"]),
       pattooOpen: Boolean(args["pattoo-open"]),
       publicUrl,
-      forward: forwardSinks,
-      pushSelfEveryMs: pushEveryMs,
+      forward: forwardSinks.length ? { sinks: forwardSinks, http: config.http, encode: encodeOptions(ctx, config) } : undefined,
+      selfPush: pushEveryMs === undefined ? undefined : { everyMs: pushEveryMs, push: selfPusher(ctx, config) },
     });
     ctx.log.info(`bagtower serve: listening on ${host}:${serve.port}, database ${dbPath}`);
     if (keys.source === "generated") ctx.log.info(`ingest key: ${keys.ingest} (new; kept in ${keyFiles(ctx).ingest}; bagtower serve key shows it)`);
@@ -142,7 +140,7 @@ export default defineCommand({
     for (const sink of forwardSinks) ctx.log.info(`forwarding everything accepted to ${sink.format} at ${sink.url}`);
     if (pushEveryMs !== undefined) ctx.log.info(`pushing this machine's record every ${args["push-self"]}`);
 
-    const stop = (data as CommandData | undefined)?.stop;
+    const stop = data.stop;
     await new Promise<void>((resolve) => {
       const done = () => resolve();
       process.once("SIGINT", done);
@@ -151,7 +149,7 @@ export default defineCommand({
     });
     await serve.stop();
     ctx.log.info("bagtower serve: stopped");
-    return 0;
+    return { exitCode: ExitCode.ok, data: { url: serve.url } };
   },
 });
 

@@ -3,8 +3,8 @@
 import type { Server } from "bun";
 import type { Config, SinkConfig } from "../config/schema.ts";
 import type { Context } from "../context.ts";
-import { encodeOptions } from "../deliver/encode-options.ts";
 import { BagtowerError, errorMessage, ExitCode, UsageError } from "../errors.ts";
+import type { EncodeOptions } from "../formats/types.ts";
 import type { Keys } from "./access.ts";
 import type { AlertRules } from "./alerts.ts";
 import { createServeApp, type ServeApp } from "./app.ts";
@@ -26,18 +26,16 @@ export interface StartServeOptions {
   keys: Keys;
   limits: Limits;
   rules: AlertRules;
-  /** The loaded config: its http settings and encoders for forwarding, its collectors for self push. */
-  config: Config;
   /** Keep records and series this long; `text` is how the log names it (`30d`). */
   retention: { ms: number; text: string };
   publicRead?: boolean;
   pattooOpen?: boolean;
   publicUrl?: URL;
   authFailuresPerMinute?: number;
-  /** Targets everything accepted is sent on to (config's serve.forward and --forward). */
-  forward?: SinkConfig[];
-  /** Collect this machine and push it here this often (--push-self). */
-  pushSelfEveryMs?: number;
+  /** Targets everything accepted is sent on to (config's serve.forward and --forward), with config's http settings. */
+  forward?: { sinks: SinkConfig[]; http: Config["http"]; encode: EncodeOptions };
+  /** --push-self: push this machine's record to the receiver's own address this often. */
+  selfPush?: { everyMs: number; push: (url: string, apiKey: string) => Promise<void> };
   /** Bun's hard ceiling on a body, past which it refuses before our own 413 (default twice limits.bodyBytes). */
   bodyCeilingBytes?: number;
   /** A job's period by name (`down-check`, `retention`, `idle-gc`, `forward`, `self-push`): tests shorten them. */
@@ -56,10 +54,9 @@ export interface RunningServe {
 }
 
 export function startServe(ctx: Context, options: StartServeOptions): RunningServe {
-  const { host, port, limits, config } = options;
+  const { host, port, limits, forward, selfPush } = options;
   const store = _open(options.dbPath, limits);
-  const forwardSinks = options.forward ?? [];
-  const forwarder = forwardSinks.length ? createForwarder(ctx, config.http, forwardSinks, store, encodeOptions(ctx, config)) : undefined;
+  const forwarder = forward?.sinks.length ? createForwarder(ctx, forward.http, forward.sinks, store, forward.encode) : undefined;
   const app = createServeApp({
     store,
     keys: options.keys,
@@ -96,7 +93,7 @@ export function startServe(ctx: Context, options: StartServeOptions): RunningSer
   const url = `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${server.port}`;
   const jobs: Job[] = [retentionJob(store, options.retention, ctx.now, ctx.log), downCheckJob(app.checkDown), idleGcJob(app.handled)];
   if (forwarder) jobs.push(forwardJob(forwarder));
-  if (options.pushSelfEveryMs !== undefined) jobs.push(selfPushJob(ctx, config, url, options.keys.ingest, options.pushSelfEveryMs));
+  if (selfPush) jobs.push(selfPushJob(selfPush.push, url, options.keys.ingest, selfPush.everyMs));
   const scheduled = scheduleJobs(jobs, options.periods ?? {}, ctx.log);
   return {
     url,

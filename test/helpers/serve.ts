@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { loadConfig } from "../../src/config/load.ts";
 import type { SinkConfig } from "../../src/config/schema.ts";
 import { createContext } from "../../src/context.ts";
+import { encodeOptions } from "../../src/deliver/encode-options.ts";
 import { createLogger } from "../../src/log.ts";
 import { DEFAULT_ALERT_RULES } from "../../src/serve/alerts.ts";
 import type { JobPeriods } from "../../src/serve/jobs/schedule.ts";
@@ -44,6 +45,7 @@ export function startTestServe(limits: Partial<Limits> = {}, options: TestServeO
     { home: tmp.dir },
     { env: { PATH: process.env.PATH ?? "/usr/bin:/bin" }, now: clock.now, log: createLogger(4, (line) => logs.push(line)), write: () => {} },
   );
+  const config = loadConfig(ctx);
   const running = startServe(ctx, {
     host: "127.0.0.1",
     port: 0,
@@ -51,13 +53,12 @@ export function startTestServe(limits: Partial<Limits> = {}, options: TestServeO
     keys: { ingest: INGEST_KEY, read: READ_TOKEN, admin: ADMIN_TOKEN, source: "flag" },
     limits: { ...DEFAULT_LIMITS, ...limits },
     rules: DEFAULT_ALERT_RULES,
-    config: loadConfig(ctx),
     retention: options.retention ?? { ms: 30 * 86_400_000, text: "30d" },
     publicRead: options.publicRead ?? false,
     pattooOpen: options.pattooOpen,
     publicUrl: options.publicUrl ? new URL(options.publicUrl) : undefined,
     authFailuresPerMinute: options.authFailuresPerMinute,
-    forward: options.forward,
+    forward: options.forward && { sinks: options.forward, http: config.http, encode: encodeOptions(ctx, config) },
     periods: options.periods,
     // As before startServe: the tests of our own 413 send bodies past twice the limit.
     bodyCeilingBytes: 64 * 1024 * 1024,
