@@ -10,23 +10,6 @@ export const globalArgs = {
   quiet: { type: "boolean", description: "Only errors on stderr" },
 } as const satisfies ArgsDef;
 
-/** The repeatable flags: citty keeps only the last value, so their values are read from argv. */
-export function allValues(rawArgs: readonly string[], name: string): string[] {
-  const values: string[] = [];
-  for (let i = 0; i < rawArgs.length; i++) {
-    const token = rawArgs[i]!;
-    if (token === "--") break;
-    if (token === `--${name}`) {
-      const next = rawArgs[i + 1];
-      if (next !== undefined) values.push(next);
-      i++;
-    } else if (token.startsWith(`--${name}=`)) {
-      values.push(token.slice(name.length + 3));
-    }
-  }
-  return values;
-}
-
 /** `cpuSampleMs` → `cpu-sample-ms`: flags are written in kebab case whatever the arg's key. */
 function _kebab(name: string): string {
   return name.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
@@ -39,6 +22,8 @@ interface _Flag {
   kind: "string" | "enum" | "boolean";
   options?: readonly string[];
   negated?: boolean;
+  /** Declared `repeatable: true`: every value is kept, in order (citty's own parser keeps the last). */
+  repeatable?: boolean;
 }
 
 function _flagTable(args: ArgsDef) {
@@ -51,7 +36,7 @@ function _flagTable(args: ArgsDef) {
       continue;
     }
     const kind = def.type === "enum" ? "enum" : def.type === "boolean" ? "boolean" : "string";
-    const flag: _Flag = { key, name: _kebab(key), kind, options: "options" in def ? def.options : undefined };
+    const flag: _Flag = { key, name: _kebab(key), kind, options: "options" in def ? def.options : undefined, repeatable: _repeatable(def) };
     long.set(flag.name, flag);
     if (kind === "boolean") long.set(`no-${flag.name}`, { ...flag, negated: true });
     const alias = "alias" in def ? def.alias : undefined;
@@ -66,6 +51,11 @@ function _flagTable(args: ArgsDef) {
 
 export type ParsedArgs = Record<string, string | boolean | string[] | undefined>;
 
+/** A string flag marked `repeatable: true` (collect --set) gives a list of every value. */
+function _repeatable(def: unknown): boolean {
+  return (def as { repeatable?: unknown }).repeatable === true;
+}
+
 /** A positional marked `variadic: true` (the last one) takes every remaining argument, as a list. */
 function _variadic(def: unknown): boolean {
   return (def as { variadic?: unknown }).variadic === true;
@@ -74,12 +64,16 @@ function _variadic(def: unknown): boolean {
 /**
  * Parses a command's arguments strictly: an unknown flag, a missing value, an enum value out of
  * range or a stray argument is a UsageError (exit 2) with a suggestion. A typo in a crontab line
- * must fail loudly, not run with a default. Repeated flags keep the last value (see allValues).
+ * must fail loudly, not run with a default. A repeated flag keeps the last value, unless its
+ * definition says `repeatable: true`: then it is the list of all of them.
  */
 export function parseCommandArgs(commandName: string, args: ArgsDef, tokens: readonly string[]): { values: ParsedArgs; help: boolean } {
   const { long, short, positionals } = _flagTable(args);
   const values: ParsedArgs = {};
-  for (const [key, def] of Object.entries(args)) if (def.default !== undefined) values[key] = def.default as string | boolean;
+  for (const [key, def] of Object.entries(args)) {
+    if (def.default !== undefined) values[key] = def.default as string | boolean;
+    if (_repeatable(def)) values[key] = [];
+  }
   const stray: string[] = [];
   const hint = `See '${commandName} --help'.`;
   for (let i = 0; i < tokens.length; i++) {
@@ -118,7 +112,8 @@ export function parseCommandArgs(commandName: string, args: ArgsDef, tokens: rea
     if (flag.kind === "enum" && flag.options && !flag.options.includes(value)) {
       throw new UsageError(`--${flag.name} ${value}: expected one of ${flag.options.join(", ")}.${didYouMean(value, flag.options, "")}`);
     }
-    values[flag.key] = value;
+    if (flag.repeatable) (values[flag.key] as string[]).push(value);
+    else values[flag.key] = value;
   }
   const last = positionals.at(-1);
   const variadic = last !== undefined && _variadic(args[last]);

@@ -1,16 +1,17 @@
-import { defineCommand, renderUsage, type CommandContext, type CommandDef } from "citty";
+import { defineCommand, renderUsage, type CommandDef } from "citty";
 import { globalArgs, parseCommandArgs, resolveCommandPath } from "./argv.ts";
-import { commands } from "./commands/index.ts";
-import type { CommandData } from "./commands/shared.ts";
+import { commandRunner, type CommandData } from "./commands/_shared.ts";
+import { commandTree } from "./commands/index.ts";
 import { BagtowerError, ExitCode } from "./errors.ts";
 import { createLogger, logLevel, timestamped } from "./log.ts";
 import { stdoutIsTerminal, writeStderr, writeStdout } from "./output.ts";
 import { VERSION } from "./version.ts";
 
-export const rootCommand = defineCommand({
+export const rootCommand: CommandDef<any> = defineCommand({
   meta: { name: "bagtower", version: VERSION, description: "Device telemetry agent and receiver" },
   args: { ...globalArgs, version: { type: "boolean", description: "Print the version" } },
-  subCommands: commands,
+  // The root is handed down (completions walks the whole tree), so nothing below imports this file.
+  subCommands: commandTree(() => rootCommand),
 });
 
 /** citty colours its help; a pipe or a file gets plain text. */
@@ -56,15 +57,14 @@ export async function runCli(argv: readonly string[], data: CommandData = {}): P
       write(`${VERSION}\n`);
       return ExitCode.ok;
     }
-    if (!leaf.cmd.run) {
+    const run = commandRunner(leaf.cmd);
+    if (!run) {
       write(await _usage(leaf.cmd, parent?.cmd, colour));
       log.error(`'${name}' needs a command: see the list above.`);
       return ExitCode.usage;
     }
     // citty defines the tree and renders help; parsing is ours (strict, and without node:util's cost).
-    const context = { args: { _: [], ...values }, rawArgs: rest, cmd: leaf.cmd, data } as unknown as CommandContext;
-    const result = await leaf.cmd.run(context);
-    return typeof result === "number" ? result : ExitCode.ok;
+    return (await run(values, data)).exitCode;
   } catch (error) {
     if (error instanceof BagtowerError) {
       log.error(error.message);

@@ -1,5 +1,4 @@
-import { defineCommand } from "citty";
-import { allValues, globalArgs } from "../argv.ts";
+import { globalArgs } from "../argv.ts";
 import { runCollect, parseSetOption } from "../collect/run.ts";
 import { loadConfig, splitList, type ConfigOverride } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
@@ -9,7 +8,8 @@ import type { BagtowerRecord, Item } from "../record/schema.ts";
 import { encoders } from "../formats/index.ts";
 import type { EncodeOptions } from "../formats/types.ts";
 import { encodeOptions } from "../deliver/encode-options.ts";
-import { contextFor, type CommandData } from "./shared.ts";
+import { ExitCode } from "../errors.ts";
+import { defineBagtowerCommand } from "./_shared.ts";
 
 export const COLLECT_FORMATS = ["json", "pretty", "ndjson", "pattoo", "datadog", "influx", "prometheus", "telemetrics"] as const;
 export type CollectFormat = (typeof COLLECT_FORMATS)[number];
@@ -70,7 +70,7 @@ function _untilSignal(): AbortSignal {
   return controller.signal;
 }
 
-export default defineCommand({
+export default defineBagtowerCommand({
   meta: { name: "collect", description: "Read the device once and print one record on stdout" },
   args: {
     ...globalArgs,
@@ -78,20 +78,20 @@ export default defineCommand({
     pretty: { type: "boolean", description: "Same as --format pretty" },
     watch: { type: "string", valueHint: "INTERVAL", description: "Print a record every INTERVAL (10s, 1m) until stopped, as ndjson" },
     only: { type: "string", valueHint: "ITEMS", description: "Comma-separated item ids to read (e.g. cpu,memory)" },
-    set: { type: "string", valueHint: "NAME=VALUE", description: "Add an item (number or string); repeatable" },
+    set: { type: "string", repeatable: true, valueHint: "NAME=VALUE", description: "Add an item (number or string); repeatable" },
     root: { type: "string", valueHint: "DIR", description: "Read /proc, /sys and /etc under DIR instead of / (collect.rootfs)" },
     "device-id": { type: "string", valueHint: "ID", description: "The device id to put in the record" },
   },
-  async run({ args, rawArgs, data }) {
-    const ctx = contextFor(args, data as CommandData);
+  async run({ args, ctx, data }) {
     const overrides: ConfigOverride[] = [];
     if (args.root !== undefined) overrides.push({ path: "collect.rootfs", value: args.root, source: "--root" });
     if (args.only !== undefined) overrides.push({ path: "items.only", value: splitList(args.only), source: "--only" });
     if (args["device-id"] !== undefined) overrides.push({ path: "deviceId", value: args["device-id"], source: "--device-id" });
     const config = loadConfig(ctx, overrides);
     const watchMs = args.watch === undefined ? undefined : parseDuration(args.watch, "--watch");
-    const format: CollectFormat = args.pretty ? "pretty" : ((args.format as CollectFormat | undefined) ?? (watchMs ? "ndjson" : "json"));
-    const stop = (data as CommandData | undefined)?.stop ?? (watchMs === undefined ? undefined : _untilSignal());
-    return collectCommand(ctx, config, { format, encode: encodeOptions(ctx, config), extra: allValues(rawArgs, "set").map(parseSetOption), watchMs }, stop);
+    const format: CollectFormat = args.pretty ? "pretty" : (args.format ?? (watchMs ? "ndjson" : "json"));
+    const stop = data.stop ?? (watchMs === undefined ? undefined : _untilSignal());
+    const record = await collectCommand(ctx, config, { format, encode: encodeOptions(ctx, config), extra: args.set.map(parseSetOption), watchMs }, stop);
+    return { exitCode: ExitCode.ok, data: record };
   },
 });

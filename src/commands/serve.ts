@@ -1,32 +1,21 @@
-import { defineCommand } from "citty";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { globalArgs } from "../argv.ts";
-import { runCollect } from "../collect/run.ts";
 import { loadConfig } from "../config/load.ts";
-import { DEVICE_ID_PATTERN, type Config, type SinkConfig } from "../config/schema.ts";
-import { encodeOptions } from "../deliver/encode-options.ts";
-import { createForwarder } from "../serve/forward.ts";
+import type { SinkConfig } from "../config/schema.ts";
 import type { Context } from "../context.ts";
-import { runPush } from "../deliver/push.ts";
-import { selfMetrics } from "../deliver/self-metrics.ts";
+import { encodeOptions } from "../deliver/encode-options.ts";
+import { selfPusher } from "../deliver/push-once.ts";
 import { parseDuration } from "../duration.ts";
 import { writeFileAtomic } from "../atomic-file.ts";
-import { BagtowerError, ConfigError, errorMessage, ExitCode, UsageError } from "../errors.ts";
+import { ConfigError, errorMessage, ExitCode, UsageError } from "../errors.ts";
 import { keyFiles, loadKeys, MIN_KEY_LENGTH, type Keys } from "../serve/access.ts";
 import { DEFAULT_ALERT_RULES, type AlertRules } from "../serve/alerts.ts";
-import { createServeApp, type ServeApp } from "../serve/app.ts";
 import { DEFAULT_LIMITS, LIMIT_FLAGS, type Limits } from "../serve/limits.ts";
 import { LOGIN_TOKEN_TTL_MS, mintLoginToken } from "../serve/login-token.ts";
 import { parsePublicUrl } from "../serve/same-origin.ts";
-import { openStore, type Store } from "../serve/store.ts";
-import { contextFor, type CommandData } from "./shared.ts";
-
-const _DOWN_CHECK_MS = 5000;
-const _RETENTION_EVERY_MS = 3600_000;
-const _IDLE_GC_MS = 1000;
-/** How often a forward target that was down is tried again. */
-const _FORWARD_EVERY_MS = 2000;
+import { startServe } from "../serve/server.ts";
+import { defineBagtowerCommand } from "./_shared.ts";
 
 /** `cpu=85,memory=90,disk=95,wifi=30` → rules (missing ones keep their defaults). */
 export function parseAlertRules(text: string | undefined): AlertRules {
@@ -56,34 +45,6 @@ export function parseForward(text: string): SinkConfig {
   return { name: `forward-${format}`, format: format as SinkConfig["format"], url, ...(format === "influx" ? { database: "bagtower" } : {}) };
 }
 
-/** The device id of this machine's own records: config's, else its hostname (a machine id rotates every 3 days). */
-export function selfDeviceId(config: Config, hostname: string): string | undefined {
-  if (config.deviceId) return config.deviceId;
-  const cleaned = hostname.replace(/[^A-Za-z0-9._:-]/g, "-").slice(0, 128);
-  return DEVICE_ID_PATTERN.test(cleaned) ? cleaned : undefined;
-}
-
-function _selfPusher(ctx: Context, base: Config, url: string, apiKey: string) {
-  const config: Config = { ...base, sinks: [{ name: "self", format: "bagtower", url, apiKey }] };
-  let running = false;
-  return async () => {
-    if (running) return;
-    running = true;
-    try {
-      const collected = await runCollect(ctx, config);
-      const deviceId = selfDeviceId(config, collected.meta.hostname);
-      const record = { ...collected, ...(deviceId ? { deviceId } : {}), meta: { ...collected.meta, self: selfMetrics(ctx, config.sinks) } };
-      const result = await runPush(ctx, config, record);
-      const held = result.results?.find((r) => r.held)?.held;
-      if (held) ctx.log.warn(`self push: ${held}`);
-    } catch (error) {
-      ctx.log.warn(`self push failed: ${errorMessage(error)}`);
-    } finally {
-      running = false;
-    }
-  };
-}
-
 /** Where serve tells `serve key` its dashboard is (the address it printed at start). */
 const _urlFile = (ctx: Context) => join(ctx.paths.home, "serve-url");
 
@@ -92,11 +53,10 @@ function _loginUrl(ctx: Context, base: string | undefined, keys: Keys): string {
   return `${base ?? ""}/?login=${mintLoginToken(keys.admin, ctx.now(), ctx.randomBytes)}`;
 }
 
-const keyCommand = defineCommand({
+const keyCommand = defineBagtowerCommand({
   meta: { name: "key", description: "Show the ingest key, the read and admin tokens and a dashboard login link (or make new ones with --rotate)" },
   args: { ...globalArgs, rotate: { type: "boolean", description: "Replace all three with new random ones (restart serve to use them)" }, json: { type: "boolean", description: "Print JSON" } },
-  run({ args, data }) {
-    const ctx = contextFor(args, data as CommandData);
+  run({ args, ctx }) {
     // The environment's key is the one a serve started from this environment uses (flags it cannot know).
     const fromEnv = ctx.env.BAGTOWER_SERVE_API_KEY ? { key: ctx.env.BAGTOWER_SERVE_API_KEY, source: "env" as const } : undefined;
     const keys = loadKeys(ctx, fromEnv, Boolean(args.rotate));
@@ -116,11 +76,11 @@ const keyCommand = defineCommand({
         ].join("\n"),
       );
     if (args.rotate) ctx.log.info("new keys written; a running serve keeps the old ones until it restarts");
-    return { rotated: Boolean(args.rotate) };
+    return { exitCode: ExitCode.ok, data: { rotated: Boolean(args.rotate) } };
   },
 });
 
-export default defineCommand({
+export default defineBagtowerCommand({
   meta: { name: "serve", description: "Receive records, store them in SQLite, serve the dashboard, fleet API and /metrics" },
   args: {
     ...globalArgs,
@@ -144,8 +104,7 @@ export default defineCommand({
     "max-ws-clients": { type: "string", valueHint: "N", description: `Live /ws clients at once (default ${DEFAULT_LIMITS.wsClients}; config: serve.limits.wsClients)` },
   },
   subCommands: { key: keyCommand },
-  async run({ args, data }) {
-    const ctx = contextFor(args, data as CommandData);
+  async run({ args, ctx, data }) {
     const port = args.port === undefined ? 8787 : Number(args.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${args.port}: expected a port number 0–65535`);
     const host = args.host ?? "127.0.0.1";
@@ -158,121 +117,41 @@ export default defineCommand({
     const keys = loadKeys(ctx, _givenKey(ctx, args["api-key"], args["api-key-file"]));
     const dbPath = args.db ?? join(ctx.paths.home, "serve.db");
     const forwardSinks = [...config.serve.forward, ...(args.forward ? [parseForward(args.forward)] : [])];
-    const store = _open(dbPath, limits);
-    const forwarder = forwardSinks.length ? createForwarder(ctx, config.http, forwardSinks, store, encodeOptions(ctx, config)) : undefined;
-    let nudged = false;
-    const onCommit = () => {
-      if (!forwarder || nudged) return;
-      nudged = true;
-      setTimeout(() => {
-        nudged = false;
-        void forwarder.tick();
-      }, 100);
-    };
-    const app = createServeApp({
-      store,
+    const serve = startServe(ctx, {
+      host,
+      port,
+      dbPath,
       keys,
       limits,
       rules,
+      retention: { ms: retentionMs, text: args.retention ?? "30d" },
       publicRead: Boolean(args["public-read"]),
       pattooOpen: Boolean(args["pattoo-open"]),
-      onCommit,
       publicUrl,
-      randomBytes: ctx.randomBytes,
-      now: ctx.now,
-      log: ctx.log,
+      forward: forwardSinks.length ? { sinks: forwardSinks, http: config.http, encode: encodeOptions(ctx, config) } : undefined,
+      selfPush: pushEveryMs === undefined ? undefined : { everyMs: pushEveryMs, push: selfPusher(ctx, config) },
     });
-    let server: ReturnType<typeof Bun.serve>;
-    try {
-      server = Bun.serve({
-        hostname: host,
-        port,
-        fetch: app.fetch,
-        websocket: app.websocket,
-        // Over-long bodies are refused with our own 413 message; this is the hard ceiling.
-        maxRequestBodySize: limits.bodyBytes * 2,
-        error: (error) => {
-          ctx.log.error(`request failed: ${errorMessage(error)}`);
-          return new Response(JSON.stringify({ status: "error", error: "internal error" }), { status: 500 });
-        },
-      });
-    } catch (error) {
-      store.close();
-      throw new UsageError(`cannot listen on ${host}:${port}: ${errorMessage(error)}`);
-    }
-    app.attach(server);
-    const local = `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${server.port}`;
-    ctx.log.info(`bagtower serve: listening on ${host}:${server.port}, database ${dbPath}`);
+    ctx.log.info(`bagtower serve: listening on ${host}:${serve.port}, database ${dbPath}`);
     if (keys.source === "generated") ctx.log.info(`ingest key: ${keys.ingest} (new; kept in ${keyFiles(ctx).ingest}; bagtower serve key shows it)`);
-    const base = publicUrl ? publicUrl.origin : local;
+    const base = publicUrl ? publicUrl.origin : serve.url;
     writeFileAtomic(_urlFile(ctx), `${base}\n`, { durable: false });
     // Like Jupyter's: whoever started serve opens the dashboard as admin; the link works once.
     ctx.log.info(`dashboard: ${_loginUrl(ctx, base, keys)} (admin login, works once for ${LOGIN_TOKEN_TTL_MS / 60_000} minutes; bagtower serve key prints a fresh one)`);
+    for (const sink of forwardSinks) ctx.log.info(`forwarding everything accepted to ${sink.format} at ${sink.url}`);
+    if (pushEveryMs !== undefined) ctx.log.info(`pushing this machine's record every ${args["push-self"]}`);
 
-    let retaining: Promise<void> | undefined;
-    const retention = () => {
-      retaining ??= store
-        .deleteOlderThan(Math.floor((ctx.now() - retentionMs) / 1000))
-        .then((removed) => {
-          if (removed > 0) ctx.log.info(`retention: removed ${removed} rows older than ${args.retention ?? "30d"}`);
-        })
-        .catch((error) => ctx.log.error(`retention: ${errorMessage(error)}`))
-        .finally(() => (retaining = undefined));
-    };
-    retention();
-    const timers = [setInterval(app.checkDown, _DOWN_CHECK_MS), setInterval(retention, _RETENTION_EVERY_MS), _collectWhenIdle(app)];
-    if (forwarder) {
-      timers.push(setInterval(() => void forwarder.tick(), _FORWARD_EVERY_MS));
-      for (const sink of forwardSinks) ctx.log.info(`forwarding everything accepted to ${sink.format} at ${sink.url}`);
-    }
-    if (pushEveryMs !== undefined) {
-      const push = _selfPusher(ctx, config, local, keys.ingest);
-      void push();
-      timers.push(setInterval(push, pushEveryMs));
-      ctx.log.info(`pushing this machine's record every ${args["push-self"]}`);
-    }
-
-    const stop = (data as CommandData | undefined)?.stop;
+    const stop = data.stop;
     await new Promise<void>((resolve) => {
       const done = () => resolve();
       process.once("SIGINT", done);
       process.once("SIGTERM", done);
       stop?.addEventListener("abort", done);
     });
-    for (const timer of timers) clearInterval(timer);
-    await server.stop();
-    await retaining;
-    store.close();
+    await serve.stop();
     ctx.log.info("bagtower serve: stopped");
-    return 0;
+    return { exitCode: ExitCode.ok, data: { url: serve.url } };
   },
 });
-
-/**
- * A full garbage collection once the requests stop: a burst of ingest leaves tens of megabytes of
- * garbage that the collector, with nothing new to allocate, would otherwise keep for minutes.
- */
-function _collectWhenIdle(app: ServeApp): Timer {
-  let seen = 0;
-  let collectedAt = 0;
-  return setInterval(() => {
-    const handled = app.handled();
-    if (handled === seen && handled !== collectedAt) {
-      Bun.gc(true);
-      collectedAt = handled;
-    }
-    seen = handled;
-  }, _IDLE_GC_MS);
-}
-
-/** The store, or one line naming the file (not a database, a newer schema, no permission). */
-function _open(dbPath: string, limits: Limits): Store {
-  try {
-    return openStore(dbPath, limits);
-  } catch (error) {
-    throw new BagtowerError(`${dbPath}: ${errorMessage(error)}`, ExitCode.failure, { cause: error });
-  }
-}
 
 /** The --max-* flags given, as limits (whole numbers; 0 only where it means none, e.g. no labels). */
 function _capFlags(args: Partial<Record<keyof typeof LIMIT_FLAGS, string | undefined>>): Partial<Limits> {

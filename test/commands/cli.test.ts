@@ -2,7 +2,11 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { ArgsDef } from "citty";
+import { parseCommandArgs } from "../../src/argv.ts";
+import { commandRunner } from "../../src/commands/_shared.ts";
 import { runCli } from "../../src/main.ts";
+import type { BagtowerRecord } from "../../src/record/schema.ts";
 import { FIXTURES, fixtureStatfs, manualClock, testContext, type TestContext } from "../helpers/context.ts";
 
 describe("runCli", () => {
@@ -16,6 +20,22 @@ describe("runCli", () => {
     expect(await run(["collect", "--root", join(FIXTURES, "pi4"), "--only", "memory"])).toBe(0);
     expect(t.out).toHaveLength(1);
     expect(JSON.parse(t.out[0]!).data).toEqual([{ id: "memory", type: "percent", val: 16.8 }]);
+  });
+
+  test("a command's run returns { exitCode, data }; a repeatable flag arrives as a list", async () => {
+    t = testContext({ statfs: fixtureStatfs(join(FIXTURES, "pi4")) });
+    const collect = (await import("../../src/commands/collect.ts")).default;
+    const argv = ["--root", join(FIXTURES, "pi4"), "--only", "memory", "--set", "rpm=5400", "--set", "room=kitchen"];
+    const { values } = parseCommandArgs("collect", collect.args as ArgsDef, argv);
+    expect(values.set).toEqual(["rpm=5400", "room=kitchen"]);
+    const result = await commandRunner(collect)!(values, { overrides: t.ctx });
+    expect(result.exitCode).toBe(0);
+    expect((result.data as BagtowerRecord).data).toEqual([
+      { id: "memory", type: "percent", val: 16.8 },
+      { id: "rpm", type: "number", val: 5400 },
+      { id: "room", type: "string", val: "kitchen" },
+    ]);
+    expect(JSON.parse(t.out[0]!)).toEqual(result.data);
   });
 
   test("usage errors return 2 with one log line; config errors 78", async () => {

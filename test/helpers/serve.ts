@@ -1,10 +1,13 @@
-import type { Server } from "bun";
 import { join } from "node:path";
+import { loadConfig } from "../../src/config/load.ts";
+import type { SinkConfig } from "../../src/config/schema.ts";
+import { createContext } from "../../src/context.ts";
+import { encodeOptions } from "../../src/deliver/encode-options.ts";
 import { createLogger } from "../../src/log.ts";
 import { DEFAULT_ALERT_RULES } from "../../src/serve/alerts.ts";
-import { createServeApp, type ServeApp } from "../../src/serve/app.ts";
+import type { JobPeriods } from "../../src/serve/jobs/schedule.ts";
 import { DEFAULT_LIMITS, type Limits } from "../../src/serve/limits.ts";
-import { openStore, type Store } from "../../src/serve/store.ts";
+import { startServe } from "../../src/serve/server.ts";
 import type { BagtowerRecord } from "../../src/record/schema.ts";
 import { manualClock, tempDir } from "./context.ts";
 
@@ -17,28 +20,50 @@ export const READ_TOKEN = "read-token-for-tests-0123456789";
 export const ADMIN_TOKEN = "admin-token-for-tests-0123456789";
 export const adminAuth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
-/** The receiver in-process on port 0 over a real SQLite file, with a hand-moved clock. */
-export function startTestServe(limits: Partial<Limits> = {}, options: { pattooOpen?: boolean; publicRead?: boolean; publicUrl?: string; authFailuresPerMinute?: number } = {}) {
+/** Options of the test receiver; `periods` shortens its background jobs (see startServe). */
+export interface TestServeOptions {
+  pattooOpen?: boolean;
+  publicRead?: boolean;
+  publicUrl?: string;
+  authFailuresPerMinute?: number;
+  /** Default 30 days, as serve's. */
+  retention?: { ms: number; text: string };
+  forward?: SinkConfig[];
+  periods?: JobPeriods;
+}
+
+/**
+ * The receiver in-process on port 0 over a real SQLite file, with a hand-moved clock: startServe,
+ * as `bagtower serve` runs it, background jobs included (at their real periods unless `periods`).
+ */
+export function startTestServe(limits: Partial<Limits> = {}, options: TestServeOptions = {}) {
   const tmp = tempDir("bagtower-serve-");
   const clock = manualClock(Date.UTC(2026, 10, 22, 12, 0, 0));
   const logs: string[] = [];
   const dbPath = join(tmp.dir, "serve.db");
-  const store: Store = openStore(dbPath, { ...DEFAULT_LIMITS, ...limits });
-  const app: ServeApp = createServeApp({
-    store,
+  const ctx = createContext(
+    { home: tmp.dir },
+    { env: { PATH: process.env.PATH ?? "/usr/bin:/bin" }, now: clock.now, log: createLogger(4, (line) => logs.push(line)), write: () => {} },
+  );
+  const config = loadConfig(ctx);
+  const running = startServe(ctx, {
+    host: "127.0.0.1",
+    port: 0,
+    dbPath,
     keys: { ingest: INGEST_KEY, read: READ_TOKEN, admin: ADMIN_TOKEN, source: "flag" },
     limits: { ...DEFAULT_LIMITS, ...limits },
     rules: DEFAULT_ALERT_RULES,
+    retention: options.retention ?? { ms: 30 * 86_400_000, text: "30d" },
     publicRead: options.publicRead ?? false,
     pattooOpen: options.pattooOpen,
     publicUrl: options.publicUrl ? new URL(options.publicUrl) : undefined,
     authFailuresPerMinute: options.authFailuresPerMinute,
-    now: clock.now,
-    log: createLogger(4, (line) => logs.push(line)),
+    forward: options.forward && { sinks: options.forward, http: config.http, encode: encodeOptions(ctx, config) },
+    periods: options.periods,
+    // As before startServe: the tests of our own 413 send bodies past twice the limit.
+    bodyCeilingBytes: 64 * 1024 * 1024,
   });
-  const server: Server<unknown> = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: app.fetch, websocket: app.websocket, maxRequestBodySize: 64 * 1024 * 1024 });
-  app.attach(server);
-  const url = `http://127.0.0.1:${server.port}`;
+  const { url, app, store } = running;
   return {
     url,
     app,
@@ -46,16 +71,13 @@ export function startTestServe(limits: Partial<Limits> = {}, options: { pattooOp
     clock,
     logs,
     dbPath,
+    forwarder: running.forwarder,
     post: (path: string, body: string | Uint8Array, headers: Record<string, string> = {}) =>
       reply(fetch(`${url}${path}`, { method: "POST", body, headers: { "x-api-key": INGEST_KEY, "Content-Type": "application/json", ...headers } })),
     get: (path: string, headers: Record<string, string> = {}) => reply(fetch(`${url}${path}`, { headers })),
     /** A request with any method and headers (no ingest key added). */
     send: (method: string, path: string, headers: Record<string, string> = {}, body?: string) => reply(fetch(`${url}${path}`, { method, headers, body })),
-    stop: () => {
-      server.stop(true);
-      store.close();
-      tmp.cleanup();
-    },
+    stop: () => running.stop({ force: true }).finally(tmp.cleanup),
   };
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { ArgsDef } from "citty";
-import { allValues, globalArgs, parseCommandArgs } from "../../src/argv.ts";
+import { globalArgs, parseCommandArgs } from "../../src/argv.ts";
 import { parseDuration } from "../../src/duration.ts";
 import { UsageError } from "../../src/errors.ts";
 import { closest, editDistance } from "../../src/suggest.ts";
@@ -37,11 +37,12 @@ describe("parseCommandArgs", () => {
     expect(parseCommandArgs("c", args, ["-h"]).help).toBe(true);
     expect(parseCommandArgs("c", args, ["--only", "x", "--help"]).help).toBe(true);
   });
-  test("a repeated flag keeps the last value; allValues reads all of them", () => {
+  test("a repeated flag keeps the last value; a repeatable one keeps all of them", () => {
     const tokens = ["--only", "a", "--only=b", "--", "--only", "c"];
     expect(() => parseCommandArgs("c", args, tokens)).toThrow("unexpected argument '--only'");
     expect(parseCommandArgs("c", args, tokens.slice(0, 3)).values.only).toBe("b");
-    expect(allValues(tokens, "only")).toEqual(["a", "b"]);
+    const repeatable = { ...args, only: { type: "string", repeatable: true }, rest: { type: "positional", variadic: true } } as ArgsDef;
+    expect(parseCommandArgs("c", repeatable, tokens).values.only).toEqual(["a", "b"]);
   });
   test("an unknown flag suggests the closest", () => expect(usage(["--onyl", "cpu"])).toBe("unknown option --onyl for 'bagtower collect'. Did you mean --only? See 'bagtower collect --help'."));
   test("an unknown short flag", () => expect(usage(["-x"])).toContain("unknown option -x"));

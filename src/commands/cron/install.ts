@@ -1,21 +1,19 @@
-import { defineCommand } from "citty";
 import { globalArgs } from "../../argv.ts";
 import { loadConfig } from "../../config/load.ts";
 import { DEFAULT_PERIOD_S, installCron } from "../../cron/manage.ts";
 import { formatPeriod } from "../../cron/line.ts";
 import { readSinkState } from "../../deliver/sink-state.ts";
 import { parseDuration } from "../../duration.ts";
-import { UsageError } from "../../errors.ts";
-import { contextFor, type CommandData } from "../shared.ts";
+import { ExitCode, UsageError } from "../../errors.ts";
+import { defineBagtowerCommand } from "../_shared.ts";
 
-export default defineCommand({
+export default defineBagtowerCommand({
   meta: { name: "install", description: "Add (or replace) the crontab line that runs push every period" },
   args: {
     ...globalArgs,
     period: { type: "string", valueHint: "PERIOD", description: "How often (10m, 1h); default: the server's period, else 10m" },
   },
-  run({ args, data }) {
-    const ctx = contextFor(args, data as CommandData);
+  run({ args, ctx }) {
     const config = loadConfig(ctx);
     let periodSeconds: number;
     if (args.period !== undefined) {
@@ -28,6 +26,6 @@ export default defineCommand({
     const result = installCron(ctx, periodSeconds);
     ctx.log.info(`${result.replaced ? "replaced" : "installed"} the crontab line: push every ${formatPeriod(periodSeconds)}${result.everyMinute ? " (cron runs each minute; push skips until the period has passed)" : ""}`);
     ctx.write(`${result.line}\n`);
-    return result;
+    return { exitCode: ExitCode.ok, data: result };
   },
 });

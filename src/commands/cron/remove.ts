@@ -1,15 +1,14 @@
-import { defineCommand } from "citty";
 import { globalArgs } from "../../argv.ts";
 import { removeCron } from "../../cron/manage.ts";
-import { contextFor, type CommandData } from "../shared.ts";
+import { ExitCode } from "../../errors.ts";
+import { defineBagtowerCommand } from "../_shared.ts";
 
-export default defineCommand({
+export default defineBagtowerCommand({
   meta: { name: "remove", description: "Remove bagtower's crontab line (and only it)" },
   args: { ...globalArgs },
-  run({ args, data }) {
-    const ctx = contextFor(args, data as CommandData);
+  run({ args, ctx }) {
     const removed = removeCron(ctx);
     ctx.log.info(removed ? "removed the crontab line" : "no bagtower line in the crontab");
-    return { removed };
+    return { exitCode: ExitCode.ok, data: { removed } };
   },
 });

@@ -1,15 +1,14 @@
-import { defineCommand } from "citty";
 import { globalArgs } from "../../argv.ts";
 import { openCrontab } from "../../cron/crontab.ts";
 import { findOurLine, formatPeriod } from "../../cron/line.ts";
 import { readCronState, readLastPush } from "../../cron/manage.ts";
-import { contextFor, type CommandData } from "../shared.ts";
+import { ExitCode } from "../../errors.ts";
+import { defineBagtowerCommand } from "../_shared.ts";
 
-export default defineCommand({
+export default defineBagtowerCommand({
   meta: { name: "status", description: "Show the crontab line, the period and the last push result" },
   args: { ...globalArgs, json: { type: "boolean", description: "Print JSON instead of text" } },
-  run({ args, data }) {
-    const ctx = contextFor(args, data as CommandData);
+  run({ args, ctx }) {
     const line = findOurLine(openCrontab(ctx).read()) ?? null;
     const state = readCronState(ctx);
     const last = readLastPush(ctx);
@@ -21,7 +20,7 @@ export default defineCommand({
     };
     if (args.json) {
       ctx.write(`${JSON.stringify(status)}\n`);
-      return status;
+      return { exitCode: ExitCode.ok, data: status };
     }
     ctx.write(
       [
@@ -30,6 +29,6 @@ export default defineCommand({
         `last push  ${last ? `${status.lastPush!.at} exit ${last.exitCode}: ${last.summary}` : "never"}`,
       ].join("\n") + "\n",
     );
-    return status;
+    return { exitCode: ExitCode.ok, data: status };
   },
 });

@@ -1,13 +1,11 @@
-import { defineCommand } from "citty";
 import { globalArgs } from "../../argv.ts";
 import { loadConfig } from "../../config/load.ts";
 import { flushAll } from "../../deliver/push.ts";
 import { ExitCode, UsageError } from "../../errors.ts";
-import { reportPush, requireSinks, sinkArgs, sinkOverrides } from "../push.ts";
-import { contextFor, type CommandData } from "../shared.ts";
+import { defineBagtowerCommand, reportPush, requireSinks, sinkArgs, sinkOverrides } from "../_shared.ts";
 import { checkSink, sinkFilterArg } from "./shared.ts";
 
-export default defineCommand({
+export default defineBagtowerCommand({
   meta: { name: "flush", description: "Deliver everything spooled now (no per-run cap unless --max)" },
   args: {
     ...globalArgs,
@@ -16,8 +14,7 @@ export default defineCommand({
     max: { type: "string", valueHint: "N", description: "Send at most N records per sink" },
     json: { type: "boolean", description: "Print the result as JSON on stdout" },
   },
-  async run({ args, data }) {
-    const ctx = contextFor(args, data as CommandData);
+  async run({ args, ctx }) {
     const config = loadConfig(ctx, sinkOverrides(args));
     requireSinks(config);
     const sink = checkSink(ctx, config, args.sink);
@@ -30,8 +27,8 @@ export default defineCommand({
     if (args.json) ctx.write(`${JSON.stringify(flushed)}\n`);
     if (!flushed.results) {
       ctx.log.warn(`another bagtower run${flushed.lockedBy ? ` (pid ${flushed.lockedBy})` : ""} is delivering; try again when it is done`);
-      return ExitCode.tempFail;
+      return { exitCode: ExitCode.tempFail, data: flushed };
     }
-    return reportPush(ctx, flushed);
+    return { exitCode: reportPush(ctx, flushed), data: flushed };
   },
 });

@@ -1,12 +1,12 @@
-import { defineCommand } from "citty";
 import { globalArgs } from "../../argv.ts";
 import { loadConfig } from "../../config/load.ts";
 import { inventory } from "../../deliver/inventory.ts";
 import { readAsideReason } from "../../deliver/spool.ts";
-import { contextFor, type CommandData } from "../shared.ts";
+import { ExitCode } from "../../errors.ts";
+import { defineBagtowerCommand } from "../_shared.ts";
 import { checkSink, sinkFilterArg } from "./shared.ts";
 
-export default defineCommand({
+export default defineBagtowerCommand({
   meta: { name: "list", description: "Show the spooled records, oldest first" },
   args: {
     ...globalArgs,
@@ -14,8 +14,7 @@ export default defineCommand({
     rejected: { type: "boolean", description: "List the records the servers refused (rejected/), with the status and the server's reason" },
     json: { type: "boolean", description: "Print JSON instead of a table" },
   },
-  run({ args, data }) {
-    const ctx = contextFor(args, data as CommandData);
+  run({ args, ctx }) {
     const config = loadConfig(ctx);
     const rows = inventory(ctx, config, checkSink(ctx, config, args.sink)).flatMap((inv) =>
       (args.rejected ? inv.rejected : inv.entries).map((e) => {
@@ -35,6 +34,6 @@ export default defineCommand({
       };
       ctx.write(rows.map(line).join("\n") + "\n");
     }
-    return rows;
+    return { exitCode: ExitCode.ok, data: rows };
   },
 });

@@ -1,15 +1,14 @@
-import { defineCommand } from "citty";
 import { globalArgs } from "../../argv.ts";
 import { loadConfig } from "../../config/load.ts";
 import { spoolDirOf } from "../../deliver/flush.ts";
 import { inventory } from "../../deliver/inventory.ts";
 import { removeEntries } from "../../deliver/spool.ts";
-import { UsageError } from "../../errors.ts";
-import { contextFor, type CommandData } from "../shared.ts";
+import { ExitCode, UsageError } from "../../errors.ts";
+import { defineBagtowerCommand } from "../_shared.ts";
 import { checkSink, sinkFilterArg } from "./shared.ts";
 import { join } from "node:path";
 
-export default defineCommand({
+export default defineBagtowerCommand({
   meta: { name: "purge", description: "Delete spooled records (or, with --rejected, the refused ones)" },
   args: {
     ...globalArgs,
@@ -17,8 +16,7 @@ export default defineCommand({
     rejected: { type: "boolean", description: "Delete the records in rejected/ and corrupt/ instead of the queue" },
     yes: { type: "boolean", description: "Really delete (without it, purge only says what it would delete)" },
   },
-  run({ args, data }) {
-    const ctx = contextFor(args, data as CommandData);
+  run({ args, ctx }) {
     const config = loadConfig(ctx);
     const sinks = inventory(ctx, config, checkSink(ctx, config, args.sink));
     const count = sinks.reduce((n, inv) => n + (args.rejected ? inv.rejected.length + inv.corrupt.length : inv.entries.length), 0);
@@ -34,6 +32,6 @@ export default defineCommand({
       for (const [sub, entry] of aside) removeEntries(join(dir, sub), [entry, { ...entry, path: `${entry.path}.reason.json` }]);
     }
     ctx.log.info(`deleted ${count} record(s)`);
-    return { deleted: count };
+    return { exitCode: ExitCode.ok, data: { deleted: count } };
   },
 });

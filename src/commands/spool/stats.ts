@@ -1,20 +1,19 @@
-import { defineCommand } from "citty";
 import { globalArgs } from "../../argv.ts";
 import { loadConfig } from "../../config/load.ts";
 import { inventory, sinkStats } from "../../deliver/inventory.ts";
-import { contextFor, type CommandData } from "../shared.ts";
+import { ExitCode } from "../../errors.ts";
+import { defineBagtowerCommand } from "../_shared.ts";
 import { checkSink, sinkFilterArg } from "./shared.ts";
 
-export default defineCommand({
+export default defineBagtowerCommand({
   meta: { name: "stats", description: "Count spooled, delivered, dropped and rejected records per sink" },
   args: { ...globalArgs, ...sinkFilterArg, json: { type: "boolean", description: "Print JSON instead of text" } },
-  run({ args, data }) {
-    const ctx = contextFor(args, data as CommandData);
+  run({ args, ctx }) {
     const config = loadConfig(ctx);
     const stats = inventory(ctx, config, checkSink(ctx, config, args.sink)).map(sinkStats);
     if (args.json) {
       ctx.write(`${JSON.stringify(stats)}\n`);
-      return stats;
+      return { exitCode: ExitCode.ok, data: stats };
     }
     if (stats.length === 0) ctx.log.info("no sinks and no spool");
     for (const s of stats) {
@@ -31,6 +30,6 @@ export default defineCommand({
         ].join("\n") + "\n",
       );
     }
-    return stats;
+    return { exitCode: ExitCode.ok, data: stats };
   },
 });

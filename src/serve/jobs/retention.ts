@@ -1,0 +1,27 @@
+import { errorMessage } from "../../errors.ts";
+import type { Logger } from "../../log.ts";
+import type { Store } from "../store.ts";
+import type { Job } from "./schedule.ts";
+
+/** Deletes records and series older than the retention; the store yields between devices. */
+export function retentionJob(store: Store, retention: { ms: number; text: string }, now: () => number, log: Logger): Job {
+  let running: Promise<void> | undefined;
+  return {
+    name: "retention",
+    everyMs: 3600_000,
+    atStart: true,
+    run() {
+      running ??= store
+        .deleteOlderThan(Math.floor((now() - retention.ms) / 1000))
+        .then((removed) => {
+          if (removed > 0) log.info(`retention: removed ${removed} rows older than ${retention.text}`);
+        })
+        .catch((error) => log.error(`retention: ${errorMessage(error)}`))
+        .finally(() => (running = undefined));
+      return running;
+    },
+    settled: async () => {
+      await running;
+    },
+  };
+}
