@@ -248,6 +248,7 @@ export function deviceView(root, id, params) {
         continue;
       }
       const keys = orderKeys(series.keys && series.keys.length ? series.keys : Object.keys(series.points || {}), graph.item.keys);
+      // uPlot: the global of the classic script index.html loads before the modules.
       const { columns, limit } = alignSeries(uPlot.join, keys, series.points || {}, detail.device.periodSeconds);
       graph.series = { type: series.type || graph.item.type, rate: Boolean(series.rate), keys, columns, limit };
       // Records pushed while the request was under way may be missing from its answer.
@@ -300,7 +301,7 @@ export function deviceView(root, id, params) {
     return true;
   }
 
-  /** A record pushed over /ws: its values go straight onto the page; only what does not fit is asked again. */
+  /** A record pushed over /ws: its values go straight onto the graphs; only a graph they do not fit asks for its series again. */
   function onRecord(msg) {
     const t = msg.unixTimestamp;
     const items = msg.items || {};
@@ -322,20 +323,17 @@ export function deviceView(root, id, params) {
     }
     recent.push(record);
     if (recent.length > RECENT_RECORDS) recent.shift();
-    // The device's latest values, as GET /api/devices/<id> would now answer (a late record leaves them).
+    // The device's latest values at once, as GET /api/devices/<id> will answer (a late record leaves
+    // them); the reload brings the rest of the server's view: hostname, address, a new item's card.
     const byId = new Map((detail.items || []).map((item) => [item.id, item]));
-    let unknown = false;
     for (const [itemId, value] of Object.entries(items)) {
       const item = byId.get(itemId);
-      if (!item) unknown = true;
-      else if (!((latestAt.get(itemId) ?? -Infinity) > t)) {
-        item.latest = value;
-        latestAt.set(itemId, t);
-      }
+      if (!item || (latestAt.get(itemId) ?? -Infinity) > t) continue;
+      item.latest = value;
+      latestAt.set(itemId, t);
     }
     render();
-    // A new item needs its card and its type from the server.
-    if (unknown) reloadDetail();
+    reloadDetail();
     if (stale) loadVisible();
   }
 
