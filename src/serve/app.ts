@@ -281,7 +281,7 @@ export function createServeApp(options: ServeOptions) {
     const token = path === "/" ? new URL(request.url).searchParams.get("login") : null;
     if (token !== null) return login(request, server, token);
     const file = dashboardAssets[path]!;
-    return new Response(file.body, { headers: { "Content-Type": file.type, "Cache-Control": path === "/" ? "no-cache" : "max-age=300" } });
+    return new Response(file.body, { headers: { "Content-Type": file.type, "Cache-Control": file.cache } });
   };
 
   // The whole access policy: each route's right comes first (see Right in access.ts).

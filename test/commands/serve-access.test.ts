@@ -90,7 +90,7 @@ describe("loopback only for a direct connection", () => {
 describe("Host and Origin", () => {
   test("a name that is not ours is refused for what a browser sends by itself (DNS rebinding)", async () => {
     const evil = { host: "rebind.evil.example:8787" };
-    for (const path of ["/api/devices", "/", "/assets/app.js", "/api/session", "/metrics"]) {
+    for (const path of ["/api/devices", "/", "/assets/main.js", "/api/session", "/metrics"]) {
       const res = await serve.get(path, evil);
       expect({ path, status: res.status }).toEqual({ path, status: 403 });
       expect(await errorOf(res)).toContain("Host rebind.evil.example:8787 is not a name of this server");
@@ -136,7 +136,7 @@ describe("Host and Origin", () => {
   });
 
   test("security headers on every answer but ingest's", async () => {
-    for (const res of [await serve.get("/"), await serve.get("/assets/app.js"), await serve.get("/api/devices"), await serve.get("/nope"), await patch({})]) {
+    for (const res of [await serve.get("/"), await serve.get("/assets/main.js"), await serve.get("/api/devices"), await serve.get("/nope"), await patch({})]) {
       expect(res.headers.get("content-security-policy")).toContain("script-src 'self'");
       expect(res.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
       expect(res.headers.get("content-security-policy")).not.toContain("unsafe-inline");

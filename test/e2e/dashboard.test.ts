@@ -241,6 +241,36 @@ describe("the dashboard in Chromium, served by bagtower serve", () => {
     expect(await page.evaluate(() => (globalThis as { __noReload?: boolean }).__noReload)).toBe(true);
   });
 
+  pageTest("a pushed record is appended to the open device page's graphs: no series is asked for again", `/#/device/${DEVICE}`, async (page) => {
+    for (const item of ["cpu", "cpu_per_cpu", "network", "sockets_info"]) await page.locator(`.graph[data-item=${item}] canvas`).waitFor();
+    await page.locator("#live", { hasText: "live" }).waitFor();
+    const series: string[] = [];
+    page.on("request", (request) => {
+      if (/\/api\/devices\/[^/]+\/series\?/.test(request.url())) series.push(new URL(request.url()).searchParams.get("item")!);
+    });
+    const legend = (item: string, text: string) => page.locator(`.graph[data-item=${item}] .u-legend`, { hasText: text }).waitFor({ timeout: 15_000 });
+    // Seconds ahead of the records before, so each one is the newest.
+    const t = now() + 2;
+
+    // The first record: a counter's rate needs the reading before it, which the page has not seen
+    // (the series holds rates): network alone asks again; every other graph takes the values as they are.
+    const networkAgain = page.waitForResponse((response) => response.url().includes("/series?item=network"));
+    await push(t, 66.6);
+    await legend("cpu", "66.6 %");
+    await legend("cpu_per_cpu", "61.6 %");
+    await legend("cpu_per_cpu", "71.6 %");
+    await networkAgain;
+    expect(series).toEqual(["network"]);
+
+    // The next one: nothing is asked for; the counter's rate comes from the record before.
+    await push(t + 1, 55.5);
+    await legend("cpu", "55.5 %");
+    await page.locator(".graph[data-item=cpu] .latest", { hasText: "55.5 %" }).waitFor();
+    await legend("network", "11.7 KiB/s");
+    expect(series).toEqual(["network"]);
+    await screenshot(page, "device-appended");
+  });
+
   pageTest("without an admin login the Edit control is disabled and says why; the page works under its CSP", `/#/device/${DEVICE}`, async (page) => {
     await page.locator(".graph[data-item=cpu] canvas").waitFor();
     const edit = page.locator("#edit-period");
@@ -259,6 +289,25 @@ describe("the dashboard in Chromium, served by bagtower serve", () => {
     await page.goto(`${base}/`);
     await page.locator(`tr[data-device="${DEVICE}"] [data-col=cpu] .meter span`).waitFor();
     expect(await page.locator(`tr[data-device="${DEVICE}"] [data-col=cpu] .meter span`).evaluate((el) => (el as unknown as { style: { width: string } }).style.width)).toMatch(/^\d+(\.\d+)?%$/);
+  });
+
+  test.skipIf(skip)("the binary serves the page's modules, every one it imports, as text/javascript, asked for again on each load", async () => {
+    const html = await (await fetch(`${base}/`)).text();
+    const entries = [...html.matchAll(/<script type="module" src="([^"]+)"><\/script>/g)].map((m) => m[1]!);
+    expect(entries).toEqual(["/assets/main.js"]);
+    const served = new Set<string>();
+    const queue = [...entries];
+    while (queue.length) {
+      const path = queue.shift()!;
+      if (served.has(path)) continue;
+      served.add(path);
+      const res = await fetch(`${base}${path}`);
+      // Asked for again on each load: modules of two versions do not import each other.
+      expect({ path, status: res.status, type: res.headers.get("content-type"), cache: res.headers.get("cache-control") }).toEqual({ path, status: 200, type: "text/javascript; charset=utf-8", cache: "no-cache" });
+      for (const m of (await res.text()).matchAll(/^import .* from "(\.\/[^"]+)";$/gm)) queue.push(new URL(m[1]!, `${base}${path}`).pathname);
+    }
+    expect([...served].sort()).toContain("/assets/series.js");
+    expect(served.size).toBeGreaterThanOrEqual(10);
   });
 
   test.skipIf(skip)(

@@ -7,9 +7,10 @@ declare module "*.css" {
   export default text;
 }
 
-declare module "*/app.js" {
-  const text: string;
-  export default text;
+declare module "*/embed.js" {
+  /** The dashboard's modules' text by file name. */
+  const modules: Record<string, string>;
+  export default modules;
 }
 
 declare module "uplot/dist/uPlot.iife.min.js" {

@@ -1,0 +1,35 @@
+// The dashboard's modules as text, keyed by file name, for assets.ts to serve; Bun embeds each
+// one in the compiled binary. A plain JS file because TypeScript resolves `./format.js` to
+// format.d.ts (the unit tests' types): from assets.ts these imports could not be read as text.
+// Not served itself. A new module is one line here.
+import api from "./api.js" with { type: "text" };
+import coalesce from "./coalesce.js" with { type: "text" };
+import device from "./device.js" with { type: "text" };
+import dom from "./dom.js" with { type: "text" };
+import duration from "./duration.js" with { type: "text" };
+import fleet from "./fleet.js" with { type: "text" };
+import format from "./format.js" with { type: "text" };
+import graph from "./graph.js" with { type: "text" };
+import live from "./live.js" with { type: "text" };
+import main from "./main.js" with { type: "text" };
+import pager from "./pager.js" with { type: "text" };
+import period from "./period.js" with { type: "text" };
+import series from "./series.js" with { type: "text" };
+import session from "./session.js" with { type: "text" };
+
+export default {
+  "api.js": api,
+  "coalesce.js": coalesce,
+  "device.js": device,
+  "dom.js": dom,
+  "duration.js": duration,
+  "fleet.js": fleet,
+  "format.js": format,
+  "graph.js": graph,
+  "live.js": live,
+  "main.js": main,
+  "pager.js": pager,
+  "period.js": period,
+  "series.js": series,
+  "session.js": session,
+};

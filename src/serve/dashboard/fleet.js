@@ -1,0 +1,160 @@
+// The fleet page (#/): the fleet's totals, its active alerts and one page of devices, kept current
+// by /ws events.
+import { api, deviceHash } from "./api.js";
+import { coalesce } from "./coalesce.js";
+import { alertList, errorBox, h, labelChips, percentCell, since, statusBadge } from "./dom.js";
+import { headline, round } from "./format.js";
+import { createPager } from "./pager.js";
+
+/** Devices per page (the API's default is 500; a table of 100 rows stays quick to render). */
+const FLEET_PAGE = 100;
+const FLEET_ALERTS_SHOWN = 20;
+/** The latest values the table shows; a pushed record's values replace them at once. */
+const COLUMNS = ["cpu", "memory", "diskusage", "temperature"];
+
+export function fleetView(root) {
+  let devices = null;
+  let fleet = null; // totals over every page: { total_nodes, up_nodes }
+  let alerts = [];
+  let error = null;
+  const summary = h("section", { class: "summary", "aria-label": "Fleet summary" });
+  const alertsBox = h("section", { class: "fleet-alerts" });
+  const body = h("div", { class: "table-card" });
+  const pager = createPager(FLEET_PAGE, () => {
+    devices = null;
+    load();
+  });
+  root.replaceChildren(h("div", { class: "page-head" }, h("h1", {}, "Fleet")), summary, alertsBox, body, pager.el);
+
+  let nextCursor = null;
+  async function load() {
+    try {
+      const [list, resources, active] = await Promise.all([
+        api(`/api/devices?limit=${FLEET_PAGE}&cursor=${encodeURIComponent(pager.cursor())}`),
+        api("/api/monitoring/resources?limit=1"),
+        api("/api/alerts"),
+      ]);
+      devices = list.devices || [];
+      nextCursor = list.nextCursor || null;
+      fleet = resources.summary;
+      alerts = active.alerts || [];
+      error = null;
+    } catch (err) {
+      error = err;
+    }
+    render();
+  }
+  const reload = coalesce(load, 500);
+
+  function render() {
+    if (error && !devices) {
+      summary.replaceChildren();
+      alertsBox.replaceChildren();
+      body.replaceChildren(errorBox(error));
+      return;
+    }
+    if (!devices) return;
+    pager.render(nextCursor, devices.length, fleet ? fleet.total_nodes : undefined);
+    const total = fleet ? fleet.total_nodes : devices.length;
+    const up = fleet ? fleet.up_nodes : devices.filter((d) => d.status === "UP").length;
+    summary.replaceChildren(
+      stat("Devices", total, "total"),
+      stat("Up", up, "up"),
+      stat("Down", total - up, total - up ? "down" : "zero"),
+      stat("Active alerts", alerts.length, alerts.length ? "alerts" : "zero"),
+    );
+    // A fleet-wide outage raises one alert per device: the first few are listed, the count says the rest.
+    const listed = alerts.slice(0, FLEET_ALERTS_SHOWN);
+    alertsBox.replaceChildren(
+      ...(alerts.length
+        ? [
+            alertList(listed, (a) => h("a", { href: deviceHash(a.deviceId) }, a.deviceId)),
+            ...(alerts.length > listed.length ? [h("p", { class: "muted" }, `and ${alerts.length - listed.length} more`)] : []),
+          ]
+        : []),
+    );
+    if (!devices.length) {
+      body.replaceChildren(
+        h(
+          "div",
+          { class: "empty" },
+          h("h2", {}, "No devices yet"),
+          h("p", {}, "Point an agent at this server and its first record will show up here:"),
+          h("pre", {}, `bagtower push --server ${location.origin} --api-key KEY --device-id my-device`),
+        ),
+      );
+      return;
+    }
+    const sorted = [...devices].sort((a, b) => a.id.localeCompare(b.id, undefined, { numeric: true }));
+    const heads = ["Status", "Device", "Hostname", "Last seen", "CPU", "Memory", "Disk", "Temp", "Labels", "Alerts"];
+    body.replaceChildren(
+      h(
+        "div",
+        { class: "table-scroll" },
+        h(
+          "table",
+          { class: "fleet" },
+          h("thead", {}, h("tr", {}, heads.map((t, i) => h("th", { class: i >= 4 && i <= 7 ? "num" : i === 9 ? "center" : null, scope: "col" }, t)))),
+          h("tbody", {}, sorted.map(row)),
+        ),
+      ),
+    );
+  }
+
+  function onEvent(msg) {
+    if (!devices) return;
+    const device = devices.find((d) => d.id === msg.deviceId);
+    if (msg.type === "device.log" && device) {
+      // Show the new reading at once; the reload below brings the server's view of it.
+      device.lastSeen = msg.timestamp || new Date().toISOString();
+      device.status = "UP";
+      const items = msg.items || {};
+      device.latest = { ...device.latest };
+      for (const key of COLUMNS) {
+        const value = headline(items[key]);
+        if (value !== undefined) device.latest[key] = value;
+      }
+      render();
+    }
+    reload();
+  }
+
+  load();
+  return { onEvent, refresh: load, destroy: () => reload.cancel() };
+}
+
+function stat(label, value, kind) {
+  return h("div", { class: `stat ${kind}` }, h("span", { class: "stat-value" }, String(value)), h("span", { class: "stat-label" }, label));
+}
+
+function row(d) {
+  const latest = d.latest || {};
+  const alertCount = (d.alerts || []).length;
+  const open = () => {
+    location.hash = deviceHash(d.id);
+  };
+  return h(
+    "tr",
+    {
+      dataset: { device: d.id },
+      class: d.status === "UP" ? null : "is-down",
+      tabindex: "0",
+      onclick: (ev) => {
+        if (!ev.target.closest("a")) open();
+      },
+      onkeydown: (ev) => {
+        if (ev.key === "Enter") open();
+      },
+    },
+    h("td", { dataset: { col: "status" } }, statusBadge(d.status)),
+    h("td", { dataset: { col: "id" } }, h("a", { class: "device-link", href: deviceHash(d.id) }, d.id)),
+    h("td", { dataset: { col: "hostname" } }, d.hostname || h("span", { class: "muted" }, "—")),
+    h("td", { dataset: { col: "lastSeen" }, class: "nowrap" }, since(d.lastSeen)),
+    percentCell("cpu", latest.cpu),
+    percentCell("memory", latest.memory),
+    percentCell("disk", latest.diskusage),
+    h("td", { class: "num", dataset: { col: "temperature" } }, typeof latest.temperature === "number" ? `${round(latest.temperature, 1)} °C` : h("span", { class: "muted" }, "—")),
+    h("td", { dataset: { col: "labels" } }, labelChips(d.labels)),
+    h("td", { class: "center", dataset: { col: "alerts" } }, alertCount ? h("span", { class: "count-pill" }, String(alertCount)) : h("span", { class: "muted" }, "0")),
+  );
+}

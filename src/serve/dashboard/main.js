@@ -1,0 +1,44 @@
+// The bagtower dashboard: one page, hash routes (#/ the fleet, #/device/<id> one device), data from
+// the read API, live updates from /ws. Native ES modules with no build step and nothing fetched
+// from elsewhere: the server embeds them and uPlot, so the dashboard works on an offline network.
+import { deviceView } from "./device.js";
+import { tick } from "./dom.js";
+import { fleetView } from "./fleet.js";
+import { connectLive } from "./live.js";
+import { loadSession } from "./session.js";
+
+const app = document.getElementById("app");
+let view = null;
+
+function route() {
+  if (view) view.destroy();
+  view = null;
+  const hash = location.hash.replace(/^#/, "") || "/";
+  const [path, query = ""] = hash.split("?");
+  const match = /^\/device\/(.+)$/.exec(path);
+  document.getElementById("nav-fleet").classList.toggle("active", !match);
+  window.scrollTo(0, 0);
+  if (match) {
+    let id;
+    try {
+      id = decodeURIComponent(match[1]);
+    } catch {
+      id = match[1];
+    }
+    document.title = `${id} · bagtower`;
+    view = deviceView(app, id, new URLSearchParams(query));
+  } else {
+    document.title = "Fleet · bagtower";
+    view = fleetView(app);
+  }
+}
+
+window.addEventListener("hashchange", route);
+setInterval(tick, 1000);
+await loadSession();
+route();
+connectLive(
+  document.getElementById("live"),
+  (msg) => view && view.onEvent(msg),
+  () => view && view.refresh(),
+);
