@@ -1,4 +1,5 @@
 import type { Config } from "../config/schema.ts";
+import type { BuiltinId } from "../record/builtin-ids.ts";
 import type { ItemType, NumericValue, StringValue } from "../record/schema.ts";
 import type { Probe } from "./probe.ts";
 
@@ -21,8 +22,8 @@ type _Read<V> = (ic: ItemContext) => V | undefined | Promise<V | undefined>;
 
 /** A built-in item. `read` returns undefined when the device has no such thing (no battery, no WiFi). */
 export type ItemDef =
-  | { id: string; type: "string"; read: _Read<StringValue> }
-  | { id: string; type: Exclude<ItemType, "string">; read: _Read<NumericValue> };
+  | { id: BuiltinId; type: "string"; read: _Read<StringValue> }
+  | { id: BuiltinId; type: Exclude<ItemType, "string">; read: _Read<NumericValue> };
 
 export function defineItem<const T extends ItemDef>(def: T): T {
   return def;

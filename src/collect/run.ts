@@ -13,7 +13,8 @@ import { runCustomCollectors } from "./custom.ts";
 import type { ItemContext } from "./item.ts";
 import { listDir } from "../host.ts";
 import { createProbe, type Probe } from "./probe.ts";
-import { BUILTIN_IDS, builtinItems } from "./registry.ts";
+import { BUILTIN_IDS } from "../record/builtin-ids.ts";
+import { builtinItems } from "./registry.ts";
 
 /** `--set name=value`: a number becomes a `number` item, anything else a `string` item. */
 export function parseSetOption(option: string): Item {

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { globalArgs } from "../argv.ts";
 import { runCollect } from "../collect/run.ts";
 import { loadConfig } from "../config/load.ts";
-import { DEVICE_ID_PATTERN, type Config, type SinkConfig } from "../config/schema.ts";
+import type { Config, SinkConfig } from "../config/schema.ts";
+import { toDeviceId } from "../record/device-id-rules.ts";
 import { encodeOptions } from "../deliver/encode-options.ts";
 import { createForwarder } from "../serve/forward.ts";
 import type { Context } from "../context.ts";
@@ -58,9 +59,7 @@ export function parseForward(text: string): SinkConfig {
 
 /** The device id of this machine's own records: config's, else its hostname (a machine id rotates every 3 days). */
 export function selfDeviceId(config: Config, hostname: string): string | undefined {
-  if (config.deviceId) return config.deviceId;
-  const cleaned = hostname.replace(/[^A-Za-z0-9._:-]/g, "-").slice(0, 128);
-  return DEVICE_ID_PATTERN.test(cleaned) ? cleaned : undefined;
+  return config.deviceId ?? toDeviceId(hostname);
 }
 
 function _selfPusher(ctx: Context, base: Config, url: string, apiKey: string) {

@@ -2,16 +2,9 @@ import { readFileSync } from "node:fs";
 import * as v from "valibot";
 import type { Context } from "../context.ts";
 import { ConfigError } from "../errors.ts";
+import type { ConfigOverride } from "./override.ts";
 import { configSchema, type Config } from "./schema.ts";
 import { envAdHocSink } from "./sinks.ts";
-
-/** One value set above config.json: by an environment variable or a command-line flag. */
-export interface ConfigOverride {
-  path: string;
-  value: unknown;
-  /** What the user would look at to fix it: `BAGTOWER_TAGS`, `--root`. */
-  source: string;
-}
 
 type EnvKind = "string" | "number" | "list" | "tags" | "boolean";
 

@@ -3,12 +3,12 @@ import type { Config, SinkConfig } from "../config/schema.ts";
 import type { Context } from "../context.ts";
 import type { EncodeOptions } from "../formats/types.ts";
 import type { BagtowerRecord } from "../record/schema.ts";
-import { createSender, isConfigRefusal, MAX_WAIT_IN_RUN_MS, type Outcome, type Send } from "./http.ts";
+import { createSender, isConfigRefusal, MAX_WAIT_IN_RUN_MS, type Outcome, type Send } from "../sinks/http.ts";
 import { redact, redactUrl, sinkSecrets } from "../redact.ts";
 import { ageSlots, allowed, recordSend } from "./ratelimit.ts";
 import { readSinkState, writeSinkState, type SinkState } from "./sink-state.ts";
-import { CorruptSpoolFile, listSpool, moveAside, readSpooled, removeDeadTemps, removeEntries, type SpoolEntry } from "./spool.ts";
-import { wirePlans } from "./wire.ts";
+import { CorruptSpoolFile, listSpool, spoolDirOf, moveAside, readSpooled, removeDeadTemps, removeEntries, type SpoolEntry } from "./spool.ts";
+import { wirePlans } from "../sinks/wire.ts";
 
 export interface FlushResult {
   sink: string;
@@ -29,10 +29,6 @@ export interface FlushResult {
   /** Where this sink's rejected records are (spool/<sink>/rejected). */
   rejectedDir?: string;
   periodSeconds?: number;
-}
-
-export function spoolDirOf(ctx: Context, sink: string): string {
-  return join(ctx.paths.spool, sink);
 }
 
 /** A reply from our receiver (or BAG·Tower) may set the push period and announce batching. */

@@ -1,9 +1,9 @@
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fsyncDir } from "../atomic-file.ts";
-import { DEVICE_ID_PATTERN } from "../config/schema.ts";
 import type { Context } from "../context.ts";
 import { BagtowerError, ConfigError, errorMessage } from "../errors.ts";
+import { DEVICE_ID_PATTERN, DEVICE_ID_RULE } from "./device-id-rules.ts";
 
 /** Random hex characters after the host name: 48 bits, so 10,000 devices all named `raspberrypi` collide with odds of 1 in 5 million. */
 export const DEVICE_ID_RANDOM_BYTES = 6;
@@ -40,7 +40,7 @@ export function makeDeviceId(hostname: string, random: Uint8Array): string {
 export function parseDeviceIdFile(text: string, path: string): string {
   const id = text.split("\n", 1)[0]!.trim();
   if (!DEVICE_ID_PATTERN.test(id)) {
-    throw new ConfigError(`${path}: "${id.slice(0, 40)}" is not a device id (expected 1–128 letters, digits, '.', '_', '-' or ':'); fix it, or delete the file to generate a new one`);
+    throw new ConfigError(`${path}: "${id.slice(0, 40)}" is not a device id (${DEVICE_ID_RULE}); fix it, or delete the file to generate a new one`);
   }
   return id;
 }

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { runCollect } from "../../src/collect/run.ts";
 import { identityReport, renderIdentity } from "../../src/commands/id.ts";
 import { resolveConfig } from "../../src/config/load.ts";
-import { DEVICE_ID_PATTERN } from "../../src/config/schema.ts";
+import { DEVICE_ID_PATTERN } from "../../src/record/device-id-rules.ts";
 import { ConfigError } from "../../src/errors.ts";
 import { deviceIdPrefix, DEVICE_ID_RANDOM_BYTES, makeDeviceId, resolveGeneratedDeviceId } from "../../src/record/device-id.ts";
 import { makeRecordId, MACHINE_ID_MAX_AGE_MS, nextSeq, parseStaticMachineId, resolveMachineId, resolvePattooAgentId } from "../../src/record/identity.ts";

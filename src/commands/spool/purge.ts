@@ -1,9 +1,8 @@
 import { defineCommand } from "citty";
 import { globalArgs } from "../../argv.ts";
 import { loadConfig } from "../../config/load.ts";
-import { spoolDirOf } from "../../deliver/flush.ts";
 import { inventory } from "../../deliver/inventory.ts";
-import { removeEntries } from "../../deliver/spool.ts";
+import { removeEntries, spoolDirOf } from "../../deliver/spool.ts";
 import { UsageError } from "../../errors.ts";
 import { contextFor, type CommandData } from "../shared.ts";
 import { checkSink, sinkFilterArg } from "./shared.ts";

@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
 import { globalArgs } from "../../argv.ts";
 import { loadConfig } from "../../config/load.ts";
-import { spoolDirOf } from "../../deliver/flush.ts";
+import { spoolDirOf } from "../../deliver/spool.ts";
 import { inventory } from "../../deliver/inventory.ts";
 import { requeue } from "../../deliver/requeue.ts";
 import { UsageError } from "../../errors.ts";

@@ -1,6 +1,6 @@
 // BAG·Tower ingest (SPEC §9): POST /logs and /prod/logs, x-api-key, one record or an array.
 import * as v from "valibot";
-import { deviceIdSchema } from "../../config/schema.ts";
+import { deviceIdSchema } from "../../record/device-id-rules.ts";
 import { itemSchema, metaSchema } from "../../record/schema.ts";
 import { HttpError } from "../http-errors.ts";
 import { checkCount, checkNotFuture, LimitError } from "../limits.ts";

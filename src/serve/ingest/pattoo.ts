@@ -6,8 +6,9 @@ import type { Item } from "../../record/schema.ts";
 import { HttpError } from "../http-errors.ts";
 import { checkCount, checkNotFuture } from "../limits.ts";
 import type { IngestRecord } from "../store.ts";
-import { BUILTIN_IDS } from "../../collect/registry.ts";
-import { checkItems, checkLabels, foreignToIngest, groupItems, splitBuiltinKey, toDeviceId, type ParseOptions } from "./normalize.ts";
+import { BUILTIN_IDS } from "../../record/builtin-ids.ts";
+import { toDeviceId } from "../../record/device-id-rules.ts";
+import { checkItems, checkLabels, foreignToIngest, groupItems, splitBuiltinKey, type ParseOptions } from "./normalize.ts";
 
 const _pairValue = v.union([v.string(), v.number(), v.boolean(), v.null()]);
 

@@ -3,12 +3,13 @@
 // Record-Format-Version …: both are read) and the payload as the body, stored as sent. A payload
 // that is a bagtower record also feeds the device's items.
 import * as v from "valibot";
+import { toDeviceId } from "../../record/device-id-rules.ts";
 import type { Item } from "../../record/schema.ts";
 import { HttpError } from "../http-errors.ts";
 import { checkCount, checkNotFuture } from "../limits.ts";
 import type { IngestRecord } from "../store.ts";
 import { ingestRecordSchema } from "./bagtower.ts";
-import { checkItems, contentId, foreignToIngest, toDeviceId, type ParseOptions } from "./normalize.ts";
+import { checkItems, contentId, foreignToIngest, type ParseOptions } from "./normalize.ts";
 
 export const TELEMETRICS_HEADERS = [
   "record_format_version",
