@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import type { ReadableStreamDefaultReader } from "node:stream/web";
 import * as v from "valibot";
 import { errorMessage } from "../errors.ts";
+import { issueText } from "../issue-text.ts";
 import { itemSchema, type Item, type ItemError } from "../record/schema.ts";
 
 /** What a collectors.d program may print (SPEC §4.4): one item, an array of items, or `{name: number}`. */
@@ -32,9 +33,7 @@ export function parseCollectorOutput(text: string): Item[] {
   }
   const result = v.safeParse(_customOutput, json);
   if (!result.success) {
-    const issue = result.issues[0];
-    const path = v.getDotPath(issue);
-    throw new Error(`output is not an item, an array of items or an object of numbers${path ? ` (at ${path}: ${issue.message})` : ""}`);
+    throw new Error(`output is not an item, an array of items or an object of numbers (${issueText(result.issues, "output")})`);
   }
   const out = result.output;
   if (Array.isArray(out)) return out;

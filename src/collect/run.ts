@@ -3,6 +3,7 @@ import * as v from "valibot";
 import type { Config } from "../config/schema.ts";
 import type { Context } from "../context.ts";
 import { errorMessage, UsageError } from "../errors.ts";
+import { issueText } from "../issue-text.ts";
 import { resolveGeneratedDeviceId } from "../record/device-id.ts";
 import { makeRecordId, nextSeq, resolveMachineId } from "../record/identity.ts";
 import { MAX_ITEMS_PER_RECORD } from "../record/limits.ts";
@@ -58,7 +59,7 @@ export function validateRecord(record: BagtowerRecord): BagtowerRecord {
   for (const item of record.data) {
     const one = v.safeParse(itemSchema, item);
     if (one.success) data.push(one.output);
-    else record.meta.errors.push({ id: item.id, message: `invalid value: ${one.issues[0].message}` });
+    else record.meta.errors.push({ id: item.id, message: `invalid value: ${issueText(one.issues, "item")}` });
   }
   return v.parse(recordSchema, { ...record, data });
 }

@@ -5,6 +5,7 @@ import { fsyncDir, writeFileAtomic } from "../atomic-file.ts";
 import type { Context } from "../context.ts";
 import { errorMessage } from "../errors.ts";
 import { listDir, processAlive } from "../host.ts";
+import { issueText } from "../issue-text.ts";
 import { recordSchema, type BagtowerRecord } from "../record/schema.ts";
 
 /** The directory of one sink's queue: spool/<sink>, with its rejected/ and corrupt/ beside the records. */
@@ -90,7 +91,7 @@ export function readSpooled(entry: SpoolEntry): BagtowerRecord {
     throw new CorruptSpoolFile(`${entry.name}: not a JSON record (${errorMessage(error)})`);
   }
   const result = v.safeParse(recordSchema, json);
-  if (!result.success) throw new CorruptSpoolFile(`${entry.name}: not a valid record (${v.getDotPath(result.issues[0]) ?? "record"}: ${result.issues[0].message})`);
+  if (!result.success) throw new CorruptSpoolFile(`${entry.name}: not a valid record (${issueText(result.issues, "record")})`);
   return result.output;
 }
 

@@ -4,6 +4,7 @@ import * as v from "valibot";
 import type { Alerts } from "./alerts.ts";
 import type { EventHub } from "./events.ts";
 import { labelsSchema } from "../record/labels.ts";
+import { issueText } from "../issue-text.ts";
 import { HttpError } from "./http-errors.ts";
 import { DEFAULT_PAGE, MAX_PAGE, type DeviceRow, type ItemRow, type Store } from "./store.ts";
 
@@ -102,8 +103,7 @@ export function patchDevice(api: ApiContext, id: string, body: unknown) {
   _device(api, id);
   const result = v.safeParse(_patchSchema, body);
   if (!result.success) {
-    const issue = result.issues[0];
-    throw new HttpError(400, `${v.getDotPath(issue) ?? "body"}: ${issue.message}`);
+    throw new HttpError(400, issueText(result.issues, "body"));
   }
   const device = api.store.updateDevice(id, result.output)!;
   const view = deviceView(api, device);

@@ -6,6 +6,7 @@ import { DATADOG_COUNTER_SUFFIX, DATADOG_PREFIX } from "../../formats/datadog.ts
 import { toDeviceId } from "../../record/device-id-rules.ts";
 import { LABEL_NAME_PATTERN } from "../../record/labels.ts";
 import type { Item } from "../../record/schema.ts";
+import { issueText } from "../../issue-text.ts";
 import { HttpError } from "../http-errors.ts";
 import { checkCount, checkNotFuture } from "../limits.ts";
 import type { IngestRecord } from "../store.ts";
@@ -51,8 +52,7 @@ function _item(metric: string, type: string | undefined): { id: string; key?: st
 export function parseDatadog(json: unknown, { limits, nowS }: ParseOptions): IngestRecord[] {
   const result = v.safeParse(seriesSchema, json);
   if (!result.success) {
-    const issue = result.issues[0];
-    throw new HttpError(400, `${v.getDotPath(issue) ?? "body"}: ${issue.message}`);
+    throw new HttpError(400, issueText(result.issues, "body"));
   }
   // One record per device and timestamp.
   const groups = new Map<string, { deviceId: string; ts: number; labels: Record<string, string>; entries: Parameters<typeof groupItems>[0] }>();

@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { ITEM_ID_PATTERN, itemSchema, type BagtowerRecord, type Item } from "../../record/schema.ts";
+import { issueText } from "../../issue-text.ts";
 import { HttpError } from "../http-errors.ts";
 import { LimitError, MAX_UNIX_SECONDS, type Limits } from "../limits.ts";
 import type { IngestRecord } from "../store.ts";
@@ -36,7 +37,7 @@ export function contentId(...parts: unknown[]): string {
 export function checkItems(items: Item[], where: string): Item[] {
   for (const item of items) {
     const result = v.safeParse(itemSchema, item);
-    if (!result.success) throw new HttpError(400, `${where}: item "${item.id}": ${result.issues[0].message}`);
+    if (!result.success) throw new HttpError(400, `${where}: item "${item.id}": ${issueText(result.issues, "item")}`);
   }
   return items;
 }

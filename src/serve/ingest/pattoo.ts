@@ -3,6 +3,7 @@
 // recomputed: pattoo's own server never recomputes them.
 import * as v from "valibot";
 import type { Item } from "../../record/schema.ts";
+import { issueText } from "../../issue-text.ts";
 import { HttpError } from "../http-errors.ts";
 import { checkCount, checkNotFuture } from "../limits.ts";
 import type { IngestRecord } from "../store.ts";
@@ -34,8 +35,7 @@ const _TYPE: Record<number, Item["type"]> = { 101: "number", 99: "number", 64: "
 export function parsePattoo(json: unknown, agentIdInPath: string, { limits, nowS }: ParseOptions): IngestRecord[] {
   const result = v.safeParse(pattooSchema, json);
   if (!result.success) {
-    const issue = result.issues[0];
-    throw new HttpError(400, `${v.getDotPath(issue) ?? "body"}: ${issue.message}`);
+    throw new HttpError(400, issueText(result.issues, "body"));
   }
   const post = result.output;
   if (post.pattoo_agent_id !== agentIdInPath) throw new HttpError(400, `pattoo_agent_id: ${post.pattoo_agent_id.slice(0, 16)}… is not the agent id of the URL`);
