@@ -35,10 +35,11 @@ function _causeChain(error: unknown): string[] {
  */
 export async function runCli(argv: readonly string[], data: CommandData = {}): Promise<number> {
   const verbose = argv.includes("--verbose");
-  // A cron run's stderr is the log file: its lines, errors included, carry the time.
+  // The run's one logger, handed to the command's Context. A cron run's stderr is the log file:
+  // its lines, errors included, carry the time.
   const log =
     data.overrides?.log ??
-    createLogger(logLevel({ verbose, quiet: argv.includes("--quiet") }), argv.includes("--cron") ? timestamped(writeStderr) : writeStderr);
+    createLogger(logLevel({ verbose, quiet: argv.includes("--quiet") }), argv.includes("--cron") ? timestamped(writeStderr, data.overrides?.now) : writeStderr);
   const write = data.overrides?.write ?? writeStdout;
   const colour = !data.overrides?.write && stdoutIsTerminal();
   try {
@@ -62,7 +63,7 @@ export async function runCli(argv: readonly string[], data: CommandData = {}): P
       return ExitCode.usage;
     }
     // citty defines the tree and renders help; parsing is ours (strict, and without node:util's cost).
-    const context = { args: { _: [], ...values }, rawArgs: rest, cmd: leaf.cmd, data } as unknown as CommandContext;
+    const context = { args: { _: [], ...values }, rawArgs: rest, cmd: leaf.cmd, data: { ...data, overrides: { ...data.overrides, log } } } as unknown as CommandContext;
     const result = await leaf.cmd.run(context);
     return typeof result === "number" ? result : ExitCode.ok;
   } catch (error) {

@@ -14,8 +14,6 @@ import { ConfigError, ExitCode, worstExitCode } from "../errors.ts";
 import { contextFor, type CommandData } from "./shared.ts";
 import { applyServerPeriod, shouldSkipCronRun, writeLastPush } from "../cron/manage.ts";
 import { rotateLog } from "../log-file.ts";
-import { createLogger, logLevel, timestamped } from "../log.ts";
-import { writeStderr } from "../output.ts";
 
 /** Sink flags shared by push and spool flush. */
 export const sinkArgs = {
@@ -150,10 +148,9 @@ export default defineCommand({
     json: { type: "boolean", description: "Print the delivery result as JSON on stdout" },
   },
   async run({ args, data }) {
-    let ctx = contextFor(args, data as CommandData);
+    const ctx = contextFor(args, data as CommandData);
     if (args.cron) {
       rotateLog(ctx.paths.log);
-      ctx = { ...ctx, log: createLogger(logLevel(args), timestamped(writeStderr, ctx.now)) };
       if (shouldSkipCronRun(ctx)) return ExitCode.ok;
     }
     const config = loadConfig(ctx, sinkOverrides(args));

@@ -1,6 +1,5 @@
 import { defineCommand } from "citty";
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { globalArgs } from "../argv.ts";
 import { runCollect } from "../collect/run.ts";
 import { loadConfig } from "../config/load.ts";
@@ -84,7 +83,7 @@ function _selfPusher(ctx: Context, base: Config, url: string, apiKey: string) {
 }
 
 /** Where serve tells `serve key` its dashboard is (the address it printed at start). */
-const _urlFile = (ctx: Context) => join(ctx.paths.home, "serve-url");
+const _urlFile = (ctx: Context) => ctx.paths.serveUrl;
 
 /** The dashboard's one-time admin login link (the address alone when serve never ran in this home). */
 function _loginUrl(ctx: Context, base: string | undefined, keys: Keys): string {
@@ -155,7 +154,7 @@ export default defineCommand({
     const limits: Limits = { ...DEFAULT_LIMITS, ...config.serve.limits, ..._capFlags(args), requestsPerMinute: _rateLimit(args["rate-limit"]) };
     const publicUrl = args["public-url"] === undefined ? undefined : parsePublicUrl(args["public-url"]);
     const keys = loadKeys(ctx, _givenKey(ctx, args["api-key"], args["api-key-file"]));
-    const dbPath = args.db ?? join(ctx.paths.home, "serve.db");
+    const dbPath = args.db ?? ctx.paths.serveDb;
     const forwardSinks = [...config.serve.forward, ...(args.forward ? [parseForward(args.forward)] : [])];
     const store = _open(dbPath, limits);
     const forwarder = forwardSinks.length ? createForwarder(ctx, config.http, forwardSinks, store, encodeOptions(ctx, config)) : undefined;

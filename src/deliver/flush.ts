@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { Config, SinkConfig } from "../config/schema.ts";
 import type { Context } from "../context.ts";
 import type { EncodeOptions } from "../formats/types.ts";
+import { DEFAULT_PERIOD_S } from "../record/period.ts";
 import type { BagtowerRecord } from "../record/schema.ts";
 import { createSender, isConfigRefusal, MAX_WAIT_IN_RUN_MS, type Outcome, type Send } from "../sinks/http.ts";
 import { redact, redactUrl, sinkSecrets } from "../redact.ts";
@@ -112,9 +113,6 @@ function _accepted(run: _Run, outcome: Extract<Outcome, { kind: "accepted" }>, e
     run.result.periodSeconds = reply.periodSeconds;
   }
 }
-
-/** A sink's period: the server's, or 10 minutes until it sets one. */
-export const DEFAULT_PERIOD_S = 600;
 
 function _periodMs(state: SinkState): number {
   return (state.periodSeconds ?? DEFAULT_PERIOD_S) * 1000;

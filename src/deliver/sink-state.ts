@@ -1,4 +1,5 @@
 import type { Context } from "../context.ts";
+import { STATE_FILES } from "../paths.ts";
 import { readState, writeState } from "../state.ts";
 import { emptySlots, type Slots } from "./ratelimit.ts";
 
@@ -42,10 +43,8 @@ export function emptySinkState(): SinkState {
   };
 }
 
-const _file = (sink: string) => `sink-${sink}.json`;
-
 export function readSinkState(ctx: Context, sink: string): SinkState {
-  const stored = readState<Partial<SinkState>>(ctx.paths.state, _file(sink));
+  const stored = readState<Partial<SinkState>>(ctx.paths.state, STATE_FILES.sink(sink));
   const base = emptySinkState();
   if (!stored || typeof stored !== "object") return base;
   const merged = { ...base, ...stored };
@@ -59,7 +58,7 @@ export function readSinkState(ctx: Context, sink: string): SinkState {
 }
 
 export function writeSinkState(ctx: Context, sink: string, state: SinkState): void {
-  writeState(ctx.paths.state, _file(sink), state);
+  writeState(ctx.paths.state, STATE_FILES.sink(sink), state);
 }
 
 export function updateSinkState(ctx: Context, sink: string, change: (state: SinkState) => void): SinkState {

@@ -16,10 +16,6 @@ export interface GeneratedDeviceId {
   path: string;
 }
 
-export function deviceIdPath(home: string): string {
-  return join(home, "device-id");
-}
-
 /** The host name as the first part of a device id: lowercase, only id characters, at most a DNS label long. */
 export function deviceIdPrefix(hostname: string): string {
   const cleaned = hostname
@@ -93,7 +89,7 @@ let _tempSeq = 0;
  * The rotating machine id is not a device's identity: a receiver would see a new device every 3 days.
  */
 export function resolveGeneratedDeviceId(ctx: Context, hostname: string): GeneratedDeviceId {
-  const path = deviceIdPath(ctx.paths.home);
+  const path = ctx.paths.deviceId;
   const stored = _readStored(path);
   if (stored !== undefined) return { id: stored, source: "stored", path };
   const made = makeDeviceId(hostname, ctx.randomBytes(DEVICE_ID_RANDOM_BYTES));

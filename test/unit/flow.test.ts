@@ -8,6 +8,8 @@ import { DATADOG_COUNTER_SUFFIX, DATADOG_PREFIX, datadogMetricName } from "../..
 import { escapeLabelValue } from "../../src/formats/prometheus.ts";
 import { BUILTIN_IDS } from "../../src/record/builtin-ids.ts";
 import { toDeviceId } from "../../src/record/device-id-rules.ts";
+import { runCli } from "../../src/main.ts";
+import { FIXTURES, fixtureStatfs, testContext } from "../helpers/context.ts";
 
 const SRC = resolve(import.meta.dir, "../../src");
 
@@ -79,5 +81,29 @@ describe("names shared by both directions", () => {
 
   test("prometheus label values escape backslash, quote and line feed", () => {
     expect(escapeLabelValue('a\\b"c\nd')).toBe('a\\\\b\\"c\\nd');
+  });
+});
+
+describe("one map of the home, one logger, one default period", () => {
+  const sources = _files(SRC).map((file) => ({ file: relative(SRC, file), text: readFileSync(file, "utf8") }));
+
+  test("no file but paths.ts joins a name onto the home or the state directory", () => {
+    const joins = sources.filter((s) => s.file !== "paths.ts" && /join\((ctx\.)?paths\.(home|state),\s*"/.test(s.text)).map((s) => s.file);
+    expect(joins).toEqual([]);
+  });
+
+  test("DEFAULT_PERIOD_S is defined once", () => {
+    expect(sources.filter((s) => /DEFAULT_PERIOD_S\s*=/.test(s.text)).map((s) => s.file)).toEqual(["record/period.ts"]);
+  });
+
+  test("push --cron logs through the run's logger, not one of its own", async () => {
+    const t = testContext({ statfs: fixtureStatfs(join(FIXTURES, "pi4")) }, { BAGTOWER_ROOTFS: join(FIXTURES, "pi4") });
+    try {
+      const code = await runCli(["push", "--cron", "--home", t.home, "--server", "http://127.0.0.1:1", "--device-id", "pi-1"], { overrides: t.ctx });
+      expect(code).toBe(75);
+      expect(t.logs.join("")).toContain("127.0.0.1:1");
+    } finally {
+      t.cleanup();
+    }
   });
 });

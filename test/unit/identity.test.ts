@@ -168,7 +168,8 @@ describe("device id when none is configured", () => {
     t = testContext();
     const module = join(import.meta.dir, "../../src/record/device-id.ts");
     const script = `import { resolveGeneratedDeviceId } from ${JSON.stringify(module)};
-const ctx = { paths: { home: ${JSON.stringify(t.home)} }, randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)) };
+import { homePaths } from ${JSON.stringify(join(import.meta.dir, "../../src/paths.ts"))};
+const ctx = { paths: homePaths(${JSON.stringify(t.home)}), randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)) };
 process.stdout.write(resolveGeneratedDeviceId(ctx, "racer").id);`;
     const procs = Array.from({ length: 6 }, () => Bun.spawn([process.execPath, "-e", script], { stdout: "pipe", stderr: "inherit" }));
     const ids = await Promise.all(procs.map((p) => new Response(p.stdout).text()));

@@ -2,6 +2,7 @@
 // guest_nice (already counted in user and nice); percent = Δbusy / Δtotal × 100 (psutil's formula).
 import { defineItem, type ItemContext } from "../item.ts";
 import { clampPercent } from "../probe.ts";
+import { STATE_FILES } from "../../paths.ts";
 
 /** Jiffies per CPU line: user nice system idle iowait irq softirq steal (guest columns dropped). */
 export type CpuTimes = number[];
@@ -99,7 +100,7 @@ export function usableStoredSample(stored: CpuSample | undefined, current: CpuSa
   );
 }
 
-export const CPU_SAMPLE_STATE = "cpu-sample.json";
+export const CPU_SAMPLE_STATE = STATE_FILES.cpuSample;
 
 function _takeSample(ic: ItemContext, bootId: string, fresh: boolean): CpuSample {
   return { ms: ic.now(), bootId, cpus: parseProcStatCpus(ic.probe.text("/proc/stat", fresh)) };
