@@ -11,10 +11,11 @@ export function issuePath(issues: readonly [v.BaseIssue<unknown>, ...v.BaseIssue
 /**
  * The one shape of every validation message: `path: what was expected, got what came`, for the
  * first issue (the user fixes one thing at a time). `where` names the whole input when the issue
- * is at the top level (`body`, `(top level)`, `--period`).
+ * is at the top level (`body`, `(top level)`). A command-line value names itself in `where`
+ * (`--max lots`), so it leaves out the `got` part (`withReceived` false).
  */
-export function issueText(issues: readonly [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[]], where: string): string {
+export function issueText(issues: readonly [v.BaseIssue<unknown>, ...v.BaseIssue<unknown>[]], where: string, withReceived = true): string {
   const issue = issues[0];
-  const got = issue.received ? `, got ${issue.received.slice(0, _MAX_RECEIVED)}` : "";
+  const got = withReceived && issue.received ? `, got ${issue.received.slice(0, _MAX_RECEIVED)}` : "";
   return `${issuePath(issues, where)}: ${issue.message}${got}`;
 }

@@ -1,3 +1,4 @@
+import type * as v from "valibot";
 import type { Config } from "../config/schema.ts";
 import type { BuiltinId } from "../record/builtin-ids.ts";
 import type { ItemType, NumericValue, StringValue } from "../record/schema.ts";
@@ -10,7 +11,7 @@ export interface ItemContext {
   now: () => number;
   sleep: (ms: number) => Promise<void>;
   machineArch: string;
-  readState: <T>(name: string) => T | undefined;
+  readState: <S extends v.GenericSchema>(name: string, schema: S) => v.InferOutput<S> | undefined;
   writeState: (name: string, value: unknown) => void;
   /** A partial problem that does not fail the item (a filesystem skipped): lands in meta.errors. */
   warn: (id: string, message: string) => void;

@@ -78,7 +78,7 @@ export async function runCollect(ctx: Context, config: Config, extra: Item[] = [
     now: ctx.now,
     sleep: ctx.sleep,
     machineArch: ctx.machineArch,
-    readState: (name) => readState(ctx.paths.state, name),
+    readState: (name, schema) => readState(ctx.paths.state, name, schema),
     writeState: (name, value) => writeState(ctx.paths.state, name, value),
     warn: (id, message) => errors.push({ id, message }),
     meta,

@@ -11,6 +11,7 @@ import type { Context } from "../context.ts";
 import { runPush } from "../deliver/push.ts";
 import { selfMetrics } from "../deliver/self-metrics.ts";
 import { parseDuration } from "../duration.ts";
+import { parseFlag, wholeNumberText } from "../flag-value.ts";
 import { writeFileAtomic } from "../atomic-file.ts";
 import { BagtowerError, ConfigError, errorMessage, ExitCode, UsageError } from "../errors.ts";
 import { keyFiles, loadKeys, MIN_KEY_LENGTH, type Keys } from "../serve/access.ts";
@@ -144,8 +145,7 @@ export default defineCommand({
   subCommands: { key: keyCommand },
   async run({ args, data }) {
     const ctx = contextFor(args, data as CommandData);
-    const port = args.port === undefined ? 8787 : Number(args.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${args.port}: expected a port number 0–65535`);
+    const port = args.port === undefined ? 8787 : parseFlag(wholeNumberText(0, 65535, "expected a port number 0–65535"), args.port, "--port");
     const host = args.host ?? "127.0.0.1";
     const retentionMs = parseDuration(args.retention ?? "30d", "--retention");
     const pushEveryMs = args["push-self"] === undefined ? undefined : parseDuration(args["push-self"], "--push-self");
@@ -278,10 +278,7 @@ function _capFlags(args: Partial<Record<keyof typeof LIMIT_FLAGS, string | undef
   for (const [flag, key] of Object.entries(LIMIT_FLAGS) as [keyof typeof LIMIT_FLAGS, keyof Limits][]) {
     const text = args[flag];
     if (text === undefined) continue;
-    const n = Number(text);
-    const min = key === "labelsPerDevice" || key === "wsClients" ? 0 : 1;
-    if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`--${flag} ${text}: expected a whole number ≥ ${min}`);
-    out[key] = n;
+    out[key] = parseFlag(wholeNumberText(key === "labelsPerDevice" || key === "wsClients" ? 0 : 1), text, `--${flag}`);
   }
   return out;
 }
@@ -309,7 +306,5 @@ function _givenKey(ctx: Context, flag: string | undefined, file: string | undefi
 
 function _rateLimit(text: string | undefined): number {
   if (text === undefined) return DEFAULT_LIMITS.requestsPerMinute;
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) throw new UsageError(`--rate-limit ${text}: expected a whole number of requests a minute (0: no limit)`);
-  return n;
+  return parseFlag(wholeNumberText(0, Number.MAX_SAFE_INTEGER, "expected a whole number of requests a minute (0: no limit)"), text, "--rate-limit");
 }

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { basename, dirname } from "node:path";
+import * as v from "valibot";
 import type { Context } from "../context.ts";
 import { ConfigError } from "../errors.ts";
 import { resolveMachineId } from "../record/identity.ts";
@@ -22,12 +23,15 @@ export interface LastPush {
   summary: string;
 }
 
+const _cronStateSchema = v.object({ periodSeconds: v.number(), everyMinute: v.boolean(), line: v.string(), installedAtMs: v.number() });
+const _lastPushSchema = v.object({ atMs: v.number(), exitCode: v.number(), summary: v.string() });
+
 export function readCronState(ctx: Context): CronState | undefined {
-  return readState<CronState>(ctx.paths.state, STATE_FILES.cron);
+  return readState(ctx.paths.state, STATE_FILES.cron, _cronStateSchema);
 }
 
 export function readLastPush(ctx: Context): LastPush | undefined {
-  return readState<LastPush>(ctx.paths.state, STATE_FILES.lastPush);
+  return readState(ctx.paths.state, STATE_FILES.lastPush, _lastPushSchema);
 }
 
 export function writeLastPush(ctx: Context, last: LastPush): void {

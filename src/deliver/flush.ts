@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import * as v from "valibot";
 import type { Config, SinkConfig } from "../config/schema.ts";
 import type { Context } from "../context.ts";
 import type { EncodeOptions } from "../formats/types.ts";
@@ -32,16 +33,21 @@ export interface FlushResult {
   periodSeconds?: number;
 }
 
-/** A reply from our receiver (or BAG·Tower) may set the push period and announce batching. */
+const _hint = (min: number, max: number) => v.fallback(v.optional(v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max))), undefined);
+
+/** Each hint on its own: a server's out-of-range period leaves its valid batch size in force. */
+const _replySchema = v.object({ periodSeconds: _hint(10, 31 * 86400), batchMax: _hint(1, 100_000) });
+
+/** A reply from our receiver (or BAG·Tower) may set the push period and announce batching; any other body sets nothing. */
 export function parseReply(text: string): { periodSeconds?: number; batchMax?: number } {
+  let json: unknown;
   try {
-    const json = JSON.parse(text) as Record<string, unknown>;
-    const int = (value: unknown, min: number, max: number) =>
-      typeof value === "number" && Number.isInteger(value) && value >= min && value <= max ? value : undefined;
-    return { periodSeconds: int(json.periodSeconds, 10, 31 * 86400), batchMax: int(json.batchMax, 1, 100_000) };
+    json = JSON.parse(text);
   } catch {
     return {};
   }
+  const result = v.safeParse(_replySchema, json);
+  return result.success ? result.output : {};
 }
 
 interface _Run {

@@ -1,4 +1,5 @@
 import { readFileSync, statSync } from "node:fs";
+import * as v from "valibot";
 import { serialize } from "ohash";
 import { writeFileAtomic } from "../atomic-file.ts";
 import type { Context } from "../context.ts";
@@ -72,17 +73,18 @@ export function resolvePattooAgentId(ctx: Context): string {
   return id;
 }
 
+const _seqSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
+
 /** The next record sequence number, persisted in state/ so it keeps growing across runs. */
 export function nextSeq(ctx: Context): number {
-  const last = readState<number>(ctx.paths.state, STATE_FILES.seq);
-  const seq = typeof last === "number" && Number.isSafeInteger(last) && last >= 0 ? last + 1 : 1;
+  const last = readState(ctx.paths.state, STATE_FILES.seq, _seqSchema);
+  const seq = last === undefined ? 1 : last + 1;
   writeState(ctx.paths.state, STATE_FILES.seq, seq);
   return seq;
 }
 
 export function currentSeq(ctx: Context): number {
-  const last = readState<number>(ctx.paths.state, STATE_FILES.seq);
-  return typeof last === "number" ? last : 0;
+  return readState(ctx.paths.state, STATE_FILES.seq, _seqSchema) ?? 0;
 }
 
 /**

@@ -2,7 +2,8 @@ import { defineCommand } from "citty";
 import { globalArgs } from "../../argv.ts";
 import { loadConfig } from "../../config/load.ts";
 import { flushAll } from "../../deliver/push.ts";
-import { ExitCode, UsageError } from "../../errors.ts";
+import { ExitCode } from "../../errors.ts";
+import { parseFlag, wholeNumberText } from "../../flag-value.ts";
 import { reportPush, requireSinks, sinkArgs, sinkOverrides } from "../push.ts";
 import { contextFor, type CommandData } from "../shared.ts";
 import { checkSink, sinkFilterArg } from "./shared.ts";
@@ -22,10 +23,7 @@ export default defineCommand({
     requireSinks(config);
     const sink = checkSink(ctx, config, args.sink);
     let max = Number.POSITIVE_INFINITY;
-    if (args.max !== undefined) {
-      max = Number(args.max);
-      if (!Number.isInteger(max) || max < 1) throw new UsageError(`--max ${args.max}: expected a whole number ≥ 1`);
-    }
+    if (args.max !== undefined) max = parseFlag(wholeNumberText(1), args.max, "--max");
     const flushed = await flushAll(ctx, config, max, undefined, sink);
     if (args.json) ctx.write(`${JSON.stringify(flushed)}\n`);
     if (!flushed.results) {
