@@ -4,13 +4,13 @@ import type { ReadableStreamDefaultReader } from "node:stream/web";
 import * as v from "valibot";
 import { errorMessage } from "../errors.ts";
 import { issueText } from "../issue-text.ts";
-import { itemSchema, type Item, type ItemError } from "../record/schema.ts";
+import { ITEM_ID_PATTERN, itemSchema, type Item, type ItemError } from "../record/schema.ts";
 
 /** What a collectors.d program may print (SPEC §4.4): one item, an array of items, or `{name: number}`. */
 const _customOutput = v.union([
   itemSchema,
   v.array(itemSchema),
-  v.record(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.:-]{1,64}$/)), v.pipe(v.number(), v.finite())),
+  v.record(v.pipe(v.string(), v.regex(ITEM_ID_PATTERN)), v.pipe(v.number(), v.finite())),
 ]);
 
 /**
