@@ -2,7 +2,7 @@
 // (?org=&bucket=&precision=). The device is the `device` tag, else `host`. Measurement `bagtower`
 // (bagtower's own influx sink) maps fields back to items: cpu_per_cpu_0 → cpu_per_cpu[0]. Any other
 // measurement becomes one item per measurement with a key per field (Telegraf's cpu → cpu.usage_idle …).
-import { INFLUX_MEASUREMENT } from "../../formats/influx.ts";
+import { INFLUX_KEY_SEPARATOR, INFLUX_MEASUREMENT } from "../../formats/influx.ts";
 import { BUILTIN_IDS } from "../../record/builtin-ids.ts";
 import { toDeviceId } from "../../record/device-id-rules.ts";
 import { LABEL_NAME_PATTERN } from "../../record/labels.ts";
@@ -19,7 +19,7 @@ const _BUILTINS = [...BUILTIN_IDS].sort((a, b) => b.length - a.length);
 function _bagtowerField(field: string): { id: string; key?: string } {
   for (const id of _BUILTINS) {
     if (field === id) return { id };
-    if (field.startsWith(`${id}_`)) return { id, key: field.slice(id.length + 1) };
+    if (field.startsWith(`${id}${INFLUX_KEY_SEPARATOR}`)) return { id, key: field.slice(id.length + INFLUX_KEY_SEPARATOR.length) };
   }
   return { id: toItemId(field) };
 }
