@@ -60,7 +60,7 @@ export function createContext(flags: GlobalFlags, overrides: Partial<Context> = 
     paths: homePaths(home, config ? resolve(config) : undefined),
     configGiven: Boolean(config),
     env,
-    log: createLogger(logLevel(flags)),
+    log: overrides.log ?? createLogger(logLevel(flags)),
     write: writeStdout,
     verbose: Boolean(flags.verbose),
     now: Date.now,

@@ -36,10 +36,11 @@ function _causeChain(error: unknown): string[] {
  */
 export async function runCli(argv: readonly string[], data: CommandData = {}): Promise<number> {
   const verbose = argv.includes("--verbose");
-  // A cron run's stderr is the log file: its lines, errors included, carry the time.
+  // The run's one logger, handed to the command's Context. A cron run's stderr is the log file:
+  // its lines, errors included, carry the time.
   const log =
     data.overrides?.log ??
-    createLogger(logLevel({ verbose, quiet: argv.includes("--quiet") }), argv.includes("--cron") ? timestamped(writeStderr) : writeStderr);
+    createLogger(logLevel({ verbose, quiet: argv.includes("--quiet") }), argv.includes("--cron") ? timestamped(writeStderr, data.overrides?.now) : writeStderr);
   const write = data.overrides?.write ?? writeStdout;
   const colour = !data.overrides?.write && stdoutIsTerminal();
   try {
@@ -64,7 +65,8 @@ export async function runCli(argv: readonly string[], data: CommandData = {}): P
       return ExitCode.usage;
     }
     // citty defines the tree and renders help; parsing is ours (strict, and without node:util's cost).
-    return (await run(values, data)).exitCode;
+    // The one logger of the run goes to the command's Context (push --cron's timestamped lines too).
+    return (await run(values, { ...data, overrides: { ...data.overrides, log } })).exitCode;
   } catch (error) {
     if (error instanceof BagtowerError) {
       log.error(error.message);

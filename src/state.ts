@@ -1,17 +1,22 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import * as v from "valibot";
 import { writeFileAtomic } from "./atomic-file.ts";
 
 /**
- * Small JSON documents kept between runs in `state/` (CPU sample, sequence number, server hints).
- * A missing or unreadable file reads as undefined: state is a cache, never a reason to fail.
+ * Small JSON documents kept between runs in `state/` (CPU sample, sequence number, server hints),
+ * checked against their schema. A missing, unreadable or malformed file reads as undefined: state
+ * is a cache, never a reason to fail.
  */
-export function readState<T>(stateDir: string, name: string): T | undefined {
+export function readState<S extends v.GenericSchema>(stateDir: string, name: string, schema: S): v.InferOutput<S> | undefined {
+  let json: unknown;
   try {
-    return JSON.parse(readFileSync(join(stateDir, name), "utf8")) as T;
+    json = JSON.parse(readFileSync(join(stateDir, name), "utf8"));
   } catch {
     return undefined;
   }
+  const result = v.safeParse(schema, json);
+  return result.success ? result.output : undefined;
 }
 
 /**

@@ -3,13 +3,14 @@ import { dirname, join } from "node:path";
 import type { ReadableStreamDefaultReader } from "node:stream/web";
 import * as v from "valibot";
 import { errorMessage } from "../errors.ts";
-import { itemSchema, type Item, type ItemError } from "../record/schema.ts";
+import { issueText } from "../issue-text.ts";
+import { ITEM_ID_PATTERN, itemSchema, type Item, type ItemError } from "../record/schema.ts";
 
 /** What a collectors.d program may print (SPEC §4.4): one item, an array of items, or `{name: number}`. */
 const _customOutput = v.union([
   itemSchema,
   v.array(itemSchema),
-  v.record(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.:-]{1,64}$/)), v.pipe(v.number(), v.finite())),
+  v.record(v.pipe(v.string(), v.regex(ITEM_ID_PATTERN)), v.pipe(v.number(), v.finite())),
 ]);
 
 /**
@@ -32,9 +33,7 @@ export function parseCollectorOutput(text: string): Item[] {
   }
   const result = v.safeParse(_customOutput, json);
   if (!result.success) {
-    const issue = result.issues[0];
-    const path = v.getDotPath(issue);
-    throw new Error(`output is not an item, an array of items or an object of numbers${path ? ` (at ${path}: ${issue.message})` : ""}`);
+    throw new Error(`output is not an item, an array of items or an object of numbers (${issueText(result.issues, "output")})`);
   }
   const out = result.output;
   if (Array.isArray(out)) return out;

@@ -1,4 +1,6 @@
+import type * as v from "valibot";
 import type { Config } from "../config/schema.ts";
+import type { BuiltinId } from "../record/builtin-ids.ts";
 import type { ItemType, NumericValue, StringValue } from "../record/schema.ts";
 import type { Probe } from "./probe.ts";
 
@@ -9,7 +11,7 @@ export interface ItemContext {
   now: () => number;
   sleep: (ms: number) => Promise<void>;
   machineArch: string;
-  readState: <T>(name: string) => T | undefined;
+  readState: <S extends v.GenericSchema>(name: string, schema: S) => v.InferOutput<S> | undefined;
   writeState: (name: string, value: unknown) => void;
   /** A partial problem that does not fail the item (a filesystem skipped): lands in meta.errors. */
   warn: (id: string, message: string) => void;
@@ -21,8 +23,8 @@ type _Read<V> = (ic: ItemContext) => V | undefined | Promise<V | undefined>;
 
 /** A built-in item. `read` returns undefined when the device has no such thing (no battery, no WiFi). */
 export type ItemDef =
-  | { id: string; type: "string"; read: _Read<StringValue> }
-  | { id: string; type: Exclude<ItemType, "string">; read: _Read<NumericValue> };
+  | { id: BuiltinId; type: "string"; read: _Read<StringValue> }
+  | { id: BuiltinId; type: Exclude<ItemType, "string">; read: _Read<NumericValue> };
 
 export function defineItem<const T extends ItemDef>(def: T): T {
   return def;

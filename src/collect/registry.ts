@@ -16,7 +16,7 @@ import { temperature } from "./items/thermal.ts";
 import { uptime } from "./items/uptime.ts";
 import { wifi } from "./items/wifi.ts";
 
-/** Built-in items in record order (SPEC §4.2): the BAG·Tower defaults first, then the rest. */
+/** Built-in items in record order, the order of BUILTIN_IDS (record/builtin-ids.ts). */
 export const builtinItems: readonly ItemDef[] = [
   deviceStatus,
   cpu,
@@ -38,5 +38,3 @@ export const builtinItems: readonly ItemDef[] = [
   processes,
   system,
 ];
-
-export const BUILTIN_IDS = builtinItems.map((item) => item.id);

@@ -3,6 +3,7 @@ import * as v from "valibot";
 import type { Config } from "../config/schema.ts";
 import type { Context } from "../context.ts";
 import { errorMessage, UsageError } from "../errors.ts";
+import { issueText } from "../issue-text.ts";
 import { resolveGeneratedDeviceId } from "../record/device-id.ts";
 import { makeRecordId, nextSeq, resolveMachineId } from "../record/identity.ts";
 import { MAX_ITEMS_PER_RECORD } from "../record/limits.ts";
@@ -13,7 +14,8 @@ import { runCustomCollectors } from "./custom.ts";
 import type { ItemContext } from "./item.ts";
 import { listDir } from "../host.ts";
 import { createProbe, type Probe } from "./probe.ts";
-import { BUILTIN_IDS, builtinItems } from "./registry.ts";
+import { BUILTIN_IDS } from "../record/builtin-ids.ts";
+import { builtinItems } from "./registry.ts";
 
 /** `--set name=value`: a number becomes a `number` item, anything else a `string` item. */
 export function parseSetOption(option: string): Item {
@@ -57,7 +59,7 @@ export function validateRecord(record: BagtowerRecord): BagtowerRecord {
   for (const item of record.data) {
     const one = v.safeParse(itemSchema, item);
     if (one.success) data.push(one.output);
-    else record.meta.errors.push({ id: item.id, message: `invalid value: ${one.issues[0].message}` });
+    else record.meta.errors.push({ id: item.id, message: `invalid value: ${issueText(one.issues, "item")}` });
   }
   return v.parse(recordSchema, { ...record, data });
 }
@@ -76,7 +78,7 @@ export async function runCollect(ctx: Context, config: Config, extra: Item[] = [
     now: ctx.now,
     sleep: ctx.sleep,
     machineArch: ctx.machineArch,
-    readState: (name) => readState(ctx.paths.state, name),
+    readState: (name, schema) => readState(ctx.paths.state, name, schema),
     writeState: (name, value) => writeState(ctx.paths.state, name, value),
     warn: (id, message) => errors.push({ id, message }),
     meta,

@@ -3,7 +3,7 @@
 import type { ArgsDef, CommandDef, CommandMeta, SubCommandsDef } from "citty";
 import type { ParsedArgs } from "../argv.ts";
 import { adHocSinkOverride } from "../config/sinks.ts";
-import type { ConfigOverride } from "../config/load.ts";
+import type { ConfigOverride } from "../config/override.ts";
 import { SINK_FORMATS, type Config } from "../config/schema.ts";
 import type { Context, GlobalFlags } from "../context.ts";
 import { createContext } from "../context.ts";

@@ -1,6 +1,7 @@
 import { globalArgs } from "../argv.ts";
 import { runCollect, parseSetOption } from "../collect/run.ts";
-import { loadConfig, splitList, type ConfigOverride } from "../config/load.ts";
+import { loadConfig, splitList } from "../config/load.ts";
+import type { ConfigOverride } from "../config/override.ts";
 import type { Config } from "../config/schema.ts";
 import type { Context } from "../context.ts";
 import { parseDuration } from "../duration.ts";

@@ -5,8 +5,6 @@ import { saveConfig } from "../deliver/save-config.ts";
 import { ExitCode } from "../errors.ts";
 import { shouldSkipCronRun } from "../cron/manage.ts";
 import { rotateLog } from "../log-file.ts";
-import { createLogger, logLevel, timestamped } from "../log.ts";
-import { writeStderr } from "../output.ts";
 import { defineBagtowerCommand, reportPush, requireSinks, sinkArgs, sinkOverrides } from "./_shared.ts";
 
 export default defineBagtowerCommand({
@@ -18,11 +16,10 @@ export default defineBagtowerCommand({
     cron: { type: "boolean", description: "Run as the crontab line does: timestamped log lines, bounded log, period skip" },
     json: { type: "boolean", description: "Print the delivery result as JSON on stdout" },
   },
-  async run({ args, ctx: given }) {
-    let ctx = given;
+  async run({ args, ctx }) {
+    // --cron's timestamped lines come from the run's one logger (runCli builds it).
     if (args.cron) {
       rotateLog(ctx.paths.log);
-      ctx = { ...ctx, log: createLogger(logLevel(args), timestamped(writeStderr, ctx.now)) };
       if (shouldSkipCronRun(ctx)) return { exitCode: ExitCode.ok };
     }
     const config = loadConfig(ctx, sinkOverrides(args));

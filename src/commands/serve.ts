@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { globalArgs } from "../argv.ts";
 import { loadConfig } from "../config/load.ts";
 import type { SinkConfig } from "../config/schema.ts";
@@ -7,6 +6,7 @@ import type { Context } from "../context.ts";
 import { encodeOptions } from "../deliver/encode-options.ts";
 import { selfPusher } from "../deliver/push-once.ts";
 import { parseDuration } from "../duration.ts";
+import { parseFlag, wholeNumberText } from "../flag-value.ts";
 import { writeFileAtomic } from "../atomic-file.ts";
 import { ConfigError, errorMessage, ExitCode, UsageError } from "../errors.ts";
 import { keyFiles, loadKeys, MIN_KEY_LENGTH, type Keys } from "../serve/access.ts";
@@ -46,7 +46,7 @@ export function parseForward(text: string): SinkConfig {
 }
 
 /** Where serve tells `serve key` its dashboard is (the address it printed at start). */
-const _urlFile = (ctx: Context) => join(ctx.paths.home, "serve-url");
+const _urlFile = (ctx: Context) => ctx.paths.serveUrl;
 
 /** The dashboard's one-time admin login link (the address alone when serve never ran in this home). */
 function _loginUrl(ctx: Context, base: string | undefined, keys: Keys): string {
@@ -105,8 +105,7 @@ export default defineBagtowerCommand({
   },
   subCommands: { key: keyCommand },
   async run({ args, ctx, data }) {
-    const port = args.port === undefined ? 8787 : Number(args.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${args.port}: expected a port number 0–65535`);
+    const port = args.port === undefined ? 8787 : parseFlag(wholeNumberText(0, 65535, "expected a port number 0–65535"), args.port, "--port");
     const host = args.host ?? "127.0.0.1";
     const retentionMs = parseDuration(args.retention ?? "30d", "--retention");
     const pushEveryMs = args["push-self"] === undefined ? undefined : parseDuration(args["push-self"], "--push-self");
@@ -115,7 +114,7 @@ export default defineBagtowerCommand({
     const limits: Limits = { ...DEFAULT_LIMITS, ...config.serve.limits, ..._capFlags(args), requestsPerMinute: _rateLimit(args["rate-limit"]) };
     const publicUrl = args["public-url"] === undefined ? undefined : parsePublicUrl(args["public-url"]);
     const keys = loadKeys(ctx, _givenKey(ctx, args["api-key"], args["api-key-file"]));
-    const dbPath = args.db ?? join(ctx.paths.home, "serve.db");
+    const dbPath = args.db ?? ctx.paths.serveDb;
     const forwardSinks = [...config.serve.forward, ...(args.forward ? [parseForward(args.forward)] : [])];
     const serve = startServe(ctx, {
       host,
@@ -159,10 +158,7 @@ function _capFlags(args: Partial<Record<keyof typeof LIMIT_FLAGS, string | undef
   for (const [flag, key] of Object.entries(LIMIT_FLAGS) as [keyof typeof LIMIT_FLAGS, keyof Limits][]) {
     const text = args[flag];
     if (text === undefined) continue;
-    const n = Number(text);
-    const min = key === "labelsPerDevice" || key === "wsClients" ? 0 : 1;
-    if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < min) throw new UsageError(`--${flag} ${text}: expected a whole number ≥ ${min}`);
-    out[key] = n;
+    out[key] = parseFlag(wholeNumberText(key === "labelsPerDevice" || key === "wsClients" ? 0 : 1), text, `--${flag}`);
   }
   return out;
 }
@@ -190,7 +186,5 @@ function _givenKey(ctx: Context, flag: string | undefined, file: string | undefi
 
 function _rateLimit(text: string | undefined): number {
   if (text === undefined) return DEFAULT_LIMITS.requestsPerMinute;
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) throw new UsageError(`--rate-limit ${text}: expected a whole number of requests a minute (0: no limit)`);
-  return n;
+  return parseFlag(wholeNumberText(0, Number.MAX_SAFE_INTEGER, "expected a whole number of requests a minute (0: no limit)"), text, "--rate-limit");
 }

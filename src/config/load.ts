@@ -2,16 +2,10 @@ import { readFileSync } from "node:fs";
 import * as v from "valibot";
 import type { Context } from "../context.ts";
 import { ConfigError } from "../errors.ts";
+import { issuePath, issueText } from "../issue-text.ts";
+import type { ConfigOverride } from "./override.ts";
 import { configSchema, type Config } from "./schema.ts";
 import { envAdHocSink } from "./sinks.ts";
-
-/** One value set above config.json: by an environment variable or a command-line flag. */
-export interface ConfigOverride {
-  path: string;
-  value: unknown;
-  /** What the user would look at to fix it: `BAGTOWER_TAGS`, `--root`. */
-  source: string;
-}
 
 type EnvKind = "string" | "number" | "list" | "tags" | "boolean";
 
@@ -142,9 +136,8 @@ export function resolveConfig(file: Record<string, unknown>, fileLabel: string, 
   for (const { path, value } of overrides) _setPath(merged, path, value);
   const result = v.safeParse(configSchema, merged);
   if (result.success) return result.output;
-  const issue = result.issues[0];
-  const path = v.getDotPath(issue) ?? "(top level)";
-  throw new ConfigError(`${_sourceOf(path, overrides, fileLabel)}: ${path}: ${issue.message}, got ${issue.received}`);
+  const path = issuePath(result.issues, "(top level)");
+  throw new ConfigError(`${_sourceOf(path, overrides, fileLabel)}: ${issueText(result.issues, "(top level)")}`);
 }
 
 export function loadConfig(ctx: Context, flagOverrides: ConfigOverride[] = []): Config {

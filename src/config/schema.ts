@@ -1,7 +1,6 @@
 import * as v from "valibot";
-
-/** Identifiers a device may carry (SPEC §5); the receiver refuses anything else too. */
-export const DEVICE_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+import { deviceIdSchema } from "../record/device-id-rules.ts";
+import { labelsSchema } from "../record/labels.ts";
 
 const _int = (min: number, max: number, what = "a whole number") =>
   v.pipe(
@@ -18,17 +17,6 @@ const _limit = v.union(
 );
 
 const _text = (what: string) => v.pipe(v.string(`expected ${what}`), v.trim(), v.nonEmpty(`expected ${what}`));
-
-export const deviceIdSchema = v.pipe(
-  v.string("expected a string"),
-  v.regex(DEVICE_ID_PATTERN, "expected 1–128 letters, digits, '.', '_', '-' or ':'"),
-);
-
-const tagsSchema = v.record(
-  v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/, "expected a tag name of letters, digits, '_', '.', '-'")),
-  v.pipe(v.string("expected a string value"), v.maxLength(256, "expected at most 256 characters")),
-  "expected an object of string tags",
-);
 
 export const SINK_FORMATS = ["bagtower", "pattoo", "datadog", "influx", "prometheus", "telemetrics"] as const;
 
@@ -51,7 +39,7 @@ const sinkSchema = v.strictObject(
 export const configSchema = v.strictObject(
   {
     deviceId: v.optional(deviceIdSchema),
-    tags: v.optional(tagsSchema, {}),
+    tags: v.optional(labelsSchema("tag"), {}),
     sinks: v.optional(
       v.pipe(
         v.array(sinkSchema, "expected an array of sinks"),

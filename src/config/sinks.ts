@@ -1,5 +1,5 @@
 import { redactUrl } from "../redact.ts";
-import type { ConfigOverride } from "./load.ts";
+import type { ConfigOverride } from "./override.ts";
 
 /** The ad-hoc sink of `push --server URL [--format F] [--api-key K] …` or BAGTOWER_SERVER. */
 export interface AdHocSink {

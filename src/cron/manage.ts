@@ -1,15 +1,13 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { basename, dirname } from "node:path";
+import * as v from "valibot";
 import type { Context } from "../context.ts";
 import { ConfigError } from "../errors.ts";
 import { resolveMachineId } from "../record/identity.ts";
+import { STATE_FILES } from "../paths.ts";
 import { readState, writeState } from "../state.ts";
 import { openCrontab, type Crontab } from "./crontab.ts";
 import { cronLine, findOurLine, formatPeriod, scheduleFor, withOurLine } from "./line.ts";
-
-export const DEFAULT_PERIOD_S = 600;
-const _STATE = "cron.json";
-const _LAST_PUSH = "last-push.json";
 
 /** What `cron install` put in the crontab, so push can tell whether the server changed the period. */
 export interface CronState {
@@ -25,16 +23,19 @@ export interface LastPush {
   summary: string;
 }
 
+const _cronStateSchema = v.object({ periodSeconds: v.number(), everyMinute: v.boolean(), line: v.string(), installedAtMs: v.number() });
+const _lastPushSchema = v.object({ atMs: v.number(), exitCode: v.number(), summary: v.string() });
+
 export function readCronState(ctx: Context): CronState | undefined {
-  return readState<CronState>(ctx.paths.state, _STATE);
+  return readState(ctx.paths.state, STATE_FILES.cron, _cronStateSchema);
 }
 
 export function readLastPush(ctx: Context): LastPush | undefined {
-  return readState<LastPush>(ctx.paths.state, _LAST_PUSH);
+  return readState(ctx.paths.state, STATE_FILES.lastPush, _lastPushSchema);
 }
 
 export function writeLastPush(ctx: Context, last: LastPush): void {
-  writeState(ctx.paths.state, _LAST_PUSH, last);
+  writeState(ctx.paths.state, STATE_FILES.lastPush, last);
 }
 
 /** The binary cron runs: the installed one, or this compiled executable. Never `bun` itself. */
@@ -67,7 +68,7 @@ export function installCron(ctx: Context, periodSeconds: number, crontab: Cronta
   const replaced = findOurLine(current) !== undefined;
   const next = withOurLine(current, line);
   if (next !== current) crontab.write(next);
-  writeState(ctx.paths.state, _STATE, { periodSeconds, everyMinute: schedule.everyMinute, line, installedAtMs: ctx.now() } satisfies CronState);
+  writeState(ctx.paths.state, STATE_FILES.cron, { periodSeconds, everyMinute: schedule.everyMinute, line, installedAtMs: ctx.now() } satisfies CronState);
   return { line, periodSeconds, everyMinute: schedule.everyMinute, replaced };
 }
 

@@ -2,8 +2,7 @@ import { existsSync, mkdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { fsyncDir } from "../atomic-file.ts";
 import type { Context } from "../context.ts";
-import { spoolDirOf } from "./flush.ts";
-import { listAside, listSpool } from "./spool.ts";
+import { listAside, listSpool, spoolDirOf } from "./spool.ts";
 
 /**
  * Moves the records of queue `from` (and its rejected/ ones, with their reasons) into queue `to`.

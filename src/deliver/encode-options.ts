@@ -2,9 +2,8 @@ import type { Config } from "../config/schema.ts";
 import type { Context } from "../context.ts";
 import type { EncodeOptions } from "../formats/types.ts";
 import { resolvePattooAgentId } from "../record/identity.ts";
+import { DEFAULT_PERIOD_S } from "../record/period.ts";
 import { readSinkState } from "./sink-state.ts";
-
-const _DEFAULT_PERIOD_S = 600;
 
 /** What the encoders need besides the records: the pattoo agent id and the polling interval (the server's period). */
 export function encodeOptions(ctx: Context, config: Config): EncodeOptions {
@@ -14,6 +13,6 @@ export function encodeOptions(ctx: Context, config: Config): EncodeOptions {
     get pattooAgentId() {
       return resolvePattooAgentId(ctx);
     },
-    pollingIntervalMs: (periods[0] ?? _DEFAULT_PERIOD_S) * 1000,
+    pollingIntervalMs: (periods[0] ?? DEFAULT_PERIOD_S) * 1000,
   };
 }

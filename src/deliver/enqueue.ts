@@ -3,10 +3,9 @@ import type { Config, SinkConfig } from "../config/schema.ts";
 import type { Context } from "../context.ts";
 import type { BagtowerRecord } from "../record/schema.ts";
 import { BagtowerError, errorMessage, ExitCode } from "../errors.ts";
-import { spoolDirOf } from "./flush.ts";
 import { recordQueueInfo } from "./queue-info.ts";
 import { updateSinkState } from "./sink-state.ts";
-import { listSpool, removeEntries, spoolBytes, spoolFile, writeSpoolFile } from "./spool.ts";
+import { listSpool, removeEntries, spoolBytes, spoolDirOf, spoolFile, writeSpoolFile } from "./spool.ts";
 
 export interface EnqueueResult {
   sink: string;

@@ -1,14 +1,16 @@
 import { join } from "node:path";
+import * as v from "valibot";
 import type { Config, SinkConfig } from "../config/schema.ts";
 import type { Context } from "../context.ts";
 import type { EncodeOptions } from "../formats/types.ts";
+import { DEFAULT_PERIOD_S } from "../record/period.ts";
 import type { BagtowerRecord } from "../record/schema.ts";
-import { createSender, isConfigRefusal, MAX_WAIT_IN_RUN_MS, type Outcome, type Send } from "./http.ts";
+import { createSender, isConfigRefusal, MAX_WAIT_IN_RUN_MS, type Outcome, type Send } from "../sinks/http.ts";
 import { redact, redactUrl, sinkSecrets } from "../redact.ts";
 import { ageSlots, allowed, recordSend } from "./ratelimit.ts";
 import { readSinkState, writeSinkState, type SinkState } from "./sink-state.ts";
-import { CorruptSpoolFile, listSpool, moveAside, readSpooled, removeDeadTemps, removeEntries, type SpoolEntry } from "./spool.ts";
-import { wirePlans } from "./wire.ts";
+import { CorruptSpoolFile, listSpool, spoolDirOf, moveAside, readSpooled, removeDeadTemps, removeEntries, type SpoolEntry } from "./spool.ts";
+import { wirePlans } from "../sinks/wire.ts";
 
 export interface FlushResult {
   sink: string;
@@ -31,20 +33,21 @@ export interface FlushResult {
   periodSeconds?: number;
 }
 
-export function spoolDirOf(ctx: Context, sink: string): string {
-  return join(ctx.paths.spool, sink);
-}
+const _hint = (min: number, max: number) => v.fallback(v.optional(v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max))), undefined);
 
-/** A reply from our receiver (or BAG·Tower) may set the push period and announce batching. */
+/** Each hint on its own: a server's out-of-range period leaves its valid batch size in force. */
+const _replySchema = v.object({ periodSeconds: _hint(10, 31 * 86400), batchMax: _hint(1, 100_000) });
+
+/** A reply from our receiver (or BAG·Tower) may set the push period and announce batching; any other body sets nothing. */
 export function parseReply(text: string): { periodSeconds?: number; batchMax?: number } {
+  let json: unknown;
   try {
-    const json = JSON.parse(text) as Record<string, unknown>;
-    const int = (value: unknown, min: number, max: number) =>
-      typeof value === "number" && Number.isInteger(value) && value >= min && value <= max ? value : undefined;
-    return { periodSeconds: int(json.periodSeconds, 10, 31 * 86400), batchMax: int(json.batchMax, 1, 100_000) };
+    json = JSON.parse(text);
   } catch {
     return {};
   }
+  const result = v.safeParse(_replySchema, json);
+  return result.success ? result.output : {};
 }
 
 interface _Run {
@@ -116,9 +119,6 @@ function _accepted(run: _Run, outcome: Extract<Outcome, { kind: "accepted" }>, e
     run.result.periodSeconds = reply.periodSeconds;
   }
 }
-
-/** A sink's period: the server's, or 10 minutes until it sets one. */
-export const DEFAULT_PERIOD_S = 600;
 
 function _periodMs(state: SinkState): number {
   return (state.periodSeconds ?? DEFAULT_PERIOD_S) * 1000;

@@ -1,10 +1,9 @@
 import type { Config } from "../config/schema.ts";
 import type { Context } from "../context.ts";
 import { listDir } from "../host.ts";
-import { spoolDirOf } from "./flush.ts";
 import { queueInfoOf, readQueueInfo } from "./queue-info.ts";
 import { readSinkState, type SinkState } from "./sink-state.ts";
-import { listAside, listSpool, spoolBytes, type SpoolEntry } from "./spool.ts";
+import { listAside, listSpool, spoolBytes, spoolDirOf, type SpoolEntry } from "./spool.ts";
 
 /** Sinks with a spool: those configured, and old queues of sinks since removed from config.json. */
 export function spooledSinks(ctx: Context, config: Config): string[] {

@@ -1,9 +1,10 @@
 // One collect-and-deliver turn, as `bagtower push` and serve --push-self run it.
 import { runCollect } from "../collect/run.ts";
-import { DEVICE_ID_PATTERN, type Config } from "../config/schema.ts";
+import type { Config } from "../config/schema.ts";
 import type { Context } from "../context.ts";
 import { applyServerPeriod, writeLastPush } from "../cron/manage.ts";
 import { errorMessage } from "../errors.ts";
+import { toDeviceId } from "../record/device-id-rules.ts";
 import { runPush, type PushResult } from "./push.ts";
 import { selfMetrics } from "./self-metrics.ts";
 
@@ -32,9 +33,7 @@ export async function pushOnce(ctx: Context, config: Config, report: (result: Pu
 
 /** The device id of this machine's own records: config's, else its hostname (a machine id rotates every 3 days). */
 export function selfDeviceId(config: Config, hostname: string): string | undefined {
-  if (config.deviceId) return config.deviceId;
-  const cleaned = hostname.replace(/[^A-Za-z0-9._:-]/g, "-").slice(0, 128);
-  return DEVICE_ID_PATTERN.test(cleaned) ? cleaned : undefined;
+  return config.deviceId ?? toDeviceId(hostname);
 }
 
 /** serve --push-self: collects this machine and pushes it to the receiver at `url`, as a device would; never throws. */

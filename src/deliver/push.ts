@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import type { Config } from "../config/schema.ts";
 import type { Context } from "../context.ts";
 import type { BagtowerRecord } from "../record/schema.ts";
@@ -11,7 +10,7 @@ import { encodeOptions } from "./encode-options.ts";
 export const LOCK_WAIT_MS = 10_000;
 
 export function flushLockPath(ctx: Context): string {
-  return join(ctx.paths.state, "flush.lock");
+  return ctx.paths.flushLock;
 }
 
 export interface FlushAllResult {

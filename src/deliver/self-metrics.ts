@@ -1,9 +1,8 @@
 import type { SinkConfig } from "../config/schema.ts";
 import type { Context } from "../context.ts";
 import type { RecordMeta } from "../record/schema.ts";
-import { spoolDirOf } from "./flush.ts";
 import { readSinkState } from "./sink-state.ts";
-import { listSpool, spoolBytes } from "./spool.ts";
+import { listSpool, spoolBytes, spoolDirOf } from "./spool.ts";
 
 export type SelfMetrics = NonNullable<RecordMeta["self"]>;
 

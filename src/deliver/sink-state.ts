@@ -1,4 +1,6 @@
+import * as v from "valibot";
 import type { Context } from "../context.ts";
+import { STATE_FILES } from "../paths.ts";
 import { readState, writeState } from "../state.ts";
 import { emptySlots, type Slots } from "./ratelimit.ts";
 
@@ -42,24 +44,33 @@ export function emptySinkState(): SinkState {
   };
 }
 
-const _file = (sink: string) => `sink-${sink}.json`;
+const _count = v.fallback(v.number(), 0);
+const _nullableNumber = v.fallback(v.nullable(v.number()), null);
+const _slots = v.fallback(v.pipe(v.array(v.number()), v.length(60)), emptySlots);
+
+/** A field an older version did not write, or one that is damaged, reads as its empty value; the rest is kept. */
+const _sinkStateSchema = v.object({
+  delivered: _count,
+  droppedExpired: _count,
+  droppedFull: _count,
+  droppedRateLimited: _count,
+  rejected: _count,
+  corrupt: _count,
+  lastError: v.fallback(v.nullable(v.string()), null),
+  lastErrorAtMs: _nullableNumber,
+  lastSuccessAtMs: _nullableNumber,
+  notBeforeMs: _nullableNumber,
+  periodSeconds: _nullableNumber,
+  batchMax: _nullableNumber,
+  rate: v.fallback(v.object({ minuteAbs: v.fallback(v.optional(v.number()), undefined), records: _slots, bytes: _slots }), () => emptySinkState().rate),
+});
 
 export function readSinkState(ctx: Context, sink: string): SinkState {
-  const stored = readState<Partial<SinkState>>(ctx.paths.state, _file(sink));
-  const base = emptySinkState();
-  if (!stored || typeof stored !== "object") return base;
-  const merged = { ...base, ...stored };
-  const slotsOk = (s: unknown): s is Slots => Array.isArray(s) && s.length === 60 && s.every((n) => typeof n === "number");
-  merged.rate = {
-    minuteAbs: typeof stored.rate?.minuteAbs === "number" ? stored.rate.minuteAbs : undefined,
-    records: slotsOk(stored.rate?.records) ? stored.rate.records : emptySlots(),
-    bytes: slotsOk(stored.rate?.bytes) ? stored.rate.bytes : emptySlots(),
-  };
-  return merged;
+  return readState(ctx.paths.state, STATE_FILES.sink(sink), _sinkStateSchema) ?? emptySinkState();
 }
 
 export function writeSinkState(ctx: Context, sink: string, state: SinkState): void {
-  writeState(ctx.paths.state, _file(sink), state);
+  writeState(ctx.paths.state, STATE_FILES.sink(sink), state);
 }
 
 export function updateSinkState(ctx: Context, sink: string, change: (state: SinkState) => void): SinkState {

@@ -2,9 +2,16 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync } from "no
 import { join } from "node:path";
 import * as v from "valibot";
 import { fsyncDir, writeFileAtomic } from "../atomic-file.ts";
+import type { Context } from "../context.ts";
 import { errorMessage } from "../errors.ts";
 import { listDir, processAlive } from "../host.ts";
+import { issueText } from "../issue-text.ts";
 import { recordSchema, type BagtowerRecord } from "../record/schema.ts";
+
+/** The directory of one sink's queue: spool/<sink>, with its rejected/ and corrupt/ beside the records. */
+export function spoolDirOf(ctx: Context, sink: string): string {
+  return join(ctx.paths.spool, sink);
+}
 
 /**
  * The on-disk queue of one sink (SPEC §6): one record per file, written atomically (temp file,
@@ -84,7 +91,7 @@ export function readSpooled(entry: SpoolEntry): BagtowerRecord {
     throw new CorruptSpoolFile(`${entry.name}: not a JSON record (${errorMessage(error)})`);
   }
   const result = v.safeParse(recordSchema, json);
-  if (!result.success) throw new CorruptSpoolFile(`${entry.name}: not a valid record (${v.getDotPath(result.issues[0]) ?? "record"}: ${result.issues[0].message})`);
+  if (!result.success) throw new CorruptSpoolFile(`${entry.name}: not a valid record (${issueText(result.issues, "record")})`);
   return result.output;
 }
 

@@ -16,6 +16,12 @@ function _sanitise(part: string): string {
   return part.replace(/[^A-Za-z0-9_.]/g, "_");
 }
 
+/** Every metric bagtower's datadog sink sends starts with this; ingest reads such a metric back as an item. */
+export const DATADOG_PREFIX = "bagtower.";
+
+/** The suffix of a counter item's metric (see datadogMetricName). */
+export const DATADOG_COUNTER_SUFFIX = ".total";
+
 /**
  * `bagtower.<id>[.<key>]`. A `counter` item is a monotonic running total, but Datadog's `count`
  * type means "the delta during this interval" and would be summed into nonsense, so counters go
@@ -23,8 +29,8 @@ function _sanitise(part: string): string {
  * applies rate()/diff() to it.
  */
 export function datadogMetricName(point: NumericPoint): string {
-  const base = point.key === undefined ? `bagtower.${_sanitise(point.id)}` : `bagtower.${_sanitise(point.id)}.${_sanitise(point.key)}`;
-  return point.type === "counter" ? `${base}.total` : base;
+  const base = point.key === undefined ? `${DATADOG_PREFIX}${_sanitise(point.id)}` : `${DATADOG_PREFIX}${_sanitise(point.id)}.${_sanitise(point.key)}`;
+  return point.type === "counter" ? `${base}${DATADOG_COUNTER_SUFFIX}` : base;
 }
 
 /** `k:v` from meta.tags, sorted so the same tags always make the same series, plus `device:<id>`. */

@@ -5,6 +5,9 @@ import type { EncodeOptions, Encoded } from "./types.ts";
 
 export const INFLUX_MEASUREMENT = "bagtower";
 
+/** Between an item's id and its key in a field name (`cpu_per_cpu_0`); ingest splits there. */
+export const INFLUX_KEY_SEPARATOR = "_";
+
 /** Tags the encoder sets itself; a config tag of the same name would make a duplicate tag key. */
 const _RESERVED_TAGS = new Set(["host", "device"]);
 
@@ -45,7 +48,7 @@ function _fieldValue(point: NumericPoint): string {
 }
 
 function _fieldKey(point: NumericPoint): string {
-  return point.key === undefined ? point.id : `${point.id}_${point.key}`;
+  return point.key === undefined ? point.id : `${point.id}${INFLUX_KEY_SEPARATOR}${point.key}`;
 }
 
 /** One line for a record, or undefined when it has no number to write (a line needs a field). */

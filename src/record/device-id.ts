@@ -1,9 +1,9 @@
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fsyncDir } from "../atomic-file.ts";
-import { DEVICE_ID_PATTERN } from "../config/schema.ts";
 import type { Context } from "../context.ts";
 import { BagtowerError, ConfigError, errorMessage } from "../errors.ts";
+import { DEVICE_ID_PATTERN, DEVICE_ID_RULE } from "./device-id-rules.ts";
 
 /** Random hex characters after the host name: 48 bits, so 10,000 devices all named `raspberrypi` collide with odds of 1 in 5 million. */
 export const DEVICE_ID_RANDOM_BYTES = 6;
@@ -14,10 +14,6 @@ export interface GeneratedDeviceId {
   id: string;
   source: DeviceIdSource;
   path: string;
-}
-
-export function deviceIdPath(home: string): string {
-  return join(home, "device-id");
 }
 
 /** The host name as the first part of a device id: lowercase, only id characters, at most a DNS label long. */
@@ -40,7 +36,7 @@ export function makeDeviceId(hostname: string, random: Uint8Array): string {
 export function parseDeviceIdFile(text: string, path: string): string {
   const id = text.split("\n", 1)[0]!.trim();
   if (!DEVICE_ID_PATTERN.test(id)) {
-    throw new ConfigError(`${path}: "${id.slice(0, 40)}" is not a device id (expected 1–128 letters, digits, '.', '_', '-' or ':'); fix it, or delete the file to generate a new one`);
+    throw new ConfigError(`${path}: "${id.slice(0, 40)}" is not a device id (${DEVICE_ID_RULE}); fix it, or delete the file to generate a new one`);
   }
   return id;
 }
@@ -93,7 +89,7 @@ let _tempSeq = 0;
  * The rotating machine id is not a device's identity: a receiver would see a new device every 3 days.
  */
 export function resolveGeneratedDeviceId(ctx: Context, hostname: string): GeneratedDeviceId {
-  const path = deviceIdPath(ctx.paths.home);
+  const path = ctx.paths.deviceId;
   const stored = _readStored(path);
   if (stored !== undefined) return { id: stored, source: "stored", path };
   const made = makeDeviceId(hostname, ctx.randomBytes(DEVICE_ID_RANDOM_BYTES));

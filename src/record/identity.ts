@@ -1,8 +1,9 @@
 import { readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import * as v from "valibot";
 import { serialize } from "ohash";
 import { writeFileAtomic } from "../atomic-file.ts";
 import type { Context } from "../context.ts";
+import { STATE_FILES } from "../paths.ts";
 import { readState, writeState } from "../state.ts";
 
 /** telemetrics-client's privacy rule: the machine id changes every 3 days unless the user fixes one. */
@@ -59,7 +60,7 @@ export function resolveMachineId(ctx: Context): MachineId {
 
 /** The pattoo agent id (SPEC §5): 64 hex characters, made once and never rotated. */
 export function resolvePattooAgentId(ctx: Context): string {
-  const path = join(ctx.paths.state, "pattoo-agent-id");
+  const path = ctx.paths.pattooAgentId;
   try {
     const stored = readFileSync(path, "utf8").trim();
     if (/^[0-9a-f]{64}$/.test(stored)) return stored;
@@ -72,17 +73,18 @@ export function resolvePattooAgentId(ctx: Context): string {
   return id;
 }
 
+const _seqSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
+
 /** The next record sequence number, persisted in state/ so it keeps growing across runs. */
 export function nextSeq(ctx: Context): number {
-  const last = readState<number>(ctx.paths.state, "seq.json");
-  const seq = typeof last === "number" && Number.isSafeInteger(last) && last >= 0 ? last + 1 : 1;
-  writeState(ctx.paths.state, "seq.json", seq);
+  const last = readState(ctx.paths.state, STATE_FILES.seq, _seqSchema);
+  const seq = last === undefined ? 1 : last + 1;
+  writeState(ctx.paths.state, STATE_FILES.seq, seq);
   return seq;
 }
 
 export function currentSeq(ctx: Context): number {
-  const last = readState<number>(ctx.paths.state, "seq.json");
-  return typeof last === "number" ? last : 0;
+  return readState(ctx.paths.state, STATE_FILES.seq, _seqSchema) ?? 0;
 }
 
 /**

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { deviceIdSchema } from "../config/schema.ts";
+import { deviceIdSchema } from "./device-id-rules.ts";
 
 /** Value types of SPEC §4.1; `counter` is monotonic and graphed as a rate. */
 export const ITEM_TYPES = ["percent", "number", "count", "counter", "bytes", "seconds", "celsius", "dbm", "mhz", "string"] as const;

@@ -1,6 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { writeFileAtomic } from "../atomic-file.ts";
 import type { Context } from "../context.ts";
 import { ConfigError } from "../errors.ts";
@@ -37,9 +36,9 @@ export interface Grant {
 export const MIN_KEY_LENGTH = 16;
 
 export const keyFiles = (ctx: Context) => ({
-  ingest: join(ctx.paths.home, "serve-key"),
-  read: join(ctx.paths.home, "serve-read-token"),
-  admin: join(ctx.paths.home, "serve-admin-token"),
+  ingest: ctx.paths.serveKey,
+  read: ctx.paths.serveReadToken,
+  admin: ctx.paths.serveAdminToken,
 });
 
 function _random(ctx: Context): string {

@@ -3,6 +3,8 @@
 import * as v from "valibot";
 import type { Alerts } from "./alerts.ts";
 import type { EventHub } from "./events.ts";
+import { labelsSchema } from "../record/labels.ts";
+import { issueText } from "../issue-text.ts";
 import { HttpError } from "./http-errors.ts";
 import { DEFAULT_PAGE, MAX_PAGE, type DeviceRow, type ItemRow, type Store } from "./store.ts";
 
@@ -89,7 +91,7 @@ const _patchSchema = v.strictObject(
     periodSeconds: v.optional(v.pipe(v.number("expected a number"), v.integer("expected whole seconds"), v.minValue(10, "expected at least 10 s"), v.maxValue(31 * 86400, "expected at most 31 days"))),
     labels: v.optional(
       v.pipe(
-        v.record(v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/, "expected a label name of letters, digits, '_', '.', '-'")), v.pipe(v.string("expected a string"), v.maxLength(256, "expected at most 256 characters"))),
+        labelsSchema("label"),
         v.check((labels) => Object.keys(labels).length <= 64, "expected at most 64 labels"),
       ),
     ),
@@ -101,8 +103,7 @@ export function patchDevice(api: ApiContext, id: string, body: unknown) {
   _device(api, id);
   const result = v.safeParse(_patchSchema, body);
   if (!result.success) {
-    const issue = result.issues[0];
-    throw new HttpError(400, `${v.getDotPath(issue) ?? "body"}: ${issue.message}`);
+    throw new HttpError(400, issueText(result.issues, "body"));
   }
   const device = api.store.updateDevice(id, result.output)!;
   const view = deviceView(api, device);

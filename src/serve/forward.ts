@@ -5,8 +5,8 @@
 // target that is down for a while gets everything, in order, once it is back.
 import type { Config, SinkConfig } from "../config/schema.ts";
 import type { Context } from "../context.ts";
-import { createSender, isConfigRefusal, type Send } from "../deliver/http.ts";
-import { wirePlans } from "../deliver/wire.ts";
+import { createSender, isConfigRefusal, type Send } from "../sinks/http.ts";
+import { wirePlans } from "../sinks/wire.ts";
 import { errorMessage } from "../errors.ts";
 import type { EncodeOptions } from "../formats/types.ts";
 import type { BagtowerRecord } from "../record/schema.ts";
@@ -43,7 +43,7 @@ export function createForwarder(ctx: Context, http: Config["http"], sinks: SinkC
     const plan = wirePlans[target.sink.format];
     for (;;) {
       const cursor = store.forwardCursor(target.sink.name);
-      const rows = store.recordsAfter(cursor, plan.newestOnly ? _BATCH : Math.min(_BATCH, plan.batch({ batchMax: _BATCH } as never)));
+      const rows = store.recordsAfter(cursor, plan.newestOnly ? _BATCH : Math.min(_BATCH, plan.batch({ batchMax: _BATCH })));
       if (rows.length === 0) return;
       const records = rows.map((r) => completeRecord(r.body)).filter((r): r is BagtowerRecord => r !== undefined);
       // A Pushgateway group is one device: each device's newest record goes in its own PUT.

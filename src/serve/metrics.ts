@@ -1,6 +1,6 @@
 // GET /metrics: every device's latest numeric values (so Prometheus or VictoriaMetrics can scrape
 // the fleet) and the receiver's own counters, in the text exposition format 0.0.4.
-import { createExposition } from "../formats/prometheus.ts";
+import { createExposition, escapeLabelValue } from "../formats/prometheus.ts";
 import type { Item } from "../record/schema.ts";
 import type { Alerts } from "./alerts.ts";
 import type { Store } from "./store.ts";
@@ -83,7 +83,6 @@ const _METRICS_PAGE = 500;
  * devices) the exposition takes about a second to build, and ingest and /healthz must not wait for it.
  */
 export async function renderMetrics(store: Store, alerts: Alerts, counters: ServeCounters, wsClients = 0): Promise<string> {
-  const esc = (s: string) => s.replace(/[\\"\n]/g, (c) => (c === "\n" ? "\\n" : `\\${c}`));
   const exposition = createExposition();
   const up: string[] = [];
   const lastSeen: string[] = [];
@@ -98,8 +97,8 @@ export async function renderMetrics(store: Store, alerts: Alerts, counters: Serv
         data: items.map((i) => ({ id: i.id, type: i.type, val: i.latest }) as Item),
         meta: { recordId: "latest-values", machineId: device.machineId ?? device.id, hostname: device.hostname ?? device.id, bootId: "", seq: 0, agent: "", tags: device.labels, errors: [] },
       });
-      up.push(`bagtower_device_up{device="${esc(device.id)}"} ${device.status === "UP" ? 1 : 0}`);
-      lastSeen.push(`bagtower_device_last_seen_seconds{device="${esc(device.id)}"} ${device.lastSeen}`);
+      up.push(`bagtower_device_up{device="${escapeLabelValue(device.id)}"} ${device.status === "UP" ? 1 : 0}`);
+      lastSeen.push(`bagtower_device_last_seen_seconds{device="${escapeLabelValue(device.id)}"} ${device.lastSeen}`);
     }
     count += devices.length;
     if (devices.length < _METRICS_PAGE) break;

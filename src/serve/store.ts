@@ -1,6 +1,7 @@
 import { Database, type Statement } from "bun:sqlite";
 import { chmodSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { DEFAULT_PERIOD_S } from "../record/period.ts";
 import type { Item } from "../record/schema.ts";
 import { HttpError } from "./http-errors.ts";
 import { DEFAULT_LIMITS, LimitError, type Limits } from "./limits.ts";
@@ -13,8 +14,6 @@ import { prepareSchema } from "./store-schema.ts";
  * per number. Writes from concurrent requests are grouped into one
  * transaction per event-loop turn; a request is answered only after its transaction committed.
  */
-
-export const DEFAULT_PERIOD_S = 600;
 
 /** How a device was created (store-schema.ts): with the ingest key, or by a keyless pattoo post (--pattoo-open). */
 export type DeviceOrigin = "key" | "open";

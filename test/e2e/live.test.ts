@@ -4,7 +4,7 @@ import { afterAll, expect, test } from "bun:test";
 import { runCollect } from "../../src/collect/run.ts";
 import { resolveConfig } from "../../src/config/load.ts";
 import { createContext } from "../../src/context.ts";
-import { BUILTIN_IDS } from "../../src/collect/registry.ts";
+import { BUILTIN_IDS } from "../../src/record/builtin-ids.ts";
 import { tcpStatesViaNetlink } from "../../src/collect/netlink.ts";
 import { parseTcpStates } from "../../src/collect/items/sockets.ts";
 import { readFileSync } from "node:fs";

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ItemContext } from "../../src/collect/item.ts";
-import { CPU_SAMPLE_STATE, cpuPercent, cpuUsage, measureCpu, type CpuSample } from "../../src/collect/items/cpu.ts";
+import { CPU_SAMPLE_STATE, cpuPercent, cpuUsage, measureCpu, cpuSampleSchema, type CpuSample } from "../../src/collect/items/cpu.ts";
 import { createProbe } from "../../src/collect/probe.ts";
 import { readState, writeState } from "../../src/state.ts";
 import { manualClock, tempDir } from "../helpers/context.ts";
@@ -67,7 +67,7 @@ describe("measureCpu: stored-sample window and sampling fallback", () => {
         onSleep();
       },
       machineArch: "x86_64",
-      readState: (name) => readState(state, name),
+      readState: (name, schema) => readState(state, name, schema),
       writeState: (name, value) => writeState(state, name, value),
       warn: () => {},
       meta: {},
@@ -86,7 +86,7 @@ describe("measureCpu: stored-sample window and sampling fallback", () => {
     expect(s.slept()).toBe(250);
     expect(usage).toEqual({ total: 50, perCpu: [50], windowS: 0.25 });
     expect(ic.meta.cpuWindowS).toBe(0.25);
-    expect(readState<CpuSample>(s.state, CPU_SAMPLE_STATE)?.cpus.cpu).toEqual(busy(30, 130));
+    expect(readState(s.state, CPU_SAMPLE_STATE, cpuSampleSchema)?.cpus.cpu).toEqual(busy(30, 130));
   });
 
   test("a stored sample 10 minutes old: the average over those 10 minutes, no waiting", async () => {

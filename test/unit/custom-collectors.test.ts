@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { MAX_COLLECTOR_OUTPUT, parseCollectorOutput, runCustomCollectors, unsafeReason } from "../../src/collect/custom.ts";
-import { BUILTIN_IDS } from "../../src/collect/registry.ts";
+import { BUILTIN_IDS } from "../../src/record/builtin-ids.ts";
 import { runCollect } from "../../src/collect/run.ts";
 import { resolveConfig } from "../../src/config/load.ts";
 import { listDir } from "../../src/host.ts";

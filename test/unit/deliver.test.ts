@@ -1,11 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { worstExitCode } from "../../src/errors.ts";
-import { backoffMs, classifyStatus, isConfigRefusal, MAX_REPLY_BYTES, parseRetryAfter, readCapped, serverMessage } from "../../src/deliver/http.ts";
+import { backoffMs, classifyStatus, isConfigRefusal, MAX_REPLY_BYTES, parseRetryAfter, readCapped, serverMessage } from "../../src/sinks/http.ts";
 import { redact, redactUrl, sinkSecrets } from "../../src/redact.ts";
 import { parseReply } from "../../src/deliver/flush.ts";
 import { ageSlots, allowed, emptySlots, recordSend, windowSum } from "../../src/deliver/ratelimit.ts";
 import { spoolFile } from "../../src/deliver/spool.ts";
-import { joinUrl, mergeHeaders } from "../../src/deliver/wire.ts";
+import { joinUrl, mergeHeaders } from "../../src/sinks/wire.ts";
 
 const slots = (entries: Record<number, number>) => {
   const s = emptySlots();

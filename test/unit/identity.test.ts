@@ -6,7 +6,7 @@ import { runCollect } from "../../src/collect/run.ts";
 import { identityReport } from "../../src/collect/identity-report.ts";
 import { renderIdentity } from "../../src/commands/id.ts";
 import { resolveConfig } from "../../src/config/load.ts";
-import { DEVICE_ID_PATTERN } from "../../src/config/schema.ts";
+import { DEVICE_ID_PATTERN } from "../../src/record/device-id-rules.ts";
 import { ConfigError } from "../../src/errors.ts";
 import { deviceIdPrefix, DEVICE_ID_RANDOM_BYTES, makeDeviceId, resolveGeneratedDeviceId } from "../../src/record/device-id.ts";
 import { makeRecordId, MACHINE_ID_MAX_AGE_MS, nextSeq, parseStaticMachineId, resolveMachineId, resolvePattooAgentId } from "../../src/record/identity.ts";
@@ -169,7 +169,8 @@ describe("device id when none is configured", () => {
     t = testContext();
     const module = join(import.meta.dir, "../../src/record/device-id.ts");
     const script = `import { resolveGeneratedDeviceId } from ${JSON.stringify(module)};
-const ctx = { paths: { home: ${JSON.stringify(t.home)} }, randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)) };
+import { homePaths } from ${JSON.stringify(join(import.meta.dir, "../../src/paths.ts"))};
+const ctx = { paths: homePaths(${JSON.stringify(t.home)}), randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)) };
 process.stdout.write(resolveGeneratedDeviceId(ctx, "racer").id);`;
     const procs = Array.from({ length: 6 }, () => Bun.spawn([process.execPath, "-e", script], { stdout: "pipe", stderr: "inherit" }));
     const ids = await Promise.all(procs.map((p) => new Response(p.stdout).text()));

@@ -22,7 +22,7 @@ describe("validateRecord", () => {
   test("an item with an invalid value moves to meta.errors; the rest is kept", () => {
     const record = validateRecord(base());
     expect(record.data.map((i) => i.id)).toEqual(["cpu", "system"]);
-    expect(record.meta.errors).toEqual([{ id: "uptime", message: "invalid value: expected a number" }]);
+    expect(record.meta.errors).toEqual([{ id: "uptime", message: "invalid value: val: expected a number, got NaN" }]);
   });
 
   test("a valid record passes unchanged", () => {

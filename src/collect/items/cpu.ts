@@ -1,18 +1,22 @@
 // /proc/stat `cpu` and `cpuN` lines: busy = total − idle − iowait, total excludes guest and
 // guest_nice (already counted in user and nice); percent = Δbusy / Δtotal × 100 (psutil's formula).
+import * as v from "valibot";
 import { defineItem, type ItemContext } from "../item.ts";
 import { clampPercent } from "../probe.ts";
+import { STATE_FILES } from "../../paths.ts";
 
 /** Jiffies per CPU line: user nice system idle iowait irq softirq steal (guest columns dropped). */
 export type CpuTimes = number[];
 
-export interface CpuSample {
+export const cpuSampleSchema = v.object({
   /** When the sample was taken (ms since the epoch). */
-  ms: number;
-  bootId: string;
+  ms: v.number(),
+  bootId: v.string(),
   /** `cpu` (aggregate) and `cpuN` lines by name. */
-  cpus: Record<string, CpuTimes>;
-}
+  cpus: v.record(v.string(), v.array(v.number())),
+});
+
+export type CpuSample = v.InferOutput<typeof cpuSampleSchema>;
 
 export interface CpuUsage {
   total: number;
@@ -99,7 +103,7 @@ export function usableStoredSample(stored: CpuSample | undefined, current: CpuSa
   );
 }
 
-export const CPU_SAMPLE_STATE = "cpu-sample.json";
+export const CPU_SAMPLE_STATE = STATE_FILES.cpuSample;
 
 function _takeSample(ic: ItemContext, bootId: string, fresh: boolean): CpuSample {
   return { ms: ic.now(), bootId, cpus: parseProcStatCpus(ic.probe.text("/proc/stat", fresh)) };
@@ -110,7 +114,7 @@ export function measureCpu(ic: ItemContext): Promise<CpuUsage> {
   return ic.probe.once("cpu", async () => {
     const bootId = ic.probe.maybeText("/proc/sys/kernel/random/boot_id")?.trim() ?? "";
     let current = _takeSample(ic, bootId, false);
-    const stored = ic.readState<CpuSample>(CPU_SAMPLE_STATE);
+    const stored = ic.readState(CPU_SAMPLE_STATE, cpuSampleSchema);
     let before: CpuSample;
     if (usableStoredSample(stored, current)) {
       before = stored;

@@ -1,6 +1,7 @@
 import { globalArgs } from "../../argv.ts";
 import { loadConfig } from "../../config/load.ts";
-import { DEFAULT_PERIOD_S, installCron } from "../../cron/manage.ts";
+import { installCron } from "../../cron/manage.ts";
+import { DEFAULT_PERIOD_S } from "../../record/period.ts";
 import { formatPeriod } from "../../cron/line.ts";
 import { readSinkState } from "../../deliver/sink-state.ts";
 import { parseDuration } from "../../duration.ts";

@@ -2,6 +2,7 @@ import { globalArgs } from "../../argv.ts";
 import { loadConfig } from "../../config/load.ts";
 import { flushAll } from "../../deliver/push.ts";
 import { ExitCode, UsageError } from "../../errors.ts";
+import { parseFlag, wholeNumberText } from "../../flag-value.ts";
 import { defineBagtowerCommand, reportPush, requireSinks, sinkArgs, sinkOverrides } from "../_shared.ts";
 import { checkSink, sinkFilterArg } from "./shared.ts";
 
@@ -19,10 +20,7 @@ export default defineBagtowerCommand({
     requireSinks(config);
     const sink = checkSink(ctx, config, args.sink);
     let max = Number.POSITIVE_INFINITY;
-    if (args.max !== undefined) {
-      max = Number(args.max);
-      if (!Number.isInteger(max) || max < 1) throw new UsageError(`--max ${args.max}: expected a whole number ≥ 1`);
-    }
+    if (args.max !== undefined) max = parseFlag(wholeNumberText(1), args.max, "--max");
     const flushed = await flushAll(ctx, config, max, undefined, sink);
     if (args.json) ctx.write(`${JSON.stringify(flushed)}\n`);
     if (!flushed.results) {

@@ -1,8 +1,7 @@
 import { globalArgs } from "../../argv.ts";
 import { loadConfig } from "../../config/load.ts";
-import { spoolDirOf } from "../../deliver/flush.ts";
 import { inventory } from "../../deliver/inventory.ts";
-import { removeEntries } from "../../deliver/spool.ts";
+import { removeEntries, spoolDirOf } from "../../deliver/spool.ts";
 import { ExitCode, UsageError } from "../../errors.ts";
 import { defineBagtowerCommand } from "../_shared.ts";
 import { checkSink, sinkFilterArg } from "./shared.ts";

@@ -1,6 +1,6 @@
 import { globalArgs } from "../../argv.ts";
 import { loadConfig } from "../../config/load.ts";
-import { spoolDirOf } from "../../deliver/flush.ts";
+import { spoolDirOf } from "../../deliver/spool.ts";
 import { inventory } from "../../deliver/inventory.ts";
 import { requeue } from "../../deliver/requeue.ts";
 import { ExitCode, UsageError } from "../../errors.ts";

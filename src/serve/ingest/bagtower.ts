@@ -1,7 +1,8 @@
 // BAG·Tower ingest (SPEC §9): POST /logs and /prod/logs, x-api-key, one record or an array.
 import * as v from "valibot";
-import { deviceIdSchema } from "../../config/schema.ts";
+import { deviceIdSchema } from "../../record/device-id-rules.ts";
 import { itemSchema, metaSchema } from "../../record/schema.ts";
+import { issueText } from "../../issue-text.ts";
 import { HttpError } from "../http-errors.ts";
 import { checkCount, checkNotFuture, LimitError } from "../limits.ts";
 import type { IngestRecord } from "../store.ts";
@@ -41,10 +42,6 @@ function _checkMeta(meta: IngestBody["meta"], max: number, itemsPerRecord: numbe
   if (meta.self?.lastError) over(meta.self.lastError, "self.lastError");
 }
 
-function _path(issue: v.BaseIssue<unknown>): string {
-  return v.getDotPath(issue) ?? "(body)";
-}
-
 /**
  * Validated records, or a 4xx naming the field (`1.data.3.val: expected …`). The stored body is the
  * validated record, re-serialised: a duplicate JSON key or an unknown meta field in the request is
@@ -61,10 +58,7 @@ export function parseBagtowerBody(json: unknown, { limits, nowS }: ParseOptions)
       checkCount((raw as { data: unknown[] }).data.length, limits.itemsPerRecord, "itemsPerRecord", `${where}data`);
     }
     const result = v.safeParse(ingestRecordSchema, raw);
-    if (!result.success) {
-      const issue = result.issues[0];
-      throw new HttpError(400, `${where}${_path(issue)}: ${issue.message}${issue.received ? `, got ${issue.received.slice(0, 60)}` : ""}`);
-    }
+    if (!result.success) throw new HttpError(400, `${where}${issueText(result.issues, "(body)")}`);
     const record = result.output;
     const deviceId = record.deviceId ?? record.meta?.machineId;
     if (!deviceId) throw new HttpError(400, `${where}deviceId: required (or meta.machineId)`);

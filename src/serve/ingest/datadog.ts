@@ -2,11 +2,15 @@
 // chouette-iot and Datadog agents send it; `host` is the device. bagtower's own datadog sink names
 // metrics bagtower.<id>[.<key>] (counters with .total): those map back to the original items.
 import * as v from "valibot";
+import { DATADOG_COUNTER_SUFFIX, DATADOG_PREFIX } from "../../formats/datadog.ts";
+import { toDeviceId } from "../../record/device-id-rules.ts";
+import { LABEL_NAME_PATTERN } from "../../record/labels.ts";
 import type { Item } from "../../record/schema.ts";
+import { issueText } from "../../issue-text.ts";
 import { HttpError } from "../http-errors.ts";
 import { checkCount, checkNotFuture } from "../limits.ts";
 import type { IngestRecord } from "../store.ts";
-import { checkItems, checkLabels, foreignToIngest, groupItems, LABEL_NAME_PATTERN, toDeviceId, toItemId, type ParseOptions } from "./normalize.ts";
+import { checkItems, checkLabels, foreignToIngest, groupItems, toItemId, type ParseOptions } from "./normalize.ts";
 
 const _point = v.tuple([v.number("expected a timestamp"), v.union([v.number(), v.null()], "expected a number")], "expected [timestamp, value]");
 
@@ -30,11 +34,11 @@ export const seriesSchema = v.object({
 
 /** `bagtower.cpu_per_cpu.0` → item cpu_per_cpu, key 0; `bagtower.network.bytes_sent.total` → a counter. */
 function _item(metric: string, type: string | undefined): { id: string; key?: string; type: Item["type"] } {
-  const counter = metric.endsWith(".total");
-  const name = counter ? metric.slice(0, -".total".length) : metric;
+  const counter = metric.endsWith(DATADOG_COUNTER_SUFFIX);
+  const name = counter ? metric.slice(0, -DATADOG_COUNTER_SUFFIX.length) : metric;
   const itemType: Item["type"] = counter ? "counter" : type === "count" ? "count" : "number";
-  if (name.startsWith("bagtower.")) {
-    const [id, ...rest] = name.slice("bagtower.".length).split(".");
+  if (name.startsWith(DATADOG_PREFIX)) {
+    const [id, ...rest] = name.slice(DATADOG_PREFIX.length).split(".");
     return { id: toItemId(id!), key: rest.length ? rest.join(".") : undefined, type: itemType };
   }
   return { id: toItemId(name), type: itemType };
@@ -48,8 +52,7 @@ function _item(metric: string, type: string | undefined): { id: string; key?: st
 export function parseDatadog(json: unknown, { limits, nowS }: ParseOptions): IngestRecord[] {
   const result = v.safeParse(seriesSchema, json);
   if (!result.success) {
-    const issue = result.issues[0];
-    throw new HttpError(400, `${v.getDotPath(issue) ?? "body"}: ${issue.message}`);
+    throw new HttpError(400, issueText(result.issues, "body"));
   }
   // One record per device and timestamp.
   const groups = new Map<string, { deviceId: string; ts: number; labels: Record<string, string>; entries: Parameters<typeof groupItems>[0] }>();

@@ -2,13 +2,16 @@
 // (?org=&bucket=&precision=). The device is the `device` tag, else `host`. Measurement `bagtower`
 // (bagtower's own influx sink) maps fields back to items: cpu_per_cpu_0 → cpu_per_cpu[0]. Any other
 // measurement becomes one item per measurement with a key per field (Telegraf's cpu → cpu.usage_idle …).
-import { BUILTIN_IDS } from "../../collect/registry.ts";
+import { INFLUX_KEY_SEPARATOR, INFLUX_MEASUREMENT } from "../../formats/influx.ts";
+import { BUILTIN_IDS } from "../../record/builtin-ids.ts";
+import { toDeviceId } from "../../record/device-id-rules.ts";
+import { LABEL_NAME_PATTERN } from "../../record/labels.ts";
 import type { Item } from "../../record/schema.ts";
 import { HttpError } from "../http-errors.ts";
 import { checkCount, checkNotFuture } from "../limits.ts";
 import type { IngestRecord } from "../store.ts";
 import { eachLine, LineError, toSeconds, type Point } from "./line-protocol.ts";
-import { checkItems, checkLabels, foreignToIngest, groupItems, LABEL_NAME_PATTERN, toDeviceId, toItemId, type ParseOptions } from "./normalize.ts";
+import { checkItems, checkLabels, foreignToIngest, groupItems, toItemId, type ParseOptions } from "./normalize.ts";
 
 /** Longest built-in id first, so `cpu_per_cpu_0` is not read as `cpu` + `per_cpu_0`. */
 const _BUILTINS = [...BUILTIN_IDS].sort((a, b) => b.length - a.length);
@@ -16,7 +19,7 @@ const _BUILTINS = [...BUILTIN_IDS].sort((a, b) => b.length - a.length);
 function _bagtowerField(field: string): { id: string; key?: string } {
   for (const id of _BUILTINS) {
     if (field === id) return { id };
-    if (field.startsWith(`${id}_`)) return { id, key: field.slice(id.length + 1) };
+    if (field.startsWith(`${id}${INFLUX_KEY_SEPARATOR}`)) return { id, key: field.slice(id.length + INFLUX_KEY_SEPARATOR.length) };
   }
   return { id: toItemId(field) };
 }
@@ -46,7 +49,7 @@ export function parseInflux(body: string, params: URLSearchParams, { limits, now
     }
     for (const [k, value] of Object.entries(point.tags)) if (k !== "device" && k !== "host" && LABEL_NAME_PATTERN.test(k)) group.labels[k] = value;
     checkLabels(group.labels, limits, `line ${lineNumber}`);
-    const ours = point.measurement === "bagtower";
+    const ours = point.measurement === INFLUX_MEASUREMENT;
     for (const [field, raw] of Object.entries(point.fields)) {
       const value = typeof raw === "boolean" ? Number(raw) : raw;
       const type: Item["type"] = typeof value === "string" ? "string" : point.integers.has(field) ? "count" : "number";

@@ -1,6 +1,6 @@
 import * as v from "valibot";
-import { DEVICE_ID_PATTERN } from "../../config/schema.ts";
 import { ITEM_ID_PATTERN, itemSchema, type BagtowerRecord, type Item } from "../../record/schema.ts";
+import { issueText } from "../../issue-text.ts";
 import { HttpError } from "../http-errors.ts";
 import { LimitError, MAX_UNIX_SECONDS, type Limits } from "../limits.ts";
 import type { IngestRecord } from "../store.ts";
@@ -10,9 +10,6 @@ export interface ParseOptions {
   limits: Limits;
   nowS: number;
 }
-
-/** Label names a receiver keeps (tags, pattoo metadata); others are dropped. */
-export const LABEL_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 
 /** A record's labels within the caps: at most labelsPerDevice of them, each value at most labelLength (422 naming the cap). */
 export function checkLabels(labels: Record<string, string>, limits: Limits, where: string): Record<string, string> {
@@ -31,13 +28,6 @@ export function toItemId(name: string): string {
   return ITEM_ID_PATTERN.test(id) ? id : "_";
 }
 
-/** A foreign host or target name as a device id, or undefined when nothing usable is left. */
-export function toDeviceId(name: string | undefined): string | undefined {
-  if (!name) return undefined;
-  const id = name.trim().replace(/[^A-Za-z0-9._:-]/g, "-").slice(0, 128);
-  return DEVICE_ID_PATTERN.test(id) ? id : undefined;
-}
-
 /** A stable id for a record that came without one, so a replayed request is a duplicate. */
 export function contentId(...parts: unknown[]): string {
   return new Bun.CryptoHasher("sha256").update(JSON.stringify(parts)).digest("base64url");
@@ -47,7 +37,7 @@ export function contentId(...parts: unknown[]): string {
 export function checkItems(items: Item[], where: string): Item[] {
   for (const item of items) {
     const result = v.safeParse(itemSchema, item);
-    if (!result.success) throw new HttpError(400, `${where}: item "${item.id}": ${result.issues[0].message}`);
+    if (!result.success) throw new HttpError(400, `${where}: item "${item.id}": ${issueText(result.issues, "item")}`);
   }
   return items;
 }

@@ -3,11 +3,13 @@
 // recomputed: pattoo's own server never recomputes them.
 import * as v from "valibot";
 import type { Item } from "../../record/schema.ts";
+import { issueText } from "../../issue-text.ts";
 import { HttpError } from "../http-errors.ts";
 import { checkCount, checkNotFuture } from "../limits.ts";
 import type { IngestRecord } from "../store.ts";
-import { BUILTIN_IDS } from "../../collect/registry.ts";
-import { checkItems, checkLabels, foreignToIngest, groupItems, splitBuiltinKey, toDeviceId, type ParseOptions } from "./normalize.ts";
+import { BUILTIN_IDS } from "../../record/builtin-ids.ts";
+import { toDeviceId } from "../../record/device-id-rules.ts";
+import { checkItems, checkLabels, foreignToIngest, groupItems, splitBuiltinKey, type ParseOptions } from "./normalize.ts";
 
 const _pairValue = v.union([v.string(), v.number(), v.boolean(), v.null()]);
 
@@ -33,8 +35,7 @@ const _TYPE: Record<number, Item["type"]> = { 101: "number", 99: "number", 64: "
 export function parsePattoo(json: unknown, agentIdInPath: string, { limits, nowS }: ParseOptions): IngestRecord[] {
   const result = v.safeParse(pattooSchema, json);
   if (!result.success) {
-    const issue = result.issues[0];
-    throw new HttpError(400, `${v.getDotPath(issue) ?? "body"}: ${issue.message}`);
+    throw new HttpError(400, issueText(result.issues, "body"));
   }
   const post = result.output;
   if (post.pattoo_agent_id !== agentIdInPath) throw new HttpError(400, `pattoo_agent_id: ${post.pattoo_agent_id.slice(0, 16)}… is not the agent id of the URL`);

@@ -3,12 +3,14 @@
 // Record-Format-Version …: both are read) and the payload as the body, stored as sent. A payload
 // that is a bagtower record also feeds the device's items.
 import * as v from "valibot";
+import { toDeviceId } from "../../record/device-id-rules.ts";
 import type { Item } from "../../record/schema.ts";
+import { issueText } from "../../issue-text.ts";
 import { HttpError } from "../http-errors.ts";
 import { checkCount, checkNotFuture } from "../limits.ts";
 import type { IngestRecord } from "../store.ts";
 import { ingestRecordSchema } from "./bagtower.ts";
-import { checkItems, contentId, foreignToIngest, toDeviceId, type ParseOptions } from "./normalize.ts";
+import { checkItems, contentId, foreignToIngest, type ParseOptions } from "./normalize.ts";
 
 export const TELEMETRICS_HEADERS = [
   "record_format_version",
@@ -30,6 +32,15 @@ export const TELEMETRICS_HEADERS = [
 
 const _REQUIRED = ["record_format_version", "classification", "severity", "machine_id", "creation_timestamp", "payload_format_version"] as const;
 
+/** The headers' formats, checked in this order; the first that fails names its header. */
+const _headersSchema = v.object({
+  record_format_version: v.pipe(v.string(), v.regex(/^\d+$/, "expected a number")),
+  severity: v.pipe(v.string(), v.regex(/^[1-4]$/, "expected 1 to 4")),
+  creation_timestamp: v.pipe(v.string(), v.regex(/^\d{1,12}$/, "expected unix seconds")),
+  classification: v.pipe(v.string(), v.regex(/^[^/\s]+\/[^/\s]+\/[^/\s]+$/, "expected domain/probe/kind")),
+  machine_id: v.pipe(v.string(), v.check((id) => toDeviceId(id) !== undefined, "expected letters, digits, '.', '_', '-' or ':'")),
+});
+
 /** A header in either spelling: `machine_id` or `Machine-Id` (HTTP header names are case-insensitive). */
 function _header(headers: Headers, name: string): string | null {
   return headers.get(name) ?? headers.get(name.replaceAll("_", "-"));
@@ -42,12 +53,9 @@ export function parseTelemetrics(headers: Headers, body: string, { limits, nowS 
     if (value !== null) meta[name] = value.slice(0, 256);
   }
   for (const name of _REQUIRED) if (!meta[name]) throw new HttpError(400, `header ${name} (or ${name.replaceAll("_", "-")}): required`);
-  if (!/^\d+$/.test(meta.record_format_version!)) throw new HttpError(400, "header record_format_version: expected a number");
-  if (!/^[1-4]$/.test(meta.severity!)) throw new HttpError(400, "header severity: expected 1 to 4");
-  if (!/^\d{1,12}$/.test(meta.creation_timestamp!)) throw new HttpError(400, "header creation_timestamp: expected unix seconds");
-  if (!/^[^/\s]+\/[^/\s]+\/[^/\s]+$/.test(meta.classification!)) throw new HttpError(400, "header classification: expected domain/probe/kind");
-  const machineDeviceId = toDeviceId(meta.machine_id);
-  if (!machineDeviceId) throw new HttpError(400, "header machine_id: expected letters, digits, '.', '_', '-' or ':'");
+  const checked = v.safeParse(_headersSchema, meta);
+  if (!checked.success) throw new HttpError(400, `header ${issueText(checked.issues, "headers")}`);
+  const machineDeviceId = toDeviceId(meta.machine_id)!;
   const unixTimestamp = Number(meta.creation_timestamp);
   checkNotFuture(unixTimestamp, nowS, limits, "header creation_timestamp");
 

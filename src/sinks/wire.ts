@@ -4,12 +4,11 @@ import { encoders } from "../formats/index.ts";
 import type { EncodeOptions } from "../formats/types.ts";
 import type { BagtowerRecord } from "../record/schema.ts";
 import type { WireRequest } from "./http.ts";
-import type { SinkState } from "./sink-state.ts";
 
 /** How one wire format travels (SPEC §7): batch size, request, and what counts as success. */
 export interface WirePlan {
   /** Records per request. */
-  batch(state: SinkState): number;
+  batch(state: { batchMax: number | null }): number;
   request(records: BagtowerRecord[], sink: SinkConfig, options: EncodeOptions): WireRequest;
   accepts(status: number): boolean;
   /** Only the newest record matters (a Pushgateway group holds the last value): older ones are superseded. */
