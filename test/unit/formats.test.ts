@@ -400,9 +400,24 @@ describe("encodePrometheus", () => {
     }
   });
 
-  test("the textfile variant is the same output", async () => {
-    const record = await fixture("laptop");
-    expect(encodePrometheusTextfile([record], OPTIONS)).toEqual(encodePrometheus([record], OPTIONS));
+  // node_exporter's textfile collector parses a .prom file with Prometheus' text parser and refuses
+  // a file whose samples carry timestamps; promtool uses the same parser (and lints the names).
+  test("the textfile variant is what node_exporter's textfile collector reads: it parses, no sample has a timestamp", async () => {
+    const promtool = Bun.which("promtool");
+    const hostile = rec({ deviceId: 'pi "4"\\lab', hostname: "h\nx", tags: { room: 'a"b\\c\nd', "9th-floor": "yes" }, data: [{ id: "cpu", type: "percent", val: 1 }, { id: "temperature", type: "celsius", val: { 'cpu "die"\\0': 40 } }] });
+    for (const record of [...(await Promise.all(CASES.map(fixture))), hostile]) {
+      const { body } = encodePrometheusTextfile([record], OPTIONS);
+      expect(body.endsWith("\n")).toBe(true);
+      for (const line of body.trimEnd().split("\n")) {
+        if (line.startsWith("#")) continue;
+        // The value is the last field, right after the closing brace of the labels: no timestamp after it.
+        expect(line).toMatch(/^[a-zA-Z_:][a-zA-Z0-9_:]*\{.*\} -?[0-9][0-9.e+-]*$/);
+      }
+      if (!promtool && !process.env.CI) continue;
+      const check = Bun.spawnSync([promtool ?? "promtool", "check", "metrics"], { stdin: Buffer.from(body), stdout: "pipe", stderr: "pipe" });
+      expect({ code: check.exitCode, out: check.stdout.toString() + check.stderr.toString() }).toEqual({ code: 0, out: "" });
+    }
+    expect(encodePrometheusTextfile([hostile], OPTIONS).body).toContain('bagtower_temperature_celsius{sensor="cpu \\"die\\"\\\\0",device="pi \\"4\\"\\\\lab",host="h\\nx",_9th_floor="yes",room="a\\"b\\\\c\\nd"} 40\n');
   });
 });
 
