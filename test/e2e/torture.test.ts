@@ -125,7 +125,8 @@ describe("serve killed during heavy ingest", () => {
 
 
 describe("a fault-injecting proxy between push and serve", () => {
-  test("latency, resets, 5xx bursts, 429 storms, answers that never come: nothing lost, nothing duplicated, every run bounded", async () => {
+  // How long a run takes under these faults is measured by bench/push-faults.ts: a test never asserts a wall-clock time.
+  test("latency, resets, 5xx bursts, 429 storms, answers that never come: nothing lost, nothing duplicated", async () => {
     const { startFaultServer } = await import("../helpers/fault-server.ts");
     const serve = await startServeBinary();
     const proxy = startFaultServer();
@@ -154,13 +155,10 @@ describe("a fault-injecting proxy between push and serve", () => {
     }));
     const env = { PATH: process.env.PATH, BAGTOWER_HOME: home };
     const produced: string[] = [];
-    let longest = 0;
     try {
       for (let i = 0; i < runs; i++) {
-        const started = performance.now();
         const p = Bun.spawn([BINARY, "push", "--json", "--quiet"], { env, stdout: "pipe", stderr: "ignore" });
         const [out, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
-        longest = Math.max(longest, performance.now() - started);
         expect([0, 75]).toContain(code);
         produced.push(JSON.parse(out).recordId);
       }
@@ -175,12 +173,10 @@ describe("a fault-injecting proxy between push and serve", () => {
       const stored = new Map(rows.map((r) => [r.record_id, r.n]));
       const lost = produced.filter((id) => !stored.has(id));
       const twice = rows.filter((r) => r.n > 1);
-      report("fault proxy", { runs, requests: proxy.requests.length, ...faults, produced: produced.length, stored: stored.size, lost: lost.length, duplicated: twice.length, longestRunMs: Math.round(longest) });
+      report("fault proxy", { runs, requests: proxy.requests.length, ...faults, produced: produced.length, stored: stored.size, lost: lost.length, duplicated: twice.length });
       expect(lost).toEqual([]);
       expect(twice).toEqual([]);
       expect(stored.size).toBe(produced.length);
-      // Bound: (retries + 1) × timeout, at most one in-run Retry-After wait, start-up and the lock: well under 10 s.
-      expect(longest).toBeLessThan(10_000);
     } finally {
       proxy.stop();
       await serve.stop();
