@@ -4,10 +4,11 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodeDatadog } from "../../src/formats/datadog.ts";
-import { backendAvailable, startVictoriaMetrics, vmExport, waitFor, type Backend } from "../helpers/backends.ts";
+import { backendAvailable, startVictoriaMetrics, vmExport, type Backend } from "../helpers/backends.ts";
 import { buildBinary } from "../helpers/binary.ts";
 import { FIXTURES } from "../helpers/context.ts";
 import { SERVE_KEY, startServeBinary } from "../helpers/serve-binary.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const skip = !backendAvailable("victoria-metrics") && !process.env.CI;
 let vm: Backend | undefined;

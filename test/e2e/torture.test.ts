@@ -9,6 +9,7 @@ import { BINARY, buildBinary } from "../helpers/binary.ts";
 import { FIXTURES, tempDir } from "../helpers/context.ts";
 import { SERVE_KEY, startServeBinary } from "../helpers/serve-binary.ts";
 import { sampleRecord } from "../helpers/serve.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const FULL = process.env.BAGTOWER_TORTURE === "full";
 const report = (what: string, rows: Record<string, number | string>) => console.log(`torture | ${what} | ${Object.entries(rows).map(([k, v]) => `${k}=${v}`).join(" ")}`);
@@ -108,7 +109,7 @@ describe("serve killed during heavy ingest", () => {
       }
     };
     const clients = Array.from({ length: 8 }, (_, n) => client(n));
-    while (acknowledged.size < (FULL ? 5000 : 500)) await Bun.sleep(10);
+    await waitFor("records acknowledged under load", () => acknowledged.size >= (FULL ? 5000 : 500), 50_000);
     serve.proc.kill("SIGKILL");
     stop = true;
     await serve.proc.exited;
