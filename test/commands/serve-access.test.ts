@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { runCli } from "../../src/main.ts";
 import { mintLoginToken } from "../../src/serve/login-token.ts";
 import { testContext } from "../helpers/context.ts";
-import { ADMIN_TOKEN, adminAuth, INGEST_KEY, READ_TOKEN, sampleRecord, startTestServe } from "../helpers/serve.ts";
+import { sampleRecord } from "../helpers/record.ts";
+import { ADMIN_TOKEN, adminAuth, INGEST_KEY, READ_TOKEN, startTestServe } from "../helpers/serve.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 let serve: ReturnType<typeof startTestServe>;

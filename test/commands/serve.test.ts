@@ -6,7 +6,8 @@ import { isDirectLoopback, isLoopback } from "../../src/serve/access.ts";
 import { evaluateRules, DEFAULT_ALERT_RULES } from "../../src/serve/alerts.ts";
 import { toRates } from "../../src/serve/api.ts";
 import { createRateLimiter } from "../../src/serve/limits.ts";
-import { adminAuth, INGEST_KEY, reply, sampleRecord, startTestServe, type Reply } from "../helpers/serve.ts";
+import { sampleRecord } from "../helpers/record.ts";
+import { adminAuth, INGEST_KEY, reply, startTestServe, type Reply } from "../helpers/serve.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 let serve: ReturnType<typeof startTestServe>;

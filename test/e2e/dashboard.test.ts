@@ -10,6 +10,7 @@ import { makeRecordId } from "../../src/record/identity.ts";
 import { recordSchema } from "../../src/record/schema.ts";
 import { BINARY, REPO, buildBinary } from "../helpers/binary.ts";
 import { tempDir } from "../helpers/context.ts";
+import { sampleRecord } from "../helpers/record.ts";
 import { drainText, waitFor } from "../helpers/wait.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -34,10 +35,7 @@ let seq = 0;
 /** A BAG·Tower record of pi-test as the agent would send it (SPEC §4.1). */
 function makeRecord(unixTimestamp: number, cpu: number) {
   seq += 1;
-  const record = {
-    deviceId: DEVICE,
-    unixTimestamp,
-    UTCTimestamp: new Date(unixTimestamp * 1000).toISOString(),
+  const record = sampleRecord(DEVICE, unixTimestamp, {}, {
     data: [
       { id: "cpu", type: "percent", val: cpu },
       { id: "cpu_per_cpu", type: "percent", val: [cpu - 5, cpu + 5] },
@@ -46,17 +44,8 @@ function makeRecord(unixTimestamp: number, cpu: number) {
       { id: "network", type: "counter", val: { bytes_sent: unixTimestamp * 12_000, bytes_received: unixTimestamp * 50_000, packets_sent: unixTimestamp * 40, packets_received: unixTimestamp * 90 } },
       { id: "system", type: "string", val: { kernel: "6.6.31+rpt-rpi-v8", os: "Debian GNU/Linux 12 (bookworm)", arch: "aarch64", model: "Raspberry Pi 4 Model B Rev 1.4" } },
     ],
-    meta: {
-      recordId: makeRecordId(MACHINE_ID, BOOT_ID, seq, unixTimestamp * 1000),
-      machineId: MACHINE_ID,
-      hostname: "pi-test-host",
-      bootId: BOOT_ID,
-      seq,
-      agent: "bagtower/0.1.0",
-      tags: {},
-      errors: [],
-    },
-  };
+    meta: { recordId: makeRecordId(MACHINE_ID, BOOT_ID, seq, unixTimestamp * 1000), machineId: MACHINE_ID, hostname: "pi-test-host", bootId: BOOT_ID, seq, agent: "bagtower/0.1.0" },
+  });
   return v.parse(recordSchema, record);
 }
 

@@ -8,7 +8,7 @@ import { listSpool, readSpooled } from "../../src/deliver/spool.ts";
 import { BINARY, buildBinary } from "../helpers/binary.ts";
 import { FIXTURES, tempDir } from "../helpers/context.ts";
 import { SERVE_KEY, startServeBinary } from "../helpers/serve-binary.ts";
-import { sampleRecord } from "../helpers/serve.ts";
+import { sampleRecord } from "../helpers/record.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 const FULL = process.env.BAGTOWER_TORTURE === "full";

@@ -10,6 +10,7 @@ import { encodeTelemetrics } from "../../src/formats/telemetrics.ts";
 import type { EncodeOptions } from "../../src/formats/types.ts";
 import { type BagtowerRecord, type Item, recordSchema } from "../../src/record/schema.ts";
 import { FIXTURES } from "../helpers/context.ts";
+import { sampleRecord } from "../helpers/record.ts";
 
 const OPTIONS: EncodeOptions = { pattooAgentId: "agent-1", pollingIntervalMs: 20000 };
 const CASES = ["pi4", "laptop", "server"] as const;
@@ -18,33 +19,12 @@ async function fixture(name: string): Promise<BagtowerRecord> {
   return v.parse(recordSchema, await Bun.file(join(FIXTURES, name, "expected.json")).json());
 }
 
-/** A small record; meta fields the encoders do not read get fixed values. */
-function rec(fields: {
-  deviceId?: string;
-  unixTimestamp?: number;
-  data: Item[];
-  hostname?: string;
-  tags?: Record<string, string>;
-  machineId?: string;
-}): BagtowerRecord {
-  const unixTimestamp = fields.unixTimestamp ?? 1700000000;
-  return {
-    ...(fields.deviceId === undefined ? {} : { deviceId: fields.deviceId }),
-    unixTimestamp,
-    UTCTimestamp: new Date(unixTimestamp * 1000).toISOString(),
+/** A small record of the shared builder; the meta the expected outputs name gets fixed values. */
+const rec = (fields: { deviceId?: string; unixTimestamp?: number; data: Item[]; hostname?: string; tags?: Record<string, string>; machineId?: string }): BagtowerRecord =>
+  sampleRecord(fields.deviceId, fields.unixTimestamp ?? 1700000000, {}, {
     data: fields.data,
-    meta: {
-      recordId: "record-0001",
-      machineId: fields.machineId ?? "0123456789abcdef0123456789abcdef",
-      hostname: fields.hostname ?? "h",
-      bootId: "boot",
-      seq: 1,
-      agent: "bagtower/0.1.0",
-      tags: fields.tags ?? {},
-      errors: [],
-    },
-  };
-}
+    meta: { recordId: "record-0001", machineId: fields.machineId ?? "0123456789abcdef0123456789abcdef", hostname: fields.hostname ?? "h", seq: 1, agent: "bagtower/0.1.0", tags: fields.tags ?? {} },
+  });
 
 describe("pattooChecksum", () => {
   // Reference values from pattoo's own tests (SPEC §7).
