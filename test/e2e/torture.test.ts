@@ -194,18 +194,31 @@ describe("push killed at random instants against a live serve", () => {
     const env = { PATH: process.env.PATH, BAGTOWER_HOME: home };
     const seen = new Set<string>();
     const kills = FULL ? 200 : 30;
+    const spool = join(home, "spool", "default");
     try {
+      // Kill instants span one measured run: a fixed window can land every kill before the spool
+      // write on a slow machine, and the test would prove nothing.
+      const started = performance.now();
+      expect(await Bun.spawn([BINARY, "push", "--quiet"], { env, stdout: "ignore", stderr: "ignore" }).exited).toBe(0);
+      const windowMs = (performance.now() - started) * 1.2;
       for (let i = 0; i < kills; i++) {
+        const before = new Set(listSpool(spool).map((e) => e.name));
         const p = Bun.spawn([BINARY, "push", "--quiet"], { env, stdout: "ignore", stderr: "ignore" });
-        // 0–80 ms covers start-up, collect, the spool write, and the send.
-        await Bun.sleep(Math.random() * 80);
+        if (i % 2 === 0) {
+          await Bun.sleep(Math.random() * windowMs);
+        } else {
+          // The case under test, for certain: this run's record is spooled and not yet stored.
+          let exited = false;
+          void p.exited.then(() => (exited = true));
+          await waitFor("this run's record in the spool, or the run's end", () => exited || listSpool(spool).some((e) => !before.has(e.name)), 10_000, 1);
+        }
         p.kill("SIGKILL");
         await p.exited;
-        for (const entry of listSpool(join(home, "spool", "default"))) seen.add(readSpooled(entry).meta.recordId);
+        for (const entry of listSpool(spool)) seen.add(readSpooled(entry).meta.recordId);
       }
       const flush = Bun.spawn([BINARY, "spool", "flush"], { env, stdout: "ignore", stderr: "ignore" });
       expect(await flush.exited).toBe(0);
-      expect(listSpool(join(home, "spool", "default"))).toEqual([]);
+      expect(listSpool(spool)).toEqual([]);
       const db = new Database(join(serve.dir, "serve.db"), { readonly: true });
       const ids = (db.query("SELECT record_id FROM records").all() as { record_id: string }[]).map((r) => r.record_id);
       db.close();
@@ -214,6 +227,8 @@ describe("push killed at random instants against a live serve", () => {
       report("push SIGKILL vs serve", { kills, seenInSpool: seen.size, stored: stored.size, missing: missing.length, duplicated: ids.length - stored.size });
       expect(missing).toEqual([]);
       expect(ids.length).toBe(stored.size);
+      // Some kills left a record spooled and undelivered: exactly once at serve, by recordId, is what was tested.
+      expect(seen.size).toBeGreaterThan(0);
     } finally {
       await serve.stop();
       cleanup();
