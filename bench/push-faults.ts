@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BINARY, buildBinary } from "../test/helpers/binary.ts";
 import { FIXTURES } from "../test/helpers/context.ts";
-import { startFaultServer } from "../test/helpers/fault-server.ts";
+import { faultMix, startFaultServer } from "../test/helpers/fault-server.ts";
 import { SERVE_KEY, startServeBinary } from "../test/helpers/serve-binary.ts";
 import { fmt, machine, summarize, table, writeSection } from "./lib.ts";
 
@@ -21,22 +21,9 @@ await buildBinary();
 const serve = await startServeBinary();
 const proxy = startFaultServer();
 // The mix of the torture test's proxy trial, from the same seed.
-let seed = 7;
-const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-const faults: Record<string, number> = {};
-proxy.decide(() => {
-  const r = random();
-  const [name, behaviour] =
-    r < 0.45 ? ["forward", { proxy: serve.url }]
-    : r < 0.55 ? ["latency", { proxy: serve.url, delayMs: 200 + Math.floor(random() * 400) }]
-    : r < 0.65 ? ["reset", "reset" as const]
-    : r < 0.75 ? ["5xx", { status: 503, body: '{"error":"overloaded"}' }]
-    : r < 0.85 ? ["429", { status: 429, headers: { "Retry-After": "1" }, body: '{"error":"slow down"}' }]
-    : r < 0.92 ? ["hang", "hang" as const]
-    : ["accepted, never answered", { proxy: serve.url, silent: true }];
-  faults[name] = (faults[name] ?? 0) + 1;
-  return behaviour;
-});
+const mix = faultMix(serve.url);
+proxy.decide(mix.decide);
+const faults = mix.chosen;
 const home = mkdtempSync(join(tmpdir(), "bagtower-bench-faults-"));
 writeFileSync(join(home, "config.json"), JSON.stringify({ collect: { rootfs: join(FIXTURES, "pi4"), cpuSampleMs: 10 }, sinks: [{ name: "default", format: "bagtower", url: proxy.url, apiKey: SERVE_KEY }], http: HTTP }));
 const env = { PATH: process.env.PATH, BAGTOWER_HOME: home };

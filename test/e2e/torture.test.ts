@@ -128,26 +128,13 @@ describe("serve killed during heavy ingest", () => {
 describe("a fault-injecting proxy between push and serve", () => {
   // How long a run takes under these faults is measured by bench/push-faults.ts: a test never asserts a wall-clock time.
   test("latency, resets, 5xx bursts, 429 storms, answers that never come: nothing lost, nothing duplicated", async () => {
-    const { startFaultServer } = await import("../helpers/fault-server.ts");
+    const { faultMix, startFaultServer } = await import("../helpers/fault-server.ts");
     const serve = await startServeBinary();
     const proxy = startFaultServer();
     const runs = FULL ? 120 : 25;
-    let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    const faults: Record<string, number> = {};
-    proxy.decide(() => {
-      const r = random();
-      const [name, behaviour] =
-        r < 0.45 ? ["forward", { proxy: serve.url }]
-        : r < 0.55 ? ["latency", { proxy: serve.url, delayMs: 200 + Math.floor(random() * 400) }]
-        : r < 0.65 ? ["reset", "reset" as const]
-        : r < 0.75 ? ["5xx", { status: 503, body: '{"error":"overloaded"}' }]
-        : r < 0.85 ? ["429", { status: 429, headers: { "Retry-After": "1" }, body: '{"error":"slow down"}' }]
-        : r < 0.92 ? ["hang", "hang" as const]
-        : ["accepted, never answered", { proxy: serve.url, silent: true }];
-      faults[name] = (faults[name] ?? 0) + 1;
-      return behaviour;
-    });
+    const mix = faultMix(serve.url);
+    proxy.decide(mix.decide);
+    const faults = mix.chosen;
     const { dir: home, cleanup } = tempDir("bagtower-proxy-");
     writeFileSync(join(home, "config.json"), JSON.stringify({
       collect: { rootfs: join(FIXTURES, "pi4"), cpuSampleMs: 10 },
