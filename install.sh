@@ -2,49 +2,76 @@
 # bagtower installer. POSIX sh.
 #
 #   curl -fsSL "$BAGTOWER_DOWNLOAD_URL/install.sh" | sh -s -- --server URL --api-key KEY --device-id ID
-#   sh install.sh [--server URL] [--api-key KEY] [--device-id ID] [--format F] [--period 10m] [--no-cron]
-#   sh install.sh --from-source     build with this checkout's Bun instead of downloading
-#   sh install.sh --uninstall       remove the crontab line and the binary (config and spool stay)
-#   sh install.sh --purge           remove the crontab line and everything in ~/.bagtower
+#   sh install.sh --help
 #
-# Environment: BAGTOWER_HOME (default ~/.bagtower), BAGTOWER_DOWNLOAD_URL (where the binaries,
-# SHA256SUMS and install.sh are). Re-running updates the binary and keeps config and spool.
+# Everything happens inside functions and the last line calls main (as rustup's installer does):
+# `curl | sh` runs what it has read so far, so a download cut short only defines functions, or
+# ends inside the last line's `{ … }` and fails to parse, and runs nothing.
+
 set -eu
 
 DEFAULT_DOWNLOAD_URL="https://github.com/bagtower/bagtower/releases/latest/download"
 
+usage() {
+  cat <<USAGE
+bagtower installer: installs the agent in ~/.bagtower, saves its configuration, pushes once and
+adds one line to your crontab. No root needed. Re-run it to update: config and spool stay.
+
+usage: curl -fsSL "\$BAGTOWER_DOWNLOAD_URL/install.sh" | sh -s -- [options]
+       sh install.sh [options]
+
+options:
+  --server URL      the receiver to push to (http:// or https://), saved in config.json
+  --api-key KEY     the receiver's ingest key
+  --device-id ID    the id the receiver knows this device by
+  --format F        wire format for --server: bagtower (default), pattoo, datadog, influx,
+                    prometheus, telemetrics
+  --period P        the crontab line's period, e.g. 10m (default: the receiver's answer)
+  --no-cron         install no crontab line
+  --from-source     build with this checkout's Bun instead of downloading
+  --uninstall       remove the crontab line and the binary (config and spool stay)
+  --purge           remove the crontab line and everything in ~/.bagtower
+  -h, --help        print this help
+
+environment:
+  BAGTOWER_HOME          where to install (default ~/.bagtower)
+  BAGTOWER_DOWNLOAD_URL  where the binaries, SHA256SUMS and install.sh are
+                         (default $DEFAULT_DOWNLOAD_URL)
+USAGE
+}
+
 say() { printf 'bagtower install: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
-
-home=${BAGTOWER_HOME:-"${HOME:?HOME is not set}/.bagtower"}
-download_url=${BAGTOWER_DOWNLOAD_URL:-$DEFAULT_DOWNLOAD_URL}
-server="" api_key="" device_id="" format="" period=""
-from_source=0 cron=1 action=install
+# A usage error exits 2, like bagtower's own commands.
+usage_error() { say "$* (see --help)"; exit 2; }
 
 need_value() {
-  if [ "$#" -lt 2 ] || [ -z "$2" ]; then die "$1 needs a value (see --help)"; fi
+  if [ "$#" -lt 2 ] || [ -z "$2" ]; then usage_error "$1 needs a value"; fi
 }
-while [ "$#" -gt 0 ]; do
-  case "$1" in
-    --server) need_value "$@"; server=$2; shift ;;
-    --api-key) need_value "$@"; api_key=$2; shift ;;
-    --device-id) need_value "$@"; device_id=$2; shift ;;
-    --format) need_value "$@"; format=$2; shift ;;
-    --period) need_value "$@"; period=$2; shift ;;
-    --no-cron) cron=0 ;;
-    --from-source) from_source=1 ;;
-    --uninstall) action=uninstall ;;
-    --purge) action=purge ;;
-    -h|--help) sed -n '2,12p' "$0" 2>/dev/null || say "see the README"; exit 0 ;;
-    *) die "unknown option $1 (see --help)" ;;
-  esac
-  shift
-done
 
-bin="$home/bin/bagtower"
+parse_args() {
+  server="" api_key="" device_id="" format="" period=""
+  from_source=0 cron=1 action=install
+  while [ "$#" -gt 0 ]; do
+    case "$1" in
+      --server) need_value "$@"; server=$2; shift ;;
+      --api-key) need_value "$@"; api_key=$2; shift ;;
+      --device-id) need_value "$@"; device_id=$2; shift ;;
+      --format) need_value "$@"; format=$2; shift ;;
+      --period) need_value "$@"; period=$2; shift ;;
+      --no-cron) cron=0 ;;
+      --from-source) from_source=1 ;;
+      --uninstall) action=uninstall ;;
+      --purge) action=purge ;;
+      -h|--help) usage; exit 0 ;;
+      *) usage_error "unknown option $1" ;;
+    esac
+    shift
+  done
+}
 
 # --server before anything is downloaded or changed: a typo must not leave a half-installed agent.
-if [ "$action" = install ] && [ -n "$server" ]; then
+check_server() {
   case "$server" in
     [Hh][Tt][Tt][Pp]://*|[Hh][Tt][Tt][Pp][Ss]://*) ;;
     *) die "--server $server: expected a URL starting with http:// or https:// (e.g. https://api.example/prod); nothing was installed" ;;
@@ -58,9 +85,9 @@ if [ "$action" = install ] && [ -n "$server" ]; then
   case "$host" in
     ""|:*) die "--server $server: no host name after the scheme (e.g. https://api.example/prod); nothing was installed" ;;
   esac
-fi
+}
 
-if [ "$action" != install ]; then
+remove() {
   if [ -x "$bin" ]; then
     "$bin" cron remove --home "$home" || say "could not remove the crontab line (see above)"
   fi
@@ -71,26 +98,21 @@ if [ "$action" != install ]; then
     rm -f "$bin"
     say "removed $bin; config and spool stay in $home (--purge removes them)"
   fi
-  exit 0
-fi
+}
 
 # The platform: 64-bit Linux, glibc or musl. Bun has no 32-bit runtime: 32-bit ARM cannot work.
-[ "$(uname -s)" = Linux ] || die "bagtower runs on Linux only (this is $(uname -s))."
-case "$(uname -m)" in
-  x86_64|amd64) arch=x64 ;;
-  aarch64|arm64) arch=arm64 ;;
-  armv6l|armv7l|armv8l|arm*) die "32-bit ARM ($(uname -m)) is not supported: Bun has no 32-bit runtime. Install a 64-bit OS (e.g. Raspberry Pi OS 64-bit on a Pi 3 or newer)." ;;
-  *) die "unsupported CPU $(uname -m): bagtower needs 64-bit Linux on x86-64 or arm64." ;;
-esac
-libc=""
-if ls /lib/ld-musl-* >/dev/null 2>&1; then libc="-musl"; fi
-target="linux-$arch$libc"
-
-umask 077
-mkdir -p "$home/bin"
-chmod 700 "$home"
-new="$home/bin/.bagtower.new.$$"
-trap 'rm -f "$new" "$new.sums"' EXIT INT TERM
+detect_target() {
+  [ "$(uname -s)" = Linux ] || die "bagtower runs on Linux only (this is $(uname -s))."
+  case "$(uname -m)" in
+    x86_64|amd64) arch=x64 ;;
+    aarch64|arm64) arch=arm64 ;;
+    armv6l|armv7l|armv8l|arm*) die "32-bit ARM ($(uname -m)) is not supported: Bun has no 32-bit runtime. Install a 64-bit OS (e.g. Raspberry Pi OS 64-bit on a Pi 3 or newer)." ;;
+    *) die "unsupported CPU $(uname -m): bagtower needs 64-bit Linux on x86-64 or arm64." ;;
+  esac
+  libc=""
+  if ls /lib/ld-musl-* >/dev/null 2>&1; then libc="-musl"; fi
+  target="linux-$arch$libc"
+}
 
 fetch() { # URL FILE
   if command -v curl >/dev/null 2>&1; then curl -fsSL --retry 2 -o "$2" "$1"
@@ -104,78 +126,110 @@ sha256() { # FILE
   else die "no sha256sum (or shasum) to verify the download with"; fi
 }
 
-if [ "$from_source" = 1 ]; then
-  src=$(cd "$(dirname "$0")" && pwd)
-  [ -f "$src/scripts/build.ts" ] || die "--from-source must run from a bagtower checkout (no scripts/build.ts in $src)."
-  [ -x "$src/node_modules/.bin/bun" ] || die "no Bun in $src/node_modules: run 'npm ci' in the checkout first."
-  say "building $target from $src"
-  "$src/node_modules/.bin/bun" "$src/scripts/build.ts" "$target" >&2
-  cp "$src/dist/bagtower-$target" "$new"
-else
-  say "downloading bagtower-$target from $download_url"
-  fetch "$download_url/bagtower-$target" "$new" || die "download of $download_url/bagtower-$target failed; nothing was installed"
-  fetch "$download_url/SHA256SUMS" "$new.sums" || die "download of $download_url/SHA256SUMS failed; nothing was installed"
-  expected=$(sed -n "s/^\([0-9a-f]\{64\}\)[ *][ *]*bagtower-$target\$/\1/p" "$new.sums" | head -n 1)
-  [ -n "$expected" ] || die "SHA256SUMS has no line for bagtower-$target; nothing was installed"
-  actual=$(sha256 "$new")
-  [ "$actual" = "$expected" ] || die "checksum mismatch for bagtower-$target (expected $expected, got $actual): the download is corrupt or tampered with; nothing was installed"
-fi
-chmod 755 "$new"
-version=$("$new" --version) || die "the new binary does not run on this machine (wrong libc or CPU?); nothing was installed"
-mv -f "$new" "$bin"
-say "installed $bin ($version)"
+# The new binary into $new: built from this checkout, or downloaded and checked against SHA256SUMS.
+get_binary() {
+  if [ "$from_source" = 1 ]; then
+    src=$(cd "$(dirname "$0")" && pwd)
+    [ -f "$src/scripts/build.ts" ] || die "--from-source must run from a bagtower checkout (no scripts/build.ts in $src)."
+    [ -x "$src/node_modules/.bin/bun" ] || die "no Bun in $src/node_modules: run 'npm ci' in the checkout first."
+    say "building $target from $src"
+    "$src/node_modules/.bin/bun" "$src/scripts/build.ts" "$target" >&2
+    cp "$src/dist/bagtower-$target" "$new"
+  else
+    say "downloading bagtower-$target from $download_url"
+    fetch "$download_url/bagtower-$target" "$new" || die "download of $download_url/bagtower-$target failed; nothing was installed"
+    fetch "$download_url/SHA256SUMS" "$new.sums" || die "download of $download_url/SHA256SUMS failed; nothing was installed"
+    expected=$(sed -n "s/^\([0-9a-f]\{64\}\)[ *][ *]*bagtower-$target\$/\1/p" "$new.sums" | head -n 1)
+    [ -n "$expected" ] || die "SHA256SUMS has no line for bagtower-$target; nothing was installed"
+    actual=$(sha256 "$new")
+    [ "$actual" = "$expected" ] || die "checksum mismatch for bagtower-$target (expected $expected, got $actual): the download is corrupt or tampered with; nothing was installed"
+  fi
+  chmod 755 "$new"
+  version=$("$new" --version) || die "the new binary does not run on this machine (wrong libc or CPU?); nothing was installed"
+  mv -f "$new" "$bin"
+  say "installed $bin ($version)"
+}
 
 # Keep a copy of the installer: re-run it any time to update.
-if [ -f "$0" ] && grep -q 'bagtower installer' "$0" 2>/dev/null; then
-  cmp -s "$0" "$home/install.sh" || cp "$0" "$home/install.sh"
-else
-  fetch "$download_url/install.sh" "$home/install.sh" || say "could not keep a copy of install.sh (download failed)"
-fi
+keep_installer() {
+  if [ -f "$0" ] && grep -q 'bagtower installer' "$0" 2>/dev/null; then
+    cmp -s "$0" "$home/install.sh" || cp "$0" "$home/install.sh"
+  else
+    fetch "$download_url/install.sh" "$home/install.sh" || say "could not keep a copy of install.sh (download failed)"
+  fi
+}
 
-# Save the configuration and push once: the reply tells the period.
-set -- --home "$home"
-pushed=0
-if [ -n "$server" ]; then
-  set -- "$@" --server "$server" --save
-  [ -z "$api_key" ] || set -- "$@" --api-key "$api_key"
-  [ -z "$device_id" ] || set -- "$@" --device-id "$device_id"
-  [ -z "$format" ] || set -- "$@" --format "$format"
-elif [ ! -f "$home/config.json" ]; then
-  say "no --server given and no $home/config.json: run this again with --server URL --api-key KEY --device-id ID"
-  cron=0
-fi
-if [ "$cron" = 1 ] || [ -n "$server" ]; then
-  status=0
-  "$bin" push "$@" || status=$?
-  no_cron=""
-  [ "$cron" = 0 ] || no_cron="; no cron line was installed"
-  case "$status" in
-    0) pushed=1 ;;
-    75)
-      pushed=1
-      say "the server could not be reached: the record is safe in the spool and goes with the next run"
-      [ "$cron" = 0 ] || say "the cron line is installed anyway: records stay spooled until the server answers"
-      ;;
-    78)
-      say "the first push was refused: the configuration is wrong (exit 78, see above)$no_cron"
-      say "fix it (--server: the URL and its path; --api-key: the server's ingest key; --device-id) and run this again"
-      exit 78
-      ;;
-    65)
-      say "the server rejected the first record (exit 65, see above for why and where it is kept)$no_cron"
-      say "fix what the server objects to and run this again"
-      exit 65
-      ;;
-    *) die "the first push failed (exit $status, see above)$no_cron" ;;
-  esac
-fi
+# Save the configuration and push once: the reply tells the period. Sets pushed=1 when cron may go in.
+first_push() {
+  set -- --home "$home"
+  pushed=0
+  if [ -n "$server" ]; then
+    set -- "$@" --server "$server" --save
+    [ -z "$api_key" ] || set -- "$@" --api-key "$api_key"
+    [ -z "$device_id" ] || set -- "$@" --device-id "$device_id"
+    [ -z "$format" ] || set -- "$@" --format "$format"
+  elif [ ! -f "$home/config.json" ]; then
+    say "no --server given and no $home/config.json: run this again with --server URL --api-key KEY --device-id ID"
+    cron=0
+  fi
+  if [ "$cron" = 1 ] || [ -n "$server" ]; then
+    status=0
+    "$bin" push "$@" || status=$?
+    no_cron=""
+    [ "$cron" = 0 ] || no_cron="; no cron line was installed"
+    case "$status" in
+      0) pushed=1 ;;
+      75)
+        pushed=1
+        say "the server could not be reached: the record is safe in the spool and goes with the next run"
+        [ "$cron" = 0 ] || say "the cron line is installed anyway: records stay spooled until the server answers"
+        ;;
+      78)
+        say "the first push was refused: the configuration is wrong (exit 78, see above)$no_cron"
+        say "fix it (--server: the URL and its path; --api-key: the server's ingest key; --device-id) and run this again"
+        exit 78
+        ;;
+      65)
+        say "the server rejected the first record (exit 65, see above for why and where it is kept)$no_cron"
+        say "fix what the server objects to and run this again"
+        exit 65
+        ;;
+      *) die "the first push failed (exit $status, see above)$no_cron" ;;
+    esac
+  fi
+}
 
-if [ "$cron" = 1 ] && [ "$pushed" = 1 ]; then
+install_cron() {
   if [ -n "$period" ]; then
     "$bin" cron install --home "$home" --period "$period" >/dev/null || die "cron install failed (see above); the binary and config are installed"
   else
     "$bin" cron install --home "$home" >/dev/null || die "cron install failed (see above); the binary and config are installed"
   fi
   say "the crontab runs push every period; see: $bin cron status --home '$home'"
-fi
-say "done"
+}
+
+main() {
+  parse_args "$@"
+  home=${BAGTOWER_HOME:-"${HOME:?HOME is not set}/.bagtower"}
+  download_url=${BAGTOWER_DOWNLOAD_URL:-$DEFAULT_DOWNLOAD_URL}
+  bin="$home/bin/bagtower"
+  if [ "$action" != install ]; then
+    remove
+    exit 0
+  fi
+  [ -z "$server" ] || check_server
+  detect_target
+  umask 077
+  mkdir -p "$home/bin"
+  chmod 700 "$home"
+  new="$home/bin/.bagtower.new.$$"
+  trap 'rm -f "$new" "$new.sums"' EXIT INT TERM
+  get_binary
+  keep_installer
+  first_push
+  if [ "$cron" = 1 ] && [ "$pushed" = 1 ]; then install_cron; fi
+  say "done"
+}
+
+# Not `main "$@" || exit 1`: inside an `||` list the shell ignores `set -e` for main.
+{ main "$@"; }

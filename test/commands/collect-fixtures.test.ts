@@ -1,4 +1,5 @@
-// Whole records from fixture trees of real devices, compared with golden files.
+// Whole outputs from fixture trees of real devices, compared with golden files (node_exporter's
+// e2e-output.txt habit): the record, and what `collect --format …` prints in each wire format.
 // Regenerate after an intended change with: UPDATE_GOLDEN=1 bun test test/commands/collect-fixtures.test.ts
 // and read the diff: every changed value must be explainable from the fixture's files.
 import { afterEach, describe, expect, test } from "bun:test";
@@ -7,16 +8,32 @@ import { join } from "node:path";
 import { CPU_SAMPLE_STATE, type CpuSample } from "../../src/collect/items/cpu.ts";
 import { runCollect } from "../../src/collect/run.ts";
 import { resolveConfig } from "../../src/config/load.ts";
+import { runCli } from "../../src/main.ts";
 import { writeState } from "../../src/state.ts";
 import { FIXTURES, fixtureStatfs, testContext, type TestContext } from "../helpers/context.ts";
 
 const CASES = ["pi4", "laptop", "server"] as const;
+/** The wire formats with a golden file per fixture, by the file's name. */
+const WIRE_GOLDENS = [
+  ["prometheus", "expected.prom"],
+  ["influx", "expected.influx"],
+  ["pattoo", "expected.pattoo.json"],
+  ["datadog", "expected.datadog.json"],
+] as const;
+
+/** A missing golden fails: only UPDATE_GOLDEN=1 writes one, so a forgotten file is never "passed" by creating it. */
+function expectGolden(path: string, actual: string): void {
+  if (process.env.UPDATE_GOLDEN === "1") writeFileSync(path, actual);
+  if (!existsSync(path)) throw new Error(`no golden file ${path}: run UPDATE_GOLDEN=1 bun test test/commands/collect-fixtures.test.ts and review the new file`);
+  expect(actual).toBe(readFileSync(path, "utf8"));
+}
 
 describe("collect over fixture trees", () => {
   let t: TestContext;
   afterEach(() => t.cleanup());
 
-  async function collectFixture(name: string) {
+  /** A Context over the fixture: its clock 10 minutes after the stored CPU sample, fixed random bytes and statfs. */
+  function fixtureContext(name: string): string {
     const root = join(FIXTURES, name);
     // The fixture's cpu-sample.json is the /proc/stat of 10 minutes earlier, as a previous run stored it.
     const sample = JSON.parse(readFileSync(join(root, "cpu-sample.json"), "utf8")) as CpuSample;
@@ -27,15 +44,30 @@ describe("collect over fixture trees", () => {
       machineArch: "not-read",
     });
     writeState(t.ctx.paths.state, CPU_SAMPLE_STATE, sample);
+    return root;
+  }
+
+  async function collectFixture(name: string) {
+    const root = fixtureContext(name);
     const config = resolveConfig({ deviceId: `${name}-1`, tags: { site: "fixtures" }, collect: { rootfs: root } }, "test", []);
     return runCollect(t.ctx, config);
   }
 
   test.each(CASES)("%s matches its golden record", async (name) => {
     const record = await collectFixture(name);
-    const golden = join(FIXTURES, name, "expected.json");
-    if (process.env.UPDATE_GOLDEN || !existsSync(golden)) writeFileSync(golden, `${JSON.stringify(record, null, 2)}\n`);
-    expect(record).toEqual(JSON.parse(readFileSync(golden, "utf8")));
+    expectGolden(join(FIXTURES, name, "expected.json"), `${JSON.stringify(record, null, 2)}\n`);
+  });
+
+  describe.each(CASES)("%s: collect --format", (name) => {
+    test.each(WIRE_GOLDENS)(`%s matches ${name}/%s`, async (format, file) => {
+      const root = fixtureContext(name);
+      writeFileSync(join(t.home, "config.json"), JSON.stringify({ deviceId: `${name}-1`, tags: { site: "fixtures" } }));
+      const code = await runCli(["collect", "--home", t.home, "--root", root, "--format", format], { overrides: t.ctx });
+      expect({ code, logs: t.logs }).toEqual({ code: 0, logs: [] });
+      const out = t.out.join("");
+      // JSON goldens are indented so a diff shows the changed value; key order and values still count.
+      expectGolden(join(root, file), file.endsWith(".json") ? `${JSON.stringify(JSON.parse(out), null, 2)}\n` : out);
+    });
   });
 
   const item = (record: Awaited<ReturnType<typeof collectFixture>>, id: string) => record.data.find((i) => i.id === id)?.val;

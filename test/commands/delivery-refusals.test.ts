@@ -8,6 +8,7 @@ import { readSinkState } from "../../src/deliver/sink-state.ts";
 import { listSpool } from "../../src/deliver/spool.ts";
 import { ok, startFaultServer, type FaultServer } from "../helpers/fault-server.ts";
 import { pushHome } from "../helpers/push.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 let server: FaultServer;
 let other: FaultServer | undefined;
@@ -269,7 +270,7 @@ describe("hostile replies", () => {
     expect(await home.run("push")).toBe(0);
     expect(listSpool(home.spool()).length).toBe(0);
     const [progress] = server.streams;
-    await waitUntil(() => progress!.closedByClient);
+    await waitFor("the client to hang up", () => progress!.closedByClient);
     expect(progress!.done).toBe(false);
     expect(progress!.bytes).toBeLessThan(progress!.total / 10);
   });
@@ -280,7 +281,7 @@ describe("hostile replies", () => {
     expect(await home.run("push")).toBe(65);
     const reason = readFileSync(join(home.spool(), "rejected", readdirSync(join(home.spool(), "rejected")).find((f) => f.endsWith(".reason.json"))!), "utf8");
     expect(JSON.parse(reason).message).toBe(`HTTP 400: ${"y".repeat(300)}`);
-    await waitUntil(() => server.streams[0]!.closedByClient);
+    await waitFor("the client to hang up", () => server.streams[0]!.closedByClient);
   });
 
   test("a reply that drips one byte at a time: http.timeoutMs covers the body, the record stays spooled (75)", async () => {
@@ -289,7 +290,7 @@ describe("hostile replies", () => {
     expect(await home.run("push")).toBe(75);
     expect(readSinkState(home.ctx, "default").lastError).toContain("no answer within 300 ms");
     expect(listSpool(home.spool()).length).toBe(1);
-    await waitUntil(() => server.streams[0]!.closedByClient);
+    await waitFor("the client to hang up", () => server.streams[0]!.closedByClient);
     expect(server.streams[0]!.done).toBe(false);
   });
 });
@@ -321,11 +322,3 @@ describe("credentials in a sink URL are redacted", () => {
     expect(home.logs.join("")).toContain("//***@127.0.0.1");
   });
 });
-
-async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}

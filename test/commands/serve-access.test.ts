@@ -7,7 +7,9 @@ import { join } from "node:path";
 import { runCli } from "../../src/main.ts";
 import { mintLoginToken } from "../../src/serve/login-token.ts";
 import { testContext } from "../helpers/context.ts";
-import { ADMIN_TOKEN, adminAuth, INGEST_KEY, READ_TOKEN, sampleRecord, startTestServe } from "../helpers/serve.ts";
+import { sampleRecord } from "../helpers/record.ts";
+import { ADMIN_TOKEN, adminAuth, INGEST_KEY, READ_TOKEN, startTestServe } from "../helpers/serve.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 let serve: ReturnType<typeof startTestServe>;
 beforeEach(async () => {
@@ -257,10 +259,10 @@ describe("the ingest key at start", () => {
     const stop = new AbortController();
     try {
       const running = runCli(["serve", "--port", "0", "--db", join(t.home, "serve.db"), ...args], { overrides: t.ctx, stop: stop.signal });
-      // A serve that started prints its dashboard line; stop it then.
-      for (let i = 0; i < 500 && !t.logs.some((l) => l.includes("dashboard:")); i++) {
-        if (await Promise.race([running.then(() => true), Bun.sleep(10).then(() => false)])) break;
-      }
+      // A serve that started prints its dashboard line; stop it then. One that refused to start has exited.
+      let exited = false;
+      void running.then(() => (exited = true));
+      await waitFor("serve to start or exit", () => exited || t.logs.some((l) => l.includes("dashboard:")));
       stop.abort();
       return { code: await running, logs: t.logs, home: t.home };
     } finally {
@@ -340,7 +342,7 @@ describe("bagtower serve key", () => {
     const stop = new AbortController();
     const running = runCli(["serve", "--port", "0", "--db", join(t.home, "serve.db")], { overrides: t.ctx, stop: stop.signal });
     try {
-      for (let i = 0; i < 500 && !t.logs.some((l) => l.includes("dashboard:")); i++) await Bun.sleep(10);
+      await waitFor("serve's dashboard line", () => t.logs.some((l) => l.includes("dashboard:")));
       const started = /dashboard: (http:\/\/127\.0\.0\.1:\d+)\/\?login=(\S+) \(admin login/.exec(t.logs.join("\n"));
       expect(started).not.toBeNull();
       expect(await runCli(["serve", "key", "--json"], { overrides: t.ctx })).toBe(0);

@@ -1,8 +1,9 @@
 // serve's background jobs in-process, through startServe as `bagtower serve` runs them (periods
 // shortened, the clock moved by hand): nothing here calls a job by hand, the timers do.
 import { afterEach, expect, test } from "bun:test";
-import { waitFor } from "../helpers/backends.ts";
-import { sampleRecord, startTestServe } from "../helpers/serve.ts";
+import { sampleRecord } from "../helpers/record.ts";
+import { startTestServe } from "../helpers/serve.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 let serve: ReturnType<typeof startTestServe> | undefined;
 let target: ReturnType<typeof Bun.serve> | undefined;

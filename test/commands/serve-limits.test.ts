@@ -6,7 +6,8 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { openSync, readSync, closeSync, readFileSync } from "node:fs";
 import net from "node:net";
 import { renderMetrics } from "../../src/serve/metrics.ts";
-import { INGEST_KEY, sampleRecord, startTestServe } from "../helpers/serve.ts";
+import { sampleRecord } from "../helpers/record.ts";
+import { INGEST_KEY, startTestServe } from "../helpers/serve.ts";
 
 let serve: ReturnType<typeof startTestServe>;
 afterEach(() => serve?.stop());

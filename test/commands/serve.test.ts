@@ -6,7 +6,9 @@ import { isDirectLoopback, isLoopback } from "../../src/serve/access.ts";
 import { evaluateRules, DEFAULT_ALERT_RULES } from "../../src/serve/alerts.ts";
 import { toRates } from "../../src/serve/api.ts";
 import { createRateLimiter } from "../../src/serve/limits.ts";
-import { adminAuth, INGEST_KEY, reply, sampleRecord, startTestServe, type Reply } from "../helpers/serve.ts";
+import { sampleRecord } from "../helpers/record.ts";
+import { adminAuth, INGEST_KEY, reply, startTestServe, type Reply } from "../helpers/serve.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 let serve: ReturnType<typeof startTestServe>;
 beforeEach(() => {
@@ -220,10 +222,7 @@ describe("live events, DOWN and alerts", () => {
     const events: { type: string; [k: string]: unknown }[] = [];
     ws.onmessage = (m) => events.push(JSON.parse(String(m.data)));
     await new Promise((resolve) => (ws.onopen = resolve));
-    const until = async (what: (e: (typeof events)[number]) => boolean) => {
-      for (let i = 0; i < 200 && !events.some(what); i++) await Bun.sleep(5);
-      expect(events.some(what)).toBe(true);
-    };
+    const until = (what: (e: (typeof events)[number]) => boolean) => waitFor(`an event on /ws: ${what}`, () => events.some(what), 2_000);
     await serve.post("/logs", json(sampleRecord("pi-9", nowS(), { cpu: 95 })));
     await until((e) => e.type === "device.log" && e.deviceId === "pi-9");
     await until((e) => e.type === "alert" && e.rule === "cpu" && e.state === "raised");

@@ -11,8 +11,8 @@ import {
   startPushgateway,
   startVictoriaMetrics,
   vmExport,
-  waitFor,
 } from "../helpers/backends.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const LINE = "bagtower,host=h cpu=12.5 1795400000";
 const TIMEOUT = 60_000;

@@ -10,6 +10,8 @@ import { makeRecordId } from "../../src/record/identity.ts";
 import { recordSchema } from "../../src/record/schema.ts";
 import { BINARY, REPO, buildBinary } from "../helpers/binary.ts";
 import { tempDir } from "../helpers/context.ts";
+import { sampleRecord } from "../helpers/record.ts";
+import { drainText, waitFor } from "../helpers/wait.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(REPO, "test/artifacts");
@@ -21,7 +23,6 @@ const BOOT_ID = "0b7e6a52-3c1d-4f7a-9b8e-2d4c6f8a0b1c";
 const skip = !existsSync(CHROMIUM) && !process.env.CI;
 
 let server: ReturnType<typeof Bun.spawn> | undefined;
-let serverLog = "";
 let base = "";
 /** The one-time admin login link serve printed at start, and the admin token it keeps in its home. */
 let loginUrl = "";
@@ -31,35 +32,10 @@ let context: BrowserContext | undefined;
 let cleanup = () => {};
 let seq = 0;
 
-/** Reads the server's stderr until `pattern` matches (keeps draining it afterwards, for diagnostics). */
-async function waitForLine(stream: ReadableStream<Uint8Array>, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
-  const reader = stream.getReader();
-  const decoder = new TextDecoder();
-  let found: RegExpMatchArray | null = null;
-  const pump = (async () => {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      serverLog += decoder.decode(value, { stream: true });
-      found ??= serverLog.match(pattern);
-    }
-  })();
-  const deadline = Date.now() + timeoutMs;
-  while (!found) {
-    const exited = await Promise.race([pump.then(() => true), Bun.sleep(50).then(() => false)]);
-    if (found) break;
-    if (exited || Date.now() > deadline) throw new Error(`bagtower serve did not print ${pattern}; its stderr:\n${serverLog}`);
-  }
-  return found;
-}
-
 /** A BAG·Tower record of pi-test as the agent would send it (SPEC §4.1). */
 function makeRecord(unixTimestamp: number, cpu: number) {
   seq += 1;
-  const record = {
-    deviceId: DEVICE,
-    unixTimestamp,
-    UTCTimestamp: new Date(unixTimestamp * 1000).toISOString(),
+  const record = sampleRecord(DEVICE, unixTimestamp, {}, {
     data: [
       { id: "cpu", type: "percent", val: cpu },
       { id: "cpu_per_cpu", type: "percent", val: [cpu - 5, cpu + 5] },
@@ -68,17 +44,8 @@ function makeRecord(unixTimestamp: number, cpu: number) {
       { id: "network", type: "counter", val: { bytes_sent: unixTimestamp * 12_000, bytes_received: unixTimestamp * 50_000, packets_sent: unixTimestamp * 40, packets_received: unixTimestamp * 90 } },
       { id: "system", type: "string", val: { kernel: "6.6.31+rpt-rpi-v8", os: "Debian GNU/Linux 12 (bookworm)", arch: "aarch64", model: "Raspberry Pi 4 Model B Rev 1.4" } },
     ],
-    meta: {
-      recordId: makeRecordId(MACHINE_ID, BOOT_ID, seq, unixTimestamp * 1000),
-      machineId: MACHINE_ID,
-      hostname: "pi-test-host",
-      bootId: BOOT_ID,
-      seq,
-      agent: "bagtower/0.1.0",
-      tags: {},
-      errors: [],
-    },
-  };
+    meta: { recordId: makeRecordId(MACHINE_ID, BOOT_ID, seq, unixTimestamp * 1000), machineId: MACHINE_ID, hostname: "pi-test-host", bootId: BOOT_ID, seq, agent: "bagtower/0.1.0" },
+  });
   return v.parse(recordSchema, record);
 }
 
@@ -145,7 +112,9 @@ describe("the dashboard in Chromium, served by bagtower serve", () => {
         stderr: "pipe",
       });
       cleanup = tmp.cleanup;
-      const match = await waitForLine(server.stderr as ReadableStream<Uint8Array>, /dashboard: (http:\/\/127\.0\.0\.1:(\d+)\/\?login=\S+) \(admin login/, 20_000);
+      // Drained to the end so serve never blocks on a full pipe.
+      const stderr = drainText(server.stderr as ReadableStream<Uint8Array>);
+      const match = await waitFor("serve's admin login link", () => stderr.match(/dashboard: (http:\/\/127\.0\.0\.1:(\d+)\/\?login=\S+) \(admin login/), 20_000);
       base = `http://127.0.0.1:${match[2]}`;
       loginUrl = match[1]!;
       adminToken = readFileSync(join(home, "serve-admin-token"), "utf8").trim();

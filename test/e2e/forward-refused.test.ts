@@ -2,7 +2,7 @@
 // target's side): the records wait in serve's store, one error line says what to fix, and they
 // all arrive, in order and once, when the target accepts again. Before, they were skipped for good.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { waitFor } from "../helpers/backends.ts";
+import { waitFor } from "../helpers/wait.ts";
 import { buildBinary } from "../helpers/binary.ts";
 import { SERVE_KEY, startServeBinary } from "../helpers/serve-binary.ts";
 

@@ -4,10 +4,11 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodeDatadog } from "../../src/formats/datadog.ts";
-import { backendAvailable, startVictoriaMetrics, vmExport, waitFor, type Backend } from "../helpers/backends.ts";
+import { backendAvailable, startVictoriaMetrics, vmExport, type Backend } from "../helpers/backends.ts";
 import { buildBinary } from "../helpers/binary.ts";
 import { FIXTURES } from "../helpers/context.ts";
 import { SERVE_KEY, startServeBinary } from "../helpers/serve-binary.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const skip = !backendAvailable("victoria-metrics") && !process.env.CI;
 let vm: Backend | undefined;
@@ -46,8 +47,16 @@ test.skipIf(skip)("bagtower, Datadog and Influx input all arrive in VictoriaMetr
 
 test.skipIf(skip)("VictoriaMetrics down for a while: records wait in serve's store, then arrive", async () => {
   await vm!.stop();
-  for (let i = 0; i < 5; i++) expect((await post("/logs", JSON.stringify(record("pi-outage", nowS - 30 + i, 10 + i)), {})).status).toBe(200);
-  await Bun.sleep(2500); // at least one forward attempt fails meanwhile
+  // While VictoriaMetrics is down its port answers nothing useful: each connection serve makes to
+  // it is a forward attempt, closed unanswered, so the test knows one has failed before the restart.
+  let attempts = 0;
+  const outage = Bun.listen({ hostname: "127.0.0.1", port, socket: { open(socket) { attempts++; socket.end(); }, data() {} } });
+  try {
+    for (let i = 0; i < 5; i++) expect((await post("/logs", JSON.stringify(record("pi-outage", nowS - 30 + i, 10 + i)), {})).status).toBe(200);
+    await waitFor("a failed forward attempt during the outage", async () => attempts > 0, 15_000);
+  } finally {
+    outage.stop(true);
+  }
   vm = await startVictoriaMetrics(port);
   const series = await waitFor(
     "all five outage records in VictoriaMetrics",

@@ -2,7 +2,8 @@
 // 4xx answers, the server alive, stored data unchanged (SPEC §12).
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { gzipSync } from "node:zlib";
-import { INGEST_KEY, sampleRecord, startTestServe } from "../helpers/serve.ts";
+import { sampleRecord } from "../helpers/record.ts";
+import { INGEST_KEY, startTestServe } from "../helpers/serve.ts";
 
 const FULL = process.env.BAGTOWER_TORTURE === "full";
 let serve: ReturnType<typeof startTestServe>;

@@ -258,10 +258,63 @@ describe("install.sh refuses what it cannot install", () => {
     }
   });
 
-  test("an unknown option", () => {
+  test("an unknown option is a usage error (exit 2) with a hint", () => {
     const result = Bun.spawnSync(["sh", join(REPO, "install.sh"), "--sever", "x"], { env: { PATH: "/usr/bin:/bin", HOME: "/nonexistent" }, stderr: "pipe" });
-    expect(result.exitCode).toBe(1);
-    expect(result.stderr.toString()).toContain("unknown option --sever");
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.toString()).toBe("bagtower install: unknown option --sever (see --help)\n");
+  });
+
+  test("--help, piped as from curl, prints every option and exits 0 without touching anything", () => {
+    const fake = mkdtempSync("/tmp/bagtower-help-");
+    try {
+      const before = downloads;
+      const result = Bun.spawnSync(["sh", "-s", "--", "--help"], { env: { PATH: "/usr/bin:/bin", HOME: fake }, stdin: readFileSync(join(REPO, "install.sh")), stdout: "pipe", stderr: "pipe" });
+      expect(result.exitCode).toBe(0);
+      expect(result.stderr.toString()).toBe("");
+      const help = result.stdout.toString();
+      for (const option of ["--server URL", "--api-key KEY", "--device-id ID", "--format F", "--period P", "--no-cron", "--from-source", "--uninstall", "--purge", "--help", "BAGTOWER_HOME", "BAGTOWER_DOWNLOAD_URL"]) expect(help).toContain(option);
+      expect(downloads).toBe(before);
+      expect(readdirSync(fake)).toEqual([]);
+    } finally {
+      rmSync(fake, { recursive: true, force: true });
+    }
+  });
+
+  // `curl | sh` runs each command as soon as it has read it: a download cut short must run nothing.
+  test.each(["sh", "bash"].filter((shell) => Bun.which(shell)))("a truncated download piped to %s runs nothing", async (shell) => {
+    const script = readFileSync(join(REPO, "install.sh"));
+    const text = script.toString("latin1");
+    // The call is the last command; any cut before its closing brace must leave it unparsed.
+    const end = text.lastIndexOf("}");
+    const offsets = new Set<number>([1, end - 1, end]);
+    for (let i = text.indexOf("\n"); i !== -1 && i < end; i = text.indexOf("\n", i + 1)) offsets.add(i + 1); // each whole line
+    for (let i = 7; i < end; i += 97) offsets.add(i); // and mid-line cuts
+    for (let i = text.lastIndexOf("\n", end) + 1; i < end; i++) offsets.add(i); // every byte of the last line
+    const fake = mkdtempSync("/tmp/bagtower-truncated-");
+    const run = (bytes: Uint8Array) =>
+      Bun.spawn([shell, "-s", "--", "--server", "http://127.0.0.1:1", "--no-cron"], {
+        env: { PATH: "/usr/bin:/bin", HOME: fake, BAGTOWER_DOWNLOAD_URL: `http://127.0.0.1:${files.port}/dl` },
+        stdin: bytes,
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+    try {
+      const before = downloads;
+      for (const offset of [...offsets].sort((a, b) => a - b)) {
+        const proc = run(script.subarray(0, offset));
+        const [stdout, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+        expect({ offset, created: readdirSync(fake), downloads: downloads - before, stdout, said: stderr.includes("bagtower install:") }).toEqual({ offset, created: [], downloads: 0, stdout: "", said: false });
+      }
+      expect(text.slice(text.lastIndexOf("\n", end) + 1)).toStartWith("{ main \"$@\"; }");
+      // The same harness sees a run: the whole file downloads and installs.
+      const whole = run(script);
+      const [, stderr, code] = await Promise.all([new Response(whole.stdout).text(), new Response(whole.stderr).text(), whole.exited]);
+      expect({ code, stderr }).toMatchObject({ code: 0, stderr: expect.stringContaining("bagtower install: installed") });
+      expect(readdirSync(fake)).toEqual([".bagtower"]);
+      expect(downloads - before).toBeGreaterThan(0);
+    } finally {
+      rmSync(fake, { recursive: true, force: true });
+    }
   });
 
   test.skipIf(!Bun.which("shellcheck") && !process.env.CI)("is shellcheck-clean POSIX sh", () => {

@@ -4,10 +4,11 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { backendAvailable, promQuery, startPrometheus, waitFor } from "../helpers/backends.ts";
+import { backendAvailable, promQuery, startPrometheus } from "../helpers/backends.ts";
 import { BINARY, buildBinary } from "../helpers/binary.ts";
 import { FIXTURES } from "../helpers/context.ts";
 import { SERVE_KEY, startServeBinary } from "../helpers/serve-binary.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 let serve: Awaited<ReturnType<typeof startServeBinary>>;
 let agentHome = "";

@@ -8,7 +8,8 @@ import { listSpool, readSpooled } from "../../src/deliver/spool.ts";
 import { BINARY, buildBinary } from "../helpers/binary.ts";
 import { FIXTURES, tempDir } from "../helpers/context.ts";
 import { SERVE_KEY, startServeBinary } from "../helpers/serve-binary.ts";
-import { sampleRecord } from "../helpers/serve.ts";
+import { sampleRecord } from "../helpers/record.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const FULL = process.env.BAGTOWER_TORTURE === "full";
 const report = (what: string, rows: Record<string, number | string>) => console.log(`torture | ${what} | ${Object.entries(rows).map(([k, v]) => `${k}=${v}`).join(" ")}`);
@@ -108,7 +109,7 @@ describe("serve killed during heavy ingest", () => {
       }
     };
     const clients = Array.from({ length: 8 }, (_, n) => client(n));
-    while (acknowledged.size < (FULL ? 5000 : 500)) await Bun.sleep(10);
+    await waitFor("records acknowledged under load", () => acknowledged.size >= (FULL ? 5000 : 500), 50_000);
     serve.proc.kill("SIGKILL");
     stop = true;
     await serve.proc.exited;
@@ -125,27 +126,15 @@ describe("serve killed during heavy ingest", () => {
 
 
 describe("a fault-injecting proxy between push and serve", () => {
-  test("latency, resets, 5xx bursts, 429 storms, answers that never come: nothing lost, nothing duplicated, every run bounded", async () => {
-    const { startFaultServer } = await import("../helpers/fault-server.ts");
+  // How long a run takes under these faults is measured by bench/push-faults.ts: a test never asserts a wall-clock time.
+  test("latency, resets, 5xx bursts, 429 storms, answers that never come: nothing lost, nothing duplicated", async () => {
+    const { faultMix, startFaultServer } = await import("../helpers/fault-server.ts");
     const serve = await startServeBinary();
     const proxy = startFaultServer();
     const runs = FULL ? 120 : 25;
-    let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    const faults: Record<string, number> = {};
-    proxy.decide(() => {
-      const r = random();
-      const [name, behaviour] =
-        r < 0.45 ? ["forward", { proxy: serve.url }]
-        : r < 0.55 ? ["latency", { proxy: serve.url, delayMs: 200 + Math.floor(random() * 400) }]
-        : r < 0.65 ? ["reset", "reset" as const]
-        : r < 0.75 ? ["5xx", { status: 503, body: '{"error":"overloaded"}' }]
-        : r < 0.85 ? ["429", { status: 429, headers: { "Retry-After": "1" }, body: '{"error":"slow down"}' }]
-        : r < 0.92 ? ["hang", "hang" as const]
-        : ["accepted, never answered", { proxy: serve.url, silent: true }];
-      faults[name] = (faults[name] ?? 0) + 1;
-      return behaviour;
-    });
+    const mix = faultMix(serve.url);
+    proxy.decide(mix.decide);
+    const faults = mix.chosen;
     const { dir: home, cleanup } = tempDir("bagtower-proxy-");
     writeFileSync(join(home, "config.json"), JSON.stringify({
       collect: { rootfs: join(FIXTURES, "pi4"), cpuSampleMs: 10 },
@@ -154,13 +143,10 @@ describe("a fault-injecting proxy between push and serve", () => {
     }));
     const env = { PATH: process.env.PATH, BAGTOWER_HOME: home };
     const produced: string[] = [];
-    let longest = 0;
     try {
       for (let i = 0; i < runs; i++) {
-        const started = performance.now();
         const p = Bun.spawn([BINARY, "push", "--json", "--quiet"], { env, stdout: "pipe", stderr: "ignore" });
         const [out, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
-        longest = Math.max(longest, performance.now() - started);
         expect([0, 75]).toContain(code);
         produced.push(JSON.parse(out).recordId);
       }
@@ -175,12 +161,10 @@ describe("a fault-injecting proxy between push and serve", () => {
       const stored = new Map(rows.map((r) => [r.record_id, r.n]));
       const lost = produced.filter((id) => !stored.has(id));
       const twice = rows.filter((r) => r.n > 1);
-      report("fault proxy", { runs, requests: proxy.requests.length, ...faults, produced: produced.length, stored: stored.size, lost: lost.length, duplicated: twice.length, longestRunMs: Math.round(longest) });
+      report("fault proxy", { runs, requests: proxy.requests.length, ...faults, produced: produced.length, stored: stored.size, lost: lost.length, duplicated: twice.length });
       expect(lost).toEqual([]);
       expect(twice).toEqual([]);
       expect(stored.size).toBe(produced.length);
-      // Bound: (retries + 1) × timeout, at most one in-run Retry-After wait, start-up and the lock: well under 10 s.
-      expect(longest).toBeLessThan(10_000);
     } finally {
       proxy.stop();
       await serve.stop();
@@ -197,18 +181,31 @@ describe("push killed at random instants against a live serve", () => {
     const env = { PATH: process.env.PATH, BAGTOWER_HOME: home };
     const seen = new Set<string>();
     const kills = FULL ? 200 : 30;
+    const spool = join(home, "spool", "default");
     try {
+      // Kill instants span one measured run: a fixed window can land every kill before the spool
+      // write on a slow machine, and the test would prove nothing.
+      const started = performance.now();
+      expect(await Bun.spawn([BINARY, "push", "--quiet"], { env, stdout: "ignore", stderr: "ignore" }).exited).toBe(0);
+      const windowMs = (performance.now() - started) * 1.2;
       for (let i = 0; i < kills; i++) {
+        const before = new Set(listSpool(spool).map((e) => e.name));
         const p = Bun.spawn([BINARY, "push", "--quiet"], { env, stdout: "ignore", stderr: "ignore" });
-        // 0–80 ms covers start-up, collect, the spool write, and the send.
-        await Bun.sleep(Math.random() * 80);
+        if (i % 2 === 0) {
+          await Bun.sleep(Math.random() * windowMs);
+        } else {
+          // The case under test, for certain: this run's record is spooled and not yet stored.
+          let exited = false;
+          void p.exited.then(() => (exited = true));
+          await waitFor("this run's record in the spool, or the run's end", () => exited || listSpool(spool).some((e) => !before.has(e.name)), 10_000, 1);
+        }
         p.kill("SIGKILL");
         await p.exited;
-        for (const entry of listSpool(join(home, "spool", "default"))) seen.add(readSpooled(entry).meta.recordId);
+        for (const entry of listSpool(spool)) seen.add(readSpooled(entry).meta.recordId);
       }
       const flush = Bun.spawn([BINARY, "spool", "flush"], { env, stdout: "ignore", stderr: "ignore" });
       expect(await flush.exited).toBe(0);
-      expect(listSpool(join(home, "spool", "default"))).toEqual([]);
+      expect(listSpool(spool)).toEqual([]);
       const db = new Database(join(serve.dir, "serve.db"), { readonly: true });
       const ids = (db.query("SELECT record_id FROM records").all() as { record_id: string }[]).map((r) => r.record_id);
       db.close();
@@ -217,6 +214,8 @@ describe("push killed at random instants against a live serve", () => {
       report("push SIGKILL vs serve", { kills, seenInSpool: seen.size, stored: stored.size, missing: missing.length, duplicated: ids.length - stored.size });
       expect(missing).toEqual([]);
       expect(ids.length).toBe(stored.size);
+      // Some kills left a record spooled and undelivered: exactly once at serve, by recordId, is what was tested.
+      expect(seen.size).toBeGreaterThan(0);
     } finally {
       await serve.stop();
       cleanup();

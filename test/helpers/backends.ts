@@ -7,6 +7,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, wri
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { waitFor } from "./wait.ts";
 
 export interface Backend {
   name: string;
@@ -55,17 +56,6 @@ export function freePort(): Promise<number> {
   const port = listener.port;
   listener.stop(true);
   return Promise.resolve(port);
-}
-
-/** Polls `probe` every 50 ms until it returns a value other than undefined/false; throws naming `what` on timeout. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await Bun.sleep(50);
-  }
 }
 
 // --- processes -------------------------------------------------------------------------------
@@ -185,6 +175,7 @@ async function _start(spec: _StartSpec): Promise<Backend> {
         return _probeStatus(url + spec.readyPath, spec.ready);
       },
       READY_TIMEOUT_MS,
+      50,
     );
   } catch (error) {
     return fail(`did not become ready: ${(error as Error).message}`, error);
@@ -383,7 +374,7 @@ export async function vmExport(vm: Backend, match: string): Promise<Array<{ metr
       .filter((line) => line.trim() !== "")
       .map((line) => JSON.parse(line) as _ExportedSeries);
     return series.length > 0 ? series : undefined;
-  });
+  }, 5_000, 50);
 }
 
 /** The Pushgateway's /metrics text (every pushed group plus its own metrics). */

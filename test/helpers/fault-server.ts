@@ -131,6 +131,29 @@ export function ok(reply: Record<string, unknown> = { status: "ok", periodSecond
   return { status: 200, body: JSON.stringify(reply) };
 }
 
+/**
+ * The torture trial's mix of network faults in front of `upstream`, from a seeded generator so a
+ * run repeats: `decide` goes to FaultServer.decide, `chosen` counts each fault it picked.
+ */
+export function faultMix(upstream: string, seed = 7): { decide: () => Behaviour; chosen: Record<string, number> } {
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const chosen: Record<string, number> = {};
+  const decide = (): Behaviour => {
+    const r = random();
+    const [name, behaviour]: [string, Behaviour] =
+      r < 0.45 ? ["forward", { proxy: upstream }]
+      : r < 0.55 ? ["latency", { proxy: upstream, delayMs: 200 + Math.floor(random() * 400) }]
+      : r < 0.65 ? ["reset", "reset"]
+      : r < 0.75 ? ["5xx", { status: 503, body: '{"error":"overloaded"}' }]
+      : r < 0.85 ? ["429", { status: 429, headers: { "Retry-After": "1" }, body: '{"error":"slow down"}' }]
+      : r < 0.92 ? ["hang", "hang"]
+      : ["accepted, never answered", { proxy: upstream, silent: true }];
+    chosen[name] = (chosen[name] ?? 0) + 1;
+    return behaviour;
+  };
+  return { decide, chosen };
+}
+
 export function startFaultServer(fallback: Behaviour = ok()): FaultServer {
   const queue: Behaviour[] = [];
   let decider: ((request: ReceivedRequest) => Behaviour | undefined) | undefined;

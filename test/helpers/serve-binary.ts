@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BINARY } from "./binary.ts";
 import { tempDir } from "./context.ts";
+import { drainText, waitFor } from "./wait.ts";
 
 export const SERVE_KEY = "e2e-ingest-key-0123456789";
 
@@ -13,29 +14,14 @@ export async function startServeBinary(extra: string[] = []) {
     stderr: "pipe",
     env: { PATH: process.env.PATH },
   });
-  const reader = proc.stderr.getReader();
-  let log = "";
-  const deadline = Date.now() + 15_000;
-  while (!/dashboard: http:\/\/127\.0\.0\.1:(\d+)\//.test(log)) {
-    if (Date.now() > deadline) throw new Error(`serve did not start: ${log}`);
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`serve exited: ${log}`);
-    log += new TextDecoder().decode(value);
-  }
-  const port = Number(/dashboard: http:\/\/127\.0\.0\.1:(\d+)\//.exec(log)![1]);
-  // Keep draining stderr so the child never blocks on a full pipe.
-  void (async () => {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      log += new TextDecoder().decode(value);
-    }
-  })();
+  const stderr = drainText(proc.stderr);
+  const started = await waitFor("serve to print its dashboard URL", () => stderr.match(/dashboard: http:\/\/127\.0\.0\.1:(\d+)\//), 15_000);
+  const port = Number(started[1]);
   return {
     port,
     url: `http://127.0.0.1:${port}`,
     dir,
-    log: () => log,
+    log: stderr.text,
     /** The admin token serve generated in its home (PATCH needs it, even on loopback). */
     adminToken: readFileSync(join(dir, "home", "serve-admin-token"), "utf8").trim(),
     proc,

@@ -8,7 +8,6 @@ import { DEFAULT_ALERT_RULES } from "../../src/serve/alerts.ts";
 import type { JobPeriods } from "../../src/serve/jobs/schedule.ts";
 import { DEFAULT_LIMITS, type Limits } from "../../src/serve/limits.ts";
 import { startServe } from "../../src/serve/server.ts";
-import type { BagtowerRecord } from "../../src/record/schema.ts";
 import { manualClock, tempDir } from "./context.ts";
 
 /** A fetch Response whose JSON the tests read freely. */
@@ -78,28 +77,5 @@ export function startTestServe(limits: Partial<Limits> = {}, options: TestServeO
     /** A request with any method and headers (no ingest key added). */
     send: (method: string, path: string, headers: Record<string, string> = {}, body?: string) => reply(fetch(`${url}${path}`, { method, headers, body })),
     stop: () => running.stop({ force: true }).finally(tmp.cleanup),
-  };
-}
-
-let _seq = 0;
-/** A full record as bagtower sends it; `at` in unix seconds. */
-export function sampleRecord(deviceId: string, at: number, values: Partial<{ cpu: number; memory: number; rx: number; wifi: number }> = {}): BagtowerRecord {
-  const seq = ++_seq;
-  return {
-    deviceId,
-    unixTimestamp: at,
-    UTCTimestamp: new Date(at * 1000).toISOString(),
-    data: [
-      { id: "deviceStatus", type: "string", val: "UP" },
-      { id: "cpu", type: "percent", val: values.cpu ?? 12.5 },
-      { id: "cpu_per_cpu", type: "percent", val: [10, 15] },
-      { id: "memory", type: "percent", val: values.memory ?? 40 },
-      { id: "diskusage", type: "percent", val: 60 },
-      { id: "sockets_info", type: "count", val: { nb_established: 4, nb_sockets_closing: 0, nb_sockets_close: 1, nb_sockets_listen: 6 } },
-      { id: "network", type: "counter", val: { bytes_sent: 1000 * seq, bytes_received: values.rx ?? 5000 * seq } },
-      { id: "wifi", type: "dbm", val: { rssi_dbm: -60, signal_quality_percent: values.wifi ?? 70 } },
-      { id: "system", type: "string", val: { kernel: "6.6.31", os: "Debian 12" } },
-    ],
-    meta: { recordId: `rec-${deviceId}-${seq}-${at}`, machineId: "0123456789abcdef0123456789abcdef", hostname: `${deviceId}-host`, bootId: "boot", seq, agent: "bagtower/test", tags: {}, errors: [] },
   };
 }

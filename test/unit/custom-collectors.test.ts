@@ -10,6 +10,7 @@ import { MAX_ITEMS_PER_RECORD } from "../../src/record/limits.ts";
 import { parseBagtowerBody } from "../../src/serve/ingest/bagtower.ts";
 import { DEFAULT_LIMITS } from "../../src/serve/limits.ts";
 import { FIXTURES, fixtureStatfs, tempDir, testContext, type TestContext } from "../helpers/context.ts";
+import { waitFor } from "../helpers/wait.ts";
 
 const REPO = resolve(import.meta.dir, "../..");
 
@@ -99,14 +100,6 @@ function _gone(pid: number): boolean {
   }
 }
 
-/** Polls a condition that another process brings about (a SIGKILL lands asynchronously). */
-async function _eventually(what: string, condition: () => boolean, limitMs = 5000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`still not true after ${limitMs} ms: ${what}`);
-    await Bun.sleep(10);
-  }
-}
 
 describe("collectors.d cannot hurt the agent", () => {
   let cleanup = () => {};
@@ -169,7 +162,7 @@ process.stdout.write(JSON.stringify({ before, after: hwm(), data: record.data, e
     const started = readFileSync(pids, "utf8").trim().split("\n").map(Number);
     expect(started).toHaveLength(3);
     leftovers.push(...started);
-    await _eventually(`processes ${started.join(", ")} gone`, () => started.every(_gone));
+    await waitFor(`processes ${started.join(", ")} gone`, () => started.every(_gone));
   });
 
   test("a program that exits leaves nothing running, and its output counts even if a child kept stdout open", async () => {
@@ -182,7 +175,7 @@ process.stdout.write(JSON.stringify({ before, after: hwm(), data: record.data, e
     expect(result).toEqual({ items: [{ id: "x", type: "number", val: 1 }], errors: [] });
     const started = readFileSync(pids, "utf8").trim().split("\n").map(Number);
     leftovers.push(...started);
-    await _eventually(`process ${started[0]} gone`, () => started.every(_gone));
+    await waitFor(`process ${started[0]} gone`, () => started.every(_gone));
   });
 
   describe("more items than a record may hold", () => {

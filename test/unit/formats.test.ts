@@ -10,6 +10,7 @@ import { encodeTelemetrics } from "../../src/formats/telemetrics.ts";
 import type { EncodeOptions } from "../../src/formats/types.ts";
 import { type BagtowerRecord, type Item, recordSchema } from "../../src/record/schema.ts";
 import { FIXTURES } from "../helpers/context.ts";
+import { sampleRecord } from "../helpers/record.ts";
 
 const OPTIONS: EncodeOptions = { pattooAgentId: "agent-1", pollingIntervalMs: 20000 };
 const CASES = ["pi4", "laptop", "server"] as const;
@@ -18,33 +19,12 @@ async function fixture(name: string): Promise<BagtowerRecord> {
   return v.parse(recordSchema, await Bun.file(join(FIXTURES, name, "expected.json")).json());
 }
 
-/** A small record; meta fields the encoders do not read get fixed values. */
-function rec(fields: {
-  deviceId?: string;
-  unixTimestamp?: number;
-  data: Item[];
-  hostname?: string;
-  tags?: Record<string, string>;
-  machineId?: string;
-}): BagtowerRecord {
-  const unixTimestamp = fields.unixTimestamp ?? 1700000000;
-  return {
-    ...(fields.deviceId === undefined ? {} : { deviceId: fields.deviceId }),
-    unixTimestamp,
-    UTCTimestamp: new Date(unixTimestamp * 1000).toISOString(),
+/** A small record of the shared builder; the meta the expected outputs name gets fixed values. */
+const rec = (fields: { deviceId?: string; unixTimestamp?: number; data: Item[]; hostname?: string; tags?: Record<string, string>; machineId?: string }): BagtowerRecord =>
+  sampleRecord(fields.deviceId, fields.unixTimestamp ?? 1700000000, {}, {
     data: fields.data,
-    meta: {
-      recordId: "record-0001",
-      machineId: fields.machineId ?? "0123456789abcdef0123456789abcdef",
-      hostname: fields.hostname ?? "h",
-      bootId: "boot",
-      seq: 1,
-      agent: "bagtower/0.1.0",
-      tags: fields.tags ?? {},
-      errors: [],
-    },
-  };
-}
+    meta: { recordId: "record-0001", machineId: fields.machineId ?? "0123456789abcdef0123456789abcdef", hostname: fields.hostname ?? "h", seq: 1, agent: "bagtower/0.1.0", tags: fields.tags ?? {} },
+  });
 
 describe("pattooChecksum", () => {
   // Reference values from pattoo's own tests (SPEC §7).
@@ -400,9 +380,24 @@ describe("encodePrometheus", () => {
     }
   });
 
-  test("the textfile variant is the same output", async () => {
-    const record = await fixture("laptop");
-    expect(encodePrometheusTextfile([record], OPTIONS)).toEqual(encodePrometheus([record], OPTIONS));
+  // node_exporter's textfile collector parses a .prom file with Prometheus' text parser and refuses
+  // a file whose samples carry timestamps; promtool uses the same parser (and lints the names).
+  test("the textfile variant is what node_exporter's textfile collector reads: it parses, no sample has a timestamp", async () => {
+    const promtool = Bun.which("promtool");
+    const hostile = rec({ deviceId: 'pi "4"\\lab', hostname: "h\nx", tags: { room: 'a"b\\c\nd', "9th-floor": "yes" }, data: [{ id: "cpu", type: "percent", val: 1 }, { id: "temperature", type: "celsius", val: { 'cpu "die"\\0': 40 } }] });
+    for (const record of [...(await Promise.all(CASES.map(fixture))), hostile]) {
+      const { body } = encodePrometheusTextfile([record], OPTIONS);
+      expect(body.endsWith("\n")).toBe(true);
+      for (const line of body.trimEnd().split("\n")) {
+        if (line.startsWith("#")) continue;
+        // The value is the last field, right after the closing brace of the labels: no timestamp after it.
+        expect(line).toMatch(/^[a-zA-Z_:][a-zA-Z0-9_:]*\{.*\} -?[0-9][0-9.e+-]*$/);
+      }
+      if (!promtool && !process.env.CI) continue;
+      const check = Bun.spawnSync([promtool ?? "promtool", "check", "metrics"], { stdin: Buffer.from(body), stdout: "pipe", stderr: "pipe" });
+      expect({ code: check.exitCode, out: check.stdout.toString() + check.stderr.toString() }).toEqual({ code: 0, out: "" });
+    }
+    expect(encodePrometheusTextfile([hostile], OPTIONS).body).toContain('bagtower_temperature_celsius{sensor="cpu \\"die\\"\\\\0",device="pi \\"4\\"\\\\lab",host="h\\nx",_9th_floor="yes",room="a\\"b\\\\c\\nd"} 40\n');
   });
 });
 
