@@ -1,0 +1,70 @@
+import { BitReader, BitWriter } from "./bits.ts";
+import { CorruptChunkError } from "./errors.ts";
+import { readInt, writeInt } from "./int-code.ts";
+
+/**
+ * Values that are exact decimals (a percent with one decimal, a byte counter, a load average) stored
+ * as integers m with value = m / 10^scale, then as deltas (order 1) or deltas of deltas (order 2) in
+ * the variable-length integer code. Division by an exact power of ten is correctly rounded, so
+ * `m / 10^scale` gives back the very float the agent sent; a value for which it does not (a binary
+ * fraction, -0, a magnitude past MAX_SCALED) cannot use this codec and the chunk falls back to XOR.
+ */
+export const MAX_SCALE = 6;
+/** Deltas of deltas of integers this large stay exact in the integer code (≤ 2^52). */
+export const MAX_SCALED = 2 ** 50;
+
+const _POW10 = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000] as const;
+
+export function pow10(scale: number): number {
+  return _POW10[scale]!;
+}
+
+/** The integer for `value` at `scale`, or undefined when it does not round-trip exactly. */
+export function toScaled(value: number, scale: number): number | undefined {
+  const p = _POW10[scale]!;
+  const m = Math.round(value * p) + 0;
+  if (!(m <= MAX_SCALED && m >= -MAX_SCALED)) return undefined;
+  return Object.is(m / p, value) ? m : undefined;
+}
+
+/** The smallest scale from `from` up that stores `value` exactly, or -1. */
+export function scaleOf(value: number, from: number): number {
+  for (let s = from; s <= MAX_SCALE; s++) if (toScaled(value, s) !== undefined) return s;
+  return -1;
+}
+
+export type Order = 1 | 2;
+
+export class ScaledWriter {
+  readonly out = new BitWriter();
+  private _prev = 0;
+  private _prevDelta = 0;
+
+  constructor(readonly order: Order) {}
+
+  /** Appends the integer `m` (from toScaled). The first value is its own delta from 0. */
+  append(m: number): void {
+    const delta = m - this._prev;
+    this._prev = m;
+    if (this.order === 1) writeInt(this.out, delta);
+    else {
+      writeInt(this.out, delta - this._prevDelta);
+      this._prevDelta = delta;
+    }
+  }
+}
+
+export function readScaled(bytes: Uint8Array, count: number, order: Order, scale: number, values: Float64Array): void {
+  const input = new BitReader(bytes, "value");
+  const p = _POW10[scale]!;
+  let m = 0;
+  let delta = 0;
+  for (let i = 0; i < count; i++) {
+    if (order === 1) delta = readInt(input);
+    else delta += readInt(input);
+    m += delta;
+    if (!(m <= MAX_SCALED && m >= -MAX_SCALED)) throw new CorruptChunkError("scaled value out of range");
+    values[i] = m / p;
+  }
+  input.finish();
+}
