@@ -198,6 +198,21 @@ describe("chunk round trip (seeded random series)", () => {
     }
   });
 
+  test("bytes(codec) gives that codec, XOR when the values are not exact decimals, and refuses one not chosen", () => {
+    const encoder = encode([1, 2, 3], [1.5, 2.5, 2]);
+    for (const codec of CODECS) expect(readChunkHeader(encoder.bytes(codec)).codec).toBe(codec);
+    encoder.append(4, Math.PI);
+    for (const codec of CODECS) expectSame(decodeChunk(encoder.bytes(codec)).values, [1.5, 2.5, 2, Math.PI], codec);
+    expect(readChunkHeader(encoder.bytes("dod")).codec).toBe("xor");
+    expect(() => encode([1], [1], ["xor"]).bytes("delta")).toThrow(/codec delta was not among this encoder's codecs/);
+  });
+
+  test("the header tells the timestamp stream's length", () => {
+    const steady = encode([600, 1200, 1800, 2400], [1, 2, 3, 4]).bytes();
+    // The first delta (600, a 14-bit class: 19 bits) and two repeats (1 bit each): 21 bits.
+    expect(readChunkHeader(steady).timestampBytes).toBe(3);
+  });
+
   test("iterateChunk yields the samples of decodeChunk in order", () => {
     const bytes = encode([100, 700, 1300], [29.2, 29.4, 28.9]).bytes();
     expect([...iterateChunk(bytes)]).toEqual([

@@ -40,8 +40,11 @@ export interface ChunkEncoder {
   readonly lastTs: number;
   /** Adds a sample; `ts` must be a whole second after the previous one, `value` finite. */
   append(ts: number, value: number): void;
-  /** The chunk so far, in the smallest of the allowed codecs. Appending can go on afterwards. */
-  bytes(): Uint8Array;
+  /**
+   * The chunk so far, in the smallest of the allowed codecs, or in `codec` (XOR when the values are
+   * not exact decimals). Appending can go on afterwards.
+   */
+  bytes(codec?: Codec): Uint8Array;
 }
 
 export interface ChunkHeader {
@@ -49,6 +52,8 @@ export interface ChunkHeader {
   scale: number;
   count: number;
   firstTs: number;
+  /** Bytes of the timestamp stream (the rest of the body is the value stream). */
+  timestampBytes: number;
 }
 
 export interface DecodedChunk {
@@ -130,22 +135,35 @@ class _Encoder implements ChunkEncoder {
     return true;
   }
 
-  bytes(): Uint8Array {
+  bytes(codec?: Codec): Uint8Array {
+    if (codec !== undefined) return this._bytesAs(codec);
     // Ties go to the scaled codecs (delta first): their decoding is cheaper than XOR's.
-    let codec = 0;
+    let chosen = 0;
     let values: Uint8Array | undefined;
     for (const writer of this._scaled) {
       const view = writer.out.view();
       if (values === undefined || view.length < values.length) {
         values = view;
-        codec = writer.order;
+        chosen = writer.order;
       }
     }
     const xor = this._xor.out.view();
     if (values === undefined || (this._xorAllowed && xor.length < values.length)) {
       values = xor;
-      codec = 0;
+      chosen = 0;
     }
+    return this._chunk(chosen, values);
+  }
+
+  private _bytesAs(codec: Codec): Uint8Array {
+    const order = CODECS.indexOf(codec);
+    const writer = this._scaled.find((w) => w.order === order);
+    if (writer) return this._chunk(order, writer.out.view());
+    if (order > 0 && !this._orders.includes(order as Order)) throw new InvalidSampleError(`codec ${codec} was not among this encoder's codecs`);
+    return this._chunk(0, this._xor.out.view());
+  }
+
+  private _chunk(codec: number, values: Uint8Array): Uint8Array {
     return _assemble(codec, codec === 0 ? 0 : this._scale, this.count, this.count > 0 ? this.firstTs : 0, this._ts.out.view(), values);
   }
 }
@@ -197,7 +215,7 @@ function _readLeb(bytes: Uint8Array, cursor: _Cursor, what: string): number {
 }
 
 /** Checks the checksum and reads the header; the streams' bytes follow at `body`. */
-function _open(bytes: Uint8Array): ChunkHeader & { tsBytes: Uint8Array; valueBytes: Uint8Array } {
+function _open(bytes: Uint8Array): Omit<ChunkHeader, "timestampBytes"> & { tsBytes: Uint8Array; valueBytes: Uint8Array } {
   if (!(bytes instanceof Uint8Array)) throw new CorruptChunkError("not a byte array");
   if (bytes.length < 2 + 3 + _CRC_BYTES) throw new CorruptChunkError(`${bytes.length} bytes is shorter than a header`);
   const end = bytes.length - _CRC_BYTES;
@@ -226,8 +244,8 @@ function _open(bytes: Uint8Array): ChunkHeader & { tsBytes: Uint8Array; valueByt
 
 /** The header of a chunk (after checking its checksum), without decoding its samples. */
 export function readChunkHeader(bytes: Uint8Array): ChunkHeader {
-  const { codec, scale, count, firstTs } = _open(bytes);
-  return { codec, scale, count, firstTs };
+  const { codec, scale, count, firstTs, tsBytes } = _open(bytes);
+  return { codec, scale, count, firstTs, timestampBytes: tsBytes.length };
 }
 
 /** All samples of a chunk, or CorruptChunkError. */
