@@ -1,6 +1,7 @@
 import { BitReader, BitWriter } from "./bits.ts";
 import { CorruptChunkError } from "./errors.ts";
 import { readInt, writeInt } from "./int-code.ts";
+import { RiceState } from "./rice.ts";
 
 /**
  * Values that are exact decimals (a percent with one decimal, a byte counter, a load average) stored
@@ -39,29 +40,35 @@ export class ScaledWriter {
   readonly out = new BitWriter();
   private _prev = 0;
   private _prevDelta = 0;
+  private _count = 0;
+  private readonly _rice = new RiceState();
 
   constructor(readonly order: Order) {}
 
-  /** Appends the integer `m` (from toScaled). The first value is its own delta from 0. */
+  /**
+   * Appends the integer `m` (from toScaled). The first value is its own delta from 0, in the
+   * class code (it is as wide as the value); later ones in the adaptive Rice code.
+   */
   append(m: number): void {
     const delta = m - this._prev;
     this._prev = m;
-    if (this.order === 1) writeInt(this.out, delta);
-    else {
-      writeInt(this.out, delta - this._prevDelta);
-      this._prevDelta = delta;
-    }
+    const next = this.order === 1 ? delta : delta - this._prevDelta;
+    this._prevDelta = delta;
+    if (this._count++ === 0) writeInt(this.out, next);
+    else this._rice.write(this.out, next);
   }
 }
 
 export function readScaled(bytes: Uint8Array, count: number, order: Order, scale: number, values: Float64Array): void {
   const input = new BitReader(bytes, "value");
   const p = _POW10[scale]!;
+  const rice = new RiceState();
   let m = 0;
   let delta = 0;
   for (let i = 0; i < count; i++) {
-    if (order === 1) delta = readInt(input);
-    else delta += readInt(input);
+    const next = i === 0 ? readInt(input) : rice.read(input);
+    if (order === 1) delta = next;
+    else delta += next;
     m += delta;
     if (!(m <= MAX_SCALED && m >= -MAX_SCALED)) throw new CorruptChunkError("scaled value out of range");
     values[i] = m / p;

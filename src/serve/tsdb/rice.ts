@@ -1,0 +1,78 @@
+import type { BitReader, BitWriter } from "./bits.ts";
+import { CorruptChunkError } from "./errors.ts";
+
+/**
+ * Adaptive Golomb–Rice code of signed integers (the run-length coder of LOCO-I / JPEG-LS, used
+ * here for deltas): zigzag z, then q = z >> k in unary and the low k bits, where k follows the
+ * running mean of recent |z| (A / N, halved every `_RESET` samples so it tracks a change of pace).
+ * The decoder replays the same state, so no parameter is stored. A quotient of `_LIMIT` or more is
+ * an escape: `_LIMIT` ones, 6 bits of z's bit length, z itself. An escape adds at most
+ * `_LIMIT << k` to A, so one reboot's or gap's huge delta does not make the next hundred samples wide.
+ * Compared with fixed width classes this saves 3–5 bits a sample on a random walk (measured in
+ * bench/tsdb-codec.ts).
+ */
+const _LIMIT = 20;
+const _RESET = 32;
+const _MAX_K = 52;
+const _MAX_Z = 2 ** 53 - 1;
+
+export class RiceState {
+  private _a = 1;
+  private _n = 1;
+
+  private _k(): number {
+    let k = 0;
+    let scaled = this._n;
+    while (scaled < this._a && k < _MAX_K) {
+      scaled *= 2;
+      k++;
+    }
+    return k;
+  }
+
+  private _update(z: number, k: number): void {
+    const cap = _LIMIT * 2 ** k;
+    this._a += z < cap ? z : cap;
+    if (++this._n >= _RESET) {
+      this._a = Math.floor(this._a / 2);
+      this._n = _RESET / 2;
+    }
+  }
+
+  /** Writes `value` (|value| < 2^52). */
+  write(out: BitWriter, value: number): void {
+    const z = value >= 0 ? value * 2 : -value * 2 - 1;
+    const k = this._k();
+    const unit = 2 ** k;
+    const q = Math.floor(z / unit);
+    if (q < _LIMIT) {
+      // q ones and a zero: q < 20, so one write.
+      out.write(((1 << q) - 1) << 1, q + 1);
+      out.writeWide(z - q * unit, k);
+    } else {
+      const bits = Math.floor(Math.log2(z)) + 1;
+      out.write((1 << _LIMIT) - 1, _LIMIT);
+      // log2 can round up just below a power of two; the true bit length is what 2^bits > z says.
+      const n = 2 ** bits > z ? (2 ** (bits - 1) > z ? bits - 1 : bits) : bits + 1;
+      out.write(n, 6);
+      out.writeWide(z, n);
+    }
+    this._update(z, k);
+  }
+
+  read(input: BitReader): number {
+    const k = this._k();
+    let q = 0;
+    while (q < _LIMIT && input.readBit() === 1) q++;
+    let z: number;
+    if (q < _LIMIT) z = q * 2 ** k + input.readWide(k);
+    else {
+      const n = input.read(6);
+      if (n > 53) throw new CorruptChunkError("escaped integer is wider than 53 bits");
+      z = input.readWide(n);
+    }
+    if (z > _MAX_Z) throw new CorruptChunkError("integer out of range");
+    this._update(z, k);
+    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+  }
+}
