@@ -46,7 +46,7 @@ const randomDouble = (r: Random) => {
 
 /** Values in the shapes a device's items take, plus the edges of float64. */
 function values(r: Random, n: number): { kind: string; values: number[]; decimals?: number } {
-  const kind = pick(r, ["decimal-walk", "counter-resets", "equal", "huge-deltas", "near-2^53", "tiny", "random-bits", "mixed"] as const);
+  const kind = pick(r, ["decimal-walk", "counter-resets", "kib-bytes", "equal", "huge-deltas", "near-2^53", "tiny", "random-bits", "mixed"] as const);
   const out: number[] = [];
   if (kind === "decimal-walk") {
     const decimals = int(r, 0, 6);
@@ -65,6 +65,16 @@ function values(r: Random, n: number): { kind: string; values: number[]; decimal
       c = r() < 0.02 ? int(r, 0, 1000) : c + int(r, 0, 10_000_000);
     }
     return { kind, values: out, decimals: 0 };
+  }
+  if (kind === "kib-bytes") {
+    // Multiples of a power of two, now and then an odd one (the shift has to come down).
+    const unit = 2 ** int(r, 1, 30);
+    let kib = int(r, 0, 2 ** 20);
+    for (let i = 0; i < n; i++) {
+      out.push(r() < 0.01 ? kib * unit + 1 : kib * unit);
+      kib = Math.max(0, kib + int(r, -8000, 8000));
+    }
+    return { kind, values: out };
   }
   if (kind === "equal") {
     const v = pick(r, [0, 7, 48.3, -53, Math.PI]);
@@ -166,6 +176,17 @@ describe("chunk round trip (seeded random series)", () => {
     const bytes = encode([1, 2, 3, 4, 5, 6, 7], vs, ["delta"]).bytes();
     expect(readChunkHeader(bytes)).toMatchObject({ codec: "delta", scale: 6 });
     expectSame(decodeChunk(bytes).values, vs, "values");
+  });
+
+  test("integers with a common power of two (memory: KiB in bytes) are stored divided by it", () => {
+    const vs = [3_309_162_496, 3_309_170_688, 3_308_000_256, 0, -1024 * 77];
+    const bytes = encode([1, 2, 3, 4, 5], vs, ["delta"]).bytes();
+    expect(readChunkHeader(bytes)).toMatchObject({ codec: "delta", scale: 0, shift: 10 });
+    expectSame(decodeChunk(bytes).values, vs, "values");
+    // One odd value later takes the shift back down, and the earlier values re-encode.
+    const odd = encode([1, 2, 3, 4], [4096, 8192, 6, 3.5], ["delta"]).bytes();
+    expect(readChunkHeader(odd)).toMatchObject({ codec: "delta", scale: 1, shift: 0 });
+    expectSame(decodeChunk(odd).values, [4096, 8192, 6, 3.5], "values");
   });
 
   test("bytes() mid-way is a chunk of the prefix, and appending goes on after it", () => {

@@ -122,7 +122,8 @@ describe("corrupt chunks", () => {
     for (const [byte, value, message] of [
       [0, ((CHUNK_VERSION + 1) << 4) | 1, /unknown version 2/],
       [0, (CHUNK_VERSION << 4) | 7, /unknown codec 7/],
-      [1, 9, /scale 9 is out of range/],
+      [1, 7, /scale byte 7 is out of range/],
+      [1, 25 << 3, /scale byte 200 is out of range/],
     ] as const) {
       const changed = body.slice();
       changed[byte] = value;

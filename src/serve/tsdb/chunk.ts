@@ -1,5 +1,5 @@
 import { CorruptChunkError, InvalidSampleError } from "./errors.ts";
-import { readScaled, scaleOf, ScaledWriter, toScaled, type Order } from "./scaled.ts";
+import { MAX_SCALE, MAX_SHIFT, readScaled, scaleOf, ScaledWriter, shiftOf, toScaled, type Order } from "./scaled.ts";
 import { MAX_TIMESTAMP, readTimestamps, TimestampWriter } from "./timestamps.ts";
 import { readXor, XorWriter } from "./xor.ts";
 
@@ -7,7 +7,7 @@ import { readXor, XorWriter } from "./xor.ts";
  * One series' samples as a BLOB (layout in docs/TSDB.md):
  *
  *   byte 0     version (high nibble, 1) | codec (low nibble: 0 XOR, 1 scaled delta, 2 scaled delta-of-delta)
- *   byte 1     scale (0–6; 0 for XOR)
+ *   byte 1     scale (low 3 bits, 0–6) | shift (high 5 bits, 0–24); 0 for XOR
  *   LEB128     sample count
  *   LEB128     first timestamp
  *   LEB128     byte length of the timestamp stream
@@ -49,7 +49,9 @@ export interface ChunkEncoder {
 
 export interface ChunkHeader {
   codec: Codec;
+  /** Scaled codecs: value = integer × 2^shift / 10^scale. */
   scale: number;
+  shift: number;
   count: number;
   firstTs: number;
   /** Bytes of the timestamp stream (the rest of the body is the value stream). */
@@ -83,6 +85,7 @@ class _Encoder implements ChunkEncoder {
   /** One writer per scaled order in use, or none once a value is not an exact decimal. */
   private _scaled: ScaledWriter[];
   private _scale = 0;
+  private _shift = MAX_SHIFT;
   private readonly _xorAllowed: boolean;
 
   constructor(codecs: readonly Codec[]) {
@@ -108,30 +111,41 @@ class _Encoder implements ChunkEncoder {
   }
 
   private _appendScaled(value: number): void {
-    let m = toScaled(value, this._scale);
+    let scale = this._scale;
+    let m = toScaled(value, scale);
     if (m === undefined) {
-      const scale = scaleOf(value, this._scale + 1);
-      if (scale < 0 || !this._rescale(scale)) {
+      scale = scaleOf(value, scale + 1);
+      if (scale < 0) {
         this._scaled = [];
         return;
       }
       m = toScaled(value, scale)!;
     }
-    for (const writer of this._scaled) writer.append(m);
+    if (this.count === 0) this._shift = shiftOf(m);
+    // A finer scale multiplies the earlier integers by 10^k, so they keep their power of two.
+    const shift = m % 2 ** this._shift === 0 ? this._shift : shiftOf(m, this._shift);
+    if ((scale !== this._scale || shift !== this._shift) && !this._rescale(scale, shift)) {
+      this._scaled = [];
+      return;
+    }
+    const n = m / 2 ** shift;
+    for (const writer of this._scaled) writer.append(n);
   }
 
-  /** Re-encodes the values so far at a finer scale (from the XOR stream, which is lossless). */
-  private _rescale(scale: number): boolean {
+  /** Re-encodes the values so far at a finer scale or a smaller shift (from the lossless XOR stream). */
+  private _rescale(scale: number, shift: number): boolean {
     const values = new Float64Array(this.count);
     readXor(this._xor.out.view(), this.count, values);
     const writers = this._orders.map((order) => new ScaledWriter(order));
+    const unit = 2 ** shift;
     for (const value of values) {
       const m = toScaled(value, scale);
       if (m === undefined) return false;
-      for (const writer of writers) writer.append(m);
+      for (const writer of writers) writer.append(m / unit);
     }
     this._scaled = writers;
     this._scale = scale;
+    this._shift = shift;
     return true;
   }
 
@@ -164,7 +178,7 @@ class _Encoder implements ChunkEncoder {
   }
 
   private _chunk(codec: number, values: Uint8Array): Uint8Array {
-    return _assemble(codec, codec === 0 ? 0 : this._scale, this.count, this.count > 0 ? this.firstTs : 0, this._ts.out.view(), values);
+    return _assemble(codec, codec === 0 ? 0 : this._scale | (this._shift << 3), this.count, this.count > 0 ? this.firstTs : 0, this._ts.out.view(), values);
   }
 }
 
@@ -225,8 +239,9 @@ function _open(bytes: Uint8Array): Omit<ChunkHeader, "timestampBytes"> & { tsByt
   if (version !== CHUNK_VERSION) throw new CorruptChunkError(`unknown version ${version}`);
   const codec = CODECS[bytes[0]! & 0x0f];
   if (codec === undefined) throw new CorruptChunkError(`unknown codec ${bytes[0]! & 0x0f}`);
-  const scale = bytes[1]!;
-  if (scale > 6 || (codec === "xor" && scale !== 0)) throw new CorruptChunkError(`scale ${scale} is out of range`);
+  const scale = bytes[1]! & 7;
+  const shift = bytes[1]! >>> 3;
+  if (scale > MAX_SCALE || shift > MAX_SHIFT || (codec === "xor" && bytes[1] !== 0)) throw new CorruptChunkError(`scale byte ${bytes[1]} is out of range`);
   const cursor = { at: 2 };
   const count = _readLeb(bytes, cursor, "count");
   const firstTs = _readLeb(bytes, cursor, "first timestamp");
@@ -239,13 +254,13 @@ function _open(bytes: Uint8Array): Omit<ChunkHeader, "timestampBytes"> & { tsByt
   if (count > 0 && (count - 1 > tsLength * 8 || count - 1 > (end - cursor.at - tsLength) * 8)) throw new CorruptChunkError(`count ${count} does not fit the streams`);
   const tsBytes = bytes.subarray(cursor.at, cursor.at + tsLength);
   const valueBytes = bytes.subarray(cursor.at + tsLength, end);
-  return { codec, scale, count, firstTs, tsBytes, valueBytes };
+  return { codec, scale, shift, count, firstTs, tsBytes, valueBytes };
 }
 
 /** The header of a chunk (after checking its checksum), without decoding its samples. */
 export function readChunkHeader(bytes: Uint8Array): ChunkHeader {
-  const { codec, scale, count, firstTs, tsBytes } = _open(bytes);
-  return { codec, scale, count, firstTs, timestampBytes: tsBytes.length };
+  const { codec, scale, shift, count, firstTs, tsBytes } = _open(bytes);
+  return { codec, scale, shift, count, firstTs, timestampBytes: tsBytes.length };
 }
 
 /** All samples of a chunk, or CorruptChunkError. */
@@ -255,7 +270,7 @@ export function decodeChunk(bytes: Uint8Array): DecodedChunk {
   const values = new Float64Array(chunk.count);
   readTimestamps(chunk.tsBytes, chunk.firstTs, chunk.count, ts);
   if (chunk.codec === "xor") readXor(chunk.valueBytes, chunk.count, values);
-  else readScaled(chunk.valueBytes, chunk.count, chunk.codec === "delta" ? 1 : 2, chunk.scale, values);
+  else readScaled(chunk.valueBytes, chunk.count, chunk.codec === "delta" ? 1 : 2, chunk.scale, chunk.shift, values);
   return { ts, values };
 }
 
