@@ -16,22 +16,26 @@ const _RESET = 32;
 const _MAX_K = 52;
 const _MAX_Z = 2 ** 53 - 1;
 
+const _POW2 = Array.from({ length: _MAX_K + 2 }, (_, k) => 2 ** k);
+
 export class RiceState {
   private _a = 1;
   private _n = 1;
+  /** The smallest k with N·2^k ≥ A, kept up to date instead of searched from 0 each sample. */
+  private _kk = 0;
 
   private _k(): number {
-    let k = 0;
-    let scaled = this._n;
-    while (scaled < this._a && k < _MAX_K) {
-      scaled *= 2;
-      k++;
-    }
+    let k = this._kk;
+    const a = this._a;
+    const n = this._n;
+    while (k < _MAX_K && n * _POW2[k]! < a) k++;
+    while (k > 0 && n * _POW2[k - 1]! >= a) k--;
+    this._kk = k;
     return k;
   }
 
   private _update(z: number, k: number): void {
-    const cap = _LIMIT * 2 ** k;
+    const cap = _LIMIT * _POW2[k]!;
     this._a += z < cap ? z : cap;
     if (++this._n >= _RESET) {
       this._a = Math.floor(this._a / 2);
@@ -43,7 +47,7 @@ export class RiceState {
   write(out: BitWriter, value: number): void {
     const z = value >= 0 ? value * 2 : -value * 2 - 1;
     const k = this._k();
-    const unit = 2 ** k;
+    const unit = _POW2[k]!;
     const q = Math.floor(z / unit);
     if (q < _LIMIT) {
       // q ones and a zero: q < 20, so one write.
@@ -65,7 +69,7 @@ export class RiceState {
     let q = 0;
     while (q < _LIMIT && input.readBit() === 1) q++;
     let z: number;
-    if (q < _LIMIT) z = q * 2 ** k + input.readWide(k);
+    if (q < _LIMIT) z = q * _POW2[k]! + input.readWide(k);
     else {
       const n = input.read(6);
       if (n > 53) throw new CorruptChunkError("escaped integer is wider than 53 bits");

@@ -30,7 +30,9 @@ export function toScaled(value: number, scale: number): number | undefined {
   const p = _POW10[scale]!;
   const m = Math.round(value * p) + 0;
   if (!(m <= MAX_SCALED && m >= -MAX_SCALED)) return undefined;
-  return Object.is(m / p, value) ? m : undefined;
+  // m is never -0 (the + 0 above), so -0 itself fails here and stays with XOR.
+  const back = m / p;
+  return back === value && (back !== 0 || 1 / value > 0) ? m : undefined;
 }
 
 /** The smallest scale from `from` up that stores `value` exactly, or -1. */
