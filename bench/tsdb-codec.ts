@@ -274,6 +274,7 @@ function timeSpeed(): Speed {
 
 log(`timing encode and decode over ${TIMED_DEVICES} devices`);
 const speed = timeSpeed();
+const LOAD = readFileSync("/proc/loadavg", "utf8").split(" ")[0];
 
 // --- report ---------------------------------------------------------------------------------------
 const RECORD = FIELDS.length;
@@ -329,6 +330,8 @@ ${table(["chunk size", "header + CRC", "timestamps", "ts exact grid", "values", 
 ${table(["number", "XOR", "delta", "delta-of-delta", "bytes per record"], fieldRows)}
 
 ### Speed (240-sample chunks, ${TIMED_DEVICES} devices, best of ${REPS})
+
+One thread; the load average was ${LOAD} during the run (other work shares the 2 cores), so these are upper bounds.
 
 | operation | ns per sample |
 | --- | --- |

@@ -89,7 +89,7 @@ class _Encoder implements ChunkEncoder {
   private readonly _xorAllowed: boolean;
 
   constructor(codecs: readonly Codec[]) {
-    for (const codec of codecs) if (!CODECS.includes(codec)) throw new InvalidSampleError(`unknown chunk codec ${JSON.stringify(codec)}`);
+    for (const codec of codecs) if (!CODECS.includes(codec)) throw new TypeError(`unknown chunk codec ${JSON.stringify(codec)}`);
     this._orders = [];
     if (codecs.includes("delta")) this._orders.push(1);
     if (codecs.includes("dod")) this._orders.push(2);
@@ -173,7 +173,7 @@ class _Encoder implements ChunkEncoder {
     const order = CODECS.indexOf(codec);
     const writer = this._scaled.find((w) => w.order === order);
     if (writer) return this._chunk(order, writer.out.view());
-    if (order > 0 && !this._orders.includes(order as Order)) throw new InvalidSampleError(`codec ${codec} was not among this encoder's codecs`);
+    if (order > 0 && !this._orders.includes(order as Order)) throw new TypeError(`codec ${codec} was not among this encoder's codecs`);
     return this._chunk(0, this._xor.out.view());
   }
 

@@ -2,11 +2,10 @@ import type { BitReader, BitWriter } from "./bits.ts";
 import { CorruptChunkError } from "./errors.ts";
 
 /**
- * The variable-length code of a signed integer (a timestamp's delta-of-delta, a scaled value's
- * delta): zigzag, then a unary prefix choosing a width from `_WIDTHS`, then that many bits.
- * 0 costs one bit; the last class has no terminating 0 in its prefix. The widths follow the data
- * of a 10-minute agent: timestamp jitter of a few seconds and a percent's tenths fit the 4- and
- * 7-bit classes, counters' changes the wider ones. Magnitudes up to 2^52 are exact.
+ * The fixed-class code of a stream's first integer (a chunk's first timestamp delta, a scaled
+ * stream's first value), which says nothing of the integers after it; those use the adaptive Rice
+ * code. Zigzag, then a unary prefix choosing a width from `_WIDTHS`, then that many bits: 0 costs
+ * one bit, the last class has no terminating 0 in its prefix. Magnitudes up to 2^52 are exact.
  */
 const _WIDTHS = [0, 4, 7, 10, 14, 20, 28, 40, 53] as const;
 const _LAST = _WIDTHS.length - 1;

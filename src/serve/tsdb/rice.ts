@@ -8,8 +8,8 @@ import { CorruptChunkError } from "./errors.ts";
  * The decoder replays the same state, so no parameter is stored. A quotient of `_LIMIT` or more is
  * an escape: `_LIMIT` ones, 6 bits of z's bit length, z itself. An escape adds at most
  * `_LIMIT << k` to A, so one reboot's or gap's huge delta does not make the next hundred samples wide.
- * Compared with fixed width classes this saves 3–5 bits a sample on a random walk (measured in
- * bench/tsdb-codec.ts).
+ * In place of int-code.ts's fixed classes for every integer it took bench/tsdb-codec.ts's week from
+ * 49.3 to 40.5 bytes a record: a random walk's deltas sit between two classes' widths.
  */
 const _LIMIT = 20;
 const _RESET = 32;
