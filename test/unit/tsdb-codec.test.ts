@@ -307,3 +307,27 @@ describe("samples the codec refuses", () => {
     expect(() => createChunkEncoder({ codecs: ["zstd" as Codec] })).toThrow(/unknown chunk codec "zstd"/);
   });
 });
+
+describe("the stored format", () => {
+  // Chunks are kept on disk: a change of these bytes is a new format version, not a refactor.
+  // The delta chunk, by hand: 11 (version 1, codec 1) 01 (scale 1, shift 0) 06 (count)
+  // b1c3e6cd06 (1773773233) 04 (timestamp stream: 4 bytes) f0961ac0 (600 in the class code's
+  // 14-bit class, then +1, −2, +1, 0 in the Rice code), the value stream, the CRC-32.
+  const ts = [1773773233, 1773773833, 1773774434, 1773775033, 1773775633, 1773776233];
+  const GOLDEN: Record<Codec, { values: number[]; hex: string }> = {
+    delta: { values: [29.2, 29.4, 28.9, 28.9, 31, 30.5], hex: "110106b1c3e6cd0604f0961ac0e923d90ffd24e4529fc0" },
+    dod: { values: [634214501, 635214501, 636224501, 637214000, 638300000, 639300000], hex: "120006b1c3e6cd0604f0961ac0fe004b9ab0cafffff7e5be1624fffff9f3883ffffd0a029fffff4af1eafffff4a9fdf09192ff52" },
+    xor: { values: [0.42, Math.PI, 0.37, -53, 1e-300, 0.31], hex: "100006b1c3e6cd0604f0961ac03fdae147ae147ae1c3fffd3c0bcfa5057f9bfef47f79752b55b60fffe74b851eb851ebe00307bfb87f0be3cd663e76b915ff88508e29354671" },
+  };
+
+  for (const codec of CODECS) {
+    test(`a ${codec} chunk is these bytes, and these bytes are that chunk`, () => {
+      const { values: vs, hex } = GOLDEN[codec];
+      const bytes = encode(ts, vs, [codec]).bytes();
+      expect(Buffer.from(bytes).toString("hex")).toBe(hex);
+      const decoded = decodeChunk(Uint8Array.from(Buffer.from(hex, "hex")));
+      expectSame(decoded.ts, ts, "ts");
+      expectSame(decoded.values, vs, "values");
+    });
+  }
+});
