@@ -2,33 +2,50 @@ import { CorruptChunkError } from "./errors.ts";
 
 const _2_32 = 2 ** 32;
 
-/** An append-only bit stream, most significant bit first, padded with zero bits to whole bytes. */
+/**
+ * An append-only bit stream, most significant bit first, padded with zero bits to whole bytes.
+ * Bits gather in a 32-bit accumulator and go to the buffer a byte at a time; view() adds the
+ * partial last byte.
+ */
 export class BitWriter {
   private _buf = new Uint8Array(32);
+  /** Whole bytes in _buf. */
+  private _pos = 0;
+  /** The pending bits (fewer than 8 between writes), right-aligned. */
+  private _acc = 0;
+  private _accBits = 0;
+
   /** Bits written so far. */
-  bitLength = 0;
+  get bitLength(): number {
+    return this._pos * 8 + this._accBits;
+  }
 
   /** Writes the low `n` bits of the unsigned `value` (n ≤ 32). */
   write(value: number, n: number): void {
-    if (n === 0) return;
-    const need = (this.bitLength + n + 7) >>> 3;
-    if (need > this._buf.length) {
-      const grown = new Uint8Array(Math.max(need, this._buf.length * 2));
-      grown.set(this._buf);
-      this._buf = grown;
+    // Keeps the accumulator within 31 bits: 7 pending + 24.
+    if (n > 24) {
+      this._put(value >>> 16, n - 16);
+      this._put(value & 0xffff, 16);
+    } else this._put(value, n);
+  }
+
+  private _put(value: number, n: number): void {
+    let buf = this._buf;
+    let pos = this._pos;
+    if (pos + 4 > buf.length) {
+      const grown = new Uint8Array(buf.length * 2);
+      grown.set(buf);
+      this._buf = buf = grown;
     }
-    const buf = this._buf;
-    let left = n;
-    let at = this.bitLength;
-    while (left > 0) {
-      const free = 8 - (at & 7);
-      const take = free < left ? free : left;
-      const part = (value >>> (left - take)) & ((1 << take) - 1);
-      buf[at >>> 3]! |= part << (free - take);
-      at += take;
-      left -= take;
+    const acc = (this._acc << n) | (value & ((1 << n) - 1));
+    let bits = this._accBits + n;
+    while (bits >= 8) {
+      bits -= 8;
+      buf[pos++] = acc >>> bits;
     }
-    this.bitLength = at;
+    this._pos = pos;
+    this._acc = acc & ((1 << bits) - 1);
+    this._accBits = bits;
   }
 
   /** Writes the low `n` bits (n ≤ 53) of a non-negative integer below 2^53. */
@@ -48,11 +65,13 @@ export class BitWriter {
   }
 
   get byteLength(): number {
-    return (this.bitLength + 7) >>> 3;
+    return this._pos + (this._accBits > 0 ? 1 : 0);
   }
 
   /** The stream's bytes (a view: copy it before the next write). */
   view(): Uint8Array {
+    // The partial byte sits past _pos, where the next whole byte will overwrite it.
+    if (this._accBits > 0) this._buf[this._pos] = this._acc << (8 - this._accBits);
     return this._buf.subarray(0, this.byteLength);
   }
 }

@@ -24,6 +24,7 @@ export type Codec = (typeof CODECS)[number];
 export const MAX_CHUNK_SAMPLES = 65_536;
 
 const _CRC_BYTES = 4;
+const _POW2 = Array.from({ length: MAX_SHIFT + 1 }, (_, k) => 2 ** k);
 
 export interface ChunkEncoderOptions {
   /**
@@ -123,13 +124,14 @@ class _Encoder implements ChunkEncoder {
     }
     if (this.count === 0) this._shift = shiftOf(m);
     // A finer scale multiplies the earlier integers by 10^k, so they keep their power of two.
-    const shift = m % 2 ** this._shift === 0 ? this._shift : shiftOf(m, this._shift);
+    const shift = m % _POW2[this._shift]! === 0 ? this._shift : shiftOf(m, this._shift);
     if ((scale !== this._scale || shift !== this._shift) && !this._rescale(scale, shift)) {
       this._scaled = [];
       return;
     }
-    const n = m / 2 ** shift;
-    for (const writer of this._scaled) writer.append(n);
+    const n = m / _POW2[shift]!;
+    const writers = this._scaled;
+    for (let i = 0; i < writers.length; i++) writers[i]!.append(n);
   }
 
   /** Re-encodes the values so far at a finer scale or a smaller shift (from the lossless XOR stream). */
