@@ -2,8 +2,8 @@ import type { BitReader, BitWriter } from "./bits.ts";
 import { CorruptChunkError } from "./errors.ts";
 
 /**
- * Adaptive Golomb–Rice code of signed integers (the run-length coder of LOCO-I / JPEG-LS, used
- * here for deltas): zigzag z, then q = z >> k in unary and the low k bits, where k follows the
+ * Adaptive Golomb–Rice code of signed integers (as LOCO-I / JPEG-LS codes its prediction
+ * residuals; here, deltas): zigzag z, then q = z >> k in unary and the low k bits, where k follows the
  * running mean of recent |z| (A / N, halved every `_RESET` samples so it tracks a change of pace).
  * The decoder replays the same state, so no parameter is stored. A quotient of `_LIMIT` or more is
  * an escape: `_LIMIT` ones, 6 bits of z's bit length, z itself. An escape adds at most
@@ -54,10 +54,10 @@ export class RiceState {
       out.write(((1 << q) - 1) << 1, q + 1);
       out.writeWide(z - q * unit, k);
     } else {
-      const bits = Math.floor(Math.log2(z)) + 1;
+      // z's bit length; escapes are rare, so a plain loop.
+      let n = 1;
+      while (n < 53 && _POW2[n]! <= z) n++;
       out.write((1 << _LIMIT) - 1, _LIMIT);
-      // log2 can round up just below a power of two; the true bit length is what 2^bits > z says.
-      const n = 2 ** bits > z ? (2 ** (bits - 1) > z ? bits - 1 : bits) : bits + 1;
       out.write(n, 6);
       out.writeWide(z, n);
     }
