@@ -243,6 +243,13 @@ describe("chunk round trip (seeded random series)", () => {
     ]);
   });
 
+  test("a chunk inside a larger buffer (a view at an offset, as a driver may hand out) decodes", () => {
+    const bytes = encode([100, 700, 1300], [29.2, Math.PI, 28.9]).bytes();
+    const pool = new Uint8Array(bytes.length + 7);
+    pool.set(bytes, 3);
+    expectSame(decodeChunk(pool.subarray(3, 3 + bytes.length)).values, [29.2, Math.PI, 28.9], "values");
+  });
+
   test("an empty encoder gives an empty chunk", () => {
     const decoded = decodeChunk(createChunkEncoder().bytes());
     expect(decoded.ts.length).toBe(0);
