@@ -11,7 +11,7 @@
 //   --quick: 100 devices in the week load (a tenth of the records), for a try-out.
 import { $ } from "bun";
 import { Database } from "bun:sqlite";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { numericPoints } from "../src/formats/flatten.ts";
@@ -180,11 +180,14 @@ async function spawnServer(name: string, cmd: string[], portLine: RegExp, env: R
 
 const serveHome = join(work, "home");
 mkdirSync(serveHome);
+// From a file, as serve recommends (a key on the command line is visible in ps, and serve warns).
+const apiKeyFile = join(work, "api-key");
+writeFileSync(apiKeyFile, `${API_KEY}\n`, { mode: 0o600 });
 const startServe = (db: string) =>
   spawnServer(
     "bagtower serve",
     // Every request of the bench comes from 127.0.0.1, so the per-address request limit is off.
-    [binary, "serve", "--host", "127.0.0.1", "--port", "0", "--db", db, "--api-key", API_KEY, "--home", serveHome, "--rate-limit", "0"],
+    [binary, "serve", "--host", "127.0.0.1", "--port", "0", "--db", db, "--api-key-file", apiKeyFile, "--home", serveHome, "--rate-limit", "0"],
     /dashboard: http:\/\/127\.0\.0\.1:(\d+)\//,
     { PATH: process.env.PATH, HOME: serveHome },
   );
