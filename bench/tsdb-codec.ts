@@ -13,6 +13,7 @@ import { join } from "node:path";
 import type { BagtowerRecord } from "../src/record/schema.ts";
 import { CODECS, createChunkEncoder, decodeChunk, readChunkHeader, type Codec } from "../src/serve/tsdb/chunk.ts";
 import { fmt, machine, REPO, table, writeSection } from "./lib.ts";
+import { mulberry32 } from "../test/helpers/prng.ts";
 
 const DEVICES = Number(process.argv[2] ?? 1000);
 const TIMED_DEVICES = Math.min(DEVICES, Number(process.argv[3] ?? 100));
@@ -28,17 +29,6 @@ const log = (line: string) => console.error(`[${((performance.now() - started) /
 const FIXTURE = JSON.parse(readFileSync(join(REPO, "test/fixtures/proc/pi4/expected.json"), "utf8")) as BagtowerRecord;
 const fixture = (id: string) => FIXTURE.data.find((i) => i.id === id)!.val as never;
 
-/** mulberry32, seeded per device so the data is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -68,7 +58,7 @@ interface DeviceWeek {
  * and a reboot about every two weeks starts counters and uptime over.
  */
 function deviceWeek(device: number): DeviceWeek {
-  const r = prng(Math.imul(SEED ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(device + 1, 0xc2b2ae35));
+  const r = mulberry32(Math.imul(SEED ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(device + 1, 0xc2b2ae35));
   const gauss = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
   const revert = (x: number, mean: number, pull: number, sigma: number) => x + pull * (mean - x) + sigma * gauss();
   const spread = (x: number, rel: number) => x * (1 + rel * (r() * 2 - 1));

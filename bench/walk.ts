@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodeInflux } from "../src/formats/influx.ts";
 import type { BagtowerRecord } from "../src/record/schema.ts";
+import { mulberry32 } from "../test/helpers/prng.ts";
 
 /** Seconds between two records of a device: the agent's default cron period. */
 export const STEP_S = 600;
@@ -29,17 +30,6 @@ export interface Walk {
   recordAt(device: number, step: number): BagtowerRecord;
 }
 
-/** mulberry32: a tiny, fast, well-mixed 32-bit PRNG (enough for test data, not for anything secret). */
-function _prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A standard normal draw (Box–Muller). */
 function _gauss(rand: () => number): number {
@@ -101,7 +91,7 @@ const F = {
 };
 
 function _initial(seed: number, device: number): State {
-  const rand = _prng(Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(device + 1, 0xc2b2ae35));
+  const rand = mulberry32(Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(device + 1, 0xc2b2ae35));
   // Each device starts a little apart from the fixture, so the fleet is not in lockstep.
   const spread = (x: number, rel: number) => x * (1 + rel * (rand() * 2 - 1));
   return {

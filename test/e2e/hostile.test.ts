@@ -4,6 +4,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { gzipSync } from "node:zlib";
 import { sampleRecord } from "../helpers/record.ts";
 import { INGEST_KEY, startTestServe } from "../helpers/serve.ts";
+import { mulberry32 } from "../helpers/prng.ts";
 
 const FULL = process.env.BAGTOWER_TORTURE === "full";
 let serve: ReturnType<typeof startTestServe>;
@@ -16,16 +17,6 @@ beforeAll(async () => {
 });
 afterAll(() => serve.stop());
 
-/** A small deterministic PRNG (mulberry32), so a failure can be replayed from its seed. */
-function prng(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NASTY_VALUES: unknown[] = [null, true, -1, 4102444800, 1e308, -0, "", "x".repeat(5000), "\u0000", "\ud800", [], {}, [[[]]], { a: { b: { c: {} } } }, "NaN", 1.5, 2 ** 63, "<script>", "../../etc/passwd", "'; DROP TABLE records; --"];
 
@@ -57,7 +48,7 @@ interface Case {
 }
 
 function corpus(size: number): Case[] {
-  const random = prng(20261122);
+  const random = mulberry32(20261122);
   const cases: Case[] = [];
   const record = sampleRecord("fuzz", 1795400100);
   const pattoo = { pattoo_agent_timestamp: 1, pattoo_agent_id: "a", pattoo_agent_polling_interval: 1, pattoo_datapoints: { key_value_pairs: { "0": ["pattoo_key", "k"], "1": ["pattoo_data_type", 99], "2": ["pattoo_value", 1] }, datapoint_pairs: [[0, 1, 2]] } };

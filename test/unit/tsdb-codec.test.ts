@@ -2,17 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { CODECS, createChunkEncoder, decodeChunk, iterateChunk, MAX_CHUNK_SAMPLES, readChunkHeader, reopenChunk, type Codec } from "../../src/serve/tsdb/chunk.ts";
 import { InvalidSampleError } from "../../src/serve/tsdb/errors.ts";
 import { MAX_TIMESTAMP } from "../../src/serve/tsdb/timestamps.ts";
+import { mulberry32 } from "../helpers/prng.ts";
 
-/** mulberry32: a failure names its seed, and the seed replays it. */
-function prng(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Random = () => number;
 const int = (r: Random, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
@@ -123,7 +114,7 @@ describe("chunk round trip (seeded random series)", () => {
     test(`${size}-sample chunks decode to exactly the samples written, in every codec choice`, () => {
       const runs = size >= 240 ? 60 : 200;
       for (let seed = 1; seed <= runs; seed++) {
-        const r = prng(seed * 7919 + size);
+        const r = mulberry32(seed * 7919 + size);
         const ts = timestamps(r, size);
         const { kind, values: vs } = values(r, size);
         for (const codecs of [undefined, ["xor"], ["delta"], ["dod"], ["delta", "dod"]] as const) {
@@ -140,7 +131,7 @@ describe("chunk round trip (seeded random series)", () => {
 
   test("the default choice is never larger than any single codec", () => {
     for (let seed = 1; seed <= 200; seed++) {
-      const r = prng(seed);
+      const r = mulberry32(seed);
       const ts = timestamps(r, 240);
       const { values: vs } = values(r, 240);
       const best = encode(ts, vs).bytes().length;
@@ -151,7 +142,7 @@ describe("chunk round trip (seeded random series)", () => {
   test("exact decimals of 0–6 digits are stored as scaled integers at no more than their digits", () => {
     let checked = 0;
     for (let seed = 1; checked < 100; seed++) {
-      const r = prng(seed);
+      const r = mulberry32(seed);
       const { kind, values: vs, decimals } = values(r, 120);
       if (kind !== "decimal-walk" && kind !== "counter-resets") continue;
       for (const codec of ["delta", "dod"] as const) {
@@ -190,7 +181,7 @@ describe("chunk round trip (seeded random series)", () => {
   });
 
   test("bytes() mid-way is a chunk of the prefix, and appending goes on after it", () => {
-    const r = prng(42);
+    const r = mulberry32(42);
     const ts = timestamps(r, 300);
     const { values: vs } = values(r, 300);
     const encoder = createChunkEncoder();
@@ -209,7 +200,7 @@ describe("chunk round trip (seeded random series)", () => {
 
   test("reopenChunk continues a stored head exactly as one encoder would", () => {
     for (let seed = 1; seed <= 50; seed++) {
-      const r = prng(seed);
+      const r = mulberry32(seed);
       const ts = timestamps(r, 200);
       const { values: vs } = values(r, 200);
       const head = encode(ts.slice(0, 77), vs.slice(0, 77)).bytes();
@@ -257,7 +248,7 @@ describe("chunk round trip (seeded random series)", () => {
   });
 
   test("a steady 10-minute series of one-decimal percents costs about a byte per sample", () => {
-    const r = prng(7);
+    const r = mulberry32(7);
     let m = 292;
     const ts: number[] = [];
     const vs: number[] = [];

@@ -1,21 +1,12 @@
 import { describe, expect, test } from "bun:test";
 import { CHUNK_VERSION, createChunkEncoder, decodeChunk, iterateChunk, readChunkHeader, type Codec } from "../../src/serve/tsdb/chunk.ts";
 import { CorruptChunkError } from "../../src/serve/tsdb/errors.ts";
+import { mulberry32 } from "../helpers/prng.ts";
 
-/** mulberry32, seeded so a failing case replays. */
-function prng(seed: number) {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A few chunks of each codec: one-decimal percents, a counter, arbitrary floats, one sample. */
 function chunks(): { name: string; bytes: Uint8Array }[] {
-  const r = prng(1);
+  const r = mulberry32(1);
   const make = (name: string, codec: Codec, n: number, value: (i: number) => number) => {
     const encoder = createChunkEncoder({ codecs: [codec] });
     let t = 1_773_773_233;
@@ -104,7 +95,7 @@ describe("corrupt chunks", () => {
         outcomes[corruptOrValid(resealed(flipped))]++;
       }
     }
-    const r = prng(99);
+    const r = mulberry32(99);
     for (let i = 0; i < 5000; i++) {
       const source = sources[i % sources.length]!.bytes;
       const body = source.slice(0, source.length - 4);
