@@ -1,4 +1,5 @@
 import { HttpError } from "./http-errors.ts";
+import { createMinuteWindows } from "./minute-windows.ts";
 
 /** Failed authentications one address may make in a minute before every credential it sends is refused. */
 export const AUTH_FAILURES_PER_MINUTE = 20;
@@ -10,26 +11,16 @@ export const AUTH_FAILURES_PER_MINUTE = 20;
  * 0 turns it off (the hostile-input corpus, which must reach the parsers).
  */
 export function createAuthFailures(perMinute: number, now: () => number) {
-  const windows = new Map<string, { minute: number; count: number }>();
-  const current = (address: string | null) => {
-    const w = windows.get(address ?? "");
-    return w && w.minute === Math.floor(now() / 60_000) ? w : undefined;
-  };
+  const windows = createMinuteWindows(now);
   return {
     /** Throws 429 while the address is over the limit. */
     check(address: string | null): void {
-      if (perMinute === 0 || (current(address)?.count ?? 0) < perMinute) return;
-      const retry = 60 - Math.floor((now() / 1000) % 60);
+      if (perMinute === 0 || windows.count(address ?? "") < perMinute) return;
+      const retry = windows.retryAfterS();
       throw new HttpError(429, `more than ${perMinute} failed authentications this minute from ${address ?? "this client"}; retry in ${retry} s`, { "Retry-After": String(retry) });
     },
     record(address: string | null): void {
-      let w = current(address);
-      if (!w) {
-        if (windows.size > 100_000) windows.clear();
-        w = { minute: Math.floor(now() / 60_000), count: 0 };
-        windows.set(address ?? "", w);
-      }
-      w.count++;
+      windows.add(address ?? "");
     },
   };
 }

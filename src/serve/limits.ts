@@ -1,6 +1,7 @@
 import { gunzipSync, inflateSync } from "node:zlib";
 import { MAX_ITEMS_PER_RECORD } from "../record/limits.ts";
 import { HttpError } from "./http-errors.ts";
+import { createMinuteWindows } from "./minute-windows.ts";
 
 /**
  * What one request may carry and what the store may grow to (SPEC §9, docs/LIMITS.md): over a
@@ -166,19 +167,11 @@ export function parseJson(text: string): unknown {
  * client without capping a fleet that shares one key. `perMinute` 0 turns it off.
  */
 export function createRateLimiter(perMinute: number, now: () => number) {
-  const windows = new Map<string, { minute: number; count: number }>();
+  const windows = createMinuteWindows(now);
   return (key: string, address: string | null): void => {
     if (perMinute === 0) return;
-    const minute = Math.floor(now() / 60_000);
-    const client = `${address ?? ""} ${key}`;
-    let w = windows.get(client);
-    if (!w || w.minute !== minute) {
-      if (windows.size > 100_000) windows.clear();
-      w = { minute, count: 0 };
-      windows.set(client, w);
-    }
-    if (++w.count > perMinute) {
-      const retry = 60 - Math.floor((now() / 1000) % 60);
+    if (windows.add(`${address ?? ""} ${key}`) > perMinute) {
+      const retry = windows.retryAfterS();
       throw new LimitError(429, "requestsPerMinute", `more than ${perMinute} requests this minute from ${address ?? "this client"} with this key; retry in ${retry} s`, { "Retry-After": String(retry) });
     }
   };
