@@ -36,15 +36,19 @@ export function matchesId(entry: SpoolEntry, id: string, recordId: () => string)
  * nothing is moved.
  */
 export function requeue(sinks: SinkInventory[], dirOf: (sink: string) => string, ids: string[] | "all", nowMs: number): RequeueResult[] {
+  // One pass: each rejected file is read at most once, and the IDs that matched are noted on the way.
+  const matched = new Set<string>();
   const chosen = sinks.map((inv) => ({
     inv,
     entries: ids === "all" ? inv.rejected : inv.rejected.filter((entry) => {
       let cached: string | undefined;
-      return ids.some((id) => matchesId(entry, id, () => (cached ??= _recordId(entry))));
+      const hits = ids.filter((id) => matchesId(entry, id, () => (cached ??= _recordId(entry))));
+      for (const id of hits) matched.add(id);
+      return hits.length > 0;
     }),
   }));
   if (ids !== "all") {
-    const missing = ids.filter((id) => !chosen.some(({ entries }) => entries.some((entry) => matchesId(entry, id, () => _recordId(entry)))));
+    const missing = ids.filter((id) => !matched.has(id));
     if (missing.length > 0) throw new UsageError(`no rejected record matches ${missing.join(", ")} (see bagtower spool list --rejected); nothing was requeued`);
   }
   const out: RequeueResult[] = [];
