@@ -45,9 +45,6 @@ export function parseForward(text: string): SinkConfig {
   return { name: `forward-${format}`, format: format as SinkConfig["format"], url, ...(format === "influx" ? { database: "bagtower" } : {}) };
 }
 
-/** Where serve tells `serve key` its dashboard is (the address it printed at start). */
-const _urlFile = (ctx: Context) => ctx.paths.serveUrl;
-
 /** The dashboard's one-time admin login link (the address alone when serve never ran in this home). */
 function _loginUrl(ctx: Context, base: string | undefined, keys: Keys): string {
   return `${base ?? ""}/?login=${mintLoginToken(keys.admin, ctx.now(), ctx.randomBytes)}`;
@@ -61,7 +58,8 @@ const keyCommand = defineBagtowerCommand({
     const fromEnv = ctx.env.BAGTOWER_SERVE_API_KEY ? { key: ctx.env.BAGTOWER_SERVE_API_KEY, source: "env" as const } : undefined;
     const keys = loadKeys(ctx, fromEnv, Boolean(args.rotate));
     const files = keyFiles(ctx);
-    const base = existsSync(_urlFile(ctx)) ? readFileSync(_urlFile(ctx), "utf8").trim() : undefined;
+    // serve writes the address it printed at start to serve-url, so the link names the running serve.
+    const base = existsSync(ctx.paths.serveUrl) ? readFileSync(ctx.paths.serveUrl, "utf8").trim() : undefined;
     const loginUrl = _loginUrl(ctx, base, keys);
     const minutes = LOGIN_TOKEN_TTL_MS / 60_000;
     if (args.json) ctx.write(`${JSON.stringify({ ingestKey: keys.ingest, readToken: keys.read, adminToken: keys.admin, loginUrl, files })}\n`);
@@ -133,7 +131,7 @@ export default defineBagtowerCommand({
     ctx.log.info(`bagtower serve: listening on ${host}:${serve.port}, database ${dbPath}`);
     if (keys.source === "generated") ctx.log.info(`ingest key: ${keys.ingest} (new; kept in ${keyFiles(ctx).ingest}; bagtower serve key shows it)`);
     const base = publicUrl ? publicUrl.origin : serve.url;
-    writeFileAtomic(_urlFile(ctx), `${base}\n`, { durable: false });
+    writeFileAtomic(ctx.paths.serveUrl, `${base}\n`, { durable: false });
     // Like Jupyter's: whoever started serve opens the dashboard as admin; the link works once.
     ctx.log.info(`dashboard: ${_loginUrl(ctx, base, keys)} (admin login, works once for ${LOGIN_TOKEN_TTL_MS / 60_000} minutes; bagtower serve key prints a fresh one)`);
     for (const sink of forwardSinks) ctx.log.info(`forwarding everything accepted to ${sink.format} at ${sink.url}`);
