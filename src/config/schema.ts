@@ -20,7 +20,7 @@ const _text = (what: string) => v.pipe(v.string(`expected ${what}`), v.trim(), v
 
 export const SINK_FORMATS = ["bagtower", "pattoo", "datadog", "influx", "prometheus", "telemetrics"] as const;
 
-const _unknown = "unknown field (see the config reference in the README)";
+const _unknown = "unknown field (see the config reference in docs/CONFIGURATION.md)";
 
 const sinkSchema = v.strictObject(
   {
