@@ -131,6 +131,11 @@ const _DEVICE_COLUMNS = "id, machine_id, hostname, labels, period_s, first_seen,
 
 export interface Store {
   /**
+   * The database itself, for the receiver's parts that keep tables of their own (alerts, checks):
+   * they create them with CREATE TABLE IF NOT EXISTS and never touch the store's tables.
+   */
+  readonly db: Database;
+  /**
    * Stores one request's records in the current turn's transaction. A request over a cap (or a
    * keyless post to a device created with the key) is refused whole, before anything of it is
    * written, without failing the other requests of the turn.
@@ -351,6 +356,7 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS): Store
   }
 
   return {
+    db,
     ingest(records, address, nowMs, origin = "key") {
       return new Promise((resolve, reject) => {
         pending.push({ records, address, nowMs, origin, resolve, reject });
