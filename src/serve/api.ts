@@ -140,14 +140,33 @@ export function getSeries(api: ApiContext, id: string, params: URLSearchParams) 
   const to = _seconds(params.get("to"), nowS, "to");
   const from = _seconds(params.get("from"), to - 86400, "from");
   if (from > to) throw new HttpError(400, "from: must not be after to");
+  const stepText = params.get("step");
+  const step = stepText === null || stepText === "" ? undefined : Number(stepText);
+  if (step !== undefined && !(/^\d{1,7}$/.test(stepText!) && step >= 1 && step <= 31 * 86400)) throw new HttpError(400, `step: expected whole seconds between 1 and 2678400, got "${stepText!.slice(0, 40)}"`);
+  const graph = api.store.graph(id, item, from, to, nowS, step);
   const points: Record<string, [number, number][]> = {};
-  for (const row of api.store.series(id, item, from, to)) (points[row.key] ??= []).push([row.ts, row.value]);
+  const bands: Record<string, [number, number, number][]> = {};
+  for (const row of graph.rows) {
+    (points[row.key] ??= []).push([row.ts, row.value]);
+    if (row.min !== undefined && row.max !== undefined) (bands[row.key] ??= []).push([row.ts, row.min, row.max]);
+  }
   const rate = meta.type === "counter";
+  // A counter's rollup rows carry its last value per bucket: the rate between buckets, as between samples.
   if (rate) for (const key of Object.keys(points)) points[key] = toRates(points[key]!);
   // The record's own key order (load: 1m, 5m, 15m; cpu_per_cpu: 0 … 11), not the store's text order.
   const order = new Map(meta.keys.map((k, i) => [k, i]));
   const keys = Object.keys(points).sort((a, b) => (order.get(a) ?? Number.MAX_SAFE_INTEGER) - (order.get(b) ?? Number.MAX_SAFE_INTEGER) || a.localeCompare(b, undefined, { numeric: true }));
-  return { item, type: meta.type, rate, keys, points: Object.fromEntries(keys.map((k) => [k, points[k]!])) };
+  const withBands = !rate && Object.keys(bands).length > 0;
+  return {
+    item,
+    type: meta.type,
+    rate,
+    tier: graph.tier,
+    step: graph.stepS,
+    keys,
+    points: Object.fromEntries(keys.map((k) => [k, points[k]!])),
+    ...(withBands ? { bands: Object.fromEntries(keys.map((k) => [k, bands[k] ?? []])) } : {}),
+  };
 }
 
 /**

@@ -13,10 +13,12 @@ import { downCheckJob } from "./jobs/down-check.ts";
 import { forwardJob, forwardNudge } from "./jobs/forward.ts";
 import { idleGcJob } from "./jobs/idle-gc.ts";
 import { retentionJob } from "./jobs/retention.ts";
+import { sealJob } from "./jobs/seal.ts";
 import { scheduleJobs, type Job, type JobPeriods } from "./jobs/schedule.ts";
 import { selfPushJob } from "./jobs/self-push.ts";
 import type { Limits } from "./limits.ts";
-import { openStore, type Store } from "./store.ts";
+import { openStore, type Store, type StoreOptions } from "./store.ts";
+import { DEFAULT_RETENTION } from "./tsdb/tiers.ts";
 
 export interface StartServeOptions {
   host: string;
@@ -38,7 +40,7 @@ export interface StartServeOptions {
   selfPush?: { everyMs: number; push: (url: string, apiKey: string) => Promise<void> };
   /** Bun's hard ceiling on a body, past which it refuses before our own 413 (default twice limits.bodyBytes). */
   bodyCeilingBytes?: number;
-  /** A job's period by name (`down-check`, `retention`, `idle-gc`, `forward`, `self-push`): tests shorten them. */
+  /** A job's period by name (`down-check`, `retention`, `seal`, `idle-gc`, `forward`, `self-push`): tests shorten them. */
   periods?: JobPeriods;
 }
 
@@ -55,8 +57,15 @@ export interface RunningServe {
 
 export function startServe(ctx: Context, options: StartServeOptions): RunningServe {
   const { host, port, limits, forward, selfPush } = options;
-  const store = _open(options.dbPath, limits);
+  const rawS = Math.floor(options.retention.ms / 1000);
+  const store = _open(options.dbPath, limits, {
+    retention: { rawS, fiveMinuteS: Math.max(rawS, DEFAULT_RETENTION.fiveMinuteS), hourS: Math.max(rawS, DEFAULT_RETENTION.hourS) },
+    forwardTargets: (forward?.sinks ?? []).map((sink) => sink.name),
+    log: (line) => ctx.log.info(line),
+  });
   const forwarder = forward?.sinks.length ? createForwarder(ctx, forward.http, forward.sinks, store, forward.encode) : undefined;
+  const nudgeForward = forwardNudge(forwarder);
+  const seal = sealJob(store, ctx.now, ctx.log);
   const app = createServeApp({
     store,
     keys: options.keys,
@@ -64,7 +73,10 @@ export function startServe(ctx: Context, options: StartServeOptions): RunningSer
     rules: options.rules,
     publicRead: options.publicRead ?? false,
     pattooOpen: options.pattooOpen,
-    onCommit: forwardNudge(forwarder),
+    onCommit: () => {
+      nudgeForward();
+      seal.nudge();
+    },
     publicUrl: options.publicUrl,
     authFailuresPerMinute: options.authFailuresPerMinute,
     randomBytes: ctx.randomBytes,
@@ -91,7 +103,7 @@ export function startServe(ctx: Context, options: StartServeOptions): RunningSer
   }
   app.attach(server);
   const url = `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${server.port}`;
-  const jobs: Job[] = [retentionJob(store, options.retention, ctx.now, ctx.log), downCheckJob(app.checkDown), idleGcJob(app.handled)];
+  const jobs: Job[] = [retentionJob(store, options.retention, ctx.now, ctx.log), seal, downCheckJob(app.checkDown), idleGcJob(app.handled)];
   if (forwarder) jobs.push(forwardJob(forwarder));
   if (selfPush) jobs.push(selfPushJob(selfPush.push, url, options.keys.ingest, selfPush.everyMs));
   const scheduled = scheduleJobs(jobs, options.periods ?? {}, ctx.log);
@@ -111,9 +123,9 @@ export function startServe(ctx: Context, options: StartServeOptions): RunningSer
 }
 
 /** The store, or one line naming the file (not a database, a newer schema, no permission). */
-function _open(dbPath: string, limits: Limits): Store {
+function _open(dbPath: string, limits: Limits, storeOptions: StoreOptions): Store {
   try {
-    return openStore(dbPath, limits);
+    return openStore(dbPath, limits, storeOptions);
   } catch (error) {
     throw new BagtowerError(`${dbPath}: ${errorMessage(error)}`, ExitCode.failure, { cause: error });
   }

@@ -5,14 +5,24 @@ import { DEFAULT_PERIOD_S } from "../record/period.ts";
 import type { Item } from "../record/schema.ts";
 import { HttpError } from "./http-errors.ts";
 import { DEFAULT_LIMITS, LimitError, type Limits } from "./limits.ts";
+import { migrateToChunks } from "./store-migrate.ts";
 import { prepareSchema } from "./store-schema.ts";
+import { createChunkStore, TIER_SECONDS, type TierSeconds } from "./tsdb/chunk-store.ts";
+import { decodeChunk } from "./tsdb/chunk.ts";
+import { CorruptChunkError } from "./tsdb/errors.ts";
+import { decodeHeadRow, encodeHeadRow } from "./tsdb/head-row.ts";
+import { recordIdHash } from "./tsdb/record-id-hash.ts";
+import { mergeBucket, rollUp, type Bucket } from "./tsdb/rollup.ts";
+import { DEFAULT_RETENTION, pickTier, type Retention, type TierName } from "./tsdb/tiers.ts";
 
 /**
- * The receiver's store (SPEC §9): bun:sqlite in WAL mode. Devices, the raw records (deduplicated
- * by recordId), each device's latest values, its items' shapes, and one row of numeric values per
- * device and time for graphs (store-schema.ts): a record costs a handful of B-tree writes, not one
- * per number. Writes from concurrent requests are grouped into one
- * transaction per event-loop turn; a request is answered only after its transaction committed.
+ * The receiver's store (SPEC §9, docs/TSDB.md): a time-series engine on one bun:sqlite file in WAL
+ * mode. An accepted record costs an append to the head log (its numbers, a few bytes each), its
+ * device's row (latest values) and, with forward targets, its body in the outbox: a request is
+ * answered only after that is committed, and the writes of concurrent requests are grouped into one
+ * transaction per event-loop turn. A background seal (seal()) moves the head into compressed chunks
+ * per series with their 5-minute and 1-hour rollups, device by device, between requests.
+ * Deduplication keeps only a hash of each recordId, as the value of the device's record series.
  */
 
 /** How a device was created (store-schema.ts): with the ingest key, or by a keyless pattoo post (--pattoo-open). */
@@ -129,6 +139,36 @@ interface _DevRow {
 /** The devices columns a DeviceRow shows (not `latest`, which items() reads). */
 const _DEVICE_COLUMNS = "id, machine_id, hostname, labels, period_s, first_seen, last_seen, address, status";
 
+/** A series graph's rows: raw samples, or a rollup tier's buckets (value: the average, a counter's last). */
+export interface GraphRow {
+  key: string;
+  ts: number;
+  value: number;
+  min?: number;
+  max?: number;
+}
+
+export interface Graph {
+  tier: TierName;
+  /** Seconds between rows (0 for raw samples: the device's own period). */
+  stepS: number;
+  rows: GraphRow[];
+}
+
+export interface StoreOptions {
+  /** How long each tier is kept (tsdb/tiers.ts). */
+  retention?: Retention;
+  /** The forward targets' names: with any, every accepted body is kept in the outbox until all of them sent it. */
+  forwardTargets?: string[];
+  /** One line for the log: migration progress, a corrupt chunk. */
+  log?: (line: string) => void;
+}
+
+export interface StoreStats {
+  /** Records in the head, not sealed into chunks yet. */
+  headRecords: number;
+}
+
 export interface Store {
   /**
    * The database itself, for the receiver's parts that keep tables of their own (alerts, checks):
@@ -151,19 +191,58 @@ export interface Store {
   markDown(nowS: number): { id: string; lastSeen: number }[];
   device(id: string): DeviceRow | undefined;
   items(id: string): ItemRow[];
+  /** An item's raw samples in [fromS, toS], in time order. */
   series(id: string, item: string, fromS: number, toS: number): { key: string; ts: number; value: number }[];
+  /** An item's graph: the tier that fits the range (and `stepS`), rows in time order. */
+  graph(id: string, item: string, fromS: number, toS: number, nowS: number, stepS?: number): Graph;
+  /** An item's text values in [fromS, toS] (the changes, newest last). */
+  strings(id: string, item: string, fromS: number, toS: number): { ts: number; value: string }[];
   updateDevice(id: string, change: { periodSeconds?: number; labels?: Record<string, string> }): DeviceRow | undefined;
-  /** Deletes records and points before `cutoffS`, one device at a time, yielding to requests in between. */
+  /** Seals the head into chunks: devices with a full hour of a chunk's worth, or silent ones, or (`all`) every device. */
+  seal(nowMs: number, all?: boolean): Promise<number>;
+  /** Deletes raw samples (and records) before `cutoffS`, one device at a time, yielding to requests in between; returns records removed. */
   deleteOlderThan(cutoffS: number): Promise<number>;
+  /** Every tier's retention at `nowS` (the raw cutoff as deleteOlderThan), and the frozen rollups merged. */
+  applyRetention(nowS: number): Promise<number>;
   counts(): { devices: number; records: number };
-  /** Records after `seq` in arrival order, for forwarding. */
+  stats(): StoreStats;
+  /** Records after `seq` in arrival order, for forwarding (the outbox). */
   recordsAfter(seq: number, limit: number): { seq: number; body: string }[];
   forwardCursor(name: string): number;
   setForwardCursor(name: string, seq: number): void;
   close(): void;
 }
 
-export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS): Store {
+/** Head rows of a device before a seal: at least this many, cut at an hour's end (docs/TSDB.md). */
+export const SEAL_ROWS = 120;
+/** Rows a graph's series holds at most before a coarser tier is read. */
+const _GRAPH_POINTS = 2000;
+/** A device silent this long has its whole head sealed, however short. */
+const _SILENT_SEAL_MS = 15 * 60_000;
+/** Head rows per seal transaction (one fsync each), so a seal never holds the writer for long. */
+const _SEAL_TXN_ROWS = 4000;
+/** Telemetrics payloads (and other text) kept per device and item, newest first. */
+const _STRING_HISTORY = 100;
+/** The record series' item: one sample per record, the value its recordId's hash (0 without one). */
+const _RECORD_ITEM = "";
+const _PAYLOAD_ITEM = "telemetrics.payload";
+
+interface _HeadEntry {
+  seq: number;
+  ts: number;
+}
+
+/** What the store keeps in memory per device: its head's rows, newest time, series ids, text values. */
+interface _DevState {
+  dev: number;
+  maxTs: number;
+  head: _HeadEntry[];
+  lastMs: number;
+  sids?: Map<string, number>;
+  texts?: Map<string, string>;
+}
+
+export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, options: StoreOptions = {}): Store {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const db = new Database(path, { create: true, strict: true });
   if (path !== ":memory:") chmodSync(path, 0o600);
@@ -171,7 +250,20 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS): Store
   // FULL: a record is acknowledged only after its commit is on disk (SPEC §9).
   db.exec("PRAGMA synchronous = FULL");
   db.exec("PRAGMA busy_timeout = 5000");
-  prepareSchema(db);
+  const log = options.log ?? (() => {});
+  const retention = options.retention ?? DEFAULT_RETENTION;
+  const outbox = (options.forwardTargets ?? []).length > 0;
+  if (prepareSchema(db)) migrateToChunks(db, log);
+
+  const reported = new Set<string>();
+  const chunks = createChunkStore(db, (sid, startTs, what, error) => {
+    const key = `${what} ${sid} ${startTs}`;
+    if (reported.has(key)) return;
+    reported.add(key);
+    const s = db.query<{ id: string; item: string; key: string }, [number]>("SELECT d.id, s.item, s.key FROM series s JOIN devices d ON d.dev = s.dev WHERE s.sid = ?").get(sid);
+    const name = s ? `${s.id} ${s.item || "(records)"}${s.key ? `.${s.key}` : ""}` : `series ${sid}`;
+    log(`${name}: the ${what} from ${new Date(startTs * 1000).toISOString()} is skipped (${error.message})`);
+  });
 
   const q = {
     deviceByIdRow: db.query<_DevRow, [string]>("SELECT dev, status, period_s, origin FROM devices WHERE id = ?"),
@@ -185,10 +277,18 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS): Store
         "latest = CASE WHEN ?5 IS NULL OR ?6 < latest_ts THEN latest WHEN ?8 THEN ?5 ELSE json_patch(latest, ?5) END, latest_ts = CASE WHEN ?5 IS NOT NULL THEN max(latest_ts, ?6) ELSE latest_ts END WHERE dev = ?7",
     ),
     mergeLabels: db.query("UPDATE devices SET labels = json_patch(labels, ?) WHERE dev = ?"),
-    insertRecord: db.query("INSERT OR IGNORE INTO records (record_id, dev, ts, received, body, payload) VALUES (?, ?, ?, ?, ?, ?)"),
     itemsOf: db.query<{ item: string; type: string; shape: string; keys: string }, [number]>("SELECT item, type, shape, keys FROM items WHERE dev = ?"),
     upsertItem: db.query("INSERT INTO items (dev, item, type, shape, keys) VALUES (?, ?, ?, ?, ?) ON CONFLICT (dev, item) DO UPDATE SET type = excluded.type, shape = excluded.shape, keys = excluded.keys"),
-    upsertPoints: db.query("INSERT INTO points (dev, ts, vals) VALUES (?, ?, jsonb(?)) ON CONFLICT (dev, ts) DO UPDATE SET vals = jsonb_patch(vals, excluded.vals)"),
+    seriesOf: db.query<{ sid: number; item: string; key: string }, [number]>("SELECT sid, item, key FROM series WHERE dev = ?"),
+    insertSeries: db.query<{ sid: number }, [number, string, string]>("INSERT INTO series (dev, item, key) VALUES (?, ?, ?) RETURNING sid"),
+    insertHead: db.query<{ seq: number }, [number, number, number, Uint8Array]>("INSERT INTO head (dev, ts, rid, vals) VALUES (?, ?, ?, ?) RETURNING seq"),
+    headRid: db.query<{ rid: number }, [number]>("SELECT rid FROM head WHERE seq = ?"),
+    headRows: db.query<{ seq: number; ts: number; rid: number; vals: Uint8Array }, [string]>("SELECT seq, ts, rid, vals FROM head WHERE seq IN (SELECT value FROM json_each(?)) ORDER BY ts, seq"),
+    deleteHead: db.query("DELETE FROM head WHERE seq IN (SELECT value FROM json_each(?))"),
+    recordChunkAt: db.query<{ data: Uint8Array }, [number, number]>("SELECT data FROM chunks WHERE sid = ? AND start_ts <= ? ORDER BY start_ts DESC LIMIT 1"),
+    latestTexts: db.query<{ item: string; val: string }, [number]>("SELECT item, val FROM strings s WHERE dev = ? AND ts = (SELECT max(ts) FROM strings t WHERE t.dev = s.dev AND t.item = s.item)"),
+    insertString: db.query("INSERT INTO strings (dev, item, ts, val) VALUES (?, ?, ?, ?)"),
+    insertOutbox: db.query("INSERT INTO outbox (body) VALUES (?)"),
   } satisfies Record<string, Statement>;
 
   const _device = (row: Record<string, unknown>): DeviceRow => ({
@@ -217,13 +317,74 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS): Store
     return shapes;
   };
 
-  // Devices per origin, kept beside the table so the cap costs no count(*) per request.
+  // Devices per origin, kept beside the table so the cap costs no count(*) per request; records likewise.
   let deviceCount: Record<DeviceOrigin, number> = { key: 0, open: 0 };
-  const _countDevices = () => {
+  let recordCount = 0;
+  let headCount = 0;
+  const states = new Map<number, _DevState>();
+  function _loadState(): void {
     deviceCount = { key: 0, open: 0 };
     for (const row of db.query("SELECT origin, count(*) AS n FROM devices GROUP BY origin").all() as { origin: DeviceOrigin; n: number }[]) deviceCount[row.origin] = row.n;
-  };
-  _countDevices();
+    states.clear();
+    described.clear();
+    const nowMs = Date.now();
+    for (const { dev, maxTs } of db.query("SELECT s.dev AS dev, max(c.end_ts) AS maxTs FROM series s JOIN chunks c ON c.sid = s.sid WHERE s.item = '' GROUP BY s.dev").all() as { dev: number; maxTs: number }[]) {
+      states.set(dev, { dev, maxTs, head: [], lastMs: nowMs });
+    }
+    headCount = 0;
+    for (const { seq, dev, ts } of db.query("SELECT seq, dev, ts FROM head ORDER BY seq").all() as { seq: number; dev: number; ts: number }[]) {
+      const state = _state(dev, nowMs);
+      state.head.push({ seq, ts });
+      if (ts > state.maxTs) state.maxTs = ts;
+      headCount++;
+    }
+    const sealed = db.query("SELECT coalesce(sum(c.n), 0) AS n FROM chunks c JOIN series s ON s.sid = c.sid WHERE s.item = ''").get() as { n: number };
+    recordCount = sealed.n + headCount;
+  }
+  function _state(dev: number, nowMs: number): _DevState {
+    let state = states.get(dev);
+    if (!state) states.set(dev, (state = { dev, maxTs: -1, head: [], lastMs: nowMs }));
+    return state;
+  }
+  _loadState();
+
+  function _sid(state: _DevState, item: string, key: string): number {
+    let sids = state.sids;
+    if (!sids) {
+      sids = new Map();
+      for (const row of q.seriesOf.all(state.dev)) sids.set(`${row.item}\u0000${row.key}`, row.sid);
+      state.sids = sids;
+    }
+    const name = `${item}\u0000${key}`;
+    let sid = sids.get(name);
+    if (sid === undefined) {
+      sid = q.insertSeries.get(state.dev, item, key)!.sid;
+      sids.set(name, sid);
+    }
+    return sid;
+  }
+
+  /** Whether the device already has a record with this id hash at this second (head, then the record series' chunk). */
+  function _isDuplicate(state: _DevState, ts: number, rid: number): boolean {
+    if (ts > state.maxTs) return false;
+    for (const entry of state.head) if (entry.ts === ts && q.headRid.get(entry.seq)?.rid === rid) return true;
+    const row = q.recordChunkAt.get(_sid(state, _RECORD_ITEM, ""), ts);
+    if (!row) return false;
+    try {
+      const { ts: times, values } = decodeChunk(row.data);
+      let lo = 0;
+      let hi = times.length - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        if (times[mid]! < ts) lo = mid + 1;
+        else if (times[mid]! > ts) hi = mid - 1;
+        else return values[mid] === rid;
+      }
+    } catch (error) {
+      if (!(error instanceof CorruptChunkError)) throw error;
+    }
+    return false;
+  }
 
   /**
    * The request's devices (null: new), once the caps allow it: devices per key, items per device,
@@ -277,6 +438,24 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS): Store
     return shapes;
   }
 
+  /** A text value into the history when it differs from the item's last one (a payload: always). */
+  function _text(state: _DevState, item: string, ts: number, value: string): void {
+    let texts = state.texts;
+    if (!texts) {
+      texts = new Map();
+      for (const row of q.latestTexts.all(state.dev)) texts.set(row.item, row.val);
+      state.texts = texts;
+    }
+    if (item !== _PAYLOAD_ITEM && texts.get(item) === value) return;
+    texts.set(item, value);
+    q.insertString.run(state.dev, item, ts, value);
+  }
+
+  // Scratch arrays for one record's (series id, value) pairs.
+  let pairSids: number[] = [];
+  let pairValues: number[] = [];
+  const order: number[] = [];
+
   function _apply(records: IngestRecord[], address: string | null, nowMs: number, origin: DeviceOrigin): IngestOutcome {
     const known = _admit(records, origin);
     const out: IngestOutcome = { accepted: 0, duplicates: 0, up: [], stored: [], periodSeconds: DEFAULT_PERIOD_S };
@@ -293,10 +472,13 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS): Store
         out.up.push(r.deviceId);
       }
       if (r === records[0]) out.periodSeconds = dev.period_s;
-      const result = q.insertRecord.run(r.recordId ?? null, dev.dev, r.unixTimestamp, nowS, r.body, r.payload ?? null);
+      const state = _state(dev.dev, nowMs);
+      state.lastMs = nowMs;
+      const ts = r.unixTimestamp;
+      const rid = r.recordId ? recordIdHash(r.recordId) : 0;
       if (r.labels && Object.keys(r.labels).length > 0) q.mergeLabels.run(JSON.stringify(r.labels), dev.dev);
-      if (result.changes === 0) {
-        q.touchDevice.run(nowS, r.machineId ?? null, r.hostname ?? null, address, null, r.unixTimestamp, dev.dev, 0);
+      if (rid !== 0 && _isDuplicate(state, ts, rid)) {
+        q.touchDevice.run(nowS, r.machineId ?? null, r.hostname ?? null, address, null, ts, dev.dev, 0);
         out.duplicates++;
         continue;
       }
@@ -304,7 +486,10 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS): Store
       out.stored.push(r);
       // Item ids are letters, digits and _.:- (record/schema.ts): quoted as they are, they are JSON keys.
       let latest = "";
-      let numbers = "";
+      pairSids.length = 0;
+      pairValues.length = 0;
+      pairSids.push(_sid(state, _RECORD_ITEM, ""));
+      pairValues.push(rid);
       const shapes = _shapesOf(dev.dev);
       for (const item of r.data) {
         const shape = _shape(item);
@@ -312,15 +497,52 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS): Store
           q.upsertItem.run(dev.dev, item.id, item.type, shape, JSON.stringify(_keys(item)));
           shapes.set(item.id, _knownShape(item, shape));
         }
-        const val = JSON.stringify(item.val);
-        latest += `,"${item.id}":[${r.unixTimestamp},${val}]`;
-        if (shape !== "string") numbers += `,"${item.id}":${val}`;
+        const val = item.val;
+        latest += `,"${item.id}":[${ts},${JSON.stringify(val)}]`;
+        if (shape === "string") {
+          _text(state, item.id, ts, JSON.stringify(val));
+        } else if (typeof val === "number") {
+          pairSids.push(_sid(state, item.id, ""));
+          pairValues.push(val);
+        } else if (Array.isArray(val)) {
+          for (let i = 0; i < val.length; i++) {
+            pairSids.push(_sid(state, item.id, String(i)));
+            pairValues.push(val[i] as number);
+          }
+        } else {
+          for (const key in val as Record<string, number>) {
+            pairSids.push(_sid(state, item.id, key));
+            pairValues.push((val as Record<string, number>)[key]!);
+          }
+        }
       }
+      if (r.payload !== undefined) _text(state, _PAYLOAD_ITEM, ts, r.payload);
+      _sortPairs();
+      const { seq } = q.insertHead.get(dev.dev, ts, rid, encodeHeadRow(pairSids, pairValues))!;
+      state.head.push({ seq, ts });
+      if (ts > state.maxTs) state.maxTs = ts;
+      headCount++;
+      recordCount++;
+      if (outbox) q.insertOutbox.run(r.body);
       const complete = shapes.size === r.data.length ? 1 : 0; // item ids are unique within a record
-      q.touchDevice.run(nowS, r.machineId ?? null, r.hostname ?? null, address, `{${latest.slice(1)}}`, r.unixTimestamp, dev.dev, complete);
-      if (numbers) q.upsertPoints.run(dev.dev, r.unixTimestamp, `{${numbers.slice(1)}}`);
+      q.touchDevice.run(nowS, r.machineId ?? null, r.hostname ?? null, address, `{${latest.slice(1)}}`, ts, dev.dev, complete);
     }
     return out;
+  }
+
+  /** Orders the pairs by series id (they usually are: ids are given in the record's item order). */
+  function _sortPairs(): void {
+    let sorted = true;
+    for (let i = 1; i < pairSids.length; i++) if (pairSids[i]! <= pairSids[i - 1]!) sorted = false;
+    if (sorted) return;
+    order.length = 0;
+    for (let i = 0; i < pairSids.length; i++) order.push(i);
+    order.sort((a, b) => pairSids[a]! - pairSids[b]!);
+    // A record never has the same series twice (item ids are unique; keys within an item too).
+    const sids = order.map((i) => pairSids[i]!);
+    const values = order.map((i) => pairValues[i]!);
+    pairSids = sids;
+    pairValues = values;
   }
 
   // Group the writes of one event-loop turn into one transaction (one fsync for many requests).
@@ -349,10 +571,125 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS): Store
         else p.resolve(outcome);
       });
     } catch (error) {
-      described.clear(); // the transaction rolled back: the table may hold less than the map says
-      _countDevices();
+      _loadState(); // the transaction rolled back: the tables may hold less than memory says
       for (const p of batch) p.reject(error);
     }
+  }
+
+  /** The rows of a device's head to seal now: at least SEAL_ROWS up to an hour's end, or all (silent, or `all`). */
+  function _sealCut(state: _DevState, nowMs: number, all: boolean): _HeadEntry[] {
+    const head = state.head;
+    if (head.length === 0) return [];
+    if (all || nowMs - state.lastMs >= _SILENT_SEAL_MS) return head.slice();
+    if (head.length < SEAL_ROWS) return [];
+    const sorted = head.slice().sort((a, b) => a.ts - b.ts || a.seq - b.seq);
+    for (let i = SEAL_ROWS - 1; i < sorted.length - 1; i++) {
+      if (Math.floor(sorted[i]!.ts / 3600) !== Math.floor(sorted[i + 1]!.ts / 3600)) return sorted.slice(0, i + 1);
+    }
+    return [];
+  }
+
+  /** One device's cut head rows into chunks, and out of the head (in the caller's transaction). */
+  function _sealRows(state: _DevState, cut: _HeadEntry[]): void {
+    const seqs = JSON.stringify(cut.map((e) => e.seq));
+    const samples = new Map<number, { ts: number[]; values: number[] }>();
+    for (const row of q.headRows.all(seqs)) {
+      decodeHeadRow(row.vals, (sid, value) => {
+        let s = samples.get(sid);
+        if (!s) samples.set(sid, (s = { ts: [], values: [] }));
+        // Rows come in time order; a later row at the same second replaces the value (as a merge).
+        if (s.ts.at(-1) === row.ts) s.values[s.values.length - 1] = value;
+        else {
+          s.ts.push(row.ts);
+          s.values.push(value);
+        }
+      });
+    }
+    const recordSid = _sid(state, _RECORD_ITEM, "");
+    for (const [sid, s] of samples) chunks.writeSamples(sid, s, sid !== recordSid);
+    q.deleteHead.run(seqs);
+    const sealed = new Set(cut.map((e) => e.seq));
+    state.head = state.head.filter((e) => !sealed.has(e.seq));
+    headCount -= cut.length;
+  }
+
+  const sealTransaction = db.transaction((work: [_DevState, _HeadEntry[]][]) => {
+    for (const [state, cut] of work) _sealRows(state, cut);
+  });
+
+  let sealing: Promise<number> | undefined;
+  async function _seal(nowMs: number, all: boolean): Promise<number> {
+    let sealed = 0;
+    let work: [_DevState, _HeadEntry[]][] = [];
+    let rows = 0;
+    const commit = async () => {
+      if (work.length === 0) return;
+      try {
+        sealTransaction(work);
+        sealed += rows;
+      } catch (error) {
+        _loadState();
+        throw error;
+      }
+      work = [];
+      rows = 0;
+      await new Promise((resolve) => setImmediate(resolve)); // requests go first
+    };
+    for (const state of [...states.values()]) {
+      const cut = _sealCut(state, nowMs, all);
+      if (cut.length === 0) continue;
+      work.push([state, cut]);
+      rows += cut.length;
+      if (rows >= _SEAL_TXN_ROWS) await commit();
+    }
+    await commit();
+    return sealed;
+  }
+
+  function _devOf(id: string): { dev: number; period: number } | undefined {
+    const row = db.query<{ dev: number; period_s: number }, [string]>("SELECT dev, period_s FROM devices WHERE id = ?").get(id);
+    return row ? { dev: row.dev, period: row.period_s } : undefined;
+  }
+
+  /** An item's series (sid → key) in the item's key order. */
+  function _itemSids(dev: number, item: string): Map<number, string> {
+    const rows = db.query<{ sid: number; key: string }, [number, string]>("SELECT sid, key FROM series WHERE dev = ? AND item = ? ORDER BY sid").all(dev, item);
+    return new Map(rows.map((r) => [r.sid, r.key]));
+  }
+
+  /** The head's samples of these series in [fromS, toS], per series in time order. */
+  function _headSamples(dev: number, sids: Map<number, string>, fromS: number, toS: number): Map<number, { ts: number[]; values: number[] }> {
+    const out = new Map<number, { ts: number[]; values: number[] }>();
+    const state = states.get(dev);
+    if (!state) return out;
+    const seqs = state.head.filter((e) => e.ts >= fromS && e.ts <= toS).map((e) => e.seq);
+    if (seqs.length === 0) return out;
+    for (const row of q.headRows.all(JSON.stringify(seqs))) {
+      decodeHeadRow(row.vals, (sid, value) => {
+        if (!sids.has(sid)) return;
+        let s = out.get(sid);
+        if (!s) out.set(sid, (s = { ts: [], values: [] }));
+        if (s.ts.at(-1) === row.ts) s.values[s.values.length - 1] = value;
+        else {
+          s.ts.push(row.ts);
+          s.values.push(value);
+        }
+      });
+    }
+    return out;
+  }
+
+  /** Sealed then head samples of one series, merged in time order (the head's value wins at the same second). */
+  function _rawOf(sid: number, head: { ts: number[]; values: number[] } | undefined, fromS: number, toS: number): { ts: number[]; values: number[] } {
+    const sealed = { ts: [] as number[], values: [] as number[] };
+    chunks.readRaw(sid, fromS, toS, sealed);
+    if (!head || head.ts.length === 0) return sealed;
+    if (sealed.ts.length === 0 || head.ts[0]! > sealed.ts.at(-1)!) return { ts: sealed.ts.concat(head.ts), values: sealed.values.concat(head.values) };
+    const merged = new Map<number, number>();
+    for (let i = 0; i < sealed.ts.length; i++) merged.set(sealed.ts[i]!, sealed.values[i]!);
+    for (let i = 0; i < head.ts.length; i++) merged.set(head.ts[i]!, head.values[i]!);
+    const ts = [...merged.keys()].sort((a, b) => a - b);
+    return { ts, values: ts.map((t) => merged.get(t)!) };
   }
 
   return {
@@ -415,45 +752,143 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS): Store
       }));
     },
     series(id, item, fromS, toS) {
-      // Item ids are letters, digits and _.:- (record/schema.ts), so the quoted path needs no escaping.
-      const rows = db
-        .query("SELECT p.ts, p.vals -> ? AS val FROM points p JOIN devices d ON d.dev = p.dev WHERE d.id = ? AND p.ts BETWEEN ? AND ? AND val IS NOT NULL ORDER BY p.ts")
-        .all(`$."${item}"`, id, fromS, toS) as { ts: number; val: string }[];
-      const out: { key: string; ts: number; value: number }[] = [];
-      for (const { ts, val } of rows) {
-        const parsed = JSON.parse(val) as number | number[] | Record<string, number>;
-        if (typeof parsed === "number") out.push({ key: "", ts, value: parsed });
-        else for (const [key, value] of Object.entries(parsed)) out.push({ key, ts, value });
+      const device = _devOf(id);
+      if (!device || item === _RECORD_ITEM) return [];
+      const sids = _itemSids(device.dev, item);
+      const head = _headSamples(device.dev, sids, fromS, toS);
+      const out: { key: string; ts: number; value: number; sid: number }[] = [];
+      for (const [sid, key] of sids) {
+        const { ts, values } = _rawOf(sid, head.get(sid), fromS, toS);
+        for (let i = 0; i < ts.length; i++) out.push({ key, ts: ts[i]!, value: values[i]!, sid });
       }
-      return out;
+      out.sort((a, b) => a.ts - b.ts || a.sid - b.sid);
+      return out.map(({ key, ts, value }) => ({ key, ts, value }));
+    },
+    graph(id, item, fromS, toS, nowS, stepS) {
+      const device = _devOf(id);
+      if (!device || item === _RECORD_ITEM) return { tier: "raw", stepS: 0, rows: [] };
+      const sids = _itemSids(device.dev, item);
+      // The tier is chosen for the part of the range that has data (a range from 0 asks for "all").
+      const list = JSON.stringify([...sids.keys()]);
+      const rawFirst = Math.min(
+        db.query<{ t: number | null }, [string]>("SELECT min(start_ts) AS t FROM chunks WHERE sid IN (SELECT value FROM json_each(?))").get(list)?.t ?? Infinity,
+        ...(states.get(device.dev)?.head.map((e) => e.ts) ?? []),
+      );
+      const rolledFirst = db.query<{ t: number | null }, [string]>("SELECT min(start_ts) AS t FROM rollups WHERE sid IN (SELECT value FROM json_each(?))").get(list)?.t ?? Infinity;
+      const dataFirst = Math.min(rawFirst, rolledFirst);
+      if (dataFirst === Infinity) return { tier: "raw", stepS: 0, rows: [] };
+      const from = Math.max(fromS, dataFirst);
+      const to = Math.min(toS, Math.max(from, states.get(device.dev)?.maxTs ?? toS));
+      const picked =
+        from >= rawFirst && (stepS === undefined || stepS < 300) && (to - from) / device.period <= _GRAPH_POINTS
+          ? { tier: "raw" as const, stepS: 0 }
+          : pickTier(from, to, nowS, { ...retention, rawS: 0 }, device.period, stepS);
+      if (picked.tier === "raw") return { tier: "raw", stepS: 0, rows: this.series(id, item, fromS, toS) };
+      const tier: TierSeconds = picked.tier === "5m" ? 300 : 3600;
+      const step = Math.max(tier, Math.ceil(picked.stepS / tier) * tier);
+      const counter = db.query<{ type: string }, [number, string]>("SELECT type FROM items WHERE dev = ? AND item = ?").get(device.dev, item)?.type === "counter";
+      const head = _headSamples(device.dev, sids, fromS - tier, toS);
+      const rows: (GraphRow & { sid: number })[] = [];
+      for (const [sid, key] of sids) {
+        const buckets = chunks.readBuckets(sid, tier, fromS, toS);
+        const fresh = head.get(sid);
+        if (fresh) buckets.push(...rollUp(fresh.ts, fresh.values, tier));
+        buckets.sort((a, b) => a.start - b.start);
+        // Partial buckets (a chunk boundary, the head) and the step's buckets become one each.
+        let current: Bucket | undefined;
+        const emit = (b: Bucket) => {
+          if (b.start + step <= fromS || b.start > toS) return;
+          rows.push({ key, ts: b.start, value: counter ? b.last : b.sum / b.count, min: b.min, max: b.max, sid });
+        };
+        for (const b of buckets) {
+          const start = b.start - (b.start % step);
+          const at = { ...b, start };
+          if (current && current.start === start) current = mergeBucket(current, at);
+          else {
+            if (current) emit(current);
+            current = at;
+          }
+        }
+        if (current) emit(current);
+      }
+      rows.sort((a, b) => a.ts - b.ts || a.sid - b.sid);
+      return { tier: picked.tier, stepS: step, rows: rows.map(({ sid: _, ...row }) => row) };
+    },
+    strings(id, item, fromS, toS) {
+      const device = _devOf(id);
+      if (!device) return [];
+      return db
+        .query<{ ts: number; val: string }, [number, string, number, number]>("SELECT ts, val FROM strings WHERE dev = ? AND item = ? AND ts BETWEEN ? AND ? ORDER BY ts, id")
+        .all(device.dev, item, fromS, toS)
+        .map((r) => ({ ts: r.ts, value: r.val }));
     },
     updateDevice(id, change) {
       if (change.periodSeconds !== undefined) db.query("UPDATE devices SET period_s = ? WHERE id = ?").run(change.periodSeconds, id);
       if (change.labels !== undefined) db.query("UPDATE devices SET labels = ? WHERE id = ?").run(JSON.stringify(change.labels), id);
       return this.device(id);
     },
+    seal(nowMs, all = false) {
+      // One seal at a time; a second call waits for the first and then runs (its rows may be new).
+      const run = (sealing ?? Promise.resolve(0)).catch(() => 0).then(() => _seal(nowMs, all));
+      sealing = run.finally(() => {
+        if (sealing === run) sealing = undefined;
+      });
+      return run;
+    },
     async deleteOlderThan(cutoffS) {
-      // Device by device, along the (dev, ts) keys (no index on time alone to keep up on every
-      // write), with a turn of the event loop between devices: a first run after a long stop can
-      // have hundreds of thousands of rows to delete, and ingest must not wait for all of them.
+      // Device by device, with a turn of the event loop between devices: a first run after a long
+      // stop can have much to delete, and ingest must not wait for all of it.
+      await sealing;
       let removed = 0;
-      const points = db.query("DELETE FROM points WHERE dev = ? AND ts < ?");
-      const records = db.query("DELETE FROM records WHERE dev = ? AND ts < ?");
+      const recordsBefore = db.query<{ n: number }, [number, number]>("SELECT coalesce(sum(c.n), 0) AS n FROM chunks c JOIN series s ON s.sid = c.sid WHERE s.dev = ? AND s.item = '' AND c.end_ts < ?");
+      const deleteChunks = db.query("DELETE FROM chunks WHERE sid IN (SELECT sid FROM series WHERE dev = ?) AND end_ts < ?");
+      const deleteHead = db.query<{ seq: number }, [number, number]>("DELETE FROM head WHERE dev = ? AND ts < ? RETURNING seq");
+      const deleteTexts = db.query(
+        "DELETE FROM strings WHERE dev = ?1 AND (ts < ?2 AND ts < (SELECT max(ts) FROM strings t WHERE t.dev = strings.dev AND t.item = strings.item) " +
+          "OR id NOT IN (SELECT id FROM strings t WHERE t.dev = ?1 AND t.item = strings.item ORDER BY ts DESC, id DESC LIMIT ?3))",
+      );
       for (const { dev } of db.query("SELECT dev FROM devices").all() as { dev: number }[]) {
-        removed += points.run(dev, cutoffS).changes + records.run(dev, cutoffS).changes;
+        db.transaction(() => {
+          const records = recordsBefore.get(dev, cutoffS)!.n;
+          deleteChunks.run(dev, cutoffS);
+          const gone = new Set(deleteHead.all(dev, cutoffS).map((r) => r.seq));
+          const state = states.get(dev);
+          if (state && gone.size > 0) state.head = state.head.filter((e) => !gone.has(e.seq));
+          headCount -= gone.size;
+          deleteTexts.run(dev, cutoffS, _STRING_HISTORY);
+          recordCount -= records + gone.size;
+          removed += records + gone.size;
+        })();
         await new Promise((resolve) => setImmediate(resolve));
       }
       return removed;
     },
-    counts() {
-      const devices = (db.query("SELECT count(*) AS n FROM devices").get() as { n: number }).n;
-      const records = (db.query("SELECT count(*) AS n FROM records").get() as { n: number }).n;
-      return { devices, records };
+    async applyRetention(nowS) {
+      const rawCutoff = nowS - retention.rawS;
+      const removed = await this.deleteOlderThan(rawCutoff);
+      const dropRollups = db.query("DELETE FROM rollups WHERE sid IN (SELECT sid FROM series WHERE dev = ?) AND tier = ? AND end_ts < ?");
+      for (const { dev } of db.query("SELECT dev FROM devices").all() as { dev: number }[]) {
+        db.transaction(() => {
+          dropRollups.run(dev, 300, nowS - retention.fiveMinuteS);
+          dropRollups.run(dev, 3600, nowS - retention.hourS);
+          for (const { sid } of db.query<{ sid: number }, [number]>("SELECT sid FROM series WHERE dev = ? AND item != ''").all(dev)) {
+            for (const tier of TIER_SECONDS) chunks.compactFrozen(sid, tier, rawCutoff);
+          }
+        })();
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      return removed;
     },
-    recordsAfter: (seq, limit) => db.query("SELECT seq, body FROM records WHERE seq > ? ORDER BY seq LIMIT ?").all(seq, limit) as { seq: number; body: string }[],
+    counts: () => ({ devices: deviceCount.key + deviceCount.open, records: recordCount }),
+    stats: () => ({ headRecords: headCount }),
+    recordsAfter: (seq, limit) => db.query("SELECT seq, body FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?").all(seq, limit) as { seq: number; body: string }[],
     forwardCursor: (name) => (db.query("SELECT seq FROM forward_cursor WHERE name = ?").get(name) as { seq: number } | null)?.seq ?? 0,
     setForwardCursor: (name, seq) => {
       db.query("INSERT INTO forward_cursor (name, seq) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq").run(name, seq);
+      // The outbox keeps what the slowest target has not sent; a target with no cursor yet has sent nothing.
+      const targets = options.forwardTargets ?? [];
+      const cursors = targets.map((t) => (t === name ? seq : ((db.query("SELECT seq FROM forward_cursor WHERE name = ?").get(t) as { seq: number } | null)?.seq ?? 0)));
+      if (cursors.length > 0) db.query("DELETE FROM outbox WHERE seq <= ?").run(Math.min(...cursors));
     },
     close: () => db.close(),
   };

@@ -228,7 +228,7 @@ describe("telemetrics-backend collector", () => {
     const items = await itemsOf("clr-7f3a");
     expect(items.telemetrics).toMatchObject({ classification: "org.clearlinux/hello/world", severity: "1", kernel_version: "6.6.31" });
     const db = new Database(serve.dbPath, { readonly: true });
-    expect(db.query("SELECT payload FROM records").get()).toEqual({ payload: "hello world\n" });
+    expect(db.query("SELECT val FROM strings WHERE item = 'telemetrics.payload'").get()).toEqual({ val: "hello world\n" });
     db.close();
   });
 

@@ -30,7 +30,7 @@ test("the retention job deletes records older than the retention", async () => {
   expect(serve.store.counts().records).toBe(1);
   serve.clock.advance(2 * 3600_000);
   await waitFor("the record deleted", async () => serve!.store.counts().records === 0);
-  await waitFor("the retention log line", async () => serve!.logs.some((line) => /retention: removed \d+ rows older than 1h/.test(line)));
+  await waitFor("the retention log line", async () => serve!.logs.some((line) => /retention: removed \d+ records older than 1h/.test(line)));
 });
 
 test("the forward job sends what a target missed once it is back, without a new commit", async () => {

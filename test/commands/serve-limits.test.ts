@@ -109,11 +109,12 @@ describe("timestamps ahead of the clock, duplicate keys", () => {
   });
 
   test("a duplicate JSON key: the stored body is the validated record, not the request's text", async () => {
-    serve = startTestServe({ requestsPerMinute: 0 });
+    // Bodies are kept (in the outbox) only for forward targets; this one is never reachable.
+    serve = startTestServe({ requestsPerMinute: 0 }, { forward: [{ name: "nowhere", format: "bagtower", url: "http://127.0.0.1:9/logs" }] as never, periods: { forward: 3600_000 } });
     const text = `{"deviceId":"evil","deviceId":"pi-1","unixTimestamp":${nowS()},"data":[{"id":"cpu","type":"percent","val":1,"val":7}]}`;
     expect((await serve.post("/logs", text)).status).toBe(200);
     const db = new Database(serve.dbPath, { readonly: true });
-    const { body } = db.query("SELECT body FROM records").get() as { body: string };
+    const { body } = db.query("SELECT body FROM outbox").get() as { body: string };
     db.close();
     expect(body).not.toContain("evil");
     expect(JSON.parse(body)).toEqual({ deviceId: "pi-1", unixTimestamp: nowS(), data: [{ id: "cpu", type: "percent", val: 7 }] });

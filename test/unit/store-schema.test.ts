@@ -1,5 +1,5 @@
-// The receiver's schema: a version-1 database (one series row per key) is migrated in place, and a
-// database from a newer bagtower is refused rather than written to.
+// The receiver's schema: version-1 to -3 databases are migrated in place to version 4 (chunks),
+// and a database from a newer bagtower is refused rather than written to.
 import { Database } from "bun:sqlite";
 import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -56,8 +56,8 @@ describe("the receiver's schema", () => {
     store.close();
 
     const db = new Database(path);
-    expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 3 });
-    expect(db.query("SELECT name FROM sqlite_master WHERE name IN ('series', 'series_ts', 'records_ts')").all()).toEqual([]);
+    expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 4 });
+    expect(db.query("SELECT name FROM sqlite_master WHERE name IN ('series_v1', 'series_ts', 'records_ts', 'records', 'points')").all()).toEqual([]);
     db.close();
   });
 
@@ -84,7 +84,7 @@ describe("the receiver's schema", () => {
     store.close();
 
     const db = new Database(path);
-    expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 3 });
+    expect(db.query("PRAGMA user_version").get()).toEqual({ user_version: 4 });
     expect(db.query("SELECT id, origin FROM devices ORDER BY id").all()).toEqual([
       { id: "pattoo-target", origin: "open" },
       { id: "pi-01", origin: "key" },
@@ -98,7 +98,7 @@ describe("the receiver's schema", () => {
     const newer = new Database(path, { create: true });
     newer.exec("CREATE TABLE devices (x); PRAGMA user_version = 9");
     newer.close();
-    expect(() => openStore(path)).toThrow("written by a newer bagtower (schema 9; this one knows 3)");
+    expect(() => openStore(path)).toThrow("written by a newer bagtower (schema 9; this one knows 4)");
     const db = new Database(path);
     expect(db.query("SELECT name FROM sqlite_master").all()).toEqual([{ name: "devices" }]);
     db.close();

@@ -3,7 +3,7 @@ import type { Logger } from "../../log.ts";
 import type { Store } from "../store.ts";
 import type { Job } from "./schedule.ts";
 
-/** Deletes records and series older than the retention; the store yields between devices. */
+/** Applies every tier's retention (store.applyRetention); the store yields between devices. */
 export function retentionJob(store: Store, retention: { ms: number; text: string }, now: () => number, log: Logger): Job {
   let running: Promise<void> | undefined;
   return {
@@ -12,9 +12,9 @@ export function retentionJob(store: Store, retention: { ms: number; text: string
     atStart: true,
     run() {
       running ??= store
-        .deleteOlderThan(Math.floor((now() - retention.ms) / 1000))
+        .applyRetention(Math.floor(now() / 1000))
         .then((removed) => {
-          if (removed > 0) log.info(`retention: removed ${removed} rows older than ${retention.text}`);
+          if (removed > 0) log.info(`retention: removed ${removed} records older than ${retention.text}`);
         })
         .catch((error) => log.error(`retention: ${errorMessage(error)}`))
         .finally(() => (running = undefined));

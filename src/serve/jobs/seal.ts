@@ -1,0 +1,35 @@
+import type { Logger } from "../../log.ts";
+import type { Store } from "../store.ts";
+import type { Job } from "./schedule.ts";
+
+/**
+ * Moves the head into compressed chunks (store.seal): every few seconds, and at once when the
+ * head grows past a bound under a heavy load, so the head stays small on disk. The store yields to
+ * requests between its seal transactions.
+ */
+const _EVERY_MS = 10_000;
+/** Head records at which a push triggers a seal before the period is up. */
+export const SEAL_EAGER_RECORDS = 50_000;
+
+export function sealJob(store: Store, now: () => number, log: Logger): Job & { nudge(): void } {
+  let running: Promise<void> | undefined;
+  const run = () => {
+    running ??= store
+      .seal(now())
+      .then(() => undefined)
+      .catch((error: unknown) => log.error(`seal: ${error instanceof Error ? error.message : String(error)}`))
+      .finally(() => (running = undefined));
+    return running;
+  };
+  return {
+    name: "seal",
+    everyMs: _EVERY_MS,
+    run,
+    nudge() {
+      if (!running && store.stats().headRecords >= SEAL_EAGER_RECORDS) void run();
+    },
+    settled: async () => {
+      await running;
+    },
+  };
+}

@@ -1,0 +1,180 @@
+import type { Database } from "bun:sqlite";
+import { createChunkEncoder, decodeChunk, type DecodedChunk } from "./chunk.ts";
+import { CorruptChunkError } from "./errors.ts";
+import { decodeRollupBlock, encodeRollupBlock, mergeBucket, rollUp, type Bucket } from "./rollup.ts";
+
+/**
+ * The sealed samples of every series, in SQLite (tables `chunks` and `rollups`, store-schema.ts).
+ * A series' raw chunks do not overlap and follow each other in time; each raw chunk has one rollup
+ * block per tier made from its samples, under the same start, until the raw chunk is dropped by
+ * retention, when its blocks are merged with their neighbours (compactFrozen): nothing can change
+ * them any more. A bucket cut by a chunk boundary is two partial buckets, merged when read.
+ */
+export const TIER_SECONDS = [300, 3600] as const;
+export type TierSeconds = (typeof TIER_SECONDS)[number];
+/** Samples per chunk at most when a seal or a merge writes a run of samples (the codec allows 65,536). */
+const _CHUNK_MAX = 8192;
+/** Buckets per merged (frozen) rollup block: a year of hours in a dozen blocks. */
+const _FROZEN_BLOCK_BUCKETS = 1000;
+
+export interface Samples {
+  ts: ArrayLike<number>;
+  values: ArrayLike<number>;
+}
+
+/** Where a corrupt chunk is reported: its series and start, once, then skipped. */
+export type CorruptReport = (sid: number, startTs: number, what: "chunk" | "rollup", error: CorruptChunkError) => void;
+
+export function createChunkStore(db: Database, reportCorrupt: CorruptReport) {
+  const q = {
+    last: db.query<{ start_ts: number; end_ts: number }, [number]>("SELECT start_ts, end_ts FROM chunks WHERE sid = ? ORDER BY start_ts DESC LIMIT 1"),
+    from: db.query<{ start_ts: number; data: Uint8Array }, [number, number]>("SELECT start_ts, data FROM chunks WHERE sid = ? AND end_ts >= ? ORDER BY start_ts"),
+    insert: db.query("INSERT INTO chunks (sid, start_ts, end_ts, n, data) VALUES (?, ?, ?, ?, ?)"),
+    deleteFrom: db.query("DELETE FROM chunks WHERE sid = ? AND start_ts >= ?"),
+    insertRollup: db.query("INSERT OR REPLACE INTO rollups (sid, tier, start_ts, end_ts, data) VALUES (?, ?, ?, ?, ?)"),
+    deleteRollupsFrom: db.query("DELETE FROM rollups WHERE sid = ? AND start_ts >= ?"),
+    range: db.query<{ start_ts: number; data: Uint8Array }, [number, number, number]>("SELECT start_ts, data FROM chunks WHERE sid = ? AND start_ts <= ? AND end_ts >= ? ORDER BY start_ts"),
+    rollupRange: db.query<{ start_ts: number; data: Uint8Array }, [number, number, number, number]>(
+      "SELECT start_ts, data FROM rollups WHERE sid = ? AND tier = ? AND start_ts <= ? AND end_ts >= ? ORDER BY start_ts",
+    ),
+  };
+
+  function _decode(sid: number, startTs: number, data: Uint8Array): DecodedChunk | undefined {
+    try {
+      return decodeChunk(data);
+    } catch (error) {
+      if (!(error instanceof CorruptChunkError)) throw error;
+      reportCorrupt(sid, startTs, "chunk", error);
+      return undefined;
+    }
+  }
+
+  /** Chunks (and their rollup blocks) for sorted, distinct samples, cut every _CHUNK_MAX. */
+  function _write(sid: number, ts: ArrayLike<number>, values: ArrayLike<number>, rollups: boolean): number {
+    let written = 0;
+    for (let from = 0; from < ts.length; from += _CHUNK_MAX) {
+      const to = Math.min(ts.length, from + _CHUNK_MAX);
+      const encoder = createChunkEncoder();
+      for (let i = from; i < to; i++) encoder.append(ts[i]!, values[i]!);
+      const start = ts[from]!;
+      const end = ts[to - 1]!;
+      q.insert.run(sid, start, end, to - from, encoder.bytes());
+      written++;
+      if (!rollups) continue;
+      const sliceTs = Array.prototype.slice.call(ts, from, to) as number[];
+      const sliceValues = Array.prototype.slice.call(values, from, to) as number[];
+      for (const tier of TIER_SECONDS) q.insertRollup.run(sid, tier, start, end, encodeRollupBlock(rollUp(sliceTs, sliceValues, tier)));
+    }
+    return written;
+  }
+
+  return {
+    /**
+     * Seals samples of one series (sorted by time, distinct times). After the series' last chunk:
+     * new chunks. Otherwise (late samples) the chunks from the first affected one on are decoded,
+     * merged with them (a new sample replaces one at the same second) and written again, with
+     * their rollups. `rollups` false for the record series, which no graph reads.
+     */
+    writeSamples(sid: number, samples: Samples, rollups = true): void {
+      const { ts, values } = samples;
+      if (ts.length === 0) return;
+      const last = q.last.get(sid);
+      if (!last || ts[0]! > last.end_ts) {
+        _write(sid, ts, values, rollups);
+        return;
+      }
+      const merged = new Map<number, number>();
+      const affected = q.from.all(sid, ts[0]!);
+      for (const row of affected) {
+        const chunk = _decode(sid, row.start_ts, row.data);
+        if (chunk) for (let i = 0; i < chunk.ts.length; i++) merged.set(chunk.ts[i]!, chunk.values[i]!);
+      }
+      for (let i = 0; i < ts.length; i++) merged.set(ts[i]!, values[i]!);
+      const from = Math.min(ts[0]!, affected[0]?.start_ts ?? ts[0]!);
+      q.deleteFrom.run(sid, from);
+      q.deleteRollupsFrom.run(sid, from);
+      const times = [...merged.keys()].sort((a, b) => a - b);
+      _write(sid, times, times.map((t) => merged.get(t)!), rollups);
+    },
+
+    /** The raw samples of a series in [fromS, toS], in time order (corrupt chunks reported and skipped). */
+    readRaw(sid: number, fromS: number, toS: number, out: { ts: number[]; values: number[] }): void {
+      for (const row of q.range.all(sid, toS, fromS)) {
+        const chunk = _decode(sid, row.start_ts, row.data);
+        if (!chunk) continue;
+        for (let i = 0; i < chunk.ts.length; i++) {
+          const t = chunk.ts[i]!;
+          if (t >= fromS && t <= toS) {
+            out.ts.push(t);
+            out.values.push(chunk.values[i]!);
+          }
+        }
+      }
+    },
+
+    /** The series' rollup buckets of a tier that start in [fromS, toS], in order, partial buckets merged. */
+    readBuckets(sid: number, tier: TierSeconds, fromS: number, toS: number): Bucket[] {
+      const out: Bucket[] = [];
+      for (const row of q.rollupRange.all(sid, tier, toS, fromS)) {
+        let buckets: Bucket[];
+        try {
+          buckets = decodeRollupBlock(row.data);
+        } catch (error) {
+          if (!(error instanceof CorruptChunkError)) throw error;
+          reportCorrupt(sid, row.start_ts, "rollup", error);
+          continue;
+        }
+        for (const b of buckets) if (b.start >= fromS - tier && b.start <= toS) out.push(b);
+      }
+      return out;
+    },
+
+    /**
+     * Merges the rollup blocks that end before `frozenBeforeS` (their raw chunks are gone, so they
+     * never change again) into blocks of about _FROZEN_BLOCK_BUCKETS buckets: fewer, larger rows
+     * for the long graphs to read. Returns the blocks removed.
+     */
+    compactFrozen(sid: number, tier: TierSeconds, frozenBeforeS: number): number {
+      const rows = db
+        .query<{ start_ts: number; end_ts: number; data: Uint8Array }, [number, number, number]>("SELECT start_ts, end_ts, data FROM rollups WHERE sid = ? AND tier = ? AND end_ts < ? ORDER BY start_ts")
+        .all(sid, tier, frozenBeforeS);
+      if (rows.length < 2) return 0;
+      let removed = 0;
+      let group: { start: number; lastStart: number; end: number; buckets: Bucket[]; rows: number } | undefined;
+      const flush = () => {
+        if (!group || group.rows < 2) return;
+        db.query("DELETE FROM rollups WHERE sid = ? AND tier = ? AND start_ts >= ? AND start_ts <= ?").run(sid, tier, group.start, group.lastStart);
+        q.insertRollup.run(sid, tier, group.start, group.end, encodeRollupBlock(group.buckets));
+        removed += group.rows - 1;
+      };
+      for (const row of rows) {
+        let buckets: Bucket[];
+        try {
+          buckets = decodeRollupBlock(row.data);
+        } catch (error) {
+          if (!(error instanceof CorruptChunkError)) throw error;
+          reportCorrupt(sid, row.start_ts, "rollup", error);
+          continue; // left as it is: reported again when read
+        }
+        if (group && group.buckets.length + buckets.length <= _FROZEN_BLOCK_BUCKETS) {
+          const tail = group.buckets.at(-1);
+          if (tail && buckets[0] && tail.start === buckets[0].start) {
+            group.buckets[group.buckets.length - 1] = mergeBucket(tail, buckets[0]);
+            buckets = buckets.slice(1);
+          }
+          group.buckets.push(...buckets);
+          group.lastStart = row.start_ts;
+          group.end = Math.max(group.end, row.end_ts);
+          group.rows++;
+        } else {
+          flush();
+          group = { start: row.start_ts, lastStart: row.start_ts, end: row.end_ts, buckets, rows: 1 };
+        }
+      }
+      flush();
+      return removed;
+    },
+  };
+}
+
+export type ChunkStore = ReturnType<typeof createChunkStore>;
