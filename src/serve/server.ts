@@ -16,6 +16,7 @@ import { retentionJob } from "./jobs/retention.ts";
 import { scheduleJobs, type Job, type JobPeriods } from "./jobs/schedule.ts";
 import { selfPushJob } from "./jobs/self-push.ts";
 import type { Limits } from "./limits.ts";
+import type { Retention } from "./tsdb/tiers.ts";
 import { openStore, type Store } from "./store.ts";
 
 export interface StartServeOptions {
@@ -26,8 +27,10 @@ export interface StartServeOptions {
   keys: Keys;
   limits: Limits;
   rules: AlertRules;
-  /** Keep records and series this long; `text` is how the log names it (`30d`). */
-  retention: { ms: number; text: string };
+  /** How long each tier is kept (--retention, config serve.retention). */
+  retention: Retention;
+  /** Keep each record's id this long to refuse a duplicate (--dedup-window; default 7 days, the agents' spool expiry). */
+  dedupWindowS?: number;
   publicRead?: boolean;
   pattooOpen?: boolean;
   publicUrl?: URL;

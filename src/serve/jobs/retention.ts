@@ -1,10 +1,11 @@
 import { errorMessage } from "../../errors.ts";
 import type { Logger } from "../../log.ts";
 import type { Store } from "../store.ts";
+import { formatDuration, type Retention } from "../tsdb/tiers.ts";
 import type { Job } from "./schedule.ts";
 
-/** Deletes records and series older than the retention; the store yields between devices. */
-export function retentionJob(store: Store, retention: { ms: number; text: string }, now: () => number, log: Logger): Job {
+/** Deletes records and series older than the raw tier's retention; the store yields between devices. */
+export function retentionJob(store: Store, retention: Retention, now: () => number, log: Logger): Job {
   let running: Promise<void> | undefined;
   return {
     name: "retention",
@@ -12,9 +13,9 @@ export function retentionJob(store: Store, retention: { ms: number; text: string
     atStart: true,
     run() {
       running ??= store
-        .deleteOlderThan(Math.floor((now() - retention.ms) / 1000))
+        .deleteOlderThan(Math.floor(now() / 1000) - retention.rawS)
         .then((removed) => {
-          if (removed > 0) log.info(`retention: removed ${removed} rows older than ${retention.text}`);
+          if (removed > 0) log.info(`retention: removed ${removed} rows older than ${formatDuration(retention.rawS)}`);
         })
         .catch((error) => log.error(`retention: ${errorMessage(error)}`))
         .finally(() => (running = undefined));
