@@ -123,10 +123,10 @@ export interface TierChoice {
  *   device's period, and `stepS` (if given) is at most 5 minutes;
  * - otherwise among the rollup tiers whose retention covers `fromS` (the 1-hour tier when none
  *   does: it holds the most history): without `stepS` the finest with at most MAX_POINTS buckets
- *   over the range; with `stepS` the coarsest whose width is at most `stepS` (the finest when
- *   none is);
- * - the step is the wanted one (`stepS`, or range / MAX_POINTS when that is wider) rounded up to
- *   a multiple of the tier's width, so an answer never has more than about MAX_POINTS points.
+ *   over the range; with `stepS` the coarsest whose width is at most the wanted step (`stepS`, or
+ *   range / MAX_POINTS when that is wider; the finest covering tier when none is);
+ * - the step is the wanted one (at least the tier's width) rounded up to a multiple of the tier's
+ *   width, so an answer never has more than MAX_POINTS points and every step holds whole buckets.
  */
 export function pickTier(fromS: number, toS: number, nowS: number, retention: Retention, periodS: number, stepS?: number): TierChoice {
   const span = Math.max(0, toS - fromS);
@@ -140,8 +140,10 @@ export function pickTier(fromS: number, toS: number, nowS: number, retention: Re
   if (covering.length === 0) covering.push("1h");
   let tier: "5m" | "1h";
   if (stepS === undefined) tier = covering.find((t) => span / TIER_SECONDS[t] <= MAX_POINTS) ?? covering.at(-1)!;
-  else tier = covering.filter((t) => TIER_SECONDS[t] <= stepS).at(-1) ?? covering[0]!;
+  else {
+    const want = Math.max(stepS, minStep);
+    tier = covering.filter((t) => TIER_SECONDS[t] <= want).at(-1) ?? covering[0]!;
+  }
   const width = TIER_SECONDS[tier];
-  const want = Math.max(stepS ?? 0, minStep, width);
-  return { tier, stepS: width * Math.ceil(want / width) };
+  return { tier, stepS: width * Math.ceil(Math.max(stepS ?? 0, minStep, width) / width) };
 }
