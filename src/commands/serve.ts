@@ -91,7 +91,7 @@ export default defineBagtowerCommand({
     "public-url": { type: "string", valueHint: "URL", description: "The address browsers use, when it is a name (e.g. https://bagtower.example.org): its Host and Origin are accepted, and the dashboard line shows it" },
     "public-read": { type: "boolean", description: "Let any host read the dashboard and API without the read token (never change anything)" },
     retention: { type: "string", valueHint: "TIERS", description: "Keep raw samples this long (e.g. 30d, the default), or each tier: raw=30d,5m=90d,1h=2y (the defaults; config: serve.retention)" },
-    "dedup-window": { type: "string", valueHint: "DURATION", description: "Remember each record's id this long to refuse a duplicate (default 7d, the agents' spool expiry)" },
+    "dedup-window": { type: "string", valueHint: "DURATION", description: "Remember record ids this long to refuse duplicates (default 7d, as long as agents keep a spooled record)" },
     "push-self": { type: "string", valueHint: "INTERVAL", description: "Also collect this machine and push it here every INTERVAL (e.g. 10s)" },
     alerts: { type: "string", valueHint: "RULES", description: "Alert thresholds, e.g. cpu=80,memory=90,disk=95,wifi=30 (the defaults)" },
     forward: { type: "string", valueHint: "FORMAT=URL", description: "Also send everything accepted to influx=URL, datadog=URL or prometheus=URL (config: serve.forward)" },
