@@ -123,7 +123,7 @@ describe("rollUp", () => {
         expect(aggregateToStep(hours, 86_400)).toEqual(rollUp(s.ts, s.values, 86_400));
       }
     }
-  });
+  }, 60_000);
 
   test("refuses what a chunk never holds: unsorted samples, non-finite values, bad widths", () => {
     expect(() => rollUp([600, 0], [1, 2], 300)).toThrow(InvalidSampleError);
@@ -195,7 +195,7 @@ describe("rollup block", () => {
         }
       }
     }
-  });
+  }, 60_000);
 
   test("−0 and 0 stay apart, in buckets of one and of many", () => {
     const buckets = [
@@ -276,7 +276,7 @@ describe("corrupt rollup blocks", () => {
         }
       }
     }
-  });
+  }, 60_000);
 
   test("behind a recomputed CRC: truncations, flipped bits and random bytes give CorruptChunkError or a consistent decode", () => {
     const r = mulberry32(7);
@@ -296,7 +296,7 @@ describe("corrupt rollup blocks", () => {
       if (corruptOrValid(resealed(random)) === "corrupt") corrupt++;
     }
     expect(corrupt).toBeGreaterThan(3000);
-  });
+  }, 60_000);
 
   test("not a byte array, or too short: CorruptChunkError", () => {
     expect(() => decodeRollupBlock("x" as never)).toThrow(CorruptChunkError);
