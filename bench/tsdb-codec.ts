@@ -12,6 +12,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BagtowerRecord } from "../src/record/schema.ts";
 import { CODECS, createChunkEncoder, decodeChunk, readChunkHeader, type Codec } from "../src/serve/tsdb/chunk.ts";
+import { decodeRollupBlock, encodeRollupBlock, rollUp, rollUpBuckets, type Bucket } from "../src/serve/tsdb/rollup.ts";
 import { fmt, machine, REPO, table, writeSection } from "./lib.ts";
 import { mulberry32 } from "../test/helpers/prng.ts";
 
@@ -57,7 +58,8 @@ interface DeviceWeek {
  * network counters grow by a rate that itself wanders (~1 MB sent, ~6 MB received per 10 minutes),
  * and a reboot about every two weeks starts counters and uptime over.
  */
-function deviceWeek(device: number): DeviceWeek {
+function deviceWeek(device: number, steps = STEPS): DeviceWeek {
+  const STEPS = steps;
   const r = mulberry32(Math.imul(SEED ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(device + 1, 0xc2b2ae35));
   const gauss = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
   const revert = (x: number, mean: number, pull: number, sigma: number) => x + pull * (mean - x) + sigma * gauss();
@@ -266,6 +268,92 @@ log(`timing encode and decode over ${TIMED_DEVICES} devices`);
 const speed = timeSpeed();
 const LOAD = readFileSync("/proc/loadavg", "utf8").split(" ")[0];
 
+// --- rollups ----------------------------------------------------------------------------------------
+// Rollup blocks (src/serve/tsdb/rollup.ts) of the same walk over 12 weeks for ROLLUP_DEVICES devices:
+// 5-minute buckets as the store writes them (one block per closed raw chunk of 240 samples) and
+// 1-hour buckets in blocks of one chunk (40 h), a week and 30 days; against the other layout the
+// issue named (a chunk.ts chunk per column, each with its own timestamps, behind a length prefix).
+const ROLLUP_DEVICES = Math.min(DEVICES, 50);
+const ROLLUP_STEPS = 12 * STEPS;
+const RAW_CHUNK = 240;
+const HOUR_BLOCKS = [40, 168, 720];
+
+interface RollupTally {
+  buckets: number;
+  bytes: number;
+  columnChunkBytes: number;
+}
+const rollupTally = (): RollupTally => ({ buckets: 0, bytes: 0, columnChunkBytes: 0 });
+const five = rollupTally();
+const hours = new Map(HOUR_BLOCKS.map((size) => [size, rollupTally()]));
+const rawYear = { samples: 0, bytes: 0 };
+let rollupMs = 0;
+
+/** The other layout: each aggregate as a chunk.ts chunk (bucket starts as its timestamps), LEB128-length-prefixed. */
+function columnChunksBytes(buckets: Bucket[]): number {
+  let bytes = 4;
+  for (const column of ["count", "last", "min", "max", "sum"] as const) {
+    const encoder = createChunkEncoder();
+    for (const b of buckets) encoder.append(b.start, b[column]);
+    const length = encoder.bytes().length;
+    bytes += length + _lebLength(length);
+  }
+  return bytes;
+}
+
+function tallyBlock(tally: RollupTally, buckets: Bucket[], width: number): void {
+  const blob = encodeRollupBlock(buckets, width);
+  tally.buckets += buckets.length;
+  tally.bytes += blob.length;
+  tally.columnChunkBytes += columnChunksBytes(buckets);
+}
+
+log(`rollups: ${ROLLUP_DEVICES} devices × ${ROLLUP_STEPS} records × ${FIELDS.length} numbers`);
+for (let d = 0; d < ROLLUP_DEVICES; d++) {
+  const long = deviceWeek(10_000 + d, ROLLUP_STEPS);
+  for (const values of long.series) {
+    const hourBuckets: Bucket[] = [];
+    for (let from = 0; from < ROLLUP_STEPS; from += RAW_CHUNK) {
+      const to = Math.min(ROLLUP_STEPS, from + RAW_CHUNK);
+      const ts = long.jitter.slice(from, to);
+      const vs = values.subarray(from, to);
+      const encoder = createChunkEncoder();
+      for (let i = 0; i < ts.length; i++) encoder.append(ts[i]!, vs[i]!);
+      rawYear.samples += ts.length;
+      rawYear.bytes += encoder.bytes().length;
+      const t0 = performance.now();
+      const fiveMinutes = rollUp(ts, vs, 300);
+      const blob = encodeRollupBlock(fiveMinutes, 300);
+      // The 1-hour tier from the 5-minute one, as the store can make it.
+      hourBuckets.push(...rollUpBuckets(decodeRollupBlock(blob), 3600));
+      rollupMs += performance.now() - t0;
+      tallyBlock(five, fiveMinutes, 300);
+    }
+    // The chunks were cut at 240 samples, not at hours: merge the hour a cut fell into.
+    const merged = rollUpBuckets(hourBuckets, 3600);
+    for (const size of HOUR_BLOCKS) for (let from = 0; from < merged.length; from += size) tallyBlock(hours.get(size)!, merged.slice(from, from + size), 3600);
+  }
+}
+
+const perBucket = (t: RollupTally) => t.bytes / t.buckets;
+const rawPerSample = rawYear.bytes / rawYear.samples;
+const DEVICE_YEAR = [
+  { tier: "raw, 30 days of 10-minute records", points: 30 * 144, perPoint: rawPerSample },
+  { tier: "5m, 90 days (one sample per bucket at a 10-minute period)", points: 90 * 144, perPoint: perBucket(five) },
+  { tier: "1h, 365 days (blocks of 40 h, one per raw chunk)", points: 365 * 24, perPoint: perBucket(hours.get(40)!) },
+];
+const yearBytes = DEVICE_YEAR.reduce((sum, row) => sum + row.points * FIELDS.length * row.perPoint, 0);
+const rollupRows = [
+  ["raw chunks of 240 samples (for comparison)", fmt(rawYear.samples / 1000, 0) + " k samples", fmt(rawPerSample, 2), "–"],
+  ["5m, a block per raw chunk (~240 buckets)", fmt(five.buckets / 1000, 0) + " k buckets", fmt(perBucket(five), 2), fmt(five.columnChunkBytes / five.buckets, 2)],
+  ...HOUR_BLOCKS.map((size) => {
+    const t = hours.get(size)!;
+    return [`1h, blocks of ${size} buckets`, fmt(t.buckets / 1000, 0) + " k buckets", fmt(perBucket(t), 2), fmt(t.columnChunkBytes / t.buckets, 2)];
+  }),
+];
+const yearRows = DEVICE_YEAR.map((row) => [row.tier, row.points.toLocaleString("en"), fmt(row.perPoint, 2), fmt((row.points * FIELDS.length * row.perPoint) / 1e6, 3)]);
+yearRows.push(["**total**", "", "", `**${fmt(yearBytes / 1e6, 2)}**`]);
+
 // --- report ---------------------------------------------------------------------------------------
 const RECORD = FIELDS.length;
 const LABEL: Record<Choice, string> = {
@@ -329,6 +417,18 @@ One thread; the load average was ${LOAD} during the run (other work shares the 2
 | decode, XOR chunks | ${fmt(speed.decodeNs.xor, 0)} |
 | decode, scaled delta chunks | ${fmt(speed.decodeNs.delta, 0)} |
 | decode, scaled delta-of-delta chunks | ${fmt(speed.decodeNs.dod, 0)} |
+
+### Rollup blocks (${ROLLUP_DEVICES} devices × ${(ROLLUP_STEPS / 144).toFixed(0)} days × ${RECORD} numbers)
+
+The same walk, rolled up (src/serve/tsdb/rollup.ts, layout in docs/TSDB.md, "Rollups"): the 5-minute buckets of each 240-sample raw chunk in one block, as the store writes them; the 1-hour buckets made from the 5-minute ones, in blocks of 40 (one raw chunk), 168 (a week) and 720 (30 days). "As chunk.ts chunks" is the other layout measured: each of count, last, min, max and sum as a chunk of its own (with its own timestamps), behind a length prefix and a CRC. Bytes include header and CRC. Rolling up and encoding took ${fmt((rollupMs * 1e6) / rawYear.samples, 0)} ns per raw sample (5-minute block, decoded again, merged into hours).
+
+${table(["tier", "points", "bytes per point", "as chunk.ts chunks"], rollupRows)}
+
+### A year of one device with the default tiers (extrapolated, ${RECORD} numbers a record)
+
+${table(["tier", "points per series", "bytes per point", "MB"], yearRows)}
+
+That is the codec's share: the issue's target is ≤ 5 MB per device per year; the store adds SQLite's pages and each block row's key (sid, tier, start_ts, end_ts) on top.
 
 With 240-sample chunks the codec alone keeps **${fmt(best240, 2)} bytes per sample, ${fmt(best240 * RECORD, 1)} bytes per record**; the issue's target for the whole store is ≤ 100 bytes per record on disk, and VictoriaMetrics keeps such data in ~1.5 bytes per sample (43 bytes per record, index included). SQLite's pages, the chunk rows' keys and the rollup tiers come on top of this; the timestamps are repeated in each of a record's ${RECORD} series.
 Generating the walk took ${fmt(generateMs / 1000, 1)} s of the run.

@@ -15,6 +15,7 @@ import { DEFAULT_LIMITS, LIMIT_FLAGS, type Limits } from "../serve/limits.ts";
 import { LOGIN_TOKEN_TTL_MS, mintLoginToken } from "../serve/login-token.ts";
 import { parsePublicUrl } from "../serve/same-origin.ts";
 import { startServe } from "../serve/server.ts";
+import { DEFAULT_RETENTION, formatDuration, formatRetention, parseRetention } from "../serve/tsdb/tiers.ts";
 import { defineBagtowerCommand } from "./_shared.ts";
 
 /** `cpu=85,memory=90,disk=95,wifi=30` → rules (missing ones keep their defaults). */
@@ -89,7 +90,8 @@ export default defineBagtowerCommand({
     "api-key-file": { type: "string", valueHint: "FILE", description: "Read the ingest key (at least 16 characters) from FILE: keeps it out of ps" },
     "public-url": { type: "string", valueHint: "URL", description: "The address browsers use, when it is a name (e.g. https://bagtower.example.org): its Host and Origin are accepted, and the dashboard line shows it" },
     "public-read": { type: "boolean", description: "Let any host read the dashboard and API without the read token (never change anything)" },
-    retention: { type: "string", valueHint: "DURATION", description: "Keep records and series this long (default 30d)" },
+    retention: { type: "string", valueHint: "TIERS", description: "Keep raw samples this long (e.g. 30d, the default), or each tier: raw=30d,5m=90d,1h=2y (the defaults; config: serve.retention)" },
+    "dedup-window": { type: "string", valueHint: "DURATION", description: "Remember record ids this long to refuse duplicates (default 7d, as long as agents keep a spooled record)" },
     "push-self": { type: "string", valueHint: "INTERVAL", description: "Also collect this machine and push it here every INTERVAL (e.g. 10s)" },
     alerts: { type: "string", valueHint: "RULES", description: "Alert thresholds, e.g. cpu=80,memory=90,disk=95,wifi=30 (the defaults)" },
     forward: { type: "string", valueHint: "FORMAT=URL", description: "Also send everything accepted to influx=URL, datadog=URL or prometheus=URL (config: serve.forward)" },
@@ -105,10 +107,12 @@ export default defineBagtowerCommand({
   async run({ args, ctx, data }) {
     const port = args.port === undefined ? 8787 : parseFlag(wholeNumberText(0, 65535, "expected a port number 0–65535"), args.port, "--port");
     const host = args.host ?? "127.0.0.1";
-    const retentionMs = parseDuration(args.retention ?? "30d", "--retention");
+    const retentionFlag = args.retention === undefined ? undefined : parseRetention(args.retention);
+    const dedupWindowS = Math.round(parseDuration(args["dedup-window"] ?? "7d", "--dedup-window") / 1000);
     const pushEveryMs = args["push-self"] === undefined ? undefined : parseDuration(args["push-self"], "--push-self");
     const rules = parseAlertRules(args.alerts);
     const config = loadConfig(ctx);
+    const retention = retentionFlag ?? config.serve.retention ?? DEFAULT_RETENTION;
     const limits: Limits = { ...DEFAULT_LIMITS, ...config.serve.limits, ..._capFlags(args), requestsPerMinute: _rateLimit(args["rate-limit"]) };
     const publicUrl = args["public-url"] === undefined ? undefined : parsePublicUrl(args["public-url"]);
     const keys = loadKeys(ctx, _givenKey(ctx, args["api-key"], args["api-key-file"]));
@@ -121,7 +125,8 @@ export default defineBagtowerCommand({
       keys,
       limits,
       rules,
-      retention: { ms: retentionMs, text: args.retention ?? "30d" },
+      retention,
+      dedupWindowS,
       publicRead: Boolean(args["public-read"]),
       pattooOpen: Boolean(args["pattoo-open"]),
       publicUrl,
@@ -134,6 +139,7 @@ export default defineBagtowerCommand({
     writeFileAtomic(ctx.paths.serveUrl, `${base}\n`, { durable: false });
     // Like Jupyter's: whoever started serve opens the dashboard as admin; the link works once.
     ctx.log.info(`dashboard: ${_loginUrl(ctx, base, keys)} (admin login, works once for ${LOGIN_TOKEN_TTL_MS / 60_000} minutes; bagtower serve key prints a fresh one)`);
+    ctx.log.info(`keeping ${formatRetention(retention)} (raw samples, 5-minute and 1-hour rollups); record ids for ${formatDuration(dedupWindowS)} to refuse duplicates`);
     for (const sink of forwardSinks) ctx.log.info(`forwarding everything accepted to ${sink.format} at ${sink.url}`);
     if (pushEveryMs !== undefined) ctx.log.info(`pushing this machine's record every ${args["push-self"]}`);
 

@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import { deviceIdSchema } from "../record/device-id-rules.ts";
 import { labelsSchema } from "../record/labels.ts";
+import { retentionSchema } from "../serve/tsdb/tiers.ts";
 
 const _int = (min: number, max: number, what = "a whole number") =>
   v.pipe(
@@ -109,6 +110,8 @@ export const configSchema = v.strictObject(
       v.strictObject(
         {
           forward: v.optional(v.array(sinkSchema, "expected an array of sinks to forward to"), []),
+          // The text of serve's --retention (which overrides it): "30d" or "raw=30d,5m=90d,1h=2y".
+          retention: v.optional(retentionSchema),
           // The receiver's cardinality caps (docs/LIMITS.md); serve's --max-* flags override them.
           limits: v.optional(
             v.strictObject(

@@ -144,29 +144,16 @@ export function getSeries(api: ApiContext, id: string, params: URLSearchParams) 
   const step = stepText === null || stepText === "" ? undefined : Number(stepText);
   if (step !== undefined && !(/^\d{1,7}$/.test(stepText!) && step >= 1 && step <= 31 * 86400)) throw new HttpError(400, `step: expected whole seconds between 1 and 2678400, got "${stepText!.slice(0, 40)}"`);
   const graph = api.store.graph(id, item, from, to, nowS, step);
-  const points: Record<string, [number, number][]> = {};
-  const bands: Record<string, [number, number, number][]> = {};
-  for (const row of graph.rows) {
-    (points[row.key] ??= []).push([row.ts, row.value]);
-    if (row.min !== undefined && row.max !== undefined) (bands[row.key] ??= []).push([row.ts, row.min, row.max]);
-  }
   const rate = meta.type === "counter";
-  // A counter's rollup rows carry its last value per bucket: the rate between buckets, as between samples.
-  if (rate) for (const key of Object.keys(points)) points[key] = toRates(points[key]!);
+  // A rollup row is [ts, avg, min, max] (the dashboard draws the band); a counter's is [ts, last],
+  // graphed as the rate between rows, as between samples.
+  const points: Record<string, number[][]> = {};
+  for (const row of graph.rows) (points[row.key] ??= []).push(!rate && row.min !== undefined ? [row.ts, row.value, row.min, row.max!] : [row.ts, row.value]);
+  if (rate) for (const key of Object.keys(points)) points[key] = toRates(points[key] as [number, number][]);
   // The record's own key order (load: 1m, 5m, 15m; cpu_per_cpu: 0 … 11), not the store's text order.
   const order = new Map(meta.keys.map((k, i) => [k, i]));
   const keys = Object.keys(points).sort((a, b) => (order.get(a) ?? Number.MAX_SAFE_INTEGER) - (order.get(b) ?? Number.MAX_SAFE_INTEGER) || a.localeCompare(b, undefined, { numeric: true }));
-  const withBands = !rate && Object.keys(bands).length > 0;
-  return {
-    item,
-    type: meta.type,
-    rate,
-    tier: graph.tier,
-    step: graph.stepS,
-    keys,
-    points: Object.fromEntries(keys.map((k) => [k, points[k]!])),
-    ...(withBands ? { bands: Object.fromEntries(keys.map((k) => [k, bands[k] ?? []])) } : {}),
-  };
+  return { item, type: meta.type, rate, tier: graph.tier, step: graph.stepS, keys, points: Object.fromEntries(keys.map((k) => [k, points[k]!])) };
 }
 
 /**

@@ -18,7 +18,7 @@ import { scheduleJobs, type Job, type JobPeriods } from "./jobs/schedule.ts";
 import { selfPushJob } from "./jobs/self-push.ts";
 import type { Limits } from "./limits.ts";
 import { openStore, type Store, type StoreOptions } from "./store.ts";
-import { DEFAULT_RETENTION } from "./tsdb/tiers.ts";
+import type { Retention } from "./tsdb/tiers.ts";
 
 export interface StartServeOptions {
   host: string;
@@ -28,8 +28,10 @@ export interface StartServeOptions {
   keys: Keys;
   limits: Limits;
   rules: AlertRules;
-  /** Keep records and series this long; `text` is how the log names it (`30d`). */
-  retention: { ms: number; text: string };
+  /** How long each tier is kept (--retention, config serve.retention). */
+  retention: Retention;
+  /** Keep each record's id this long to refuse a duplicate (--dedup-window; default 7 days, the agents' spool expiry). */
+  dedupWindowS?: number;
   publicRead?: boolean;
   pattooOpen?: boolean;
   publicUrl?: URL;
@@ -57,9 +59,9 @@ export interface RunningServe {
 
 export function startServe(ctx: Context, options: StartServeOptions): RunningServe {
   const { host, port, limits, forward, selfPush } = options;
-  const rawS = Math.floor(options.retention.ms / 1000);
   const store = _open(options.dbPath, limits, {
-    retention: { rawS, fiveMinuteS: Math.max(rawS, DEFAULT_RETENTION.fiveMinuteS), hourS: Math.max(rawS, DEFAULT_RETENTION.hourS) },
+    retention: options.retention,
+    dedupWindowS: options.dedupWindowS,
     forwardTargets: (forward?.sinks ?? []).map((sink) => sink.name),
     log: (line) => ctx.log.info(line),
   });

@@ -7,13 +7,13 @@ import { HttpError } from "./http-errors.ts";
 import { DEFAULT_LIMITS, LimitError, type Limits } from "./limits.ts";
 import { migrateToChunks } from "./store-migrate.ts";
 import { prepareSchema } from "./store-schema.ts";
-import { createChunkStore, TIER_SECONDS, type TierSeconds } from "./tsdb/chunk-store.ts";
+import { createChunkStore, ROLLUP_SECONDS, type RollupSeconds } from "./tsdb/chunk-store.ts";
 import { decodeChunk } from "./tsdb/chunk.ts";
 import { CorruptChunkError } from "./tsdb/errors.ts";
 import { decodeHeadRow, encodeHeadRow } from "./tsdb/head-row.ts";
 import { recordIdHash } from "./tsdb/record-id-hash.ts";
-import { mergeBucket, rollUp, type Bucket } from "./tsdb/rollup.ts";
-import { DEFAULT_RETENTION, pickTier, type Retention, type TierName } from "./tsdb/tiers.ts";
+import { aggregateToStep, rollUp, type Bucket } from "./tsdb/rollup.ts";
+import { DEFAULT_RETENTION, pickTier, type Retention, type Tier } from "./tsdb/tiers.ts";
 
 /**
  * The receiver's store (SPEC §9, docs/TSDB.md): a time-series engine on one bun:sqlite file in WAL
@@ -149,7 +149,7 @@ export interface GraphRow {
 }
 
 export interface Graph {
-  tier: TierName;
+  tier: Tier;
   /** Seconds between rows (0 for raw samples: the device's own period). */
   stepS: number;
   rows: GraphRow[];
@@ -158,6 +158,8 @@ export interface Graph {
 export interface StoreOptions {
   /** How long each tier is kept (tsdb/tiers.ts). */
   retention?: Retention;
+  /** Record ids are kept at least this long, whatever the raw tier's retention (default 7 days, the agents' spool expiry). */
+  dedupWindowS?: number;
   /** The forward targets' names: with any, every accepted body is kept in the outbox until all of them sent it. */
   forwardTargets?: string[];
   /** One line for the log: migration progress, a corrupt chunk. */
@@ -200,8 +202,11 @@ export interface Store {
   updateDevice(id: string, change: { periodSeconds?: number; labels?: Record<string, string> }): DeviceRow | undefined;
   /** Seals the head into chunks: devices with a full hour of a chunk's worth, or silent ones, or (`all`) every device. */
   seal(nowMs: number, all?: boolean): Promise<number>;
-  /** Deletes raw samples (and records) before `cutoffS`, one device at a time, yielding to requests in between; returns records removed. */
-  deleteOlderThan(cutoffS: number): Promise<number>;
+  /**
+   * Deletes raw samples before `cutoffS` and records (their id hashes) before `recordsCutoffS`, one
+   * device at a time, yielding to requests in between; returns the records removed.
+   */
+  deleteOlderThan(cutoffS: number, recordsCutoffS?: number): Promise<number>;
   /** Every tier's retention at `nowS` (the raw cutoff as deleteOlderThan), and the frozen rollups merged. */
   applyRetention(nowS: number): Promise<number>;
   counts(): { devices: number; records: number };
@@ -215,8 +220,8 @@ export interface Store {
 
 /** Head rows of a device before a seal: at least this many, cut at an hour's end (docs/TSDB.md). */
 export const SEAL_ROWS = 120;
-/** Rows a graph's series holds at most before a coarser tier is read. */
-const _GRAPH_POINTS = 2000;
+/** How long record ids are kept at least (the agents' spool expiry). */
+export const DEFAULT_DEDUP_WINDOW_S = 7 * 86_400;
 /** A device silent this long has its whole head sealed, however short. */
 const _SILENT_SEAL_MS = 15 * 60_000;
 /** Head rows per seal transaction (one fsync each), so a seal never holds the writer for long. */
@@ -252,6 +257,7 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
   db.exec("PRAGMA busy_timeout = 5000");
   const log = options.log ?? (() => {});
   const retention = options.retention ?? DEFAULT_RETENTION;
+  const dedupWindowS = options.dedupWindowS ?? DEFAULT_DEDUP_WINDOW_S;
   const outbox = (options.forwardTargets ?? []).length > 0;
   if (prepareSchema(db)) migrateToChunks(db, log);
 
@@ -779,40 +785,34 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
       if (dataFirst === Infinity) return { tier: "raw", stepS: 0, rows: [] };
       const from = Math.max(fromS, dataFirst);
       const to = Math.min(toS, Math.max(from, states.get(device.dev)?.maxTs ?? toS));
-      const picked =
-        from >= rawFirst && (stepS === undefined || stepS < 300) && (to - from) / device.period <= _GRAPH_POINTS
-          ? { tier: "raw" as const, stepS: 0 }
-          : pickTier(from, to, nowS, { ...retention, rawS: 0 }, device.period, stepS);
-      if (picked.tier === "raw") return { tier: "raw", stepS: 0, rows: this.series(id, item, fromS, toS) };
-      const tier: TierSeconds = picked.tier === "5m" ? 300 : 3600;
-      const step = Math.max(tier, Math.ceil(picked.stepS / tier) * tier);
+      // Raw samples reach back to rawFirst (the raw tier's retention, or the first sample).
+      const picked = pickTier(from, to, nowS, { ...retention, rawS: Math.max(0, nowS - rawFirst) }, device.period, stepS);
+      if (picked.tier === "raw" && picked.stepS === 0) return { tier: "raw", stepS: 0, rows: this.series(id, item, fromS, toS) };
+      const tier: RollupSeconds = picked.tier === "1h" ? 3600 : 300;
       const counter = db.query<{ type: string }, [number, string]>("SELECT type FROM items WHERE dev = ? AND item = ?").get(device.dev, item)?.type === "counter";
-      const head = _headSamples(device.dev, sids, fromS - tier, toS);
+      const head = _headSamples(device.dev, sids, fromS - picked.stepS, toS);
       const rows: (GraphRow & { sid: number })[] = [];
       for (const [sid, key] of sids) {
-        const buckets = chunks.readBuckets(sid, tier, fromS, toS);
-        const fresh = head.get(sid);
-        if (fresh) buckets.push(...rollUp(fresh.ts, fresh.values, tier));
-        buckets.sort((a, b) => a.start - b.start);
-        // Partial buckets (a chunk boundary, the head) and the step's buckets become one each.
-        let current: Bucket | undefined;
-        const emit = (b: Bucket) => {
-          if (b.start + step <= fromS || b.start > toS) return;
-          rows.push({ key, ts: b.start, value: counter ? b.last : b.sum / b.count, min: b.min, max: b.max, sid });
-        };
-        for (const b of buckets) {
-          const start = b.start - (b.start % step);
-          const at = { ...b, start };
-          if (current && current.start === start) current = mergeBucket(current, at);
-          else {
-            if (current) emit(current);
-            current = at;
-          }
+        let buckets: Bucket[];
+        if (picked.tier === "raw") {
+          const { ts, values } = _rawOf(sid, head.get(sid), fromS, toS);
+          buckets = rollUp(ts, values, picked.stepS);
+        } else {
+          // Sealed buckets, then the head's (not sealed yet) rolled up the same way; partial
+          // buckets (a chunk boundary, the head) and the step's buckets become one each.
+          buckets = chunks.readBuckets(sid, tier, fromS - picked.stepS, toS);
+          const fresh = head.get(sid);
+          if (fresh) buckets.push(...rollUp(fresh.ts, fresh.values, tier));
+          buckets.sort((a, b) => a.start - b.start);
+          buckets = aggregateToStep(buckets, picked.stepS);
         }
-        if (current) emit(current);
+        for (const b of buckets) {
+          if (b.start + picked.stepS <= fromS || b.start > toS) continue;
+          rows.push({ key, ts: b.start, value: counter ? b.last : b.sum / b.count, min: b.min, max: b.max, sid });
+        }
       }
       rows.sort((a, b) => a.ts - b.ts || a.sid - b.sid);
-      return { tier: picked.tier, stepS: step, rows: rows.map(({ sid: _, ...row }) => row) };
+      return { tier: picked.tier, stepS: picked.stepS, rows: rows.map(({ sid: _, ...row }) => row) };
     },
     strings(id, item, fromS, toS) {
       const device = _devOf(id);
@@ -835,13 +835,14 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
       });
       return run;
     },
-    async deleteOlderThan(cutoffS) {
+    async deleteOlderThan(cutoffS, recordsCutoffS = cutoffS) {
       // Device by device, with a turn of the event loop between devices: a first run after a long
       // stop can have much to delete, and ingest must not wait for all of it.
       await sealing;
       let removed = 0;
       const recordsBefore = db.query<{ n: number }, [number, number]>("SELECT coalesce(sum(c.n), 0) AS n FROM chunks c JOIN series s ON s.sid = c.sid WHERE s.dev = ? AND s.item = '' AND c.end_ts < ?");
-      const deleteChunks = db.query("DELETE FROM chunks WHERE sid IN (SELECT sid FROM series WHERE dev = ?) AND end_ts < ?");
+      const deleteChunks = db.query("DELETE FROM chunks WHERE sid IN (SELECT sid FROM series WHERE dev = ? AND item != '') AND end_ts < ?");
+      const deleteRecords = db.query("DELETE FROM chunks WHERE sid IN (SELECT sid FROM series WHERE dev = ? AND item = '') AND end_ts < ?");
       const deleteHead = db.query<{ seq: number }, [number, number]>("DELETE FROM head WHERE dev = ? AND ts < ? RETURNING seq");
       const deleteTexts = db.query(
         "DELETE FROM strings WHERE dev = ?1 AND (ts < ?2 AND ts < (SELECT max(ts) FROM strings t WHERE t.dev = strings.dev AND t.item = strings.item) " +
@@ -849,9 +850,10 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
       );
       for (const { dev } of db.query("SELECT dev FROM devices").all() as { dev: number }[]) {
         db.transaction(() => {
-          const records = recordsBefore.get(dev, cutoffS)!.n;
+          const records = recordsBefore.get(dev, recordsCutoffS)!.n;
           deleteChunks.run(dev, cutoffS);
-          const gone = new Set(deleteHead.all(dev, cutoffS).map((r) => r.seq));
+          deleteRecords.run(dev, recordsCutoffS);
+          const gone = new Set(deleteHead.all(dev, Math.min(cutoffS, recordsCutoffS)).map((r) => r.seq));
           const state = states.get(dev);
           if (state && gone.size > 0) state.head = state.head.filter((e) => !gone.has(e.seq));
           headCount -= gone.size;
@@ -865,14 +867,14 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
     },
     async applyRetention(nowS) {
       const rawCutoff = nowS - retention.rawS;
-      const removed = await this.deleteOlderThan(rawCutoff);
+      const removed = await this.deleteOlderThan(rawCutoff, Math.min(rawCutoff, nowS - dedupWindowS));
       const dropRollups = db.query("DELETE FROM rollups WHERE sid IN (SELECT sid FROM series WHERE dev = ?) AND tier = ? AND end_ts < ?");
       for (const { dev } of db.query("SELECT dev FROM devices").all() as { dev: number }[]) {
         db.transaction(() => {
           dropRollups.run(dev, 300, nowS - retention.fiveMinuteS);
           dropRollups.run(dev, 3600, nowS - retention.hourS);
           for (const { sid } of db.query<{ sid: number }, [number]>("SELECT sid FROM series WHERE dev = ? AND item != ''").all(dev)) {
-            for (const tier of TIER_SECONDS) chunks.compactFrozen(sid, tier, rawCutoff);
+            for (const tier of ROLLUP_SECONDS) chunks.compactFrozen(sid, tier, rawCutoff);
           }
         })();
         await new Promise((resolve) => setImmediate(resolve));

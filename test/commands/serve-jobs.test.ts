@@ -25,7 +25,7 @@ test("the down-check job marks a silent device DOWN", async () => {
 });
 
 test("the retention job deletes records older than the retention", async () => {
-  serve = startTestServe({ requestsPerMinute: 0 }, { retention: { ms: 3600_000, text: "1h" }, periods: { retention: 20 } });
+  serve = startTestServe({ requestsPerMinute: 0 }, { retention: { rawS: 3600, fiveMinuteS: 3600, hourS: 3600 }, dedupWindowS: 3600, periods: { retention: 20 } });
   expect((await serve.post("/logs", JSON.stringify(sampleRecord("pi-old", nowS())))).status).toBe(200);
   expect(serve.store.counts().records).toBe(1);
   serve.clock.advance(2 * 3600_000);

@@ -199,6 +199,35 @@ describe("the dashboard in Chromium, served by bagtower serve", () => {
     await page.locator(".graph[data-item=cpu] canvas").waitFor();
   });
 
+  pageTest("90 days and a year ask for about 600 points (step); rollup rows (min, max) draw a band", `/#/device/${DEVICE}`, async (page) => {
+    await page.locator(".graph[data-item=cpu] canvas").waitFor();
+    expect(await page.locator(".ranges .btn").allInnerTexts()).toEqual(["1h", "6h", "24h", "7d", "30d", "90d", "1y"]);
+    // The answer of a rollup tier, as the store gives it for 90 days: points [t, avg, min, max].
+    await page.route(/\/series\?item=cpu&/, async (route) => {
+      const to = Number(new URL(route.request().url()).searchParams.get("to"));
+      const points = Array.from({ length: 50 }, (_, i) => [to - (50 - i) * 14_400, 40 + (i % 5), 30, 60 + (i % 3)]);
+      await route.fulfill({ json: { item: "cpu", type: "percent", rate: false, keys: [""], points: { "": points }, tier: "1h", step: 14_400 } });
+    });
+    const stepOf = async (range: string) => {
+      const request = page.waitForRequest((r) => r.url().includes("/series?item=cpu&"));
+      await page.locator(`.ranges .btn[data-range='${range}']`).click();
+      const url = new URL((await request).url());
+      return { step: url.searchParams.get("step"), span: Number(url.searchParams.get("to")) - Number(url.searchParams.get("from")) };
+    };
+    expect(await stepOf("90d")).toEqual({ step: "12960", span: 90 * 86_400 });
+    const bands = page.locator(".graph[data-item=cpu] .u-legend .u-series.band");
+    await bands.first().waitFor({ state: "attached" });
+    expect(await bands.count()).toBe(2);
+    expect(await bands.first().isVisible()).toBe(false);
+    expect(await page.locator(".graph[data-item=cpu] .u-legend .u-series:not(:first-child):not(.band) th").allInnerTexts()).toEqual(["cpu"]);
+    expect(await page.locator(".graph[data-item=cpu] .no-data").count()).toBe(0);
+    await screenshot(page, "device-90d-band");
+    expect(await stepOf("1y")).toEqual({ step: "52560", span: 365 * 86_400 });
+    await page.unroute(/\/series\?item=cpu&/);
+    expect(await stepOf("1h")).toEqual({ step: "60", span: 3600 });
+    await page.locator(".graph[data-item=cpu] canvas").waitFor();
+  });
+
   pageTest("a record pushed while the device page is open updates it live", `/#/device/${DEVICE}`, async (page) => {
     await page.locator(".graph[data-item=cpu] canvas").waitFor();
     await page.locator("#live", { hasText: "live" }).waitFor();

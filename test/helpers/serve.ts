@@ -8,6 +8,7 @@ import { DEFAULT_ALERT_RULES } from "../../src/serve/alerts.ts";
 import type { JobPeriods } from "../../src/serve/jobs/schedule.ts";
 import { DEFAULT_LIMITS, type Limits } from "../../src/serve/limits.ts";
 import { startServe } from "../../src/serve/server.ts";
+import { DEFAULT_RETENTION, type Retention } from "../../src/serve/tsdb/tiers.ts";
 import { manualClock, tempDir } from "./context.ts";
 
 /** A fetch Response whose JSON the tests read freely. */
@@ -25,8 +26,10 @@ export interface TestServeOptions {
   publicRead?: boolean;
   publicUrl?: string;
   authFailuresPerMinute?: number;
-  /** Default 30 days, as serve's. */
-  retention?: { ms: number; text: string };
+  /** Default serve's (raw 30 days, 5m 90 days, 1h 2 years). */
+  retention?: Retention;
+  /** Default 7 days, as serve's. */
+  dedupWindowS?: number;
   forward?: SinkConfig[];
   periods?: JobPeriods;
 }
@@ -52,7 +55,8 @@ export function startTestServe(limits: Partial<Limits> = {}, options: TestServeO
     keys: { ingest: INGEST_KEY, read: READ_TOKEN, admin: ADMIN_TOKEN, source: "flag" },
     limits: { ...DEFAULT_LIMITS, ...limits },
     rules: DEFAULT_ALERT_RULES,
-    retention: options.retention ?? { ms: 30 * 86_400_000, text: "30d" },
+    retention: options.retention ?? DEFAULT_RETENTION,
+    dedupWindowS: options.dedupWindowS,
     publicRead: options.publicRead ?? false,
     pattooOpen: options.pattooOpen,
     publicUrl: options.publicUrl ? new URL(options.publicUrl) : undefined,

@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import uPlot from "uplot";
 import { toRates } from "../../src/serve/api.ts";
-import { alignSeries, appendPoint, flatten, gapLimit, lastValue, orderKeys, rateBetween, timeWindow, trimBefore, type Columns, type Join } from "../../src/serve/dashboard/series.js";
+import { alignSeries, appendPoint, flatten, gapLimit, lastValue, orderKeys, rateBetween, seriesStep, timeWindow, trimBefore, withBands, type Columns, type Join } from "../../src/serve/dashboard/series.js";
 
 const join = uPlot.join as unknown as Join;
 
@@ -28,6 +28,30 @@ describe("alignSeries", () => {
     expect(alignSeries(join, [], {}, 60).columns).toEqual([[]]);
     expect(alignSeries(join, [""], {}, 60).columns).toEqual([[], []]);
     expect(alignSeries(join, [""], { "": [[1, "x" as unknown as number], [2, 5]] }, 60).columns).toEqual([[2], [5]]);
+  });
+});
+
+describe("rollup rows and the step", () => {
+  test("points [t, avg, min, max] add a min and a max column per key after the keys', named in bands", () => {
+    const { columns, bands } = alignSeries(join, ["0", "1"], { "0": [[0, 5, 1, 9], [3600, 6, 2, 8]], "1": [[0, 50], [3600, 60]] }, 600);
+    expect(columns).toEqual([[0, 3600], [5, 6], [50, 60], [1, 2], [9, 8]]);
+    expect(bands).toEqual([{ key: 1, min: 3, max: 4 }]);
+    // A key with a point missing its min and max has no band.
+    expect(alignSeries(join, [""], { "": [[0, 5, 1, 9], [60, 6]] }, 60).bands).toEqual([]);
+    expect(alignSeries(join, [""], { "": [[0, 1], [60, 2]] }, 60).bands).toEqual([]);
+  });
+
+  test("band columns break with the lines, and a pushed value is its own min and max", () => {
+    const { columns, bands, limit } = alignSeries(join, [""], { "": [[0, 5, 1, 9], [3600, 6, 2, 8], [7200, 4, 3, 5], [90_000, 7, 6, 8]] }, 3600);
+    expect(columns).toEqual([[0, 3600, 7200, 7201, 90_000], [5, 6, 4, null, 7], [1, 2, 3, null, 6], [9, 8, 5, null, 8]]);
+    expect(withBands([7.5], bands)).toEqual([7.5, 7.5, 7.5]);
+    expect(withBands([1, 2], [])).toEqual([1, 2]);
+    appendPoint(columns, 93_600, withBands([7.5], bands), limit);
+    expect(columns.map((c) => c.at(-1))).toEqual([93_600, 7.5, 7.5, 7.5]);
+  });
+
+  test("the step asks for about 600 points, at least a minute", () => {
+    expect([3600, 6 * 3600, 86_400, 7 * 86_400, 30 * 86_400, 90 * 86_400, 365 * 86_400].map(seriesStep)).toEqual([60, 60, 144, 1008, 4320, 12_960, 52_560]);
   });
 });
 

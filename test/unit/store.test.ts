@@ -63,6 +63,22 @@ describe("the store", () => {
   });
 });
 
+describe("the record ids' window", () => {
+  test("a record id outlives the raw tier for the dedup window: a copy re-sent later is still a duplicate", async () => {
+    store.close();
+    store = openStore(join(dir, "serve.db"), undefined, { retention: { rawS: 3600, fiveMinuteS: 3600, hourS: 3600 }, dedupWindowS: 7 * 86400 });
+    const nowS = 10 * 86400;
+    await store.ingest([record(nowS - 2 * 3600, [{ id: "cpu", type: "percent", val: 5 }], "rec-late-copy")], null, nowS * 1000);
+    await store.seal(nowS * 1000, true);
+    await store.applyRetention(nowS);
+    expect(store.series("pi-01", "cpu", 0, nowS)).toEqual([]); // the raw tier is gone
+    const again = await store.ingest([record(nowS - 2 * 3600, [{ id: "cpu", type: "percent", val: 5 }], "rec-late-copy")], null, nowS * 1000);
+    expect([again.accepted, again.duplicates]).toEqual([0, 1]);
+    await store.applyRetention(nowS + 8 * 86400);
+    expect(store.counts().records).toBe(0);
+  });
+});
+
 describe("the store after a restart", () => {
   test("item shapes come back from the database: a record without an item still keeps its latest value", async () => {
     const path = join(dir, "serve.db");

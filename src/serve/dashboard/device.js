@@ -7,9 +7,11 @@ import { alertList, errorBox, h, labelChips, since, statusBadge } from "./dom.js
 import { absTime } from "./format.js";
 import { createGraph, destroyGraph, drawGraph, setGraphItem } from "./graph.js";
 import { createPeriodEditor } from "./period.js";
-import { alignSeries, appendPoint, flatten, orderKeys, rateBetween, timeWindow, trimBefore } from "./series.js";
+import { alignSeries, appendPoint, flatten, orderKeys, rateBetween, seriesStep, timeWindow, trimBefore, withBands } from "./series.js";
 
-const RANGES = { "1h": 3600, "6h": 6 * 3600, "24h": 24 * 3600, "7d": 7 * 86400, "30d": 30 * 86400 };
+// Up to 30 days the store answers from raw samples or 5-minute buckets, beyond from 1-hour ones
+// (src/serve/tsdb/tiers.ts); the request's step keeps every range at about 600 points.
+const RANGES = { "1h": 3600, "6h": 6 * 3600, "24h": 24 * 3600, "7d": 7 * 86400, "30d": 30 * 86400, "90d": 90 * 86400, "1y": 365 * 86400 };
 const DEFAULT_RANGE = "24h";
 // Items drawn first on a device page; the others follow in the API's order.
 const ITEM_ORDER = ["cpu", "cpu_per_cpu", "memory", "diskusage", "temperature", "load", "network", "wifi"];
@@ -231,9 +233,10 @@ export function deviceView(root, id, params) {
     if (!wanted.length) return;
     for (const graph of wanted) graph.loaded = generation;
     const mark = received;
+    const step = seriesStep(RANGES[range]);
     const results = await Promise.all(
       wanted.map((graph) =>
-        api(`${devicePath(id)}/series?item=${encodeURIComponent(graph.item.id)}&from=${from}&to=${to}`).then(
+        api(`${devicePath(id)}/series?item=${encodeURIComponent(graph.item.id)}&from=${from}&to=${to}&step=${step}`).then(
           (series) => ({ graph, series }),
           (error) => ({ graph, error }),
         ),
@@ -249,8 +252,11 @@ export function deviceView(root, id, params) {
       }
       const keys = orderKeys(series.keys && series.keys.length ? series.keys : Object.keys(series.points || {}), graph.item.keys);
       // uPlot: the global of the classic script index.html loads before the modules.
-      const { columns, limit } = alignSeries(uPlot.join, keys, series.points || {}, detail.device.periodSeconds);
-      graph.series = { type: series.type || graph.item.type, rate: Boolean(series.rate), keys, columns, limit };
+      const { columns, limit, bands } = alignSeries(uPlot.join, keys, series.points || {}, detail.device.periodSeconds);
+      // A counter's band would be of its readings, not of its rate: none.
+      const rate = Boolean(series.rate);
+      graph.series = { type: series.type || graph.item.type, rate, keys, columns, limit, bands: rate ? [] : bands };
+      if (rate && bands.length) columns.splice(keys.length + 1);
       // Records pushed while the request was under way may be missing from its answer.
       for (const record of recent) if (record.n > mark && graph.item.id in record.items) append(graph, record);
       draw(graph);
@@ -289,6 +295,7 @@ export function deviceView(root, id, params) {
       // Nothing drawn yet (no data in the range): the record's own keys become the curves.
       s.keys = orderKeys(Object.keys(flat), graph.item.keys);
       s.columns = [[], ...s.keys.map(() => [])];
+      s.bands = [];
     }
     let values = s.keys.map((key) => flat[key]);
     if (s.rate) {
@@ -297,7 +304,7 @@ export function deviceView(root, id, params) {
       const previous = flatten(before[1]) || {};
       values = s.keys.map((key) => (previous[key] !== undefined && flat[key] !== undefined ? rateBetween([before[0], previous[key]], [record.t, flat[key]]) : undefined));
     }
-    appendPoint(s.columns, record.t, values, s.limit);
+    appendPoint(s.columns, record.t, withBands(values, s.bands), s.limit);
     return true;
   }
 

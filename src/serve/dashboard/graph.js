@@ -47,6 +47,7 @@ export function setGraphItem(graph, item) {
 /** Draws `graph.series` over the x range `window`; `range` names the time range for "No data". */
 export function drawGraph(graph, window, range) {
   const { type, rate, keys, columns } = graph.series;
+  const bands = graph.series.bands || [];
   if (rate) graph.title.textContent = `${graph.item.id} /s`;
   if (columns[0].length === 0) {
     destroyGraph(graph);
@@ -54,7 +55,7 @@ export function drawGraph(graph, window, range) {
     return;
   }
   graph.window = window;
-  const keysSig = `${type}|${rate}|${keys.join("\u0000")}`;
+  const keysSig = `${type}|${rate}|${keys.join("\u0000")}|${bands.length}`;
   if (graph.plot && graph.keysSig === keysSig) {
     graph.plot.setData(columns);
     return;
@@ -62,7 +63,10 @@ export function drawGraph(graph, window, range) {
   destroyGraph(graph);
   graph.plotEl.replaceChildren();
   graph.keysSig = keysSig;
-  graph.plot = new uPlot(plotOptions(graph, type, rate, keys), columns, graph.plotEl);
+  graph.plot = new uPlot(plotOptions(graph, type, rate, keys, bands), columns, graph.plotEl);
+  // The band's own series (min, max) have no place in the legend.
+  const rows = graph.plot.root.querySelectorAll(".u-legend .u-series");
+  for (let i = keys.length + 1; i < rows.length; i++) rows[i].classList.add("band");
   graph.card.classList.toggle("many", keys.length > 6);
   // The plot follows its card's width (the grid reflows on resize and between 1 and 2 columns).
   let frame = 0;
@@ -84,10 +88,16 @@ export function destroyGraph(graph) {
   graph.keysSig = "";
 }
 
-function plotOptions(graph, type, rate, keys) {
+/**
+ * uPlot options: one line per key; a key with a band (rollup rows' min and max) also gets two
+ * invisible series, its min and max, and a faint fill between them (uPlot's `bands`).
+ */
+function plotOptions(graph, type, rate, keys, bands) {
   const scalar = keys.length === 1 && keys[0] === "";
   const axisFmt = axisFormatter(type, rate);
+  const bandSeries = bands.flatMap(() => [0, 1].map(() => ({ label: "", stroke: "transparent", width: 0, points: { show: false }, value: () => "" })));
   return {
+    bands: bands.map((band) => ({ series: [band.max, band.min], fill: `${PALETTE[(band.key - 1) % PALETTE.length]}1f` })),
     width: Math.max(200, graph.plotEl.clientWidth),
     height: GRAPH_HEIGHT,
     cursor: { drag: { x: true, y: false }, points: { size: 6 } },
@@ -106,7 +116,8 @@ function plotOptions(graph, type, rate, keys) {
           label: scalar ? graph.item.id : key,
           stroke: color,
           width: 1.5,
-          fill: scalar ? `${color}14` : undefined,
+          // A band replaces the area fill: two fills would hide each other.
+          fill: scalar && bands.length === 0 ? `${color}14` : undefined,
           points: { size: 4 },
           value: (u, v, si, idx) => {
             const shown = idx == null ? lastValue(u.data[si]) : v;
@@ -114,6 +125,7 @@ function plotOptions(graph, type, rate, keys) {
           },
         };
       }),
+      ...bandSeries,
     ],
     axes: [
       { stroke: "#64748b", values: TIME_TICKS, space: 80, grid: { stroke: "#eef1f5", width: 1 }, ticks: { stroke: "#e2e8f0", width: 1 } },

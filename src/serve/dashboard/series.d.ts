@@ -3,7 +3,14 @@ export type Value = number | null | undefined;
 export type Columns = [number[], ...Value[][]];
 export type Join = (tables: [number[], number[]][]) => Value[][];
 export function flatten(value: unknown): Record<string, number> | null;
-export function alignSeries(join: Join, keys: string[], points: Record<string, [number, number][]>, periodSeconds: number): { columns: Columns; limit: number };
+export interface Band {
+  key: number;
+  min: number;
+  max: number;
+}
+export function alignSeries(join: Join, keys: string[], points: Record<string, ([number, number] | [number, number, number, number])[]>, periodSeconds: number): { columns: Columns; limit: number; bands: Band[] };
+export function withBands(values: Value[], bands: Band[]): Value[];
+export function seriesStep(rangeSeconds: number): number;
 export function gapLimit(xs: number[], periodSeconds: number): number;
 export function appendPoint(columns: Columns, t: number, values: Value[], limit: number): Columns;
 export function trimBefore(columns: Columns, from: number): Columns;

@@ -18,22 +18,57 @@ export function flatten(value) {
  * Series points → uPlot columns through `join` (uPlot.join): one shared time axis, `undefined` where
  * a key has no point at a time (uPlot continues the line), and a `null` break where the device was
  * silent for much longer than its period (the line breaks instead of bridging an outage).
+ *
+ * A point from a rollup tier is [t, avg, min, max]: a key whose points all carry min and max gets
+ * two more columns after the keys' (its min, its max), named in `bands` ({ key, min, max }: column
+ * indices), which the graph draws as a faint band around the line.
  */
 export function alignSeries(join, keys, points, periodSeconds) {
-  if (!keys.length) return { columns: [[]], limit: gapLimit([], periodSeconds) };
+  if (!keys.length) return { columns: [[]], limit: gapLimit([], periodSeconds), bands: [] };
   const tables = keys.map((key) => {
     const xs = [];
     const ys = [];
-    for (const [t, v] of points[key] || []) {
+    const mins = [];
+    const maxes = [];
+    for (const [t, v, min, max] of points[key] || []) {
       if (typeof t !== "number" || typeof v !== "number") continue;
       xs.push(t);
       ys.push(v);
+      mins.push(min);
+      maxes.push(max);
     }
-    return [xs, ys];
+    const banded = xs.length > 0 && mins.every((m) => typeof m === "number") && maxes.every((m) => typeof m === "number");
+    return banded ? [xs, ys, mins, maxes] : [xs, ys];
   });
   const joined = join(tables);
-  const limit = gapLimit(joined[0], periodSeconds);
-  return { columns: withBreaks(joined, limit), limit };
+  // join gives each table's columns in turn; the keys' columns come first, then the bands'.
+  const columns = [joined[0]];
+  const bandColumns = [];
+  const bands = [];
+  let at = 1;
+  tables.forEach((table, k) => {
+    columns.push(joined[at]);
+    if (table.length === 4) {
+      bands.push({ key: k + 1, min: keys.length + 1 + bandColumns.length, max: keys.length + 2 + bandColumns.length });
+      bandColumns.push(joined[at + 1], joined[at + 2]);
+    }
+    at += table.length - 1;
+  });
+  columns.push(...bandColumns);
+  const limit = gapLimit(columns[0], periodSeconds);
+  return { columns: withBreaks(columns, limit), limit, bands };
+}
+
+/** A pushed record's values (one per key) with each band's min and max: the value itself. */
+export function withBands(values, bands) {
+  const out = [...values];
+  for (const band of bands || []) out.push(values[band.key - 1], values[band.key - 1]);
+  return out;
+}
+
+/** The step a series request asks for: about 600 points over the range, at least a minute. */
+export function seriesStep(rangeSeconds) {
+  return Math.max(60, Math.round(rangeSeconds / 600));
 }
 
 /** The longest silence drawn as a line: 3 × the usual step between points, at least 2.5 periods. */

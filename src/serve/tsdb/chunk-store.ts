@@ -10,8 +10,8 @@ import { decodeRollupBlock, encodeRollupBlock, mergeBucket, rollUp, type Bucket 
  * retention, when its blocks are merged with their neighbours (compactFrozen): nothing can change
  * them any more. A bucket cut by a chunk boundary is two partial buckets, merged when read.
  */
-export const TIER_SECONDS = [300, 3600] as const;
-export type TierSeconds = (typeof TIER_SECONDS)[number];
+export const ROLLUP_SECONDS = [300, 3600] as const;
+export type RollupSeconds = (typeof ROLLUP_SECONDS)[number];
 /** Samples per chunk at most when a seal or a merge writes a run of samples (the codec allows 65,536). */
 const _CHUNK_MAX = 8192;
 /** Buckets per merged (frozen) rollup block: a year of hours in a dozen blocks. */
@@ -63,7 +63,7 @@ export function createChunkStore(db: Database, reportCorrupt: CorruptReport) {
       if (!rollups) continue;
       const sliceTs = Array.prototype.slice.call(ts, from, to) as number[];
       const sliceValues = Array.prototype.slice.call(values, from, to) as number[];
-      for (const tier of TIER_SECONDS) q.insertRollup.run(sid, tier, start, end, encodeRollupBlock(rollUp(sliceTs, sliceValues, tier)));
+      for (const tier of ROLLUP_SECONDS) q.insertRollup.run(sid, tier, start, end, encodeRollupBlock(rollUp(sliceTs, sliceValues, tier), tier));
     }
     return written;
   }
@@ -113,7 +113,7 @@ export function createChunkStore(db: Database, reportCorrupt: CorruptReport) {
     },
 
     /** The series' rollup buckets of a tier that start in [fromS, toS], in order, partial buckets merged. */
-    readBuckets(sid: number, tier: TierSeconds, fromS: number, toS: number): Bucket[] {
+    readBuckets(sid: number, tier: RollupSeconds, fromS: number, toS: number): Bucket[] {
       const out: Bucket[] = [];
       for (const row of q.rollupRange.all(sid, tier, toS, fromS)) {
         let buckets: Bucket[];
@@ -134,7 +134,7 @@ export function createChunkStore(db: Database, reportCorrupt: CorruptReport) {
      * never change again) into blocks of about _FROZEN_BLOCK_BUCKETS buckets: fewer, larger rows
      * for the long graphs to read. Returns the blocks removed.
      */
-    compactFrozen(sid: number, tier: TierSeconds, frozenBeforeS: number): number {
+    compactFrozen(sid: number, tier: RollupSeconds, frozenBeforeS: number): number {
       const rows = db
         .query<{ start_ts: number; end_ts: number; data: Uint8Array }, [number, number, number]>("SELECT start_ts, end_ts, data FROM rollups WHERE sid = ? AND tier = ? AND end_ts < ? ORDER BY start_ts")
         .all(sid, tier, frozenBeforeS);
@@ -144,7 +144,7 @@ export function createChunkStore(db: Database, reportCorrupt: CorruptReport) {
       const flush = () => {
         if (!group || group.rows < 2) return;
         db.query("DELETE FROM rollups WHERE sid = ? AND tier = ? AND start_ts >= ? AND start_ts <= ?").run(sid, tier, group.start, group.lastStart);
-        q.insertRollup.run(sid, tier, group.start, group.end, encodeRollupBlock(group.buckets));
+        q.insertRollup.run(sid, tier, group.start, group.end, encodeRollupBlock(group.buckets, tier));
         removed += group.rows - 1;
       };
       for (const row of rows) {
