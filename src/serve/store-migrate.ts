@@ -10,7 +10,6 @@ import { recordIdHash } from "./tsdb/record-id-hash.ts";
  * then drops that device's old rows: an interrupted migration goes on where it stopped at the next
  * start. Progress goes to `log` (serve's stderr) about every two seconds.
  */
-const _CHUNK_ROWS = 120;
 const _PAYLOADS_KEPT = 100;
 const _PROGRESS_MS = 2000;
 
@@ -51,7 +50,6 @@ export function migrateToChunks(db: Database, log: (line: string) => void): void
       s.ts.push(ts);
       s.values.push(value);
     };
-    const times: number[] = [];
     for (const row of q.points.all(dev)) {
       for (const [item, val] of Object.entries(JSON.parse(row.vals) as Record<string, _Val>)) {
         if (typeof val === "number") add(item, "", row.ts, val);
@@ -64,31 +62,10 @@ export function migrateToChunks(db: Database, log: (line: string) => void): void
     for (const row of q.records.all(dev)) {
       if (row.ts === previous) continue;
       previous = row.ts;
-      times.push(row.ts);
       add("", "", row.ts, row.record_id ? recordIdHash(row.record_id) : 0);
     }
-    // Chunks as a live seal cuts them: at least _CHUNK_ROWS records, up to an hour's end.
-    const cuts: number[] = [];
-    let count = 0;
-    for (let i = 0; i < times.length; i++) {
-      count++;
-      const next = times[i + 1];
-      if (next === undefined || (count >= _CHUNK_ROWS && Math.floor(times[i]! / 3600) !== Math.floor(next / 3600))) {
-        cuts.push(times[i]!);
-        count = 0;
-      }
-    }
     const recordSid = sids.get("\u0000");
-    for (const [sid, s] of samples) {
-      let from = 0;
-      for (const cut of cuts) {
-        let to = from;
-        while (to < s.ts.length && s.ts[to]! <= cut) to++;
-        if (to > from) chunks.writeSamples(sid, { ts: s.ts.slice(from, to), values: s.values.slice(from, to) }, sid !== recordSid);
-        from = to;
-      }
-      if (from < s.ts.length) chunks.writeSamples(sid, { ts: s.ts.slice(from), values: s.values.slice(from) }, sid !== recordSid);
-    }
+    for (const [sid, s] of samples) chunks.writeSamples(sid, s, sid !== recordSid);
     // Text: the latest values (version 3 kept no history of them), and the newest payloads.
     const values = JSON.parse(latest) as Record<string, [number, unknown]>;
     for (const { item } of q.types.all(dev)) if (values[item]) q.text.run(dev, item, values[item][0], JSON.stringify(values[item][1]));

@@ -7,7 +7,7 @@ import { HttpError } from "./http-errors.ts";
 import { DEFAULT_LIMITS, LimitError, type Limits } from "./limits.ts";
 import { migrateToChunks } from "./store-migrate.ts";
 import { prepareSchema } from "./store-schema.ts";
-import { createChunkStore, ROLLUP_SECONDS, type RollupSeconds } from "./tsdb/chunk-store.ts";
+import { CHUNK_MIN_SAMPLES, createChunkStore, ROLLUP_SECONDS, type RollupSeconds } from "./tsdb/chunk-store.ts";
 import { decodeChunk } from "./tsdb/chunk.ts";
 import { CorruptChunkError } from "./tsdb/errors.ts";
 import { decodeHeadRow, encodeHeadRow } from "./tsdb/head-row.ts";
@@ -218,8 +218,8 @@ export interface Store {
   close(): void;
 }
 
-/** Head rows of a device before a seal: at least this many, cut at an hour's end (docs/TSDB.md). */
-export const SEAL_ROWS = 120;
+/** Head rows of a device before a seal: at least a chunk's worth, cut at an hour's end (docs/TSDB.md). */
+export const SEAL_ROWS = CHUNK_MIN_SAMPLES;
 /** How long record ids are kept at least (the agents' spool expiry). */
 export const DEFAULT_DEDUP_WINDOW_S = 7 * 86_400;
 /** A device silent this long has its whole head sealed, however short. */

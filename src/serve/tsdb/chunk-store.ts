@@ -12,7 +12,9 @@ import { decodeRollupBlock, encodeRollupBlock, mergeBucket, rollUp, type Bucket 
  */
 export const ROLLUP_SECONDS = [300, 3600] as const;
 export type RollupSeconds = (typeof ROLLUP_SECONDS)[number];
-/** Samples per chunk at most when a seal or a merge writes a run of samples (the codec allows 65,536). */
+/** Samples a chunk holds before it may end (at an hour's end): the size bench/tsdb-codec.ts found small. */
+export const CHUNK_MIN_SAMPLES = 120;
+/** Samples per chunk at most (the codec allows 65,536). */
 const _CHUNK_MAX = 8192;
 /** Buckets per merged (frozen) rollup block: a year of hours in a dozen blocks. */
 const _FROZEN_BLOCK_BUCKETS = 1000;
@@ -49,23 +51,32 @@ export function createChunkStore(db: Database, reportCorrupt: CorruptReport) {
     }
   }
 
-  /** Chunks (and their rollup blocks) for sorted, distinct samples, cut every _CHUNK_MAX. */
-  function _write(sid: number, ts: ArrayLike<number>, values: ArrayLike<number>, rollups: boolean): number {
-    let written = 0;
-    for (let from = 0; from < ts.length; from += _CHUNK_MAX) {
-      const to = Math.min(ts.length, from + _CHUNK_MAX);
-      const encoder = createChunkEncoder();
-      for (let i = from; i < to; i++) encoder.append(ts[i]!, values[i]!);
-      const start = ts[from]!;
-      const end = ts[to - 1]!;
-      q.insert.run(sid, start, end, to - from, encoder.bytes());
-      written++;
-      if (!rollups) continue;
-      const sliceTs = Array.prototype.slice.call(ts, from, to) as number[];
-      const sliceValues = Array.prototype.slice.call(values, from, to) as number[];
-      for (const tier of ROLLUP_SECONDS) q.insertRollup.run(sid, tier, start, end, encodeRollupBlock(rollUp(sliceTs, sliceValues, tier), tier));
+  /**
+   * Chunks (and their rollup blocks) for sorted, distinct samples: a chunk ends with the last
+   * sample of an hour once it holds CHUNK_MIN_SAMPLES (so buckets rarely straddle two chunks), or
+   * at _CHUNK_MAX samples.
+   */
+  function _write(sid: number, ts: ArrayLike<number>, values: ArrayLike<number>, rollups: boolean): void {
+    let from = 0;
+    for (let i = 0; i < ts.length; i++) {
+      const n = i - from + 1;
+      const next = ts[i + 1];
+      if (next !== undefined && n < _CHUNK_MAX && (n < CHUNK_MIN_SAMPLES || Math.floor(ts[i]! / 3600) === Math.floor(next / 3600))) continue;
+      _chunk(sid, ts, values, from, i + 1, rollups);
+      from = i + 1;
     }
-    return written;
+  }
+
+  function _chunk(sid: number, ts: ArrayLike<number>, values: ArrayLike<number>, from: number, to: number, rollups: boolean): void {
+    const encoder = createChunkEncoder();
+    for (let i = from; i < to; i++) encoder.append(ts[i]!, values[i]!);
+    const start = ts[from]!;
+    const end = ts[to - 1]!;
+    q.insert.run(sid, start, end, to - from, encoder.bytes());
+    if (!rollups) return;
+    const sliceTs = Array.prototype.slice.call(ts, from, to) as number[];
+    const sliceValues = Array.prototype.slice.call(values, from, to) as number[];
+    for (const tier of ROLLUP_SECONDS) q.insertRollup.run(sid, tier, start, end, encodeRollupBlock(rollUp(sliceTs, sliceValues, tier), tier));
   }
 
   return {
