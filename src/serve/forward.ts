@@ -21,7 +21,7 @@ export function completeRecord(body: string): BagtowerRecord | undefined {
     const json = JSON.parse(body) as Partial<BagtowerRecord>;
     if (json.meta) return json as BagtowerRecord;
     if (typeof json.unixTimestamp !== "number" || !Array.isArray(json.data) || !json.deviceId) return undefined;
-    return JSON.parse(foreignToIngest({ deviceId: json.deviceId, unixTimestamp: json.unixTimestamp, data: json.data, agent: "bagtower" }).body) as BagtowerRecord;
+    return JSON.parse(foreignToIngest({ deviceId: json.deviceId, unixTimestamp: json.unixTimestamp, data: json.data, agent: "bagtower" }).body()) as BagtowerRecord;
   } catch {
     return undefined;
   }

@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { gunzipSync, inflateSync } from "node:zlib";
 import { MAX_ITEMS_PER_RECORD } from "../record/limits.ts";
 import { HttpError } from "./http-errors.ts";
@@ -90,7 +91,9 @@ export function checkNotFuture(unixSeconds: number, nowS: number, limits: Limits
   );
 }
 
-const _decoder = new TextDecoder("utf-8", { fatal: true });
+// Checked with isUtf8 (simdutf) first, then decoded without the fatal mode: several times faster
+// than a fatal TextDecoder on the bodies of batched ingest, with the same refusals.
+const _decoder = new TextDecoder("utf-8");
 
 /**
  * The body's bytes with a running count: a chunked body (no Content-Length) is refused as soon as
@@ -147,11 +150,8 @@ export async function readBody(request: Request, limits: Limits): Promise<string
     if ((error as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") throw new LimitError(413, "bodyBytes", `decompressed body is over the limit of ${limits.bodyBytes} bytes`);
     throw new HttpError(400, `body is not valid ${encoding} data`);
   }
-  try {
-    return _decoder.decode(bytes);
-  } catch {
-    throw new HttpError(400, "body is not valid UTF-8");
-  }
+  if (!isUtf8(bytes)) throw new HttpError(400, "body is not valid UTF-8");
+  return _decoder.decode(bytes);
 }
 
 export function parseJson(text: string): unknown {

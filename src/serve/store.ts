@@ -75,8 +75,11 @@ export interface IngestRecord {
   hostname?: string;
   unixTimestamp: number;
   data: Item[];
-  /** records.body: the record's JSON in bagtower's shape (what forwarding sends on). */
-  body: string;
+  /**
+   * The record's JSON in bagtower's shape (what forwarding sends on), made only when asked: the
+   * store keeps it only for forward targets (the outbox), and serialising costs as much as storing.
+   */
+  body: () => string;
   /** records.payload: the request's payload as sent, when it is not bagtower JSON (telemetrics). */
   payload?: string;
   /** Merged into the device's labels (pattoo metadata, Datadog and Influx tags). */
@@ -529,7 +532,7 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
       if (ts > state.maxTs) state.maxTs = ts;
       headCount++;
       recordCount++;
-      if (outbox) q.insertOutbox.run(r.body);
+      if (outbox) q.insertOutbox.run(r.body());
       const complete = shapes.size === r.data.length ? 1 : 0; // item ids are unique within a record
       q.touchDevice.run(nowS, r.machineId ?? null, r.hostname ?? null, address, `{${latest.slice(1)}}`, ts, dev.dev, complete);
     }

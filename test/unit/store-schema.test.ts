@@ -77,7 +77,7 @@ describe("the receiver's schema", () => {
     old.close();
 
     const store = openStore(path);
-    const record = (deviceId: string) => ({ deviceId, recordId: `rec-${deviceId}-1`, unixTimestamp: 1300, data: [{ id: "cpu", type: "percent" as const, val: 5 }], body: "{}" });
+    const record = (deviceId: string) => ({ deviceId, recordId: `rec-${deviceId}-1`, unixTimestamp: 1300, data: [{ id: "cpu", type: "percent" as const, val: 5 }], body: () => "{}" });
     await expect(store.ingest([record("pi-01")], null, 1_300_000, "open")).rejects.toThrow("device pi-01 was created with the ingest key");
     await store.ingest([record("pattoo-target")], null, 1_300_000, "open");
     await store.ingest([record("pi-01")], null, 1_300_000, "key");

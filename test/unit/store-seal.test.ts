@@ -26,7 +26,7 @@ afterEach(() => {
 });
 
 const T0 = 1_780_000_200; // a whole hour's start plus 200 s
-const rec = (deviceId: string, ts: number, data: Item[], recordId?: string): IngestRecord => ({ deviceId, recordId, unixTimestamp: ts, data, body: "{}" });
+const rec = (deviceId: string, ts: number, data: Item[], recordId?: string): IngestRecord => ({ deviceId, recordId, unixTimestamp: ts, data, body: () => "{}" });
 
 /** A device's walk: percents with one decimal, a counter with resets, an array, an object, gaps. */
 function walk(seed: number, n: number, deviceId = "pi-01") {

@@ -17,7 +17,7 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const record = (ts: number, data: Item[], recordId?: string): IngestRecord => ({ deviceId: "pi-01", recordId, unixTimestamp: ts, data, body: "{}" });
+const record = (ts: number, data: Item[], recordId?: string): IngestRecord => ({ deviceId: "pi-01", recordId, unixTimestamp: ts, data, body: () => "{}" });
 const latest = () => Object.fromEntries(store.items("pi-01").map((i) => [i.id, [i.ts, i.latest]]));
 
 describe("the store", () => {

@@ -76,7 +76,7 @@ export function parseBagtowerBody(json: unknown, { limits, nowS }: ParseOptions)
       hostname: record.meta?.hostname,
       unixTimestamp: record.unixTimestamp,
       data: record.data,
-      body: JSON.stringify(record),
+      body: () => JSON.stringify(record),
     });
   });
   return out;

@@ -85,7 +85,7 @@ export function foreignToIngest(r: ForeignRecord): IngestRecord {
     unixTimestamp: r.unixTimestamp,
     data: r.data,
     labels: r.labels,
-    body: JSON.stringify(record),
+    body: () => JSON.stringify(record),
     ...(r.body !== undefined ? { payload: r.body } : {}),
   };
 }
