@@ -16,6 +16,7 @@ import { listDir } from "../host.ts";
 import { createProbe, type Probe } from "./probe.ts";
 import { BUILTIN_IDS } from "../record/builtin-ids.ts";
 import { builtinItems } from "./registry.ts";
+import { checkItemIds, checkRoot } from "./selection.ts";
 
 /** `--set name=value`: a number becomes a `number` item, anything else a `string` item. */
 export function parseSetOption(option: string): Item {
@@ -69,6 +70,7 @@ export function validateRecord(record: BagtowerRecord): BagtowerRecord {
  * concurrently, every failure lands in meta.errors, and the identity fields make it deduplicable.
  */
 export async function runCollect(ctx: Context, config: Config, extra: Item[] = []): Promise<BagtowerRecord> {
+  checkRoot(config.collect.rootfs);
   const probe = createProbe(config.collect.rootfs, ctx.statfs);
   const errors: ItemError[] = [];
   const meta: ItemContext["meta"] = {};
@@ -98,6 +100,10 @@ export async function runCollect(ctx: Context, config: Config, extra: Item[] = [
       : { items: [], errors: [] },
   ]);
 
+  // Without the programs' output this run (not run, or one failed), their ids are not known.
+  const customUnknown = wantsCustom ? custom.errors.length > 0 : listDir(ctx.paths.collectors).length > 0;
+  checkItemIds(config.items, [...custom.items, ...extra].map((item) => item.id), customUnknown);
+
   const byId = new Map<string, Item>();
   for (const result of results) {
     if (!result) continue;
@@ -126,9 +132,8 @@ export async function runCollect(ctx: Context, config: Config, extra: Item[] = [
   if (only) {
     for (const id of only) {
       if (byId.has(id) || errors.some((e) => e.id === id)) continue;
-      // A built-in item may be absent by nature (no battery, no WiFi); an unknown name is a typo.
+      // A built-in item may be absent by nature (no battery, no WiFi); checkItemIds refused typos.
       if (BUILTIN_IDS.includes(id)) ctx.log.debug(`${id}: this device has none`);
-      else ctx.log.warn(`no item named "${id}" (built-in: ${BUILTIN_IDS.join(", ")}; or a collectors.d program's id)`);
     }
   }
 
