@@ -1,7 +1,8 @@
 // /proc/diskstats per whole block device: `dev.read_bytes` and `dev.written_bytes` (sectors × 512,
 // the kernel's fixed diskstats sector whatever the device's own), `dev.io_ms` (time with I/O in
-// flight; its rate over a window is the busy fraction). Partitions, loop, ram and zram devices are
-// skipped, and so are device-mapper volumes unless they are all there is (their I/O is the disks').
+// flight; its rate over a window is the busy fraction). Partitions (and an eMMC's boot areas), loop,
+// ram and zram devices are skipped, and device-mapper volumes unless they are all there is (their
+// I/O is the disks' again).
 import { defineItem } from "../item.ts";
 
 export interface DiskCounters {
@@ -28,6 +29,8 @@ export function parseDiskstats(text: string): DiskCounters[] {
 }
 
 const _VIRTUAL = /^(?:loop|ram|zram)\d+$/;
+/** An eMMC's boot and RPMB areas: /sys/block lists them as disks, but they are the same chip's hardware partitions. */
+const _EMMC_AREA = /^mmcblk\d+(?:boot\d+|rpmb)$/;
 const _PARTITION = /^(?:(?:[hsv]|xv)d[a-z]+\d+|(?:nvme\d+n\d+|mmcblk\d+|nbd\d+)p\d+)$/;
 const _DM = /^dm-\d+$/;
 
@@ -41,6 +44,7 @@ export function realDisks(disks: DiskCounters[], wholeDisks: readonly string[]):
   const candidates = disks.filter(
     (d) =>
       !_VIRTUAL.test(d.name) &&
+      !_EMMC_AREA.test(d.name) &&
       (whole.size > 0 ? whole.has(d.name) : !_PARTITION.test(d.name)) &&
       d.readBytes + d.writtenBytes + d.ioMs > 0,
   );
