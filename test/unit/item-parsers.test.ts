@@ -97,7 +97,7 @@ describe("disk_io", () => {
   test.each([
     ["/sys/block says which are disks", [d("sda"), d("sda1"), d("loop0"), d("nvme0n1")], ["sda", "loop0", "nvme0n1"], ["sda", "nvme0n1"]],
     ["without /sys/block, partitions by name", [d("sda"), d("sda1"), d("nvme0n1"), d("nvme0n1p2"), d("mmcblk0"), d("mmcblk0p1"), d("xvda1"), d("vdb")], [], ["sda", "nvme0n1", "mmcblk0", "vdb"]],
-    ["ram, zram, eMMC boot areas never", [d("ram0"), d("zram0"), d("mmcblk0boot0"), d("mmcblk0rpmb"), d("mmcblk0")], [], ["mmcblk0"]],
+    ["ram, zram, floppy, eMMC boot areas never", [d("ram0"), d("zram0"), d("fd0"), d("mmcblk0boot0"), d("mmcblk0rpmb"), d("mmcblk0")], [], ["mmcblk0"]],
     ["dm only beside disks: skipped", [d("sda"), d("dm-0"), d("dm-1")], ["sda", "dm-0", "dm-1"], ["sda"]],
     ["dm when it is the only view", [d("dm-0"), d("dm-1")], ["dm-0", "dm-1"], ["dm-0", "dm-1"]],
     ["no I/O since boot (idle nbd)", [d("nbd0", 0), d("sda")], ["nbd0", "sda"], ["sda"]],

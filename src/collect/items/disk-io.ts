@@ -1,7 +1,7 @@
 // /proc/diskstats per whole block device: `dev.read_bytes` and `dev.written_bytes` (sectors × 512,
 // the kernel's fixed diskstats sector whatever the device's own), `dev.io_ms` (time with I/O in
 // flight; its rate over a window is the busy fraction). Partitions (and an eMMC's boot areas), loop,
-// ram and zram devices are skipped, and device-mapper volumes unless they are all there is (their
+// ram, zram and floppy devices are skipped, and device-mapper volumes unless they are all there is (their
 // I/O is the disks' again).
 import { defineItem } from "../item.ts";
 
@@ -28,7 +28,8 @@ export function parseDiskstats(text: string): DiskCounters[] {
   return out;
 }
 
-const _VIRTUAL = /^(?:loop|ram|zram)\d+$/;
+/** Not storage a fleet owner watches: loop, ram and zram devices, and the floppy a VM emulates. */
+const _VIRTUAL = /^(?:loop|ram|zram|fd)\d+$/;
 /** An eMMC's boot and RPMB areas: /sys/block lists them as disks, but they are the same chip's hardware partitions. */
 const _EMMC_AREA = /^mmcblk\d+(?:boot\d+|rpmb)$/;
 const _PARTITION = /^(?:(?:[hsv]|xv)d[a-z]+\d+|(?:nvme\d+n\d+|mmcblk\d+|nbd\d+)p\d+)$/;
