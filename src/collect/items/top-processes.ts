@@ -12,8 +12,11 @@ import { parseUptime } from "./uptime.ts";
 /** The kernel exports clock_t in /proc at USER_HZ, 100 on every Linux architecture bagtower runs on. */
 const USER_HZ = 100;
 const _TOP = 5;
-/** At most this many processes are remembered for the next window (state stays a few tens of kB). */
-const _MAX_REMEMBERED = 8192;
+/**
+ * At most this many processes are read (about 20 µs each) and remembered for the next window, so
+ * a host running tens of thousands of processes costs a bounded ~0.2 s and a state file of ~200 kB.
+ */
+const _MAX_PROCESSES = 8192;
 
 export interface ProcStat {
   pid: number;
@@ -94,8 +97,9 @@ export function topProcesses(procs: ProcStat[], cpu: Map<number, number>, rssByt
 
 function _readStats(ic: ItemContext): ProcStat[] {
   const out: ProcStat[] = [];
-  for (const name of ic.probe.list("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
+  const pids = ic.probe.list("/proc").filter((name) => /^\d+$/.test(name));
+  if (pids.length > _MAX_PROCESSES) ic.warn("top_processes", `${pids.length} processes: only the first ${_MAX_PROCESSES} by pid were read`);
+  for (const name of pids.sort((a, b) => Number(a) - Number(b)).slice(0, _MAX_PROCESSES)) {
     // A process may end between the listing and the read: it is simply not counted.
     const text = ic.probe.maybeText(`/proc/${name}/stat`);
     const stat = text === undefined ? undefined : parseProcStat(text);
@@ -116,7 +120,7 @@ export const topProcessesItem = defineItem({
     const previous = stored && stored.bootId === bootId && now - stored.ms >= 1000 ? stored : undefined;
     const cpu = processCpuPercents(procs, parseUptime(ic.probe.text("/proc/uptime")), now, previous);
     const ticks: Record<string, number> = {};
-    for (const p of procs.slice(0, _MAX_REMEMBERED)) ticks[_key(p)] = p.ticks;
+    for (const p of procs) ticks[_key(p)] = p.ticks;
     ic.writeState(STATE_FILES.processesSample, { ms: now, bootId, ticks } satisfies ProcessesSample);
     // Pages are 4 KiB on most devices, 16 KiB on a Pi 5's kernel: status's VmRSS is exact.
     const rss = (p: ProcStat) => parseVmRss(ic.probe.maybeText(`/proc/${p.pid}/status`)) ?? p.rssPages * 4096;
