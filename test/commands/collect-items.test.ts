@@ -1,13 +1,14 @@
 // The new items over whole fixture trees (their READMEs say where each value comes from): a table
 // of device → expected values, and the push-window items read twice with their state in between.
 import { afterEach, describe, expect, test } from "bun:test";
-import { join } from "node:path";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { runCollect } from "../../src/collect/run.ts";
 import { resolveConfig } from "../../src/config/load.ts";
 import { STATE_FILES } from "../../src/paths.ts";
 import type { BagtowerRecord } from "../../src/record/schema.ts";
 import { writeState } from "../../src/state.ts";
-import { FIXTURES, manualClock, testContext, type TestContext } from "../helpers/context.ts";
+import { FIXTURES, manualClock, tempDir, testContext, type TestContext } from "../helpers/context.ts";
 
 const NEW_ITEMS = ["power", "gpu", "storage_health", "disk_io", "containers", "top_processes", "network_interfaces"];
 const OFF = { under_voltage: 0, under_voltage_since_boot: 0, freq_capped: 0, freq_capped_since_boot: 0, throttled: 0, throttled_since_boot: 0, soft_temp_limit: 0, soft_temp_limit_since_boot: 0 };
@@ -101,5 +102,42 @@ describe("new items over fixture trees", () => {
     });
     const r = values(await collect("docker-host")).top_processes as Record<string, string>;
     expect(Object.entries(r).filter(([k]) => k.startsWith("cpu"))).toEqual([["cpu1", "node [1602] 15%"]]);
+  });
+
+  test.each([
+    [
+      "an AMD card (drm): busy percent, the current sclk, its hwmon edge temperature; connectors are not cards",
+      {
+        "sys/class/drm/card0/device/gpu_busy_percent": "37\n",
+        "sys/class/drm/card0/device/pp_dpm_sclk": "0: 500Mhz\n1: 1243Mhz *\n2: 2100Mhz\n",
+        "sys/class/drm/card0/device/hwmon/hwmon3/temp1_input": "51000\n",
+        "sys/class/drm/card0-HDMI-A-1/status": "connected\n",
+      },
+      { "gpu0.load": 37, "gpu0.mhz": 1243, "gpu0.celsius": 51 },
+    ],
+    [
+      "an older Jetson (Nano, L4T 32): gpu.0/load without a devfreq class link, the GPU-therm zone",
+      {
+        "sys/devices/gpu.0/load": "1000\n",
+        "sys/devices/gpu.0/devfreq/57000000.gpu/cur_freq": "921600000\n",
+        "sys/class/thermal/thermal_zone2/type": "GPU-therm\n",
+        "sys/class/thermal/thermal_zone2/temp": "38500\n",
+      },
+      { "gpu0.load": 100, "gpu0.mhz": 921.6, "gpu0.celsius": 38.5 },
+    ],
+  ])("gpu: %s", async (_, files, expected) => {
+    const tree = tempDir("bagtower-gpu-");
+    try {
+      for (const [path, text] of Object.entries(files)) {
+        mkdirSync(dirname(join(tree.dir, path)), { recursive: true });
+        writeFileSync(join(tree.dir, path), text);
+      }
+      t = testContext({ now: () => NOW });
+      const config = resolveConfig({ collect: { rootfs: tree.dir }, items: { only: ["gpu"] } }, "test", []);
+      const r = await runCollect(t.ctx, config);
+      expect({ errors: r.meta.errors, gpu: values(r).gpu }).toEqual({ errors: [], gpu: expected });
+    } finally {
+      tree.cleanup();
+    }
   });
 });
