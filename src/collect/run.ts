@@ -89,10 +89,14 @@ export async function runCollect(ctx: Context, config: Config, extra: Item[] = [
   const builtins = builtinItems.filter((def) => _selected(def.id, config.items));
   const only = config.items.only;
   const wantsCustom = only === null || only.some((id) => !BUILTIN_IDS.includes(id));
+  const programs = listDir(ctx.paths.collectors);
+  const extraIds = extra.map((item) => item.id);
+  // With no collectors.d program every id is known before reading anything: a typo costs no CPU sample.
+  if (programs.length === 0) checkItemIds(config.items, extraIds, false);
   const [results, custom] = await Promise.all([
     Promise.all(builtins.map((def) => _readItem(def, ic))),
     wantsCustom
-      ? runCustomCollectors(ctx.paths.collectors, listDir(ctx.paths.collectors), config.collect.timeoutMs, {
+      ? runCustomCollectors(ctx.paths.collectors, programs, config.collect.timeoutMs, {
           PATH: ctx.env.PATH,
           BAGTOWER_HOME: ctx.paths.home,
           BAGTOWER_ROOTFS: config.collect.rootfs,
@@ -100,9 +104,8 @@ export async function runCollect(ctx: Context, config: Config, extra: Item[] = [
       : { items: [], errors: [] },
   ]);
 
-  // Without the programs' output this run (not run, or one failed), their ids are not known.
-  const customUnknown = wantsCustom ? custom.errors.length > 0 : listDir(ctx.paths.collectors).length > 0;
-  checkItemIds(config.items, [...custom.items, ...extra].map((item) => item.id), customUnknown);
+  // Otherwise the programs' ids are known from their output, unless they did not run or one failed.
+  if (programs.length > 0) checkItemIds(config.items, [...custom.items.map((item) => item.id), ...extraIds], !wantsCustom || custom.errors.length > 0);
 
   const byId = new Map<string, Item>();
   for (const result of results) {

@@ -72,4 +72,23 @@ describe("collect refuses bad input", () => {
     expect(await run("--root", pi4, "--only", "memory,fan_rpm,room", "--set", "room=kitchen")).toBe(0);
     expect(JSON.parse(t.out[0]!).data.map((i: { id: string }) => i.id)).toEqual(["memory", "fan_rpm", "room"]);
   });
+
+  test("without collectors.d programs the typo is refused before any item is read (no CPU sample is waited for)", async () => {
+    const sleeps: number[] = [];
+    t = testContext({ statfs: fixtureStatfs(pi4), sleep: async (ms) => void sleeps.push(ms) });
+    expect(await run("--root", pi4, "--only", "cpu,memroy")).toBe(2);
+    expect(sleeps).toEqual([]);
+  });
+
+  test("when a collectors.d program fails, its ids are unknown this run: --only is not refused", async () => {
+    t = testContext({ statfs: fixtureStatfs(pi4) });
+    mkdirSync(join(t.home, "collectors.d"), { recursive: true });
+    const program = join(t.home, "collectors.d", "flaky.sh");
+    writeFileSync(program, "#!/bin/sh\nexit 3\n");
+    chmodSync(program, 0o755);
+    expect(await run("--root", pi4, "--only", "memory,fan_rpm")).toBe(0);
+    const record = JSON.parse(t.out[0]!);
+    expect(record.data.map((i: { id: string }) => i.id)).toEqual(["memory"]);
+    expect(record.meta.errors.map((e: { id: string }) => e.id)).toEqual(["collectors.d/flaky.sh"]);
+  });
 });

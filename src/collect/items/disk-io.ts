@@ -1,8 +1,8 @@
 // /proc/diskstats per whole block device: `dev.read_bytes` and `dev.written_bytes` (sectors × 512,
 // the kernel's fixed diskstats sector whatever the device's own), `dev.io_ms` (time with I/O in
-// flight; its rate over a window is the busy fraction). Partitions (and an eMMC's boot areas), loop,
-// ram, zram and floppy devices are skipped, and device-mapper volumes unless they are all there is (their
-// I/O is the disks' again).
+// flight; its rate over a window is the busy fraction). Partitions (and an eMMC's boot areas),
+// loop, ram, zram and floppy devices are skipped, and device-mapper volumes unless they are all
+// there is (beside a disk, their I/O is the disk's again).
 import { defineItem } from "../item.ts";
 
 export interface DiskCounters {
