@@ -124,6 +124,8 @@ describe("containers", () => {
     ["podman", `libpod-${id}.scope`, "machine.slice", { runtime: "podman", id }],
     ["containerd (k8s)", `cri-containerd-${id}.scope`, "kubepods-pod1.slice", { runtime: "containerd", id }],
     ["cri-o", `crio-${id}.scope`, "kubepods-pod1.slice", { runtime: "crio", id }],
+    ["kubelet cgroupfs driver", id, "pod0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b", { runtime: "containerd", id }],
+    ["a 64-hex directory elsewhere", id, "system.slice", undefined],
     ["conmon is not a container", `libpod-conmon-${id}.scope`, "machine.slice", undefined],
     ["short id", "docker-abc.scope", "system.slice", undefined],
     ["a service", "docker.service", "system.slice", undefined],

@@ -30,8 +30,11 @@ const _MAX_NAME = 64 - ".memory_max_bytes".length;
 export function scopeOf(name: string, parent: string): Omit<ContainerScope, "dir"> | undefined {
   const match = _SCOPE.exec(name);
   if (match) return { runtime: _RUNTIME[match[1]!]!, id: match[2]! };
-  // Docker's cgroupfs driver: /sys/fs/cgroup/docker/<id>.
-  if (parent === "docker" && /^[0-9a-f]{64}$/.test(name)) return { runtime: "docker", id: name };
+  // The cgroupfs drivers: Docker's /sys/fs/cgroup/docker/<id>, a kubelet's kubepods/<qos>/pod<uid>/<id>.
+  if (/^[0-9a-f]{64}$/.test(name)) {
+    if (parent === "docker") return { runtime: "docker", id: name };
+    if (/^pod[0-9a-f-]{32,36}$/.test(parent)) return { runtime: "containerd", id: name };
+  }
   return undefined;
 }
 

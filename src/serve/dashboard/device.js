@@ -14,7 +14,7 @@ const RANGES = { "1h": 3600, "6h": 6 * 3600, "24h": 24 * 3600, "7d": 7 * 86400, 
 const DEFAULT_RANGE = "24h";
 // Items drawn first on a device page; the others follow in the API's order.
 // power's graph is the device's power timeline: each under-voltage and throttling flag over time.
-const ITEM_ORDER = ["cpu", "cpu_per_cpu", "memory", "diskusage", "temperature", "power", "load", "network", "wifi"];
+const ITEM_ORDER = ["cpu", "cpu_per_cpu", "memory", "diskusage", "temperature", "power", "load", "network", "network_interfaces", "disk_io", "wifi"];
 /** Numeric items that also get a table in Details (their latest value, one row per container). */
 const TABLES = { containers: containersTable };
 /** Pushed records kept to redo on a graph whose series request was under way when they came. */
