@@ -1,6 +1,7 @@
 // What each item added for issue 14 costs inside one collect run (in-process, so Bun's startup is
-// not counted): the median of 40 runs after 5 warm-up runs of `runCollect` with `items.only` = that item, over this
-// machine's / and, for top_processes, over a generated /proc of 500 processes.
+// not counted): the median of 40 runs (after 5 warm-up runs) of `runCollect` with `items.only` =
+// that item, minus the same with only `uptime`, over this machine's /, for containers over the docker-host fixture, and for top_processes over a generated
+// /proc of 500 processes.
 //   bun bench/items.ts
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -49,6 +50,9 @@ try {
   for (const id of ITEMS) console.log(`${id} over / : +${((await median("/", id, home.dir)) - baseline).toFixed(2)} ms`);
   const processes = (await import("node:fs")).readdirSync("/proc").filter((n) => /^\d+$/.test(n)).length;
   console.log(`(this machine has ${processes} processes)`);
+  const docker = join(import.meta.dir, "../test/fixtures/proc/docker-host");
+  const dockerBase = await median(docker, "uptime", home.dir);
+  console.log(`containers over test/fixtures/proc/docker-host (5 containers): +${((await median(docker, "containers", home.dir)) - dockerBase).toFixed(2)} ms`);
   const treeBase = await median(tree.dir, "uptime", home.dir);
   console.log(`top_processes over 500 generated processes: +${((await median(tree.dir, "top_processes", home.dir)) - treeBase).toFixed(2)} ms`);
 } finally {
