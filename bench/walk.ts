@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodeInflux } from "../src/formats/influx.ts";
+import { BUILTIN_IDS } from "../src/record/builtin-ids.ts";
 import type { BagtowerRecord } from "../src/record/schema.ts";
 import { mulberry32 } from "../test/helpers/prng.ts";
 
@@ -13,7 +14,13 @@ export const STEP_S = 600;
 /** A week of ten-minute steps. */
 export const WEEK_STEPS = 1008;
 
-const FIXTURE = JSON.parse(readFileSync(join(import.meta.dir, "../test/fixtures/proc/pi4/expected.json"), "utf8")) as BagtowerRecord;
+const _PI4 = JSON.parse(readFileSync(join(import.meta.dir, "../test/fixtures/proc/pi4/expected.json"), "utf8")) as BagtowerRecord;
+/**
+ * The items the walk models, up to `system`: the benchmarks' figures were measured with that record.
+ * The device health items that follow in BUILTIN_IDS (power, disk_io, network_interfaces in this
+ * fixture) would stay constant here and change every figure; they are left out.
+ */
+const FIXTURE: BagtowerRecord = { ..._PI4, data: _PI4.data.filter((i) => BUILTIN_IDS.indexOf(i.id) <= BUILTIN_IDS.indexOf("system")) };
 
 /** A reboot every ~2,000 steps (about once every two weeks per device): counters and uptime start over. */
 const REBOOT_P = 1 / 2000;

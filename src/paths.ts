@@ -8,6 +8,10 @@ export const STATE_FILES = {
   lastPush: "last-push.json",
   /** One per sink: its counters, the server's hints and the rate limiter's slots. */
   sink: (sink: string) => `sink-${sink}.json`,
+  /** The containers' cgroup CPU usage at the previous run, for CPU % over the push window. */
+  containersSample: "containers-sample.json",
+  /** Every process's CPU ticks at the previous run, for top_processes' CPU over the push window. */
+  processesSample: "processes-sample.json",
 } as const;
 
 /** Every file bagtower keeps, derived from one home directory (SPEC §2): the one map of the home. */

@@ -15,6 +15,13 @@ import { system } from "./items/system.ts";
 import { temperature } from "./items/thermal.ts";
 import { uptime } from "./items/uptime.ts";
 import { wifi } from "./items/wifi.ts";
+import { power } from "./items/power.ts";
+import { gpu } from "./items/gpu.ts";
+import { storageHealth } from "./items/storage-health.ts";
+import { diskIo } from "./items/disk-io.ts";
+import { containers } from "./items/containers.ts";
+import { topProcessesItem } from "./items/top-processes.ts";
+import { networkInterfaces } from "./items/network-interfaces.ts";
 
 /** Built-in items in record order, the order of BUILTIN_IDS (record/builtin-ids.ts). */
 export const builtinItems: readonly ItemDef[] = [
@@ -37,4 +44,11 @@ export const builtinItems: readonly ItemDef[] = [
   battery,
   processes,
   system,
+  power,
+  gpu,
+  storageHealth,
+  diskIo,
+  containers,
+  topProcessesItem,
+  networkInterfaces,
 ];

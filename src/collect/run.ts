@@ -16,6 +16,7 @@ import { listDir } from "../host.ts";
 import { createProbe, type Probe } from "./probe.ts";
 import { BUILTIN_IDS } from "../record/builtin-ids.ts";
 import { builtinItems } from "./registry.ts";
+import { checkItemIds, checkRoot } from "./selection.ts";
 
 /** `--set name=value`: a number becomes a `number` item, anything else a `string` item. */
 export function parseSetOption(option: string): Item {
@@ -69,6 +70,7 @@ export function validateRecord(record: BagtowerRecord): BagtowerRecord {
  * concurrently, every failure lands in meta.errors, and the identity fields make it deduplicable.
  */
 export async function runCollect(ctx: Context, config: Config, extra: Item[] = []): Promise<BagtowerRecord> {
+  checkRoot(config.collect.rootfs);
   const probe = createProbe(config.collect.rootfs, ctx.statfs);
   const errors: ItemError[] = [];
   const meta: ItemContext["meta"] = {};
@@ -87,16 +89,23 @@ export async function runCollect(ctx: Context, config: Config, extra: Item[] = [
   const builtins = builtinItems.filter((def) => _selected(def.id, config.items));
   const only = config.items.only;
   const wantsCustom = only === null || only.some((id) => !BUILTIN_IDS.includes(id));
+  const programs = listDir(ctx.paths.collectors);
+  const extraIds = extra.map((item) => item.id);
+  // With no collectors.d program every id is known before reading anything: a typo costs no CPU sample.
+  if (programs.length === 0) checkItemIds(config.items, extraIds, false);
   const [results, custom] = await Promise.all([
     Promise.all(builtins.map((def) => _readItem(def, ic))),
     wantsCustom
-      ? runCustomCollectors(ctx.paths.collectors, listDir(ctx.paths.collectors), config.collect.timeoutMs, {
+      ? runCustomCollectors(ctx.paths.collectors, programs, config.collect.timeoutMs, {
           PATH: ctx.env.PATH,
           BAGTOWER_HOME: ctx.paths.home,
           BAGTOWER_ROOTFS: config.collect.rootfs,
         })
       : { items: [], errors: [] },
   ]);
+
+  // Otherwise the programs' ids are known from their output, unless they did not run or one failed.
+  if (programs.length > 0) checkItemIds(config.items, [...custom.items.map((item) => item.id), ...extraIds], !wantsCustom || custom.errors.length > 0);
 
   const byId = new Map<string, Item>();
   for (const result of results) {
@@ -126,9 +135,8 @@ export async function runCollect(ctx: Context, config: Config, extra: Item[] = [
   if (only) {
     for (const id of only) {
       if (byId.has(id) || errors.some((e) => e.id === id)) continue;
-      // A built-in item may be absent by nature (no battery, no WiFi); an unknown name is a typo.
+      // A built-in item may be absent by nature (no battery, no WiFi); checkItemIds refused typos.
       if (BUILTIN_IDS.includes(id)) ctx.log.debug(`${id}: this device has none`);
-      else ctx.log.warn(`no item named "${id}" (built-in: ${BUILTIN_IDS.join(", ")}; or a collectors.d program's id)`);
     }
   }
 

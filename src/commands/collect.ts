@@ -9,7 +9,8 @@ import type { BagtowerRecord, Item } from "../record/schema.ts";
 import { encoders } from "../formats/index.ts";
 import type { EncodeOptions } from "../formats/types.ts";
 import { encodeOptions } from "../deliver/encode-options.ts";
-import { ExitCode } from "../errors.ts";
+import { ExitCode, UsageError } from "../errors.ts";
+import { UnknownItemError } from "../collect/selection.ts";
 import { defineBagtowerCommand } from "./_shared.ts";
 
 export const COLLECT_FORMATS = ["json", "pretty", "ndjson", "pattoo", "datadog", "influx", "prometheus", "telemetrics"] as const;
@@ -92,7 +93,16 @@ export default defineBagtowerCommand({
     const watchMs = args.watch === undefined ? undefined : parseDuration(args.watch, "--watch");
     const format: CollectFormat = args.pretty ? "pretty" : (args.format ?? (watchMs ? "ndjson" : "json"));
     const stop = data.stop ?? (watchMs === undefined ? undefined : _untilSignal());
-    const record = await collectCommand(ctx, config, { format, encode: encodeOptions(ctx, config), extra: args.set.map(parseSetOption), watchMs }, stop);
+    let record: BagtowerRecord;
+    try {
+      record = await collectCommand(ctx, config, { format, encode: encodeOptions(ctx, config), extra: args.set.map(parseSetOption), watchMs }, stop);
+    } catch (error) {
+      // A typo in --only is a usage error like an unknown flag; the same typo in config.json stays a config error.
+      if (error instanceof UnknownItemError && error.field === "items.only" && args.only !== undefined) {
+        throw new UsageError(error.message.replace(/^items\.only/, "--only"), { cause: error });
+      }
+      throw error;
+    }
     return { exitCode: ExitCode.ok, data: record };
   },
 });

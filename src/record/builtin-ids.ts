@@ -23,6 +23,13 @@ const _IDS = [
   "battery",
   "processes",
   "system",
+  "power",
+  "gpu",
+  "storage_health",
+  "disk_io",
+  "containers",
+  "top_processes",
+  "network_interfaces",
 ] as const;
 
 export type BuiltinId = (typeof _IDS)[number];

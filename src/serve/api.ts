@@ -5,6 +5,7 @@ import type { Alerts } from "./alerts.ts";
 import type { EventHub } from "./events.ts";
 import { labelsSchema } from "../record/labels.ts";
 import { issueText } from "../issue-text.ts";
+import { storageWear, underVoltage } from "./device-health.ts";
 import { HttpError } from "./http-errors.ts";
 import { DEFAULT_PAGE, MAX_PAGE, type DeviceRow, type ItemRow, type Store } from "./store.ts";
 
@@ -37,6 +38,11 @@ export function deviceView(api: ApiContext, device: DeviceRow, items = api.store
   }
   const temperature = _maxTemperature(latest.temperature);
   if (temperature !== undefined) summary.temperature = temperature;
+  // Health the fleet page flags: computed here, where every device's latest values are at hand.
+  const power = underVoltage(latest.power);
+  if (power !== undefined) summary.under_voltage = power;
+  const wear = storageWear(latest.storage_health);
+  if (wear !== undefined) summary.storage_wear = wear;
   return {
     id: device.id,
     machineId: device.machineId,

@@ -22,14 +22,26 @@ const env = () => ({ BAGTOWER_HOME: home });
 
 describe("the compiled binary", () => {
   test("collect prints one valid JSON record on stdout, logs only on stderr", async () => {
-    const result = await runBinary(["collect", "--only", "cpu,memory,nosuchitem"], { env: env() });
+    const result = await runBinary(["collect", "--only", "cpu,memory"], { env: env() });
     expect(result.code).toBe(0);
     const lines = result.stdout.trimEnd().split("\n");
     expect(lines).toHaveLength(1);
     const record = v.parse(recordSchema, JSON.parse(lines[0]!));
     expect(record.data.map((i) => i.id)).toEqual(["cpu", "memory"]);
-    expect(result.stderr).toContain('no item named "nosuchitem"');
-    expect(result.stdout).not.toContain("nosuchitem");
+  });
+
+  test("collect --only with an unknown id is a usage error with a did-you-mean, and prints no record", async () => {
+    const result = await runBinary(["collect", "--only", "cpu,memroy"], { env: env() });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(result.stderr).toContain('--only: no item named "memroy". Did you mean memory?');
+  });
+
+  test("collect --root naming a missing directory exits 78 with one line naming it", async () => {
+    const result = await runBinary(["collect", "--root", "/nonexistent/device-root"], { env: env() });
+    expect(result).toMatchObject({ code: 78, stdout: "" });
+    expect(result.stderr.trim().split("\n")).toEqual([expect.stringContaining("/nonexistent/device-root")]);
   });
 
   test("collect over a fixture tree, pretty", async () => {

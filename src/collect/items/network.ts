@@ -1,7 +1,7 @@
 // /proc/net/dev, every interface but lo and those enslaved to a bond or bridge (they have
 // /sys/class/net/<iface>/master, and their traffic is counted again at the master), summed:
 // receive bytes/packets are columns 1–2, transmit bytes/packets columns 9–10 after `iface:`.
-import { defineItem } from "../item.ts";
+import { defineItem, type ItemContext } from "../item.ts";
 
 export interface InterfaceCounters {
   iface: string;
@@ -36,12 +36,20 @@ export function networkTotals(interfaces: InterfaceCounters[], enslaved: Readonl
   return totals;
 }
 
+/** The interfaces and which of them are enslaved, read once for `network` and `network_interfaces`. */
+export function readNetInterfaces(ic: ItemContext): { interfaces: InterfaceCounters[]; enslaved: Set<string> } {
+  return ic.probe.once("net_dev", () => {
+    const interfaces = parseNetDev(ic.probe.text("/proc/net/dev"));
+    const enslaved = new Set(interfaces.filter((i) => ic.probe.list(`/sys/class/net/${i.iface}`).includes("master")).map((i) => i.iface));
+    return { interfaces, enslaved };
+  });
+}
+
 export const network = defineItem({
   id: "network",
   type: "counter",
   read: (ic) => {
-    const interfaces = parseNetDev(ic.probe.text("/proc/net/dev"));
-    const enslaved = new Set(interfaces.filter((i) => ic.probe.list(`/sys/class/net/${i.iface}`).includes("master")).map((i) => i.iface));
+    const { interfaces, enslaved } = readNetInterfaces(ic);
     return networkTotals(interfaces, enslaved);
   },
 });

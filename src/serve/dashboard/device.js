@@ -3,6 +3,7 @@
 // /ws is appended to the graphs already drawn, with no series request.
 import { api, devicePath, deviceHash } from "./api.js";
 import { coalesce } from "./coalesce.js";
+import { containersTable } from "./containers.js";
 import { alertList, errorBox, h, labelChips, since, statusBadge } from "./dom.js";
 import { absTime } from "./format.js";
 import { createGraph, destroyGraph, drawGraph, setGraphItem } from "./graph.js";
@@ -14,7 +15,10 @@ import { alignSeries, appendPoint, flatten, orderKeys, rateBetween, seriesStep, 
 const RANGES = { "1h": 3600, "6h": 6 * 3600, "24h": 24 * 3600, "7d": 7 * 86400, "30d": 30 * 86400, "90d": 90 * 86400, "1y": 365 * 86400 };
 const DEFAULT_RANGE = "24h";
 // Items drawn first on a device page; the others follow in the API's order.
-const ITEM_ORDER = ["cpu", "cpu_per_cpu", "memory", "diskusage", "temperature", "load", "network", "wifi"];
+// power's graph is the device's power timeline: each under-voltage and throttling flag over time.
+const ITEM_ORDER = ["cpu", "cpu_per_cpu", "memory", "diskusage", "temperature", "power", "load", "network", "network_interfaces", "disk_io", "wifi"];
+/** Numeric items that also get a table in Details (their latest value, one row per container). */
+const TABLES = { containers: containersTable };
 /** Pushed records kept to redo on a graph whose series request was under way when they came. */
 const RECENT_RECORDS = 20;
 
@@ -163,7 +167,7 @@ export function deviceView(root, id, params) {
   }
 
   function renderStrings() {
-    const items = orderedItems((item) => item.shape === "string");
+    const items = orderedItems((item) => item.shape === "string" || item.id in TABLES);
     for (const [itemId, card] of stringCards) {
       if (!items.some((item) => item.id === itemId)) {
         card.remove();
@@ -173,7 +177,9 @@ export function deviceView(root, id, params) {
     for (const item of items) {
       const value = item.latest;
       const rows = value && typeof value === "object" ? Object.entries(value) : null;
-      const content = rows
+      const content = TABLES[item.id]
+        ? TABLES[item.id](value)
+        : rows
         ? h("table", {}, h("tbody", {}, rows.map(([k, v]) => h("tr", {}, h("th", { scope: "row" }, k), h("td", {}, String(v))))))
         : h("p", { class: "string-value" }, value == null ? "—" : String(value));
       const card = h("article", { class: "card strings", dataset: { item: item.id } }, h("header", {}, h("h3", {}, item.id)), content);

@@ -4,12 +4,14 @@
 // Not served itself. A new module is one line here.
 import api from "./api.js" with { type: "text" };
 import coalesce from "./coalesce.js" with { type: "text" };
+import containers from "./containers.js" with { type: "text" };
 import device from "./device.js" with { type: "text" };
 import dom from "./dom.js" with { type: "text" };
 import duration from "./duration.js" with { type: "text" };
 import fleet from "./fleet.js" with { type: "text" };
 import format from "./format.js" with { type: "text" };
 import graph from "./graph.js" with { type: "text" };
+import health from "./health.js" with { type: "text" };
 import live from "./live.js" with { type: "text" };
 import main from "./main.js" with { type: "text" };
 import pager from "./pager.js" with { type: "text" };
@@ -20,12 +22,14 @@ import session from "./session.js" with { type: "text" };
 export default {
   "api.js": api,
   "coalesce.js": coalesce,
+  "containers.js": containers,
   "device.js": device,
   "dom.js": dom,
   "duration.js": duration,
   "fleet.js": fleet,
   "format.js": format,
   "graph.js": graph,
+  "health.js": health,
   "live.js": live,
   "main.js": main,
   "pager.js": pager,

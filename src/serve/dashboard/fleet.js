@@ -4,6 +4,7 @@ import { api, deviceHash } from "./api.js";
 import { coalesce } from "./coalesce.js";
 import { alertList, errorBox, h, labelChips, percentCell, since, statusBadge } from "./dom.js";
 import { headline, round } from "./format.js";
+import { healthCell, healthFlags } from "./health.js";
 import { createPager } from "./pager.js";
 
 /** Devices per page (the API's default is 500; a table of 100 rows stays quick to render). */
@@ -57,11 +58,14 @@ export function fleetView(root) {
     pager.render(nextCursor, devices.length, fleet ? fleet.total_nodes : undefined);
     const total = fleet ? fleet.total_nodes : devices.length;
     const up = fleet ? fleet.up_nodes : devices.filter((d) => d.status === "UP").length;
+    // Counted on this page: the flags come with each listed device.
+    const flagged = devices.filter((d) => healthFlags(d.latest).length > 0).length;
     summary.replaceChildren(
       stat("Devices", total, "total"),
       stat("Up", up, "up"),
       stat("Down", total - up, total - up ? "down" : "zero"),
       stat("Active alerts", alerts.length, alerts.length ? "alerts" : "zero"),
+      ...(flagged ? [stat("Health flags", flagged, "alerts")] : []),
     );
     // A fleet-wide outage raises one alert per device: the first few are listed, the count says the rest.
     const listed = alerts.slice(0, FLEET_ALERTS_SHOWN);
@@ -86,7 +90,7 @@ export function fleetView(root) {
       return;
     }
     const sorted = [...devices].sort((a, b) => a.id.localeCompare(b.id, undefined, { numeric: true }));
-    const heads = ["Status", "Device", "Hostname", "Last seen", "CPU", "Memory", "Disk", "Temp", "Labels", "Alerts"];
+    const heads = ["Status", "Device", "Hostname", "Last seen", "CPU", "Memory", "Disk", "Temp", "Health", "Labels", "Alerts"];
     body.replaceChildren(
       h(
         "div",
@@ -94,7 +98,7 @@ export function fleetView(root) {
         h(
           "table",
           { class: "fleet" },
-          h("thead", {}, h("tr", {}, heads.map((t, i) => h("th", { class: i >= 4 && i <= 7 ? "num" : i === 9 ? "center" : null, scope: "col" }, t)))),
+          h("thead", {}, h("tr", {}, heads.map((t, i) => h("th", { class: i >= 4 && i <= 7 ? "num" : i === 10 ? "center" : null, scope: "col" }, t)))),
           h("tbody", {}, sorted.map(row)),
         ),
       ),
@@ -137,7 +141,7 @@ function row(d) {
     "tr",
     {
       dataset: { device: d.id },
-      class: d.status === "UP" ? null : "is-down",
+      class: [d.status === "UP" ? null : "is-down", healthFlags(latest).length ? "is-flagged" : null].filter(Boolean).join(" ") || null,
       tabindex: "0",
       onclick: (ev) => {
         if (!ev.target.closest("a")) open();
@@ -154,6 +158,7 @@ function row(d) {
     percentCell("memory", latest.memory),
     percentCell("disk", latest.diskusage),
     h("td", { class: "num", dataset: { col: "temperature" } }, typeof latest.temperature === "number" ? `${round(latest.temperature, 1)} °C` : h("span", { class: "muted" }, "—")),
+    healthCell(latest),
     h("td", { dataset: { col: "labels" } }, labelChips(d.labels)),
     h("td", { class: "center", dataset: { col: "alerts" } }, alertCount ? h("span", { class: "count-pill" }, String(alertCount)) : h("span", { class: "muted" }, "0")),
   );
