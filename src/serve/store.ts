@@ -246,7 +246,8 @@ interface _DevState {
   maxTs: number;
   head: _HeadEntry[];
   lastMs: number;
-  sids?: Map<string, number>;
+  /** Series ids by item, then key. */
+  sids?: Map<string, Map<string, number>>;
   texts?: Map<string, string>;
 }
 
@@ -290,7 +291,7 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
     upsertItem: db.query("INSERT INTO items (dev, item, type, shape, keys) VALUES (?, ?, ?, ?, ?) ON CONFLICT (dev, item) DO UPDATE SET type = excluded.type, shape = excluded.shape, keys = excluded.keys"),
     seriesOf: db.query<{ sid: number; item: string; key: string }, [number]>("SELECT sid, item, key FROM series WHERE dev = ?"),
     insertSeries: db.query<{ sid: number }, [number, string, string]>("INSERT INTO series (dev, item, key) VALUES (?, ?, ?) RETURNING sid"),
-    insertHead: db.query<{ seq: number }, [number, number, number, Uint8Array]>("INSERT INTO head (dev, ts, rid, vals) VALUES (?, ?, ?, ?) RETURNING seq"),
+    insertHead: db.query<never, [number, number, number, Uint8Array]>("INSERT INTO head (dev, ts, rid, vals) VALUES (?, ?, ?, ?)"),
     headRid: db.query<{ rid: number }, [number]>("SELECT rid FROM head WHERE seq = ?"),
     headRows: db.query<{ seq: number; ts: number; rid: number; vals: Uint8Array }, [string]>("SELECT seq, ts, rid, vals FROM head WHERE seq IN (SELECT value FROM json_each(?)) ORDER BY ts, seq"),
     deleteHead: db.query("DELETE FROM head WHERE seq IN (SELECT value FROM json_each(?))"),
@@ -361,14 +362,19 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
     let sids = state.sids;
     if (!sids) {
       sids = new Map();
-      for (const row of q.seriesOf.all(state.dev)) sids.set(`${row.item}\u0000${row.key}`, row.sid);
+      for (const row of q.seriesOf.all(state.dev)) {
+        let keys = sids.get(row.item);
+        if (!keys) sids.set(row.item, (keys = new Map()));
+        keys.set(row.key, row.sid);
+      }
       state.sids = sids;
     }
-    const name = `${item}\u0000${key}`;
-    let sid = sids.get(name);
+    let keys = sids.get(item);
+    if (!keys) sids.set(item, (keys = new Map()));
+    let sid = keys.get(key);
     if (sid === undefined) {
       sid = q.insertSeries.get(state.dev, item, key)!.sid;
-      sids.set(name, sid);
+      keys.set(key, sid);
     }
     return sid;
   }
@@ -527,7 +533,7 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
       }
       if (r.payload !== undefined) _text(state, _PAYLOAD_ITEM, ts, r.payload);
       _sortPairs();
-      const { seq } = q.insertHead.get(dev.dev, ts, rid, encodeHeadRow(pairSids, pairValues))!;
+      const seq = Number(q.insertHead.run(dev.dev, ts, rid, encodeHeadRow(pairSids, pairValues)).lastInsertRowid);
       state.head.push({ seq, ts });
       if (ts > state.maxTs) state.maxTs = ts;
       headCount++;
