@@ -89,6 +89,7 @@ export default defineBagtowerCommand({
     "api-key-file": { type: "string", valueHint: "FILE", description: "Read the ingest key (at least 16 characters) from FILE: keeps it out of ps" },
     "public-url": { type: "string", valueHint: "URL", description: "The address browsers use, when it is a name (e.g. https://bagtower.example.org): its Host and Origin are accepted, and the dashboard line shows it" },
     "public-read": { type: "boolean", description: "Let any host read the dashboard and API without the read token (never change anything)" },
+    downloads: { type: "string", valueHint: "DIR", description: "Also hand out the release files in DIR (bagtower-linux-<arch>[-musl], e.g. the dist/ of npm run build:all) under /download/, for install.sh" },
     retention: { type: "string", valueHint: "DURATION", description: "Keep records and series this long (default 30d)" },
     "push-self": { type: "string", valueHint: "INTERVAL", description: "Also collect this machine and push it here every INTERVAL (e.g. 10s)" },
     alerts: { type: "string", valueHint: "RULES", description: "Alert thresholds, e.g. cpu=80,memory=90,disk=95,wifi=30 (the defaults)" },
@@ -125,6 +126,7 @@ export default defineBagtowerCommand({
       publicRead: Boolean(args["public-read"]),
       pattooOpen: Boolean(args["pattoo-open"]),
       publicUrl,
+      downloadsDir: args.downloads,
       forward: forwardSinks.length ? { sinks: forwardSinks, http: config.http, encode: encodeOptions(ctx, config) } : undefined,
       selfPush: pushEveryMs === undefined ? undefined : { everyMs: pushEveryMs, push: selfPusher(ctx, config) },
     });
@@ -134,6 +136,9 @@ export default defineBagtowerCommand({
     writeFileAtomic(ctx.paths.serveUrl, `${base}\n`, { durable: false });
     // Like Jupyter's: whoever started serve opens the dashboard as admin; the link works once.
     ctx.log.info(`dashboard: ${_loginUrl(ctx, base, keys)} (admin login, works once for ${LOGIN_TOKEN_TTL_MS / 60_000} minutes; bagtower serve key prints a fresh one)`);
+    const served = serve.app.downloads.names();
+    if (served.length > 0) ctx.log.info(`install a device: curl -fsSL ${base}/install.sh | sh -s -- --api-key KEY --device-id ID (downloads: ${served.join(", ")})`);
+    else ctx.log.info("no agent downloads: this serve runs from source; start the built executable or give --downloads DIR for /install.sh");
     for (const sink of forwardSinks) ctx.log.info(`forwarding everything accepted to ${sink.format} at ${sink.url}`);
     if (pushEveryMs !== undefined) ctx.log.info(`pushing this machine's record every ${args["push-self"]}`);
 
