@@ -29,6 +29,8 @@ export interface TestServeOptions {
   retention?: { ms: number; text: string };
   forward?: SinkConfig[];
   periods?: JobPeriods;
+  /** serve --downloads DIR (the test process runs from source: no executable of its own). */
+  downloadsDir?: string;
 }
 
 /**
@@ -59,6 +61,7 @@ export function startTestServe(limits: Partial<Limits> = {}, options: TestServeO
     authFailuresPerMinute: options.authFailuresPerMinute,
     forward: options.forward && { sinks: options.forward, http: config.http, encode: encodeOptions(ctx, config) },
     periods: options.periods,
+    downloadsDir: options.downloadsDir,
     // As before startServe: the tests of our own 413 send bodies past twice the limit.
     bodyCeilingBytes: 64 * 1024 * 1024,
   });
