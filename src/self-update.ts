@@ -38,7 +38,7 @@ export function parseSums(text: string, name: string): string | undefined {
 export function downloadToken(ctx: Context, given?: string): string | undefined {
   if (given) return given;
   if (ctx.env.BAGTOWER_DOWNLOAD_TOKEN) return ctx.env.BAGTOWER_DOWNLOAD_TOKEN;
-  const file = join(ctx.paths.home, "download-token");
+  const file = ctx.paths.downloadToken;
   return existsSync(file) ? readFileSync(file, "utf8").trim() || undefined : undefined;
 }
 
