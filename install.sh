@@ -34,8 +34,9 @@ options:
   --format F        wire format for --server: bagtower (default), pattoo, datadog, influx,
                     prometheus, telemetrics
   --period P        the crontab line's period, e.g. 10m (default: the receiver's answer)
-  --download-token T  the receiver's read token, sent with the downloads (a receiver
-                    without --public-read wants it from other hosts); kept for bagtower update
+  --download-token T
+                    the receiver's read token, sent with the downloads (a receiver without
+                    --public-read wants it from other hosts); kept for bagtower update
   --no-cron         install no crontab line
   --from-source     build with this checkout's Bun instead of downloading
   --uninstall       remove the crontab line and the binary (config and spool stay)

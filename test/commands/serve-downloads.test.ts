@@ -121,6 +121,14 @@ describe("/install.sh", () => {
     expect((await res.json()).error).toContain(message);
   });
 
+  test.skipIf(!Bun.which("shellcheck") && !process.env.CI)("the served script, token set in, is shellcheck-clean POSIX sh", async () => {
+    const file = join(dir.dir, "served-install.sh");
+    writeFileSync(file, await (await serve.get(`/install.sh?token=${READ_TOKEN}`)).text());
+    const result = Bun.spawnSync(["shellcheck", "-s", "sh", file], { stdout: "pipe" });
+    expect(result.stdout.toString()).toBe("");
+    expect(result.exitCode).toBe(0);
+  });
+
   test("an IP literal Host is taken as the address (IPv6 with brackets)", async () => {
     const script = await (await serve.get("/install.sh", { host: "[::1]:8787" })).text();
     expect(line(script, "DEFAULT_SERVER")).toBe("DEFAULT_SERVER='http://[::1]:8787'");
@@ -137,6 +145,10 @@ describe("/install.sh", () => {
       await pub.stop();
     }
   });
+});
+
+test("serve --downloads naming no directory stops at start with one line", () => {
+  expect(() => startTestServe({}, { downloadsDir: join(dir.dir, "missing") })).toThrow(/^--downloads .*missing: ENOENT/);
 });
 
 describe("/api/install", () => {
