@@ -200,13 +200,16 @@ export function createServeApp(options: ServeOptions) {
    */
   const downloadToken = (grant: Grant): string | undefined => (grant.via === "token" || grant.via === "session" ? keys.read : undefined);
 
-  const installer: Handler = (request, server) => installerResponse(receiverUrl(request, options.publicUrl, origins), downloadToken(grantOf(request, clientAddress(request, server))));
+  const installer: Handler = (request, server) => {
+    const grant = grantOf(request, clientAddress(request, server));
+    return installerResponse(receiverUrl(request, grant, options.publicUrl, origins), downloadToken(grant));
+  };
 
   const download: Handler = (request, server, params) => (params.name === "install.sh" ? installer(request, server, params) : downloads.serve(params.name!));
 
   const installInfo: Handler = (request, server) => {
     const grant = grantOf(request, clientAddress(request, server));
-    const base = receiverUrl(request, options.publicUrl, origins);
+    const base = receiverUrl(request, grant, options.publicUrl, origins);
     return jsonResponse(installCommandInfo({ base, readToken: downloadToken(grant), ingestKey: grant.right === "admin" ? keys.ingest : undefined, publicRead: options.publicRead, downloads: downloads.names() }));
   };
 
@@ -342,7 +345,14 @@ export function createServeApp(options: ServeOptions) {
 
   async function fetch(request: Request, server: Server<unknown>): Promise<Response | undefined> {
     handled++;
-    const url = new URL(request.url);
+    let url: URL;
+    try {
+      url = new URL(request.url);
+    } catch {
+      // Bun builds the URL from the Host header: one that is no host[:port] is the client's error.
+      counters.request("unmatched", 400);
+      return errorResponse(new HttpError(400, `Host ${(request.headers.get("host") ?? "").slice(0, 100)}: expected host[:port]`));
+    }
     let routeName = "unmatched";
     let right: Right | undefined;
     let response: Response;

@@ -1,18 +1,21 @@
 // GET /install.sh: the project's installer, embedded in the executable, with this receiver's address
-// as its server and download URL. The address comes from --public-url, else from the Host header,
-// and only a Host that same-origin.ts accepts (an IP literal, localhost, a --public-url name) and
-// that parses as a plain host[:port]: the value goes into a shell script that someone pipes to sh.
+// as its server and download URL. The address comes from --public-url, else from the Host header:
+// one that same-origin.ts accepts (an IP literal, localhost, a --public-url name), or any name when
+// the request presented a token (as everywhere: a rebinding page cannot know it, and whoever holds
+// it typed that name), and always a plain host[:port], since the value goes into a script piped to sh.
 import installScript from "../../install.sh" with { type: "text" };
 import { HttpError } from "./http-errors.ts";
+import type { Grant } from "./access.ts";
 import { checkHost, type SameOrigin } from "./same-origin.ts";
 
 /** Characters an origin of ours may have: what an IP literal, localhost or a DNS name and a port are made of. */
+const _SAFE_HOST = /^[A-Za-z0-9.:[\]-]+$/;
 const _SAFE_ORIGIN = /^https?:\/\/[A-Za-z0-9.:[\]-]+$/;
 
 /** This receiver's address as the client should use it: --public-url, else the Host it reached us at. */
-export function receiverUrl(request: Request, publicUrl: URL | undefined, origins: SameOrigin): string {
+export function receiverUrl(request: Request, grant: Grant, publicUrl: URL | undefined, origins: SameOrigin): string {
   if (publicUrl) return publicUrl.origin;
-  checkHost(request, origins);
+  if (grant.via !== "token") checkHost(request, origins);
   const host = request.headers.get("host")!;
   let origin: string | undefined;
   try {
@@ -20,7 +23,8 @@ export function receiverUrl(request: Request, publicUrl: URL | undefined, origin
   } catch {
     origin = undefined;
   }
-  if (!origin || !_SAFE_ORIGIN.test(origin)) throw new HttpError(400, `Host ${host.slice(0, 100)}: expected host[:port]`);
+  // The raw header too: URL parsing would quietly drop a `user@` or a `/path` and keep the rest.
+  if (!origin || !_SAFE_HOST.test(host) || !_SAFE_ORIGIN.test(origin)) throw new HttpError(400, `Host ${host.slice(0, 100)}: expected host[:port]`);
   return origin;
 }
 

@@ -112,13 +112,28 @@ describe("/install.sh", () => {
     expect(line(kept, "DEFAULT_DOWNLOAD_TOKEN")).toBe(`DEFAULT_DOWNLOAD_TOKEN='${READ_TOKEN}'`);
   });
 
-  test.each([
-    ["evil.example", 403, "Host evil.example is not a name of this server"],
-    ["evil.example:8787", 403, "is not a name of this server"],
-  ])("Host %p: refused, the script never names another server", async (host, status, message) => {
-    const res = await serve.get(`/install.sh?token=${READ_TOKEN}`, { host });
-    expect(res.status).toBe(status);
-    expect((await res.json()).error).toContain(message);
+  test.each(["evil.example", "evil.example:8787"])("Host %p without a token (loopback, a session, --public-read): refused, the script never names another server", async (host) => {
+    const res = await serve.get("/install.sh", { host });
+    expect(res.status).toBe(403);
+    expect((await res.json()).error).toContain(`Host ${host} is not a name of this server`);
+    const open = startTestServe({}, { publicRead: true });
+    try {
+      expect((await open.get("/install.sh", { ...proxied, host })).status).toBe(403);
+    } finally {
+      await open.stop();
+    }
+  });
+
+  test("with a token, the name the client typed is the address (as every token counts under any Host)", async () => {
+    const script = await (await serve.get(`/install.sh?token=${READ_TOKEN}`, { ...proxied, host: "gateway.lan:8787" })).text();
+    expect(line(script, "DEFAULT_SERVER")).toBe("DEFAULT_SERVER='http://gateway.lan:8787'");
+  });
+
+  test.each(["a'b.example", "gw.lan:1$(id)", "user@gw.lan", "gw.lan/x", "gw.lan;id", "[::1]evil", "gw lan"])("Host %p, even with a token, is a 400 and no script", async (host) => {
+    const res = await serve.get(`/install.sh?token=${READ_TOKEN}`, { ...proxied, host });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect(await res.text()).not.toContain("#!/bin/sh");
   });
 
   test.skipIf(!Bun.which("shellcheck") && !process.env.CI)("the served script, token set in, is shellcheck-clean POSIX sh", async () => {
