@@ -119,4 +119,23 @@ describe.skipIf(skip)("Add a device, in Chromium", () => {
       await page.context().close();
     }
   });
+
+  test("opened at 127.0.0.1 (loopback, no login): the command has no secret, and notes say the key, the token and that 127.0.0.1 is no address for a device", async () => {
+    const context = await browser!.newContext();
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (err) => errors.push(err.message));
+    try {
+      await page.goto(base.replace(address!, "127.0.0.1"));
+      await page.click("[data-action=add-device]");
+      const dialog = page.locator("dialog.install-dialog");
+      await dialog.waitFor();
+      expect(await dialog.locator("[data-testid=install-command]").textContent()).toBe(`curl -fsSL '${base.replace(address!, "127.0.0.1")}/install.sh' | sh -s -- --api-key KEY`);
+      expect(await dialog.locator("[data-note]").evaluateAll((els) => els.map((e) => (e as unknown as { dataset: { note: string } }).dataset.note))).toEqual(["loopback", "key", "token"]);
+      expect(await page.content()).not.toContain(readToken);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.context().close();
+    }
+  });
 });

@@ -20,6 +20,10 @@ async function copyText(text, fallbackNode) {
 /** What the command needs besides the device: where the key is, the read token, the downloads. */
 function notes(info) {
   const out = [];
+  const host = new URL(info.serverUrl).hostname;
+  if (host === "localhost" || host === "[::1]" || host.startsWith("127.")) {
+    out.push(h("li", { dataset: { note: "loopback" } }, `${host} is this machine's own address: a device elsewhere reaches the receiver by its network address or name (open the dashboard by it, or start serve with --public-url; serve listens on 127.0.0.1 only unless --host says otherwise).`));
+  }
   if (!info.ingestKey) out.push(h("li", { dataset: { note: "key" } }, "KEY is the ingest key: only an admin login shows it here. On the server, ", h("code", {}, "bagtower serve key"), " prints it."));
   if (info.tokenNeeded && !info.tokenIncluded) {
     out.push(h("li", { dataset: { note: "token" } }, "A device on another host needs the read token too: add ", h("code", {}, "?token=<read token>"), " to the URL (", h("code", {}, "bagtower serve key"), " shows it), or start serve with ", h("code", {}, "--public-read"), "."));
