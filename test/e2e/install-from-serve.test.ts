@@ -40,6 +40,7 @@ interface Serve {
   url: string;
   port: number;
   home: string;
+  log: () => string;
   stop: () => Promise<void>;
 }
 const serves: Serve[] = [];
@@ -55,6 +56,7 @@ async function startServe(argv0: string[], extra: string[] = []): Promise<Serve>
     url: `http://127.0.0.1:${port}`,
     port,
     home,
+    log: stderr.text,
     stop: async () => {
       proc.kill("SIGTERM");
       await proc.exited;
@@ -115,6 +117,7 @@ describe.skipIf(skipWithoutTestUser)("curl -fsSL http://gateway:8787/install.sh 
   });
 
   test("installs the receiver's own executable, pushes the first record there and installs the cron line", async () => {
+    expect(serve.log()).toContain(`install a device: curl -fsSL ${serve.url}/install.sh | sh -s -- --api-key KEY --device-id ID (downloads: bagtower-linux-x64${arm64Ready ? ", bagtower-linux-arm64" : ""})`);
     const result = await paste(home, `curl -fsSL ${serve.url}/install.sh | sh -s -- --api-key ${KEY} --device-id pi-kitchen`);
     expect(result.stderr).toContain("bagtower install: installed");
     expect(result.code).toBe(0);
@@ -265,7 +268,10 @@ describe.skipIf(skipWithoutTestUser || !remoteAddress)("from another host (not l
     expect(readFileSync(join(home, ".bagtower", "download-token"), "utf8")).toBe(`${readToken(serve)}\n`);
     expect(statSync(join(home, ".bagtower", "download-token")).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(home, ".bagtower", "install.sh"), "utf8")).not.toContain(KEY);
-    // bagtower update finds the token the installer kept.
+    // A wrong token is a refusal (78) that names the flag; without one, the token the installer kept is used.
+    const wrong = await runAsTestUser([join(home, ".bagtower", "bin", "bagtower"), "update", "--download-token", "not-the-read-token-0123"], { HOME: home });
+    expect(wrong.stderr).toContain("give the receiver's read token: --download-token TOKEN");
+    expect(wrong.code).toBe(78);
     const update = await runAsTestUser([join(home, ".bagtower", "bin", "bagtower"), "update", "--check"], { HOME: home });
     expect(update.stderr).toContain(`is what ${remote} hands out already`);
     expect(update.code).toBe(0);
