@@ -351,7 +351,9 @@ export function createServeApp(options: ServeOptions) {
     } catch {
       // Bun builds the URL from the Host header: one that is no host[:port] is the client's error.
       counters.request("unmatched", 400);
-      return errorResponse(new HttpError(400, `Host ${(request.headers.get("host") ?? "").slice(0, 100)}: expected host[:port]`));
+      const refused = errorResponse(new HttpError(400, `Host ${(request.headers.get("host") ?? "").slice(0, 100)}: expected host[:port]`));
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) refused.headers.set(name, value);
+      return refused;
     }
     let routeName = "unmatched";
     let right: Right | undefined;

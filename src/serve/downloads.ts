@@ -29,7 +29,8 @@ export function selfExecutable(): DownloadsOptions["self"] {
 
 interface DownloadFile {
   path: string;
-  sha256: Promise<string>;
+  /** The sum, or why the file could not be read at start. */
+  sha256: Promise<string | Error>;
 }
 
 /** SHA-256 of a file, read in chunks: a 100 MB executable is never in memory at once. */
@@ -58,10 +59,17 @@ function _listDir(dir: string): string[] {
 export function createDownloads(options: DownloadsOptions) {
   const files = new Map<string, DownloadFile>();
   const add = (name: string, path: string) => {
-    const sha256 = sha256File(path);
-    // Awaited by the first download; a failure then becomes that download's answer, not a crash.
-    sha256.catch(() => {});
+    const sha256 = sha256File(path).catch((error: Error) => {
+      options.log.error(`--downloads: ${path}: ${error.message}; it is not served`);
+      return error;
+    });
     files.set(name, { path, sha256 });
+  };
+  /** A file's sum; one that could not be read at start is a 503 naming it (it has no sum to be checked against). */
+  const sumOf = async (name: string, file: DownloadFile): Promise<string> => {
+    const sum = await file.sha256;
+    if (sum instanceof Error) throw new HttpError(503, `${name}: could not be read when serve started (${sum.message}); restart serve`);
+    return sum;
   };
   if (options.self) add(options.self.name, options.self.path);
   for (const name of options.dir ? _listDir(options.dir) : []) {
@@ -71,7 +79,7 @@ export function createDownloads(options: DownloadsOptions) {
   }
 
   async function sums(): Promise<string> {
-    const lines = await Promise.all([...files].map(async ([name, file]) => `${await file.sha256}  ${name}\n`));
+    const lines = await Promise.all([...files].map(async ([name, file]) => `${await sumOf(name, file)}  ${name}\n`));
     return lines.join("");
   }
 
@@ -86,7 +94,7 @@ export function createDownloads(options: DownloadsOptions) {
       if (RELEASE_NAME.test(name)) throw new HttpError(404, `${name}: not here (this receiver has ${[...files.keys()].join(", ") || "no executables"}; serve --downloads DIR adds release files)`);
       throw new HttpError(404, `/download/${name.slice(0, 80)}: not a download (expected SHA256SUMS or bagtower-linux-<x64|arm64>[-musl])`);
     }
-    await file.sha256;
+    await sumOf(name, file);
     return new Response(Bun.file(file.path), { headers: { "Content-Type": "application/octet-stream", "Cache-Control": "no-cache" } });
   }
 

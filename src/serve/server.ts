@@ -8,7 +8,7 @@ import type { EncodeOptions } from "../formats/types.ts";
 import type { Keys } from "./access.ts";
 import type { AlertRules } from "./alerts.ts";
 import { createServeApp, type ServeApp } from "./app.ts";
-import { createDownloads, selfExecutable, type DownloadsOptions } from "./downloads.ts";
+import { createDownloads, selfExecutable } from "./downloads.ts";
 import { createForwarder } from "./forward.ts";
 import { downCheckJob } from "./jobs/down-check.ts";
 import { forwardJob, forwardNudge } from "./jobs/forward.ts";
@@ -41,8 +41,6 @@ export interface StartServeOptions {
   bodyCeilingBytes?: number;
   /** `--downloads DIR`: release files served under /download/ besides the running executable. */
   downloadsDir?: string;
-  /** The executable /download/ hands out as its own (default: this process's, when it is the built one; null: none). */
-  self?: DownloadsOptions["self"] | null;
   /** A job's period by name (`down-check`, `retention`, `idle-gc`, `forward`, `self-push`): tests shorten them. */
   periods?: JobPeriods;
 }
@@ -128,7 +126,7 @@ function _open(dbPath: string, limits: Limits): Store {
 
 function _downloads(ctx: Context, options: StartServeOptions) {
   try {
-    return createDownloads({ self: options.self === null ? undefined : (options.self ?? selfExecutable()), dir: options.downloadsDir, log: ctx.log });
+    return createDownloads({ self: selfExecutable(), dir: options.downloadsDir, log: ctx.log });
   } catch (error) {
     throw new UsageError(errorMessage(error), { cause: error });
   }

@@ -1,7 +1,7 @@
 // serve's /install.sh, /download/ and /api/install in-process (from source: no executable of its
 // own), over release files in a --downloads directory: sums, streaming, rights, hostile paths and Hosts.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "../helpers/context.ts";
 import { ADMIN_TOKEN, INGEST_KEY, READ_TOKEN, startTestServe } from "../helpers/serve.ts";
@@ -160,6 +160,24 @@ describe("/install.sh", () => {
       await pub.stop();
     }
   });
+});
+
+test("a file that cannot be read at start is a 503 naming it, and so is SHA256SUMS (no sum to vouch for)", async () => {
+  const bad = tempDir("bagtower-downloads-bad-");
+  // A regular file to stat(2) whose read fails (EIO): what a failing disk does.
+  symlinkSync("/proc/self/mem", join(bad.dir, "bagtower-linux-arm64"));
+  const broken = startTestServe({}, { downloadsDir: bad.dir });
+  try {
+    for (const path of ["/download/bagtower-linux-arm64", "/download/SHA256SUMS"]) {
+      const res = await broken.get(path);
+      expect({ path, status: res.status }).toEqual({ path, status: 503 });
+      expect((await res.json()).error).toStartWith("bagtower-linux-arm64: could not be read when serve started (");
+    }
+    expect(broken.logs.some((l) => l.includes("bagtower-linux-arm64") && l.includes("it is not served"))).toBe(true);
+  } finally {
+    await broken.stop();
+    bad.cleanup();
+  }
 });
 
 test("serve --downloads naming no directory stops at start with one line", () => {
