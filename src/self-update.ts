@@ -114,6 +114,10 @@ export async function runUpdate(ctx: Context, input: UpdateInput): Promise<Updat
     renameSync(temp, input.executable);
     fsyncDir(dir);
     return { ...result, status: "updated", sha256: expected, version };
+  } catch (error) {
+    // A directory of another user (a root install), a full or read-only disk: the file system's word, in one line.
+    if (error instanceof BagtowerError || !(error as NodeJS.ErrnoException).code) throw error;
+    throw new BagtowerError(`${dir}: ${errorMessage(error)}; ${input.executable} was not replaced (run update as the user that installed it)`, ExitCode.failure, { cause: error });
   } finally {
     if (existsSync(temp)) unlinkSync(temp);
   }

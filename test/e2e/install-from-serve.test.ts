@@ -199,6 +199,19 @@ describe.skipIf(skipWithoutTestUser)("curl -fsSL http://gateway:8787/install.sh 
     }
   });
 
+  test("bagtower update in a directory it cannot write: one line, exit 1, nothing replaced", async () => {
+    const dir = join(root, "root-owned");
+    mkdirSync(dir, { mode: 0o755 });
+    const bin = join(dir, "bagtower");
+    copyFileSync(older, bin);
+    const result = await runAsTestUser([bin, "update", "--server", serve.url], { HOME: home });
+    expect(result.stderr).toStartWith(`error: ${dir}: EACCES`);
+    expect(result.stderr).toContain(`${bin} was not replaced (run update as the user that installed it)`);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(result.code).toBe(1);
+    expect(sha256Of(bin)).toBe(sha256Of(older));
+  });
+
   test.skipIf(!arm64Ready && !process.env.CI)("an arm64 build from --downloads is handed out, its sum verifies, and it runs (under qemu)", async () => {
     const sums = await (await fetch(`${serve.url}/download/SHA256SUMS`)).text();
     expect(sums).toContain(`${sha256Of(BINARY)}  bagtower-linux-x64\n`);
