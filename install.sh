@@ -11,6 +11,10 @@
 set -eu
 
 DEFAULT_DOWNLOAD_URL="https://github.com/bagtower/bagtower/releases/latest/download"
+# A receiver that hands this script out (bagtower serve: GET /install.sh) sets its own address
+# here, and the read token its downloads need when the request for the script carried one.
+DEFAULT_SERVER=""
+DEFAULT_DOWNLOAD_TOKEN=""
 
 usage() {
   cat <<USAGE
@@ -18,15 +22,21 @@ bagtower installer: installs the agent in ~/.bagtower, saves its configuration, 
 adds one line to your crontab. No root needed. Re-run it to update: config and spool stay.
 
 usage: curl -fsSL "\$BAGTOWER_DOWNLOAD_URL/install.sh" | sh -s -- [options]
+       curl -fsSL http://RECEIVER:8787/install.sh | sh -s -- --api-key KEY --device-id ID
        sh install.sh [options]
 
 options:
   --server URL      the receiver to push to (http:// or https://), saved in config.json
+                    (default: the receiver that served this script, on a first install or
+                    with --api-key, --device-id or --format)
   --api-key KEY     the receiver's ingest key
   --device-id ID    the id the receiver knows this device by
   --format F        wire format for --server: bagtower (default), pattoo, datadog, influx,
                     prometheus, telemetrics
   --period P        the crontab line's period, e.g. 10m (default: the receiver's answer)
+  --download-token T
+                    the receiver's read token, sent with the downloads (a receiver without
+                    --public-read wants it from other hosts); kept for bagtower update
   --no-cron         install no crontab line
   --from-source     build with this checkout's Bun instead of downloading
   --uninstall       remove the crontab line and the binary (config and spool stay)
@@ -37,6 +47,7 @@ environment:
   BAGTOWER_HOME          where to install (default ~/.bagtower)
   BAGTOWER_DOWNLOAD_URL  where the binaries, SHA256SUMS and install.sh are
                          (default $DEFAULT_DOWNLOAD_URL)
+  BAGTOWER_DOWNLOAD_TOKEN  as --download-token
 USAGE
 }
 
@@ -51,6 +62,7 @@ need_value() {
 
 parse_args() {
   server="" api_key="" device_id="" format="" period=""
+  download_token=${BAGTOWER_DOWNLOAD_TOKEN:-$DEFAULT_DOWNLOAD_TOKEN}
   from_source=0 cron=1 action=install
   while [ "$#" -gt 0 ]; do
     case "$1" in
@@ -59,6 +71,7 @@ parse_args() {
       --device-id) need_value "$@"; device_id=$2; shift ;;
       --format) need_value "$@"; format=$2; shift ;;
       --period) need_value "$@"; period=$2; shift ;;
+      --download-token) need_value "$@"; download_token=$2; shift ;;
       --no-cron) cron=0 ;;
       --from-source) from_source=1 ;;
       --uninstall) action=uninstall ;;
@@ -114,9 +127,14 @@ detect_target() {
   target="linux-$arch$libc"
 }
 
+# With a download token, as a header: it stays out of the receiver's and proxies' request logs.
 fetch() { # URL FILE
-  if command -v curl >/dev/null 2>&1; then curl -fsSL --retry 2 -o "$2" "$1"
-  elif command -v wget >/dev/null 2>&1; then wget -q -O "$2" "$1"
+  if command -v curl >/dev/null 2>&1; then
+    if [ -n "$download_token" ]; then curl -fsSL --retry 2 -H "Authorization: Bearer $download_token" -o "$2" "$1"
+    else curl -fsSL --retry 2 -o "$2" "$1"; fi
+  elif command -v wget >/dev/null 2>&1; then
+    if [ -n "$download_token" ]; then wget -q --header "Authorization: Bearer $download_token" -O "$2" "$1"
+    else wget -q -O "$2" "$1"; fi
   else die "neither curl nor wget is installed: install one of them"; fi
 }
 
@@ -150,8 +168,10 @@ get_binary() {
   say "installed $bin ($version)"
 }
 
-# Keep a copy of the installer: re-run it any time to update.
+# Keep a copy of the installer: re-run it any time to update. The download token goes beside it,
+# for bagtower update (umask 077: only this user reads either).
 keep_installer() {
+  [ -z "$download_token" ] || printf '%s\n' "$download_token" > "$home/download-token"
   if [ -f "$0" ] && grep -q 'bagtower installer' "$0" 2>/dev/null; then
     cmp -s "$0" "$home/install.sh" || cp "$0" "$home/install.sh"
   else
@@ -216,6 +236,11 @@ main() {
   if [ "$action" != install ]; then
     remove
     exit 0
+  fi
+  # The receiver that served this script is the server of a first install, and of a re-run that
+  # names the key or the device; a plain re-run keeps config.json's sinks as they are.
+  if [ -z "$server" ] && [ -n "$DEFAULT_SERVER" ] && { [ ! -f "$home/config.json" ] || [ -n "$api_key$device_id$format" ]; }; then
+    server=$DEFAULT_SERVER
   fi
   [ -z "$server" ] || check_server
   detect_target

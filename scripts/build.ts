@@ -42,7 +42,8 @@ async function build(target: Target): Promise<void> {
   // No .env or bunfig.toml autoload: a cron job's working directory must not inject configuration.
   // --splitting keeps each lazily imported command in its own chunk inside the executable, loaded
   // when used: without it every command's bytecode is loaded at start (`collect` paid ~3 ms for serve).
-  await $`${process.execPath} build ${join(root, "src/cli.ts")} --compile --minify --bytecode --splitting --format=esm --no-compile-autoload-dotenv --no-compile-autoload-bunfig --target=${target.bunTarget} --compile-executable-path=${runtime} --outfile ${outfile}`.quiet();
+  // BAGTOWER_TARGET tells the executable its own release name (src/build-target.ts: serve hands itself out).
+  await $`${process.execPath} build ${join(root, "src/cli.ts")} --compile --minify --bytecode --splitting --format=esm --no-compile-autoload-dotenv --no-compile-autoload-bunfig --define BAGTOWER_TARGET=${JSON.stringify(target.name)} --target=${target.bunTarget} --compile-executable-path=${runtime} --outfile ${outfile}`.quiet();
   const size = Bun.file(outfile).size;
   console.error(`built ${outfile} (${(size / 1024 / 1024).toFixed(1)} MiB)`);
 }

@@ -37,6 +37,8 @@ export interface HomePaths {
   serveUrl: string;
   /** serve's database unless --db names another. */
   serveDb: string;
+  /** A receiver's read token that install.sh keeps for `bagtower update` (install.sh writes it as `download-token`). */
+  downloadToken: string;
 }
 
 export function homePaths(home: string, configFile?: string): HomePaths {
@@ -59,5 +61,6 @@ export function homePaths(home: string, configFile?: string): HomePaths {
     serveAdminToken: join(home, "serve-admin-token"),
     serveUrl: join(home, "serve-url"),
     serveDb: join(home, "serve.db"),
+    downloadToken: join(home, "download-token"),
   };
 }

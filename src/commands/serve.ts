@@ -90,6 +90,7 @@ export default defineBagtowerCommand({
     "api-key-file": { type: "string", valueHint: "FILE", description: "Read the ingest key (at least 16 characters) from FILE: keeps it out of ps" },
     "public-url": { type: "string", valueHint: "URL", description: "The address browsers use, when it is a name (e.g. https://bagtower.example.org): its Host and Origin are accepted, and the dashboard line shows it" },
     "public-read": { type: "boolean", description: "Let any host read the dashboard and API without the read token (never change anything)" },
+    downloads: { type: "string", valueHint: "DIR", description: "Also hand out the release files in DIR (bagtower-linux-<arch>[-musl], e.g. the dist/ of npm run build:all) under /download/, for install.sh" },
     retention: { type: "string", valueHint: "TIERS", description: "Keep raw samples this long (e.g. 30d, the default), or each tier: raw=30d,5m=90d,1h=2y (the defaults; config: serve.retention)" },
     "dedup-window": { type: "string", valueHint: "DURATION", description: "Remember record ids this long to refuse duplicates (default 7d, as long as agents keep a spooled record)" },
     "push-self": { type: "string", valueHint: "INTERVAL", description: "Also collect this machine and push it here every INTERVAL (e.g. 10s)" },
@@ -130,6 +131,7 @@ export default defineBagtowerCommand({
       publicRead: Boolean(args["public-read"]),
       pattooOpen: Boolean(args["pattoo-open"]),
       publicUrl,
+      downloadsDir: args.downloads,
       forward: forwardSinks.length ? { sinks: forwardSinks, http: config.http, encode: encodeOptions(ctx, config) } : undefined,
       selfPush: pushEveryMs === undefined ? undefined : { everyMs: pushEveryMs, push: selfPusher(ctx, config) },
     });
@@ -140,6 +142,9 @@ export default defineBagtowerCommand({
     // Like Jupyter's: whoever started serve opens the dashboard as admin; the link works once.
     ctx.log.info(`dashboard: ${_loginUrl(ctx, base, keys)} (admin login, works once for ${LOGIN_TOKEN_TTL_MS / 60_000} minutes; bagtower serve key prints a fresh one)`);
     ctx.log.info(`keeping ${formatRetention(retention)} (raw samples, 5-minute and 1-hour rollups); record ids for ${formatDuration(dedupWindowS)} to refuse duplicates`);
+    const served = serve.app.downloads.names();
+    if (served.length > 0) ctx.log.info(`install a device: curl -fsSL ${base}/install.sh | sh -s -- --api-key KEY --device-id ID (downloads: ${served.join(", ")})`);
+    else ctx.log.info("no agent downloads: this serve runs from source; start the built executable or give --downloads DIR for /install.sh");
     for (const sink of forwardSinks) ctx.log.info(`forwarding everything accepted to ${sink.format} at ${sink.url}`);
     if (pushEveryMs !== undefined) ctx.log.info(`pushing this machine's record every ${args["push-self"]}`);
 

@@ -47,6 +47,8 @@ export function deviceView(api: ApiContext, device: DeviceRow, items = api.store
     id: device.id,
     machineId: device.machineId,
     hostname: device.hostname,
+    // The latest record's meta.agent (`bagtower/0.1.0`).
+    agent: device.agent,
     labels: device.labels,
     periodSeconds: device.periodSeconds,
     firstSeen: new Date(device.firstSeen * 1000).toISOString(),

@@ -5,6 +5,7 @@ import { createAlerts, type AlertRules } from "./alerts.ts";
 import { AUTH_FAILURES_PER_MINUTE, createAuthFailures } from "./auth-failures.ts";
 import { getDevice, getSeries, listDevices, monitoringResources, patchDevice, type ApiContext } from "./api.ts";
 import { dashboardAssets } from "./dashboard/assets.ts";
+import { createDownloads, type Downloads } from "./downloads.ts";
 import { createEventHub, EVENTS_TOPIC } from "./events.ts";
 import { errorResponse, HttpError, jsonResponse } from "./http-errors.ts";
 import { parseBagtowerBody } from "./ingest/bagtower.ts";
@@ -12,6 +13,8 @@ import { parseDatadog } from "./ingest/datadog.ts";
 import { parseInflux } from "./ingest/influx.ts";
 import { parsePattoo } from "./ingest/pattoo.ts";
 import { parseTelemetrics } from "./ingest/telemetrics.ts";
+import { installCommandInfo } from "./install-info.ts";
+import { installerResponse, receiverUrl } from "./installer-route.ts";
 import type { ParseOptions } from "./ingest/normalize.ts";
 import { createRateLimiter, LimitError, parseJson, readBody, type Limits } from "./limits.ts";
 import { createLoginVerifier } from "./login-token.ts";
@@ -37,6 +40,8 @@ export interface ServeOptions {
   publicUrl?: URL;
   /** Failed authentications a minute one address may make (default 20; 0: no limit). */
   authFailuresPerMinute?: number;
+  /** What /download/ hands out (default: nothing, as serve run from source without --downloads). */
+  downloads?: Downloads;
   /** For session ids (default: the platform's CSPRNG). */
   randomBytes?: (size: number) => Uint8Array;
 }
@@ -100,6 +105,7 @@ export function createServeApp(options: ServeOptions) {
   const verifyLogin = createLoginVerifier(keys.admin, now);
   const origins = sameOrigin(options.publicUrl);
   const startedMs = now();
+  const downloads = options.downloads ?? createDownloads({ log });
 
   const clientAddress = (request: Request, server: Server<unknown>): string | null => server.requestIP(request)?.address ?? null;
 
@@ -186,6 +192,25 @@ export function createServeApp(options: ServeOptions) {
     const secure = options.publicUrl?.protocol === "https:" && hostName(host) === hostName(options.publicUrl.host);
     // To the clean address: the token leaves the address bar (and the history); a fragment stays.
     return new Response(null, { status: 303, headers: { Location: "/", "Set-Cookie": setSessionCookie(sessions.create(right), secure), "Cache-Control": "no-store" } });
+  };
+
+  /**
+   * The read token for a served installer's downloads, when the request proved it may have it: it
+   * presented a token (the admin token gets the read token: a device needs no more) or has a session.
+   */
+  const downloadToken = (grant: Grant): string | undefined => (grant.via === "token" || grant.via === "session" ? keys.read : undefined);
+
+  const installer: Handler = (request, server) => {
+    const grant = grantOf(request, clientAddress(request, server));
+    return installerResponse(receiverUrl(request, grant, options.publicUrl, origins), downloadToken(grant));
+  };
+
+  const download: Handler = (request, server, params) => (params.name === "install.sh" ? installer(request, server, params) : downloads.serve(params.name!));
+
+  const installInfo: Handler = (request, server) => {
+    const grant = grantOf(request, clientAddress(request, server));
+    const base = receiverUrl(request, grant, options.publicUrl, origins);
+    return jsonResponse(installCommandInfo({ base, readToken: downloadToken(grant), ingestKey: grant.right === "admin" ? keys.ingest : undefined, publicRead: options.publicRead, downloads: downloads.names() }));
   };
 
   const upgradeWs: Handler = (request, server) => {
@@ -304,6 +329,11 @@ export function createServeApp(options: ServeOptions) {
     _route("read", "GET", "/api/devices/:id/series", (request, _s, p) => jsonResponse(getSeries(api, p.id!, new URL(request.url).searchParams))),
     _route("read", "GET", "/api/alerts", () => jsonResponse({ alerts: alerts.all() })),
     _route("read", "GET", "/api/monitoring/resources", (request) => jsonResponse(monitoringResources(api, new URL(request.url).searchParams))),
+    // The installer and the agent it downloads: reads, like the data (a device on another host needs the read token).
+    _route("read", "GET", "/install.sh", installer),
+    _route("read", "GET", "/download/:name", download),
+    // The dashboard's "Add a device" command; the ingest key only for an admin.
+    _route("read", "GET", "/api/install", installInfo),
     // What this browser may do, so the dashboard can say so before the user tries.
     _route("page", "GET", "/api/session", (request, server) => jsonResponse(grantOf(request, clientAddress(request, server)))),
     // The dashboard's files hold no data; `/?login=` is its login (asset("/")).
@@ -315,7 +345,16 @@ export function createServeApp(options: ServeOptions) {
 
   async function fetch(request: Request, server: Server<unknown>): Promise<Response | undefined> {
     handled++;
-    const url = new URL(request.url);
+    let url: URL;
+    try {
+      url = new URL(request.url);
+    } catch {
+      // Bun builds the URL from the Host header: one that is no host[:port] is the client's error.
+      counters.request("unmatched", 400);
+      const refused = errorResponse(new HttpError(400, `Host ${(request.headers.get("host") ?? "").slice(0, 100)}: expected host[:port]`));
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) refused.headers.set(name, value);
+      return refused;
+    }
     let routeName = "unmatched";
     let right: Right | undefined;
     let response: Response;
@@ -378,7 +417,7 @@ export function createServeApp(options: ServeOptions) {
     }
   }
 
-  return { fetch, websocket, events, alerts, counters, checkDown, handled: () => handled, attach: (server: Server<unknown>) => events.attach(server) };
+  return { fetch, websocket, events, alerts, counters, downloads, checkDown, handled: () => handled, attach: (server: Server<unknown>) => events.attach(server) };
 }
 
 export type ServeApp = ReturnType<typeof createServeApp>;

@@ -8,6 +8,7 @@ import type { EncodeOptions } from "../formats/types.ts";
 import type { Keys } from "./access.ts";
 import type { AlertRules } from "./alerts.ts";
 import { createServeApp, type ServeApp } from "./app.ts";
+import { createDownloads, selfExecutable } from "./downloads.ts";
 import { createForwarder } from "./forward.ts";
 import { downCheckJob } from "./jobs/down-check.ts";
 import { forwardJob, forwardNudge } from "./jobs/forward.ts";
@@ -42,6 +43,8 @@ export interface StartServeOptions {
   selfPush?: { everyMs: number; push: (url: string, apiKey: string) => Promise<void> };
   /** Bun's hard ceiling on a body, past which it refuses before our own 413 (default twice limits.bodyBytes). */
   bodyCeilingBytes?: number;
+  /** `--downloads DIR`: release files served under /download/ besides the running executable. */
+  downloadsDir?: string;
   /** A job's period by name (`down-check`, `retention`, `seal`, `idle-gc`, `forward`, `self-push`): tests shorten them. */
   periods?: JobPeriods;
 }
@@ -59,6 +62,7 @@ export interface RunningServe {
 
 export function startServe(ctx: Context, options: StartServeOptions): RunningServe {
   const { host, port, limits, forward, selfPush } = options;
+  const downloads = _downloads(ctx, options);
   const store = _open(options.dbPath, limits, {
     retention: options.retention,
     dedupWindowS: options.dedupWindowS,
@@ -82,6 +86,7 @@ export function startServe(ctx: Context, options: StartServeOptions): RunningSer
     publicUrl: options.publicUrl,
     authFailuresPerMinute: options.authFailuresPerMinute,
     randomBytes: ctx.randomBytes,
+    downloads,
     now: ctx.now,
     log: ctx.log,
   });
@@ -130,5 +135,13 @@ function _open(dbPath: string, limits: Limits, storeOptions: StoreOptions): Stor
     return openStore(dbPath, limits, storeOptions);
   } catch (error) {
     throw new BagtowerError(`${dbPath}: ${errorMessage(error)}`, ExitCode.failure, { cause: error });
+  }
+}
+
+function _downloads(ctx: Context, options: StartServeOptions) {
+  try {
+    return createDownloads({ self: selfExecutable(), dir: options.downloadsDir, log: ctx.log });
+  } catch (error) {
+    throw new UsageError(errorMessage(error), { cause: error });
   }
 }

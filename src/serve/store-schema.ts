@@ -4,7 +4,8 @@ import type { Database } from "bun:sqlite";
  * The receiver's tables (SPEC §9), version 4 in `PRAGMA user_version` (docs/TSDB.md):
  * - devices: one row per device, with `latest` = {item: [unixTimestamp, val]} of its newest values
  *   and `origin`, how it was created: `key` (an API with the ingest key) or `open` (a keyless
- *   pattoo post under --pattoo-open, which may never write to a `key` device);
+ *   pattoo post under --pattoo-open, which may never write to a `key` device), and `agent`, the
+ *   meta.agent of its latest record (`bagtower/0.1.0`, `telegraf`…);
  * - items: each device's items with their type, shape and keys (rewritten only when those change);
  * - series: one row per (device, item, key) of numbers, and one per device for its records
  *   (item '' and key ''; its samples' values are the records' id hashes, for deduplication);
@@ -34,7 +35,8 @@ CREATE TABLE IF NOT EXISTS devices (
   status TEXT NOT NULL DEFAULT 'UP',
   latest TEXT NOT NULL DEFAULT '{}',
   latest_ts INTEGER NOT NULL DEFAULT 0,
-  origin TEXT NOT NULL DEFAULT 'key'
+  origin TEXT NOT NULL DEFAULT 'key',
+  agent TEXT
 );
 CREATE TABLE IF NOT EXISTS items (
   dev INTEGER NOT NULL,
@@ -148,6 +150,8 @@ export function prepareSchema(db: Database): boolean {
     if (v1) db.exec(_FROM_V1.replaceAll("FROM series GROUP BY", "FROM series_v1 GROUP BY").replace("DROP TABLE series_v1;", "DROP TABLE series_v1;"));
     // A version-1 or -2 devices table predates the column (_TABLES leaves an existing table as it is).
     if (db.query("SELECT 1 FROM pragma_table_info('devices') WHERE name = 'origin'").get() === null) db.exec(_FROM_V2);
+    // Versions before 4 did not keep the agent that sent a device's latest record.
+    if (db.query("SELECT 1 FROM pragma_table_info('devices') WHERE name = 'agent'").get() === null) db.exec("ALTER TABLE devices ADD COLUMN agent TEXT");
     db.exec(`PRAGMA user_version = ${v1 || old ? 3 : _VERSION}`);
   })();
   return v1 || old;

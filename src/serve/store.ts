@@ -56,6 +56,8 @@ export interface DeviceRow {
   lastSeen: number;
   address: string | null;
   status: "UP" | "DOWN";
+  /** meta.agent of the device's latest record (`bagtower/0.1.0`), when its format says. */
+  agent: string | null;
 }
 
 export interface ItemRow {
@@ -73,6 +75,8 @@ export interface IngestRecord {
   recordId?: string;
   machineId?: string;
   hostname?: string;
+  /** The sender (meta.agent, or the protocol's client name). */
+  agent?: string;
   unixTimestamp: number;
   data: Item[];
   /**
@@ -140,7 +144,7 @@ interface _DevRow {
 }
 
 /** The devices columns a DeviceRow shows (not `latest`, which items() reads). */
-const _DEVICE_COLUMNS = "id, machine_id, hostname, labels, period_s, first_seen, last_seen, address, status";
+const _DEVICE_COLUMNS = "id, machine_id, hostname, labels, period_s, first_seen, last_seen, address, status, agent";
 
 /** A series graph's rows: raw samples, or a rollup tier's buckets (value: the average, a counter's last). */
 export interface GraphRow {
@@ -283,7 +287,7 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
     // ones: an item missing from it keeps its value (?8 = 0: patched in); a record with every item
     // the device has replaces them (?8 = 1: no JSON to parse); a late, older record leaves them.
     touchDevice: db.query(
-      "UPDATE devices SET last_seen = max(last_seen, ?1), machine_id = coalesce(?2, machine_id), hostname = coalesce(?3, hostname), address = coalesce(?4, address), status = 'UP', " +
+      "UPDATE devices SET last_seen = max(last_seen, ?1), machine_id = coalesce(?2, machine_id), hostname = coalesce(?3, hostname), address = coalesce(?4, address), status = 'UP', agent = coalesce(?9, agent), " +
         "latest = CASE WHEN ?5 IS NULL OR ?6 < latest_ts THEN latest WHEN ?8 THEN ?5 ELSE json_patch(latest, ?5) END, latest_ts = CASE WHEN ?5 IS NOT NULL THEN max(latest_ts, ?6) ELSE latest_ts END WHERE dev = ?7",
     ),
     mergeLabels: db.query("UPDATE devices SET labels = json_patch(labels, ?) WHERE dev = ?"),
@@ -311,6 +315,7 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
     lastSeen: row.last_seen as number,
     address: (row.address as string | null) ?? null,
     status: row.status as "UP" | "DOWN",
+    agent: (row.agent as string | null) ?? null,
   });
 
   // Which item shapes the items table already holds, so a record rewrites only what changed
@@ -493,7 +498,7 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
       const rid = r.recordId ? recordIdHash(r.recordId) : 0;
       if (r.labels && Object.keys(r.labels).length > 0) q.mergeLabels.run(JSON.stringify(r.labels), dev.dev);
       if (rid !== 0 && _isDuplicate(state, ts, rid)) {
-        q.touchDevice.run(nowS, r.machineId ?? null, r.hostname ?? null, address, null, ts, dev.dev, 0);
+        q.touchDevice.run(nowS, r.machineId ?? null, r.hostname ?? null, address, null, ts, dev.dev, 0, r.agent ?? null);
         out.duplicates++;
         continue;
       }
@@ -540,7 +545,7 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
       recordCount++;
       if (outbox) q.insertOutbox.run(r.body());
       const complete = shapes.size === r.data.length ? 1 : 0; // item ids are unique within a record
-      q.touchDevice.run(nowS, r.machineId ?? null, r.hostname ?? null, address, `{${latest.slice(1)}}`, ts, dev.dev, complete);
+      q.touchDevice.run(nowS, r.machineId ?? null, r.hostname ?? null, address, `{${latest.slice(1)}}`, ts, dev.dev, complete, r.agent ?? null);
     }
     return out;
   }

@@ -272,7 +272,7 @@ describe("install.sh refuses what it cannot install", () => {
       expect(result.exitCode).toBe(0);
       expect(result.stderr.toString()).toBe("");
       const help = result.stdout.toString();
-      for (const option of ["--server URL", "--api-key KEY", "--device-id ID", "--format F", "--period P", "--no-cron", "--from-source", "--uninstall", "--purge", "--help", "BAGTOWER_HOME", "BAGTOWER_DOWNLOAD_URL"]) expect(help).toContain(option);
+      for (const option of ["--server URL", "--api-key KEY", "--device-id ID", "--format F", "--period P", "--download-token T", "--no-cron", "--from-source", "--uninstall", "--purge", "--help", "BAGTOWER_HOME", "BAGTOWER_DOWNLOAD_URL", "BAGTOWER_DOWNLOAD_TOKEN"]) expect(help).toContain(option);
       expect(downloads).toBe(before);
       expect(readdirSync(fake)).toEqual([]);
     } finally {

@@ -32,6 +32,8 @@ export interface TestServeOptions {
   dedupWindowS?: number;
   forward?: SinkConfig[];
   periods?: JobPeriods;
+  /** serve --downloads DIR (the test process runs from source: no executable of its own). */
+  downloadsDir?: string;
 }
 
 /**
@@ -63,6 +65,7 @@ export function startTestServe(limits: Partial<Limits> = {}, options: TestServeO
     authFailuresPerMinute: options.authFailuresPerMinute,
     forward: options.forward && { sinks: options.forward, http: config.http, encode: encodeOptions(ctx, config) },
     periods: options.periods,
+    downloadsDir: options.downloadsDir,
     // As before startServe: the tests of our own 413 send bodies past twice the limit.
     bodyCeilingBytes: 64 * 1024 * 1024,
   });

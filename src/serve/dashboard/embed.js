@@ -2,6 +2,7 @@
 // one in the compiled binary. A plain JS file because TypeScript resolves `./format.js` to
 // format.d.ts (the unit tests' types): from assets.ts these imports could not be read as text.
 // Not served itself. A new module is one line here.
+import agentVersion from "./agent-version.js" with { type: "text" };
 import api from "./api.js" with { type: "text" };
 import coalesce from "./coalesce.js" with { type: "text" };
 import containers from "./containers.js" with { type: "text" };
@@ -12,6 +13,8 @@ import fleet from "./fleet.js" with { type: "text" };
 import format from "./format.js" with { type: "text" };
 import graph from "./graph.js" with { type: "text" };
 import health from "./health.js" with { type: "text" };
+import install from "./install.js" with { type: "text" };
+import installCommand from "./install-command.js" with { type: "text" };
 import live from "./live.js" with { type: "text" };
 import main from "./main.js" with { type: "text" };
 import pager from "./pager.js" with { type: "text" };
@@ -20,6 +23,7 @@ import series from "./series.js" with { type: "text" };
 import session from "./session.js" with { type: "text" };
 
 export default {
+  "agent-version.js": agentVersion,
   "api.js": api,
   "coalesce.js": coalesce,
   "containers.js": containers,
@@ -30,6 +34,8 @@ export default {
   "format.js": format,
   "graph.js": graph,
   "health.js": health,
+  "install.js": install,
+  "install-command.js": installCommand,
   "live.js": live,
   "main.js": main,
   "pager.js": pager,

@@ -1,10 +1,12 @@
 // The fleet page (#/): the fleet's totals, its active alerts and one page of devices, kept current
-// by /ws events.
+// by /ws events; "Add a device" shows the command that installs one from this receiver.
+import { isOlderAgent, bagtowerVersion } from "./agent-version.js";
 import { api, deviceHash } from "./api.js";
 import { coalesce } from "./coalesce.js";
 import { alertList, errorBox, h, labelChips, percentCell, since, statusBadge } from "./dom.js";
 import { headline, round } from "./format.js";
 import { healthCell, healthFlags } from "./health.js";
+import { installBox, openInstallDialog } from "./install.js";
 import { createPager } from "./pager.js";
 
 /** Devices per page (the API's default is 500; a table of 100 rows stays quick to render). */
@@ -17,6 +19,7 @@ export function fleetView(root) {
   let devices = null;
   let fleet = null; // totals over every page: { total_nodes, up_nodes }
   let alerts = [];
+  let install = null; // GET /api/install: the command's parts and the receiver's version
   let error = null;
   const summary = h("section", { class: "summary", "aria-label": "Fleet summary" });
   const alertsBox = h("section", { class: "fleet-alerts" });
@@ -25,16 +28,21 @@ export function fleetView(root) {
     devices = null;
     load();
   });
-  root.replaceChildren(h("div", { class: "page-head" }, h("h1", {}, "Fleet")), summary, alertsBox, body, pager.el);
+  const addButton = h("button", { type: "button", class: "btn primary", disabled: true, dataset: { action: "add-device" }, onclick: () => install && openInstallDialog(install) }, "Add a device");
+  root.replaceChildren(h("div", { class: "page-head head-row" }, h("h1", {}, "Fleet"), addButton), summary, alertsBox, body, pager.el);
 
   let nextCursor = null;
   async function load() {
     try {
-      const [list, resources, active] = await Promise.all([
+      const [list, resources, active, info] = await Promise.all([
         api(`/api/devices?limit=${FLEET_PAGE}&cursor=${encodeURIComponent(pager.cursor())}`),
         api("/api/monitoring/resources?limit=1"),
         api("/api/alerts"),
+        // Without it the page still shows the fleet; only the command is missing.
+        install ? install : api("/api/install").catch(() => null),
       ]);
+      install = info;
+      addButton.disabled = !install;
       devices = list.devices || [];
       nextCursor = list.nextCursor || null;
       fleet = resources.summary;
@@ -83,14 +91,15 @@ export function fleetView(root) {
           "div",
           { class: "empty" },
           h("h2", {}, "No devices yet"),
-          h("p", {}, "Point an agent at this server and its first record will show up here:"),
-          h("pre", {}, `bagtower push --server ${location.origin} --api-key KEY --device-id my-device`),
+          ...(install
+            ? [h("p", {}, "Run this on a device to install the agent; its first record will show up here:"), installBox(install)]
+            : [h("p", {}, "Point an agent at this server and its first record will show up here:"), h("pre", {}, `bagtower push --server ${location.origin} --api-key KEY --device-id my-device`)]),
         ),
       );
       return;
     }
     const sorted = [...devices].sort((a, b) => a.id.localeCompare(b.id, undefined, { numeric: true }));
-    const heads = ["Status", "Device", "Hostname", "Last seen", "CPU", "Memory", "Disk", "Temp", "Health", "Labels", "Alerts"];
+    const heads = ["Status", "Device", "Hostname", "Last seen", "CPU", "Memory", "Disk", "Temp", "Health", "Agent", "Labels", "Alerts"];
     body.replaceChildren(
       h(
         "div",
@@ -99,7 +108,7 @@ export function fleetView(root) {
           "table",
           { class: "fleet" },
           h("thead", {}, h("tr", {}, heads.map((t, i) => h("th", { class: i >= 4 && i <= 7 ? "num" : i === 10 ? "center" : null, scope: "col" }, t)))),
-          h("tbody", {}, sorted.map(row)),
+          h("tbody", {}, sorted.map((d) => row(d, install && install.version))),
         ),
       ),
     );
@@ -131,7 +140,19 @@ function stat(label, value, kind) {
   return h("div", { class: `stat ${kind}` }, h("span", { class: "stat-value" }, String(value)), h("span", { class: "stat-label" }, label));
 }
 
-function row(d) {
+/** The agent's version (or its name, for another agent), marked when a bagtower older than this receiver. */
+function agentCell(agent, receiver) {
+  if (!agent) return h("td", { dataset: { col: "agent" } }, h("span", { class: "muted" }, "—"));
+  const older = isOlderAgent(agent, receiver);
+  return h(
+    "td",
+    { dataset: { col: "agent" }, class: older ? "nowrap agent-older" : "nowrap", title: older ? `${agent} is older than this receiver (${receiver}): re-run the install command or bagtower update on the device` : agent },
+    bagtowerVersion(agent) || agent,
+    older ? h("span", { class: "badge older", dataset: { older: "" } }, "older") : null,
+  );
+}
+
+function row(d, receiver) {
   const latest = d.latest || {};
   const alertCount = (d.alerts || []).length;
   const open = () => {
@@ -159,6 +180,7 @@ function row(d) {
     percentCell("disk", latest.diskusage),
     h("td", { class: "num", dataset: { col: "temperature" } }, typeof latest.temperature === "number" ? `${round(latest.temperature, 1)} °C` : h("span", { class: "muted" }, "—")),
     healthCell(latest),
+    agentCell(d.agent, receiver),
     h("td", { dataset: { col: "labels" } }, labelChips(d.labels)),
     h("td", { class: "center", dataset: { col: "alerts" } }, alertCount ? h("span", { class: "count-pill" }, String(alertCount)) : h("span", { class: "muted" }, "0")),
   );

@@ -17,3 +17,9 @@ declare module "uplot/dist/uPlot.iife.min.js" {
   const text: string;
   export default text;
 }
+
+declare module "*.sh" {
+  /** install.sh's text (src/serve/installer-route.ts serves it). */
+  const text: string;
+  export default text;
+}

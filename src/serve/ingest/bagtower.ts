@@ -100,6 +100,7 @@ export function parseBagtowerBody(json: unknown, { limits, nowS }: ParseOptions)
       recordId: record.meta?.recordId,
       machineId: record.meta?.machineId,
       hostname: record.meta?.hostname,
+      agent: record.meta?.agent,
       unixTimestamp: record.unixTimestamp,
       data: record.data,
       body: () => JSON.stringify(record),

@@ -82,6 +82,7 @@ export function foreignToIngest(r: ForeignRecord): IngestRecord {
     deviceId: r.deviceId,
     recordId,
     hostname: r.hostname,
+    agent: r.agent,
     unixTimestamp: r.unixTimestamp,
     data: r.data,
     labels: r.labels,

@@ -1,0 +1,109 @@
+// What serve hands out under /download/: its own executable under its platform's release name, and
+// the release files of `serve --downloads DIR` (another CPU's or libc's builds), with a SHA256SUMS
+// that the installer and `bagtower update` check every download against.
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { BUILD_TARGET, releaseName } from "../build-target.ts";
+import type { Logger } from "../log.ts";
+import { HttpError } from "./http-errors.ts";
+
+/** The release file names install.sh asks for: `bagtower-linux-<arch>[-musl]`. */
+export const RELEASE_NAME = /^bagtower-linux-(?:x64|arm64)(?:-musl)?$/;
+
+export interface DownloadsOptions {
+  /** The running executable and its release name; absent when serve runs from source under bun. */
+  self?: { path: string; name: string };
+  /** `--downloads DIR`. */
+  dir?: string;
+  log: Logger;
+}
+
+/**
+ * The running executable, when this is one (not `bun src/cli.ts`). /proc/self/exe, not its path:
+ * an update that renames a new binary over the file leaves this process's own inode here, the
+ * one whose sum it computed.
+ */
+export function selfExecutable(): DownloadsOptions["self"] {
+  return BUILD_TARGET ? { path: "/proc/self/exe", name: releaseName(BUILD_TARGET) } : undefined;
+}
+
+interface DownloadFile {
+  path: string;
+  /** The sum, or why the file could not be read at start. */
+  sha256: Promise<string | Error>;
+}
+
+/** SHA-256 of a file, read in chunks: a 100 MB executable is never in memory at once. */
+export async function sha256File(path: string): Promise<string> {
+  const hasher = new Bun.CryptoHasher("sha256");
+  for await (const chunk of Bun.file(path).stream()) hasher.update(chunk);
+  return hasher.digest("hex");
+}
+
+/** The release files of DIR (other names are not release files and are left alone). */
+function _listDir(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (error) {
+    throw new Error(`--downloads ${dir}: ${(error as Error).message}`, { cause: error });
+  }
+  return names.filter((name) => RELEASE_NAME.test(name) && statSync(join(dir, name)).isFile()).sort();
+}
+
+/**
+ * The files, their sums started at once (in the background: serve listens meanwhile, and a
+ * download waits for them). A file changed after start keeps its old sum: the installer then
+ * refuses it, as it should refuse anything that is not what serve vouched for.
+ */
+export function createDownloads(options: DownloadsOptions) {
+  const files = new Map<string, DownloadFile>();
+  const add = (name: string, path: string) => {
+    const sha256 = sha256File(path).catch((error: Error) => {
+      options.log.error(`--downloads: ${path}: ${error.message}; it is not served`);
+      return error;
+    });
+    files.set(name, { path, sha256 });
+  };
+  /** A file's sum; one that could not be read at start is a 503 naming it (it has no sum to be checked against). */
+  const sumOf = async (name: string, file: DownloadFile): Promise<string> => {
+    const sum = await file.sha256;
+    if (sum instanceof Error) throw new HttpError(503, `${name}: could not be read when serve started (${sum.message}); restart serve`);
+    return sum;
+  };
+  if (options.self) add(options.self.name, options.self.path);
+  for (const name of options.dir ? _listDir(options.dir) : []) {
+    // The running executable is what this receiver is: a stale copy in DIR must not replace it.
+    if (files.has(name)) options.log.info(`--downloads: ${join(options.dir!, name)} is not served: ${name} is this serve's own executable`);
+    else add(name, join(options.dir!, name));
+  }
+
+  async function sums(): Promise<string> {
+    const lines = await Promise.all([...files].map(async ([name, file]) => `${await sumOf(name, file)}  ${name}\n`));
+    return lines.join("");
+  }
+
+  /** The file named, streamed (Bun answers HEAD and Range for a file body by itself). */
+  async function serve(name: string): Promise<Response> {
+    if (name === "SHA256SUMS") {
+      if (files.size === 0) throw new HttpError(404, _noneMessage(options));
+      return new Response(await sums(), { headers: { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-cache" } });
+    }
+    const file = files.get(name);
+    if (!file) {
+      if (RELEASE_NAME.test(name)) throw new HttpError(404, `${name}: not here (this receiver has ${[...files.keys()].join(", ") || "no executables"}; serve --downloads DIR adds release files)`);
+      throw new HttpError(404, `/download/${name.slice(0, 80)}: not a download (expected SHA256SUMS or bagtower-linux-<x64|arm64>[-musl])`);
+    }
+    await sumOf(name, file);
+    return new Response(Bun.file(file.path), { headers: { "Content-Type": "application/octet-stream", "Cache-Control": "no-cache" } });
+  }
+
+  return { serve, sums, names: () => [...files.keys()] };
+}
+
+export type Downloads = ReturnType<typeof createDownloads>;
+
+function _noneMessage(options: DownloadsOptions): string {
+  const why = options.self ? "" : "this serve runs from source (under bun), not as the bagtower executable; ";
+  return `no downloads: ${why}start the built executable, or give serve --downloads DIR (e.g. the dist/ of npm run build:all)`;
+}
