@@ -6,9 +6,11 @@ import type { Context } from "../context.ts";
 import { BagtowerError, errorMessage, ExitCode, UsageError } from "../errors.ts";
 import type { EncodeOptions } from "../formats/types.ts";
 import type { Keys } from "./access.ts";
-import type { AlertRules } from "./alerts.ts";
+import type { RuleSeeds } from "./alerts/rules.ts";
+import type { NotifyTransition } from "./alerts/transition.ts";
 import { createServeApp, type ServeApp } from "./app.ts";
 import { createForwarder } from "./forward.ts";
+import { alertHistoryJob } from "./jobs/alert-history.ts";
 import { downCheckJob } from "./jobs/down-check.ts";
 import { forwardJob, forwardNudge } from "./jobs/forward.ts";
 import { idleGcJob } from "./jobs/idle-gc.ts";
@@ -27,7 +29,12 @@ export interface StartServeOptions {
   dbPath: string;
   keys: Keys;
   limits: Limits;
-  rules: AlertRules;
+  /** Alert rules from the config file and serve --rule, and --alerts' thresholds (the database keeps the rest). */
+  rules: RuleSeeds;
+  /** Keep resolved alerts and their history this long (serve --alert-history, default 90d). */
+  alertHistory?: { ms: number; text: string };
+  /** Told of each alert that fires or resolves, after its commit (the notifier). */
+  notify?: NotifyTransition;
   /** How long each tier is kept (--retention, config serve.retention). */
   retention: Retention;
   /** Keep each record's id this long to refuse a duplicate (--dedup-window; default 7 days, the agents' spool expiry). */
@@ -42,7 +49,7 @@ export interface StartServeOptions {
   selfPush?: { everyMs: number; push: (url: string, apiKey: string) => Promise<void> };
   /** Bun's hard ceiling on a body, past which it refuses before our own 413 (default twice limits.bodyBytes). */
   bodyCeilingBytes?: number;
-  /** A job's period by name (`down-check`, `retention`, `seal`, `idle-gc`, `forward`, `self-push`): tests shorten them. */
+  /** A job's period by name (`down-check`, `retention`, `seal`, `alert-history`, `idle-gc`, `forward`, `self-push`): tests shorten them. */
   periods?: JobPeriods;
 }
 
@@ -56,6 +63,8 @@ export interface RunningServe {
   /** Stops the jobs and the server (`force`: drop open connections), waits for retention, closes the store. */
   stop(options?: { force?: boolean }): Promise<void>;
 }
+
+export const DEFAULT_ALERT_HISTORY = { ms: 90 * 86_400_000, text: "90d" };
 
 export function startServe(ctx: Context, options: StartServeOptions): RunningServe {
   const { host, port, limits, forward, selfPush } = options;
@@ -73,6 +82,7 @@ export function startServe(ctx: Context, options: StartServeOptions): RunningSer
     keys: options.keys,
     limits,
     rules: options.rules,
+    notify: options.notify,
     publicRead: options.publicRead ?? false,
     pattooOpen: options.pattooOpen,
     onCommit: () => {
@@ -105,7 +115,13 @@ export function startServe(ctx: Context, options: StartServeOptions): RunningSer
   }
   app.attach(server);
   const url = `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${server.port}`;
-  const jobs: Job[] = [retentionJob(store, options.retention, ctx.now, ctx.log), seal, downCheckJob(app.checkDown), idleGcJob(app.handled)];
+  const jobs: Job[] = [
+    retentionJob(store, options.retention, ctx.now, ctx.log),
+    seal,
+    alertHistoryJob(app.alerts, options.alertHistory ?? DEFAULT_ALERT_HISTORY, ctx.now, ctx.log),
+    downCheckJob(app.checkDown),
+    idleGcJob(app.handled),
+  ];
   if (forwarder) jobs.push(forwardJob(forwarder));
   if (selfPush) jobs.push(selfPushJob(selfPush.push, url, options.keys.ingest, selfPush.everyMs));
   const scheduled = scheduleJobs(jobs, options.periods ?? {}, ctx.log);

@@ -411,7 +411,22 @@ export function createAlertEngine(options: AlertEngineOptions) {
     },
     /** A device's firing alerts (the device view's `alerts`). */
     of(deviceId: string): AlertView[] {
-      return (db.query("SELECT * FROM alert_state WHERE device_id = ? AND state = 'firing' ORDER BY id DESC").all(deviceId) as Record<string, unknown>[]).map(_view);
+      const firing = [...(open.get(deviceId)?.values() ?? [])].filter((a) => a.state === "firing").sort((a, b) => b.id - a.id);
+      return firing.map((a) => ({
+        id: a.id,
+        rule: a.ruleId,
+        ruleName: a.ruleName,
+        severity: a.severity,
+        deviceId: a.deviceId,
+        key: a.key || null,
+        state: a.state,
+        value: a.value,
+        message: a.summary,
+        since: _iso(a.firedAt ?? a.startedAt)!,
+        startedAt: _iso(a.startedAt)!,
+        firedAt: _iso(a.firedAt),
+        resolvedAt: null,
+      }));
     },
     /** Firing alerts by severity, from memory (for /metrics). */
     firingCounts(): Record<AlertSeverity, number> {
