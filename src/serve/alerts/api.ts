@@ -104,6 +104,8 @@ const _nowS = (api: AlertsApiContext) => Math.floor(api.now() / 1000);
 
 /** POST /api/rules {expr, name?, id?}. */
 export function createRule(api: AlertsApiContext, body: unknown) {
+  // valibot names a missing key with the unknown-field message; a missing expr deserves its own.
+  if (body && typeof body === "object" && !Array.isArray(body) && !("expr" in body)) throw new HttpError(400, "expr: required, a rule expression such as cpu > 80 for 10m");
   const input = _body(_createSchema, body);
   const parsed = _parse(api, input.expr);
   if (countRules(api.db) >= MAX_RULES) throw new LimitError(422, "rules", `there are ${MAX_RULES} rules already, the most a receiver keeps: delete one first`);
