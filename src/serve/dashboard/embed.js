@@ -2,6 +2,7 @@
 // one in the compiled binary. A plain JS file because TypeScript resolves `./format.js` to
 // format.d.ts (the unit tests' types): from assets.ts these imports could not be read as text.
 // Not served itself. A new module is one line here.
+import alerts from "./alerts.js" with { type: "text" };
 import api from "./api.js" with { type: "text" };
 import coalesce from "./coalesce.js" with { type: "text" };
 import device from "./device.js" with { type: "text" };
@@ -14,10 +15,12 @@ import live from "./live.js" with { type: "text" };
 import main from "./main.js" with { type: "text" };
 import pager from "./pager.js" with { type: "text" };
 import period from "./period.js" with { type: "text" };
+import rules from "./rules.js" with { type: "text" };
 import series from "./series.js" with { type: "text" };
 import session from "./session.js" with { type: "text" };
 
 export default {
+  "alerts.js": alerts,
   "api.js": api,
   "coalesce.js": coalesce,
   "device.js": device,
@@ -30,6 +33,7 @@ export default {
   "main.js": main,
   "pager.js": pager,
   "period.js": period,
+  "rules.js": rules,
   "series.js": series,
   "session.js": session,
 };
