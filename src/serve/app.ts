@@ -212,15 +212,39 @@ export function createServeApp(options: ServeOptions) {
     throw new HttpError(400, "/ws: expected a WebSocket upgrade");
   };
 
+  /**
+   * What the requests of one store turn committed, for the alert engine: their outcomes resolve
+   * one after the other in the same microtask run, so a microtask queued by the first sees them
+   * all, and the engine writes their transitions in one commit (one fsync), before the next I/O.
+   */
+  let forAlerts: { up: string[]; records: [string, Record<string, unknown>][] } | undefined;
+  function _alertsSoon(up: string[], records: [string, Record<string, unknown>][]): void {
+    if (!forAlerts) {
+      forAlerts = { up: [], records: [] };
+      queueMicrotask(() => {
+        const batch = forAlerts!;
+        forAlerts = undefined;
+        try {
+          alerts.ingested(batch.up, batch.records);
+        } catch (error) {
+          log.error(`alerts: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      });
+    }
+    forAlerts.up.push(...up);
+    forAlerts.records.push(...records);
+  }
+
   /** After a commit: events, alerts, UP again. */
   function announce(outcome: IngestOutcome): void {
     for (const id of outcome.up) events.publish("device.up", { deviceId: id });
-    alerts.up(outcome.up);
+    const records: [string, Record<string, unknown>][] = [];
     for (const record of outcome.stored) {
       const items = Object.fromEntries(record.data.map((i) => [i.id, i.val]));
       events.publish("device.log", { deviceId: record.deviceId, recordId: record.recordId ?? null, unixTimestamp: record.unixTimestamp, items });
-      alerts.evaluate(record.deviceId, items);
+      records.push([record.deviceId, items]);
     }
+    if (outcome.up.length || records.length) _alertsSoon(outcome.up, records);
   }
 
   /** What the parsers check records against, at this request's time. */

@@ -10,6 +10,7 @@ import { prepareAlertSchema } from "../../src/serve/alerts/schema.ts";
 import type { AlertTransition } from "../../src/serve/alerts/transition.ts";
 import type { EventHub } from "../../src/serve/events.ts";
 import { manualClock, tempDir } from "../helpers/context.ts";
+import { walCommits } from "../helpers/wal.ts";
 
 let tmp: ReturnType<typeof tempDir>;
 let db: Database;
@@ -215,6 +216,16 @@ describe("alert engine", () => {
     const firstId = engine.list({ state: "firing", limit: 10 }).alerts.find((a) => a.rule === "r1")!.id;
     engine.evaluate("pi-1", { cpu: 10 });
     expect(told.at(-1)).toMatchObject({ alertId: firstId, state: "resolved" });
+  });
+
+  test("a turn of ingest is one commit however many alerts it fires (each commit is an fsync)", () => {
+    const engine = withRules("cpu > 80", "down");
+    engine.down([{ id: "pi-0", lastSeen: 0 }]);
+    db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    engine.ingested(["pi-0"], Array.from({ length: 20 }, (_, i) => [`pi-${i}`, { cpu: 95 }] as [string, Record<string, unknown>]));
+    expect(walCommits(join(tmp.dir, "serve.db"))).toBe(1);
+    expect(states().filter((s) => s.endsWith("r1 firing"))).toHaveLength(20);
+    expect(states()).toContain("pi-0 r2 resolved");
   });
 
   test("list: by state and device, newest first, paged", () => {

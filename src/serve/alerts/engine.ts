@@ -347,33 +347,56 @@ export function createAlertEngine(options: AlertEngineOptions) {
     };
   }
 
+  function _evaluate(deviceId: string, items: _Values, nowS: number): void {
+    const labels = _labels(deviceId);
+    for (const item in items) {
+      const candidates = byItem.get(item);
+      if (!candidates) continue;
+      for (const rule of candidates) {
+        if (!_selects(rule.parsed, deviceId, labels)) continue;
+        const c = rule.parsed.condition as Extract<RuleExpr["condition"], { kind: "threshold" }>;
+        for (const [key, value] of _valuesOf(rule.parsed, items[item])) _step(rule, deviceId, key, compare(value, c.op, c.threshold), value, nowS);
+      }
+    }
+    // A rule that no longer selects the device (its labels changed) lets go of its alerts.
+    const forDevice = open.get(deviceId);
+    if (forDevice?.size && (labelRules || rules.some((r) => r.parsed.selector))) {
+      for (const alert of [...forDevice.values()]) {
+        const rule = rules.find((r) => r.id === alert.ruleId);
+        if (rule?.parsed.selector && !_selects(rule.parsed, deviceId, labels)) _clear(alert, nowS, alert.value, `no longer selected by rule ${rule.name}`);
+      }
+    }
+  }
+
+  function _up(deviceIds: string[], nowS: number): void {
+    for (const id of deviceIds) {
+      const forDevice = open.get(id);
+      if (!forDevice?.size) continue;
+      for (const alert of [...forDevice.values()]) {
+        const rule = downRules.find((r) => r.id === alert.ruleId);
+        if (rule) _step(rule, id, alert.key, false, null, nowS);
+      }
+    }
+  }
+
   _loadOpen();
   reloadRules();
 
   return {
     reloadRules,
-    /** A committed record's items (ingest calls it after the commit). */
+    /** A committed record's items. */
     evaluate(deviceId: string, items: _Values): void {
-      const nowS = _nowS();
-      const labels = _labels(deviceId);
+      _batch(() => _evaluate(deviceId, items, _nowS()));
+    },
+    /**
+     * What a turn of ingest committed, in one transaction: devices UP again, then each record. A
+     * transition is a commit with fsync (about 5 ms here): one per turn, not one per record.
+     */
+    ingested(up: string[], records: [deviceId: string, items: _Values][]): void {
       _batch(() => {
-        for (const item in items) {
-          const candidates = byItem.get(item);
-          if (!candidates) continue;
-          for (const rule of candidates) {
-            if (!_selects(rule.parsed, deviceId, labels)) continue;
-            const c = rule.parsed.condition as Extract<RuleExpr["condition"], { kind: "threshold" }>;
-            for (const [key, value] of _valuesOf(rule.parsed, items[item])) _step(rule, deviceId, key, compare(value, c.op, c.threshold), value, nowS);
-          }
-        }
-        // A rule that no longer selects the device (its labels changed) lets go of its alerts.
-        const forDevice = open.get(deviceId);
-        if (forDevice?.size && (labelRules || rules.some((r) => r.parsed.selector))) {
-          for (const alert of [...forDevice.values()]) {
-            const rule = rules.find((r) => r.id === alert.ruleId);
-            if (rule?.parsed.selector && !_selects(rule.parsed, deviceId, labels)) _clear(alert, nowS, alert.value, `no longer selected by rule ${rule.name}`);
-          }
-        }
+        const nowS = _nowS();
+        _up(up, nowS);
+        for (const [deviceId, items] of records) _evaluate(deviceId, items, nowS);
       });
     },
     /** Devices the DOWN check found silent for twice their period. */
@@ -383,18 +406,7 @@ export function createAlertEngine(options: AlertEngineOptions) {
     },
     /** Devices that reported again after DOWN. */
     up(deviceIds: string[]): void {
-      if (!deviceIds.length) return;
-      _batch(() => {
-        const nowS = _nowS();
-        for (const id of deviceIds) {
-          const forDevice = open.get(id);
-          if (!forDevice?.size) continue;
-          for (const alert of [...forDevice.values()]) {
-            const rule = downRules.find((r) => r.id === alert.ruleId);
-            if (rule) _step(rule, id, alert.key, false, null, nowS);
-          }
-        }
-      });
+      if (deviceIds.length) _batch(() => _up(deviceIds, _nowS()));
     },
     /** Pending alerts whose `for` has passed fire, with the last value seen (run by the DOWN check's job). */
     tick(): void {
