@@ -3,6 +3,7 @@
 // the config file.
 import { afterEach, describe, expect, test } from "bun:test";
 import { parseAlertRules, ruleSeeds } from "../../src/commands/serve.ts";
+import { resolveConfig } from "../../src/config/load.ts";
 import type { AlertTransition } from "../../src/serve/alerts/transition.ts";
 import { sampleRecord } from "../helpers/record.ts";
 import { adminAuth, READ_TOKEN, startTestServe } from "../helpers/serve.ts";
@@ -218,6 +219,14 @@ describe("rules from serve --rule, the config file and --alerts", () => {
     expect(exprs).toContain("memory > 20");
     expect(exprs).not.toContain("cpu > 10");
     expect(exprs).not.toContain("diskusage > 95");
+  });
+
+  test("config.json's serve.rules: expressions or {expr, name, id}; a wrong shape is named", () => {
+    const config = resolveConfig({ serve: { rules: ["cpu > 80 for 10m", { expr: "down", name: "gone", id: "gone" }] } }, "config.json", []);
+    expect(ruleSeeds(config.serve.rules, [])).toEqual({ config: [{ expr: "cpu > 80 for 10m" }, { expr: "down", name: "gone", id: "gone" }], flags: [] });
+    expect(resolveConfig({}, "config.json", []).serve.rules).toEqual([]);
+    expect(() => resolveConfig({ serve: { rules: [42] } }, "config.json", [])).toThrow("config.json: serve.rules.0: expected a rule expression or {expr, name, id}");
+    expect(() => resolveConfig({ serve: { rules: "cpu > 1" } }, "config.json", [])).toThrow("config.json: serve.rules: expected an array of alert rules");
   });
 
   test("a bad rule in the config or a flag stops serve with one line", () => {
