@@ -103,6 +103,17 @@ describe("the rules API", () => {
     expect((await asAdmin("POST", "/api/rules", { expr: "cpu > 1", id: "cpu" })).status).toBe(409);
   });
 
+  test("a name near a built-in item is refused until a device reports it", async () => {
+    start();
+    const rule = { expr: "cpu2 > 5" };
+    expect((await (await asAdmin("POST", "/api/rules", rule)).json()).error).toBe('expr: unknown item "cpu2": did you mean cpu?');
+    const record = sampleRecord("pi-1", nowS(), {}, { data: [{ id: "cpu2", type: "percent", val: 9 }] });
+    expect((await serve!.post("/logs", JSON.stringify(record))).status).toBe(200);
+    expect((await asAdmin("POST", "/api/rules", rule)).status).toBe(201);
+    // And far from every built-in one, a device's own item is taken before any device sent it.
+    expect((await asAdmin("POST", "/api/rules", { expr: "pond_level_cm < 20" })).status).toBe(201);
+  });
+
   test("an oversized body is refused before it is read whole (413)", async () => {
     start();
     const res = await asAdmin("POST", "/api/rules", { expr: "cpu > 1", name: "x".repeat(2 * 1024 * 1024) });

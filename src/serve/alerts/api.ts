@@ -8,7 +8,7 @@ import { LimitError } from "../limits.ts";
 import { DEFAULT_PAGE, MAX_PAGE } from "../store.ts";
 import type { AlertEngine, AlertQuery } from "./engine.ts";
 import { formatRuleExpr, MAX_RULE_LENGTH, parseRuleExpr, RuleExprError, severityOf, type RuleExpr } from "./rule-expr.ts";
-import { countRules, defaultName, deleteRule, getRule, insertRule, knownItems, listRules, MAX_RULES, nextRuleId, RULE_ID_PATTERN, updateRule, type StoredRule } from "./rules.ts";
+import { countRules, defaultName, deleteRule, getRule, insertRule, KNOWN_ITEMS, listRules, MAX_RULES, nextRuleId, reportedItem, RULE_ID_PATTERN, updateRule, type StoredRule } from "./rules.ts";
 
 export interface AlertsApiContext {
   db: Database;
@@ -83,10 +83,11 @@ function _body<T extends v.GenericSchema>(schema: T, body: unknown): v.InferOutp
 
 function _parse(api: AlertsApiContext, text: string): RuleExpr {
   try {
-    return parseRuleExpr(text, knownItems(api.db));
+    return parseRuleExpr(text, KNOWN_ITEMS);
   } catch (error) {
-    if (error instanceof RuleExprError) throw new HttpError(400, `expr: ${error.message}`);
-    throw error;
+    if (!(error instanceof RuleExprError)) throw error;
+    if (error.unknownItem !== undefined && reportedItem(api.db, error.unknownItem)) return parseRuleExpr(text);
+    throw new HttpError(400, `expr: ${error.message}`);
   }
 }
 

@@ -36,7 +36,10 @@ const _DEVICE = /^[A-Za-z0-9_.:-]{1,128}$/;
 const _UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const _EXAMPLE = "e.g. cpu > 80 for 10m";
 
-export class RuleExprError extends Error {}
+export class RuleExprError extends Error {
+  /** Set when the error is an item near a known one: the caller may know it after all (a device reported it). */
+  unknownItem?: string;
+}
 
 /** A word up to the next blank (quotes keep blanks in a label value: "living room"). */
 function _word(rest: string): { word: string; rest: string } | undefined {
@@ -84,7 +87,7 @@ function _target(target: string, knownItems: readonly string[] | undefined): { i
   if (key === "") throw new RuleExprError(`${item}.: expected a key after the dot (or * for any key), e.g. wifi.signal_quality_percent < 30`);
   if (knownItems && !knownItems.includes(item)) {
     const near = closest(item, knownItems);
-    if (near) throw new RuleExprError(`unknown item ${_quote(item)}: did you mean ${near}?`);
+    if (near) throw Object.assign(new RuleExprError(`unknown item ${_quote(item)}: did you mean ${near}?`), { unknownItem: item });
   }
   return { item, key };
 }
