@@ -5,7 +5,7 @@ import { createRule, getAlert, listAlerts, listRulesApi, patchRule, removeRule, 
 import { createAlertEngine } from "./alerts/engine.ts";
 import { seedRules, type RuleSeeds } from "./alerts/rules.ts";
 import { prepareAlertSchema } from "./alerts/schema.ts";
-import type { NotifyTransition } from "./alerts/transition.ts";
+import type { AlertTransition, NotifyTransition } from "./alerts/transition.ts";
 import { AUTH_FAILURES_PER_MINUTE, createAuthFailures } from "./auth-failures.ts";
 import { getDevice, getSeries, listDevices, monitoringResources, patchDevice, type ApiContext } from "./api.ts";
 import { dashboardAssets } from "./dashboard/assets.ts";
@@ -33,6 +33,8 @@ export interface ServeOptions {
   rules: RuleSeeds;
   /** Told of each alert that fires or resolves, after the change is committed (the notifier). */
   notify?: NotifyTransition;
+  /** The same, each committed batch in one call (preferred: the notifier writes a batch in one transaction). */
+  notifyAll?: (transitions: AlertTransition[]) => void;
   publicRead: boolean;
   now: () => number;
   log: Logger;
@@ -103,6 +105,7 @@ export function createServeApp(options: ServeOptions) {
     db: store.db,
     events,
     notify: options.notify,
+    notifyAll: options.notifyAll,
     now,
     log,
     labelsOf: (id) => store.device(id)?.labels,

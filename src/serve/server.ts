@@ -7,7 +7,7 @@ import { BagtowerError, errorMessage, ExitCode, UsageError } from "../errors.ts"
 import type { EncodeOptions } from "../formats/types.ts";
 import type { Keys } from "./access.ts";
 import type { RuleSeeds } from "./alerts/rules.ts";
-import type { NotifyTransition } from "./alerts/transition.ts";
+import type { AlertTransition, NotifyTransition } from "./alerts/transition.ts";
 import { createServeApp, type ServeApp } from "./app.ts";
 import { createForwarder } from "./forward.ts";
 import { alertHistoryJob } from "./jobs/alert-history.ts";
@@ -35,6 +35,8 @@ export interface StartServeOptions {
   alertHistory?: { ms: number; text: string };
   /** Told of each alert that fires or resolves, after its commit (the notifier). */
   notify?: NotifyTransition;
+  /** The same, each committed batch in one call (used instead of notify when given). */
+  notifyAll?: (transitions: AlertTransition[]) => void;
   /** How long each tier is kept (--retention, config serve.retention). */
   retention: Retention;
   /** Keep each record's id this long to refuse a duplicate (--dedup-window; default 7 days, the agents' spool expiry). */
@@ -83,6 +85,7 @@ export function startServe(ctx: Context, options: StartServeOptions): RunningSer
     limits,
     rules: options.rules,
     notify: options.notify,
+    notifyAll: options.notifyAll,
     publicRead: options.publicRead ?? false,
     pattooOpen: options.pattooOpen,
     onCommit: () => {

@@ -36,6 +36,7 @@ export interface TestServeOptions {
   /** Alert rules from "the config" and "the flags" (the defaults are seeded as by serve). */
   rules?: RuleSeeds;
   notify?: NotifyTransition;
+  notifyAll?: (transitions: Parameters<NotifyTransition>[0][]) => void;
   alertHistory?: { ms: number; text: string };
   /** An existing home (a restart over the same database); removed by the first stop that owns it. */
   dir?: string;
@@ -63,6 +64,7 @@ export function startTestServe(limits: Partial<Limits> = {}, options: TestServeO
     limits: { ...DEFAULT_LIMITS, ...limits },
     rules: options.rules ?? {},
     notify: options.notify,
+    notifyAll: options.notifyAll,
     alertHistory: options.alertHistory,
     retention: options.retention ?? DEFAULT_RETENTION,
     dedupWindowS: options.dedupWindowS,

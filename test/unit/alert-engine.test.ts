@@ -228,6 +228,34 @@ describe("alert engine", () => {
     expect(states()).toContain("pi-0 r2 resolved");
   });
 
+  test("notifyAll: one call per committed batch; a failing notifier is logged and the alerts stay committed", () => {
+    db = new Database(join(tmp.dir, "serve.db"), { create: true, strict: true });
+    prepareAlertSchema(db);
+    insertRule(db, { id: "down", name: "down", expr: "down", source: "api" }, 0);
+    const batches: number[] = [];
+    const logs: string[] = [];
+    let fail = false;
+    const engine = createAlertEngine({
+      db,
+      events,
+      now: clock.now,
+      log: createLogger(1, (line) => logs.push(line)),
+      notifyAll: (ts) => {
+        batches.push(ts.length);
+        if (fail) throw new Error("outbox full");
+      },
+      labelsOf: () => ({}),
+      downDevices: () => [],
+    });
+    engine.down(Array.from({ length: 20 }, (_, i) => ({ id: `pi-${i}`, lastSeen: 0 })));
+    expect(batches).toEqual([20]);
+    fail = true;
+    engine.up(["pi-0", "pi-1"]);
+    expect(batches).toEqual([20, 2]);
+    expect(logs.join("\n")).toContain("the notifier failed: outbox full");
+    expect(engine.list({ state: "resolved", limit: 10 }).alerts).toHaveLength(2);
+  });
+
   test("list: by state and device, newest first, paged", () => {
     const engine = withRules("cpu > 80");
     for (let i = 0; i < 5; i++) engine.evaluate(`pi-${i}`, { cpu: 90 });
