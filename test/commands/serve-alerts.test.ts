@@ -128,6 +128,7 @@ describe("the rules API", () => {
     const over = await asAdmin("POST", "/api/rules", { expr: "cpu > 1" });
     expect(over.status).toBe(422);
     expect((await over.json()).error).toBe("there are 500 rules already, the most a receiver keeps: delete one first");
+    expect(await (await serve!.get("/metrics")).text()).toContain('bagtower_serve_refused_total{limit="rules"} 1');
     expect((await serve!.get("/metrics")).status).toBe(200);
   }, 60_000);
 });

@@ -45,7 +45,7 @@ export function alertsView(root) {
   const rules = createRuleEditor();
   root.replaceChildren(
     h("div", { class: "page-head" }, h("h1", {}, "Alerts")),
-    h("h2", {}, "Firing now"),
+    h("h2", {}, "Firing and pending"),
     openBox,
     h("h2", { class: "section-head" }, "History"),
     historyBox,
