@@ -18,6 +18,7 @@ import { seedRules } from "../src/serve/alerts/rules.ts";
 import { prepareAlertSchema } from "../src/serve/alerts/schema.ts";
 import { DEFAULT_LIMITS } from "../src/serve/limits.ts";
 import { startServe } from "../src/serve/server.ts";
+import { DEFAULT_RETENTION } from "../src/serve/tsdb/tiers.ts";
 import { fmt, machine, quantile, table, writeSection } from "./lib.ts";
 import { closedLoop, httpPost } from "./serve-http.ts";
 
@@ -39,7 +40,7 @@ const serve = startServe(ctx, {
   keys: { ingest: KEY, read: "bench-read-token-0123456789", admin: "bench-admin-token-0123456789", source: "flag" },
   limits: { ...DEFAULT_LIMITS, requestsPerMinute: 0 },
   rules: {},
-  retention: { ms: 30 * 86_400_000, text: "30d" },
+  retention: DEFAULT_RETENTION,
   // The DOWN phase runs the check itself; the job's own turns would only add noise.
   periods: { "down-check": 3600_000 },
 });
