@@ -268,6 +268,7 @@ describe("alert engine", () => {
     expect(engine.list({ state: "resolved", limit: 10 }).alerts.map((a) => a.deviceId)).toEqual(["pi-0"]);
     expect(engine.list({ state: "all", deviceId: "pi-0", limit: 10 }).alerts.map((a) => a.state)).toEqual(["resolved"]);
     expect(engine.firingCounts()).toEqual({ info: 0, warning: 4, critical: 0 });
+    expect([engine.forMsOf("r1"), engine.forMsOf("nope")]).toEqual([0, undefined]);
     expect(engine.of("pi-1").map((a) => a.message)).toEqual(["pi-1: cpu 90 > 80"]);
   });
 

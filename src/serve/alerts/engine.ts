@@ -435,6 +435,10 @@ export function createAlertEngine(options: AlertEngineOptions) {
       }
       if (due.length) _batch(() => due.forEach(([alert, rule]) => _fire(alert, rule, nowS)));
     },
+    /** A rule's `for` in ms (undefined for no such rule): the notifier's flap window per rule can follow it. */
+    forMsOf(ruleId: string): number | undefined {
+      return rules.find((r) => r.id === ruleId)?.parsed.forMs;
+    },
     /** A device's firing alerts (the device view's `alerts`). */
     of(deviceId: string): AlertView[] {
       const firing = [...(open.get(deviceId)?.values() ?? [])].filter((a) => a.state === "firing").sort((a, b) => b.id - a.id);
