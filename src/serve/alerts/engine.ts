@@ -118,7 +118,8 @@ export function createAlertEngine(options: AlertEngineOptions) {
   let downRules: _Rule[] = [];
   /** Threshold rules by item: a record's items pick theirs without looking at the others. */
   let byItem = new Map<string, _Rule[]>();
-  let labelRules = false;
+  /** Whether any rule has a selector: only then can a device's labels or id let go of an alert. */
+  let anySelector = false;
   /** Open alerts: device → (rule, key) → alert. */
   let open = new Map<string, Map<string, _Open>>();
   const q = {
@@ -302,7 +303,7 @@ export function createAlertEngine(options: AlertEngineOptions) {
       const c = rule.parsed.condition;
       if (c.kind === "threshold") byItem.set(c.item, [...(byItem.get(c.item) ?? []), rule]);
     }
-    labelRules = loaded.some((r) => r.parsed.selector?.kind === "label");
+    anySelector = loaded.some((r) => r.parsed.selector);
     const byId = new Map(loaded.map((r) => [r.id, r]));
     _batch(() => {
       const nowS = _nowS();
@@ -374,7 +375,7 @@ export function createAlertEngine(options: AlertEngineOptions) {
     }
     // A rule that no longer selects the device (its labels changed) lets go of its alerts.
     const forDevice = open.get(deviceId);
-    if (forDevice?.size && (labelRules || rules.some((r) => r.parsed.selector))) {
+    if (forDevice?.size && anySelector) {
       for (const alert of [...forDevice.values()]) {
         const rule = rules.find((r) => r.id === alert.ruleId);
         if (rule?.parsed.selector && !_selects(rule.parsed, deviceId, labels)) _clear(alert, nowS, alert.value, `no longer selected by rule ${rule.name}`);
