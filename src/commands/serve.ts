@@ -10,7 +10,8 @@ import { parseFlag, wholeNumberText } from "../flag-value.ts";
 import { writeFileAtomic } from "../atomic-file.ts";
 import { ConfigError, errorMessage, ExitCode, UsageError } from "../errors.ts";
 import { keyFiles, loadKeys, MIN_KEY_LENGTH, type Keys } from "../serve/access.ts";
-import { DEFAULT_ALERT_RULES, type AlertRules } from "../serve/alerts.ts";
+import { parseRuleExpr, RuleExprError } from "../serve/alerts/rule-expr.ts";
+import { MAX_RULES, type DefaultThresholds, type RuleInput } from "../serve/alerts/rules.ts";
 import { DEFAULT_LIMITS, LIMIT_FLAGS, type Limits } from "../serve/limits.ts";
 import { LOGIN_TOKEN_TTL_MS, mintLoginToken } from "../serve/login-token.ts";
 import { parsePublicUrl } from "../serve/same-origin.ts";
@@ -18,21 +19,36 @@ import { startServe } from "../serve/server.ts";
 import { DEFAULT_RETENTION, formatDuration, formatRetention, parseRetention } from "../serve/tsdb/tiers.ts";
 import { defineBagtowerCommand } from "./_shared.ts";
 
-/** `cpu=85,memory=90,disk=95,wifi=30` → rules (missing ones keep their defaults). */
-export function parseAlertRules(text: string | undefined): AlertRules {
-  const rules = { ...DEFAULT_ALERT_RULES };
-  if (!text) return rules;
-  const names: Record<string, keyof AlertRules> = { cpu: "cpuPercent", memory: "memoryPercent", disk: "diskPercent", wifi: "wifiSignalPercent" };
+/** `cpu=85,memory=90,disk=95,wifi=30` → the thresholds of those default rules (the others keep theirs). */
+export function parseAlertRules(text: string | undefined): DefaultThresholds {
+  const thresholds: DefaultThresholds = {};
+  if (!text) return thresholds;
   for (const part of text.split(",")) {
     const [name, value] = part.split("=").map((s) => s.trim());
-    const key = names[name ?? ""];
     const number = Number(value);
-    if (!key || value === undefined || !Number.isFinite(number) || number < 0 || number > 100) {
+    if (!["cpu", "memory", "disk", "wifi"].includes(name ?? "") || !value || !Number.isFinite(number) || number < 0 || number > 100) {
       throw new UsageError(`--alerts ${part}: expected name=percent with a name of cpu, memory, disk or wifi`);
     }
-    rules[key] = number;
+    thresholds[name as keyof DefaultThresholds] = number;
   }
-  return rules;
+  return thresholds;
+}
+
+/** The config file's serve.rules and the --rule flags, checked before serve starts (one line for a bad one). */
+export function ruleSeeds(config: (string | RuleInput)[], flags: string[]): { config: RuleInput[]; flags: RuleInput[] } {
+  const check = (input: RuleInput, where: string, error: (message: string) => Error) => {
+    try {
+      parseRuleExpr(input.expr);
+    } catch (e) {
+      if (e instanceof RuleExprError) throw error(`${where}: ${e.message}`);
+      throw e;
+    }
+    return input;
+  };
+  const fromConfig = config.map((r, i) => check(typeof r === "string" ? { expr: r } : r, `serve.rules[${i}] ${JSON.stringify(typeof r === "string" ? r : r.expr)}`, (m) => new ConfigError(m)));
+  const fromFlags = flags.map((expr) => check({ expr }, `--rule ${JSON.stringify(expr)}`, (m) => new UsageError(m)));
+  if (fromConfig.length + fromFlags.length > MAX_RULES) throw new ConfigError(`${fromConfig.length + fromFlags.length} rules from serve.rules and --rule: at most ${MAX_RULES}`);
+  return { config: fromConfig, flags: fromFlags };
 }
 
 /** `influx=http://vm:8428` → a sink (influx writes to database `bagtower`). */
@@ -94,7 +110,9 @@ export default defineBagtowerCommand({
     retention: { type: "string", valueHint: "TIERS", description: "Keep raw samples this long (e.g. 30d, the default), or each tier: raw=30d,5m=90d,1h=2y (the defaults; config: serve.retention)" },
     "dedup-window": { type: "string", valueHint: "DURATION", description: "Remember record ids this long to refuse duplicates (default 7d, as long as agents keep a spooled record)" },
     "push-self": { type: "string", valueHint: "INTERVAL", description: "Also collect this machine and push it here every INTERVAL (e.g. 10s)" },
-    alerts: { type: "string", valueHint: "RULES", description: "Alert thresholds, e.g. cpu=80,memory=90,disk=95,wifi=30 (the defaults)" },
+    rule: { type: "string", valueHint: "EXPR", repeatable: true, description: "An alert rule, e.g. 'cpu > 80 for 10m' (repeatable; config: serve.rules; docs/ALERTS.md)" },
+    alerts: { type: "string", valueHint: "RULES", description: "Thresholds of the default alert rules, e.g. cpu=80,memory=90,disk=95,wifi=30 (the defaults)" },
+    "alert-history": { type: "string", valueHint: "DURATION", description: "Keep resolved alerts and their history this long (default 90d)" },
     forward: { type: "string", valueHint: "FORMAT=URL", description: "Also send everything accepted to influx=URL, datadog=URL or prometheus=URL (config: serve.forward)" },
     "pattoo-open": { type: "boolean", description: "Accept pattoo agents' posts without an API key (they cannot send one)" },
     "rate-limit": { type: "string", valueHint: "N", description: `Ingest requests a minute one address may send with the key (default ${DEFAULT_LIMITS.requestsPerMinute}; 0: no limit)` },
@@ -111,9 +129,11 @@ export default defineBagtowerCommand({
     const retentionFlag = args.retention === undefined ? undefined : parseRetention(args.retention);
     const dedupWindowS = Math.round(parseDuration(args["dedup-window"] ?? "7d", "--dedup-window") / 1000);
     const pushEveryMs = args["push-self"] === undefined ? undefined : parseDuration(args["push-self"], "--push-self");
-    const rules = parseAlertRules(args.alerts);
+    const thresholds = parseAlertRules(args.alerts);
+    const alertHistoryMs = parseDuration(args["alert-history"] ?? "90d", "--alert-history");
     const config = loadConfig(ctx);
     const retention = retentionFlag ?? config.serve.retention ?? DEFAULT_RETENTION;
+    const rules = { ...ruleSeeds(config.serve.rules, args.rule), thresholds };
     const limits: Limits = { ...DEFAULT_LIMITS, ...config.serve.limits, ..._capFlags(args), requestsPerMinute: _rateLimit(args["rate-limit"]) };
     const publicUrl = args["public-url"] === undefined ? undefined : parsePublicUrl(args["public-url"]);
     const keys = loadKeys(ctx, _givenKey(ctx, args["api-key"], args["api-key-file"]));
@@ -128,6 +148,7 @@ export default defineBagtowerCommand({
       rules,
       retention,
       dedupWindowS,
+      alertHistory: { ms: alertHistoryMs, text: args["alert-history"] ?? "90d" },
       publicRead: Boolean(args["public-read"]),
       pattooOpen: Boolean(args["pattoo-open"]),
       publicUrl,

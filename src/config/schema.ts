@@ -112,6 +112,27 @@ export const configSchema = v.strictObject(
           forward: v.optional(v.array(sinkSchema, "expected an array of sinks to forward to"), []),
           // The text of serve's --retention (which overrides it): "30d" or "raw=30d,5m=90d,1h=2y".
           retention: v.optional(retentionSchema),
+          // Alert rules (docs/ALERTS.md): expressions, or {expr, name?, id?}; serve checks the expressions.
+          rules: v.optional(
+            v.array(
+              v.union(
+                [
+                  v.string(),
+                  v.strictObject(
+                    {
+                      expr: v.string("expected a rule expression such as cpu > 80 for 10m"),
+                      name: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(100, "expected at most 100 characters"))),
+                      id: v.optional(v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "expected 1–64 lower-case letters, digits, '_' or '-'"))),
+                    },
+                    _unknown,
+                  ),
+                ],
+                "expected a rule expression or {expr, name, id}",
+              ),
+              "expected an array of alert rules",
+            ),
+            [],
+          ),
           // The receiver's cardinality caps (docs/LIMITS.md); serve's --max-* flags override them.
           limits: v.optional(
             v.strictObject(

@@ -1,7 +1,7 @@
 // The fleet API (SPEC §9): devices, one device, PATCH period and labels, series, and the
 // spore-gateway monitoring view.
 import * as v from "valibot";
-import type { Alerts } from "./alerts.ts";
+import type { AlertEngine } from "./alerts/engine.ts";
 import type { EventHub } from "./events.ts";
 import { labelsSchema } from "../record/labels.ts";
 import { issueText } from "../issue-text.ts";
@@ -11,7 +11,7 @@ import { DEFAULT_PAGE, MAX_PAGE, type DeviceRow, type ItemRow, type Store } from
 
 export interface ApiContext {
   store: Store;
-  alerts: Alerts;
+  alerts: AlertEngine;
   events: EventHub;
   now: () => number;
 }

@@ -1,7 +1,11 @@
 import type { Server, ServerWebSocket } from "bun";
 import type { Logger } from "../log.ts";
 import { isDirectLoopback, presentedToken, rightOfToken, sameSecret, satisfies, type Grant, type Keys, type Right } from "./access.ts";
-import { createAlerts, type AlertRules } from "./alerts.ts";
+import { createRule, getAlert, listAlerts, listRulesApi, patchRule, removeRule, type AlertsApiContext } from "./alerts/api.ts";
+import { createAlertEngine } from "./alerts/engine.ts";
+import { seedRules, type RuleSeeds } from "./alerts/rules.ts";
+import { prepareAlertSchema } from "./alerts/schema.ts";
+import type { AlertTransition, NotifyTransition } from "./alerts/transition.ts";
 import { AUTH_FAILURES_PER_MINUTE, createAuthFailures } from "./auth-failures.ts";
 import { getDevice, getSeries, listDevices, monitoringResources, patchDevice, type ApiContext } from "./api.ts";
 import { dashboardAssets } from "./dashboard/assets.ts";
@@ -28,7 +32,12 @@ export interface ServeOptions {
   store: Store;
   keys: Keys;
   limits: Limits;
-  rules: AlertRules;
+  /** The rules the config file and serve --rule give, and --alerts' thresholds for the defaults. */
+  rules: RuleSeeds;
+  /** Told of each alert that fires or resolves, after the change is committed (the notifier). */
+  notify?: NotifyTransition;
+  /** The same, each committed batch in one call (preferred: the notifier writes a batch in one transaction). */
+  notifyAll?: (transitions: AlertTransition[]) => void;
   publicRead: boolean;
   now: () => number;
   log: Logger;
@@ -95,7 +104,19 @@ const _readOnly: Record<NonNullable<Grant["via"]>, string> = { token: "the read 
 export function createServeApp(options: ServeOptions) {
   const { store, keys, limits, now, log } = options;
   const events = createEventHub(now);
-  const alerts = createAlerts(events, options.rules, now);
+  prepareAlertSchema(store.db);
+  seedRules(store.db, options.rules, Math.floor(now() / 1000));
+  const alerts = createAlertEngine({
+    db: store.db,
+    events,
+    notify: options.notify,
+    notifyAll: options.notifyAll,
+    now,
+    log,
+    labelsOf: (id) => store.device(id)?.labels,
+    downDevices: () => store.devices().filter((d) => d.status === "DOWN"),
+  });
+  const alertsApi: AlertsApiContext = { db: store.db, alerts, now };
   const counters = createCounters();
   const api: ApiContext = { store, alerts, events, now };
   const rateLimit = createRateLimiter(limits.requestsPerMinute, now);
@@ -219,17 +240,39 @@ export function createServeApp(options: ServeOptions) {
     throw new HttpError(400, "/ws: expected a WebSocket upgrade");
   };
 
+  /**
+   * What the requests of one store turn committed, for the alert engine: their outcomes resolve
+   * one after the other in the same microtask run, so a microtask queued by the first sees them
+   * all, and the engine writes their transitions in one commit (one fsync), before the next I/O.
+   */
+  let forAlerts: { up: string[]; records: [string, Record<string, unknown>][] } | undefined;
+  function _alertsSoon(up: string[], records: [string, Record<string, unknown>][]): void {
+    if (!forAlerts) {
+      forAlerts = { up: [], records: [] };
+      queueMicrotask(() => {
+        const batch = forAlerts!;
+        forAlerts = undefined;
+        try {
+          alerts.ingested(batch.up, batch.records);
+        } catch (error) {
+          log.error(`alerts: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      });
+    }
+    forAlerts.up.push(...up);
+    forAlerts.records.push(...records);
+  }
+
   /** After a commit: events, alerts, UP again. */
   function announce(outcome: IngestOutcome): void {
-    for (const id of outcome.up) {
-      events.publish("device.up", { deviceId: id });
-      alerts.up(id);
-    }
+    for (const id of outcome.up) events.publish("device.up", { deviceId: id });
+    const records: [string, Record<string, unknown>][] = [];
     for (const record of outcome.stored) {
       const items = Object.fromEntries(record.data.map((i) => [i.id, i.val]));
       events.publish("device.log", { deviceId: record.deviceId, recordId: record.recordId ?? null, unixTimestamp: record.unixTimestamp, items });
-      alerts.evaluate(record.deviceId, items);
+      records.push([record.deviceId, items]);
     }
+    if (outcome.up.length || records.length) _alertsSoon(outcome.up, records);
   }
 
   /** What the parsers check records against, at this request's time. */
@@ -327,7 +370,12 @@ export function createServeApp(options: ServeOptions) {
     _route("read", "GET", "/api/devices/:id", (_r, _s, p) => jsonResponse(getDevice(api, p.id!))),
     _route("admin", "PATCH", "/api/devices/:id", async (request, _s, p) => jsonResponse(patchDevice(api, p.id!, parseJson(await readBody(request, limits))))),
     _route("read", "GET", "/api/devices/:id/series", (request, _s, p) => jsonResponse(getSeries(api, p.id!, new URL(request.url).searchParams))),
-    _route("read", "GET", "/api/alerts", () => jsonResponse({ alerts: alerts.all() })),
+    _route("read", "GET", "/api/alerts", (request) => jsonResponse(listAlerts(alertsApi, new URL(request.url).searchParams))),
+    _route("read", "GET", "/api/alerts/:id", (_r, _s, p) => jsonResponse(getAlert(alertsApi, p.id!))),
+    _route("read", "GET", "/api/rules", () => jsonResponse(listRulesApi(alertsApi))),
+    _route("admin", "POST", "/api/rules", async (request) => jsonResponse(createRule(alertsApi, parseJson(await readBody(request, limits))), 201)),
+    _route("admin", "PATCH", "/api/rules/:id", async (request, _s, p) => jsonResponse(patchRule(alertsApi, p.id!, parseJson(await readBody(request, limits))))),
+    _route("admin", "DELETE", "/api/rules/:id", (_r, _s, p) => jsonResponse(removeRule(alertsApi, p.id!))),
     _route("read", "GET", "/api/monitoring/resources", (request) => jsonResponse(monitoringResources(api, new URL(request.url).searchParams))),
     // The installer and the agent it downloads: reads, like the data (a device on another host needs the read token).
     _route("read", "GET", "/install.sh", installer),
@@ -408,13 +456,15 @@ export function createServeApp(options: ServeOptions) {
     },
   };
 
-  /** Devices silent for twice their period are DOWN (SPEC §9): one UPDATE for all of them, then the events. */
+  /**
+   * Devices silent for twice their period are DOWN (SPEC §9): one UPDATE for all of them, then the
+   * events and their alerts (one transaction); pending alerts whose `for` has passed fire.
+   */
   function checkDown(): void {
-    const nowS = now() / 1000;
-    for (const device of store.markDown(nowS)) {
-      events.publish("device.down", { deviceId: device.id, lastSeen: new Date(device.lastSeen * 1000).toISOString() });
-      alerts.down(device.id, Math.round(nowS - device.lastSeen));
-    }
+    const down = store.markDown(now() / 1000);
+    for (const device of down) events.publish("device.down", { deviceId: device.id, lastSeen: new Date(device.lastSeen * 1000).toISOString() });
+    alerts.down(down);
+    alerts.tick();
   }
 
   return { fetch, websocket, events, alerts, counters, downloads, checkDown, handled: () => handled, attach: (server: Server<unknown>) => events.attach(server) };

@@ -2,7 +2,7 @@
 // the fleet) and the receiver's own counters, in the text exposition format 0.0.4.
 import { createExposition, escapeLabelValue } from "../formats/prometheus.ts";
 import type { Item } from "../record/schema.ts";
-import type { Alerts } from "./alerts.ts";
+import type { AlertSeverity } from "./alerts/transition.ts";
 import type { Store } from "./store.ts";
 
 const _BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -82,7 +82,7 @@ const _METRICS_PAGE = 500;
  * page of devices at a time with a turn of the event loop in between: at the device cap (10,000
  * devices) the exposition takes about a second to build, and ingest and /healthz must not wait for it.
  */
-export async function renderMetrics(store: Store, alerts: Alerts, counters: ServeCounters, wsClients = 0): Promise<string> {
+export async function renderMetrics(store: Store, alerts: { firingCounts(): Record<AlertSeverity, number> }, counters: ServeCounters, wsClients = 0): Promise<string> {
   const exposition = createExposition();
   const up: string[] = [];
   const lastSeen: string[] = [];
@@ -105,6 +105,7 @@ export async function renderMetrics(store: Store, alerts: Alerts, counters: Serv
     after = devices.at(-1)!.device.id;
     await new Promise((resolve) => setImmediate(resolve));
   }
+  const firing = alerts.firingCounts();
   const own = [
     "# HELP bagtower_device_up 1 while the device reports within twice its period, else 0",
     "# TYPE bagtower_device_up gauge",
@@ -115,9 +116,12 @@ export async function renderMetrics(store: Store, alerts: Alerts, counters: Serv
     "# HELP bagtower_serve_devices devices known to the receiver",
     "# TYPE bagtower_serve_devices gauge",
     `bagtower_serve_devices ${count}`,
-    "# HELP bagtower_serve_alerts_active alerts currently raised",
+    "# HELP bagtower_serve_alerts_active alerts firing now",
     "# TYPE bagtower_serve_alerts_active gauge",
-    `bagtower_serve_alerts_active ${alerts.all().length}`,
+    `bagtower_serve_alerts_active ${firing.info + firing.warning + firing.critical}`,
+    "# HELP bagtower_serve_alerts_firing alerts firing now, by severity",
+    "# TYPE bagtower_serve_alerts_firing gauge",
+    ...Object.entries(firing).map(([severity, n]) => `bagtower_serve_alerts_firing{severity="${severity}"} ${n}`),
     "# HELP bagtower_serve_ws_clients live /ws clients",
     "# TYPE bagtower_serve_ws_clients gauge",
     `bagtower_serve_ws_clients ${wsClients}`,

@@ -6,10 +6,12 @@ import type { Context } from "../context.ts";
 import { BagtowerError, errorMessage, ExitCode, UsageError } from "../errors.ts";
 import type { EncodeOptions } from "../formats/types.ts";
 import type { Keys } from "./access.ts";
-import type { AlertRules } from "./alerts.ts";
+import type { RuleSeeds } from "./alerts/rules.ts";
+import type { AlertTransition, NotifyTransition } from "./alerts/transition.ts";
 import { createServeApp, type ServeApp } from "./app.ts";
 import { createDownloads, selfExecutable } from "./downloads.ts";
 import { createForwarder } from "./forward.ts";
+import { alertHistoryJob } from "./jobs/alert-history.ts";
 import { downCheckJob } from "./jobs/down-check.ts";
 import { forwardJob, forwardNudge } from "./jobs/forward.ts";
 import { idleGcJob } from "./jobs/idle-gc.ts";
@@ -28,7 +30,14 @@ export interface StartServeOptions {
   dbPath: string;
   keys: Keys;
   limits: Limits;
-  rules: AlertRules;
+  /** Alert rules from the config file and serve --rule, and --alerts' thresholds (the database keeps the rest). */
+  rules: RuleSeeds;
+  /** Keep resolved alerts and their history this long (serve --alert-history, default 90d). */
+  alertHistory?: { ms: number; text: string };
+  /** Told of each alert that fires or resolves, after its commit (the notifier). */
+  notify?: NotifyTransition;
+  /** The same, each committed batch in one call (used instead of notify when given). */
+  notifyAll?: (transitions: AlertTransition[]) => void;
   /** How long each tier is kept (--retention, config serve.retention). */
   retention: Retention;
   /** Keep each record's id this long to refuse a duplicate (--dedup-window; default 7 days, the agents' spool expiry). */
@@ -45,7 +54,7 @@ export interface StartServeOptions {
   bodyCeilingBytes?: number;
   /** `--downloads DIR`: release files served under /download/ besides the running executable. */
   downloadsDir?: string;
-  /** A job's period by name (`down-check`, `retention`, `seal`, `idle-gc`, `forward`, `self-push`): tests shorten them. */
+  /** A job's period by name (`down-check`, `retention`, `seal`, `alert-history`, `idle-gc`, `forward`, `self-push`): tests shorten them. */
   periods?: JobPeriods;
 }
 
@@ -59,6 +68,8 @@ export interface RunningServe {
   /** Stops the jobs and the server (`force`: drop open connections), waits for retention, closes the store. */
   stop(options?: { force?: boolean }): Promise<void>;
 }
+
+export const DEFAULT_ALERT_HISTORY = { ms: 90 * 86_400_000, text: "90d" };
 
 export function startServe(ctx: Context, options: StartServeOptions): RunningServe {
   const { host, port, limits, forward, selfPush } = options;
@@ -77,6 +88,8 @@ export function startServe(ctx: Context, options: StartServeOptions): RunningSer
     keys: options.keys,
     limits,
     rules: options.rules,
+    notify: options.notify,
+    notifyAll: options.notifyAll,
     publicRead: options.publicRead ?? false,
     pattooOpen: options.pattooOpen,
     onCommit: () => {
@@ -110,7 +123,13 @@ export function startServe(ctx: Context, options: StartServeOptions): RunningSer
   }
   app.attach(server);
   const url = `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${server.port}`;
-  const jobs: Job[] = [retentionJob(store, options.retention, ctx.now, ctx.log), seal, downCheckJob(app.checkDown), idleGcJob(app.handled)];
+  const jobs: Job[] = [
+    retentionJob(store, options.retention, ctx.now, ctx.log),
+    seal,
+    alertHistoryJob(app.alerts, options.alertHistory ?? DEFAULT_ALERT_HISTORY, ctx.now, ctx.log),
+    downCheckJob(app.checkDown),
+    idleGcJob(app.handled),
+  ];
   if (forwarder) jobs.push(forwardJob(forwarder));
   if (selfPush) jobs.push(selfPushJob(selfPush.push, url, options.keys.ingest, selfPush.everyMs));
   const scheduled = scheduleJobs(jobs, options.periods ?? {}, ctx.log);

@@ -199,7 +199,9 @@ describe("a fleet at the cap", () => {
     serve.clock.advance(1201_000);
     serve.app.checkDown();
     expect(downs).toBe(10_000);
-    expect(walCommits(serve.dbPath)).toBe(1);
+    // One commit marks them DOWN, one more holds their 10,000 down alerts.
+    expect(walCommits(serve.dbPath)).toBe(2);
+    expect(serve.app.alerts.firingCounts().critical).toBe(10_000);
 
     const first = await (await serve.get("/api/devices")).json();
     expect(first.devices).toHaveLength(500);

@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { gzipSync } from "node:zlib";
 import { isDirectLoopback, isLoopback } from "../../src/serve/access.ts";
-import { evaluateRules, DEFAULT_ALERT_RULES } from "../../src/serve/alerts.ts";
+import { DEFAULT_RULES } from "../../src/serve/alerts/rules.ts";
 import { toRates } from "../../src/serve/api.ts";
 import { createRateLimiter } from "../../src/serve/limits.ts";
 import { sampleRecord } from "../helpers/record.ts";
@@ -217,7 +217,7 @@ describe("the fleet API", () => {
 });
 
 describe("live events, DOWN and alerts", () => {
-  test("/ws: device.log, alert raised and cleared, device.down and device.up", async () => {
+  test("/ws: device.log, alert firing and resolved, device.down and device.up", async () => {
     const ws = new WebSocket(`${serve.url.replace("http", "ws")}/ws`);
     const events: { type: string; [k: string]: unknown }[] = [];
     ws.onmessage = (m) => events.push(JSON.parse(String(m.data)));
@@ -225,31 +225,33 @@ describe("live events, DOWN and alerts", () => {
     const until = (what: (e: (typeof events)[number]) => boolean) => waitFor(`an event on /ws: ${what}`, () => events.some(what), 2_000);
     await serve.post("/logs", json(sampleRecord("pi-9", nowS(), { cpu: 95 })));
     await until((e) => e.type === "device.log" && e.deviceId === "pi-9");
-    await until((e) => e.type === "alert" && e.rule === "cpu" && e.state === "raised");
+    await until((e) => e.type === "alert" && e.rule === "cpu" && e.state === "firing");
     expect(events.find((e) => e.type === "device.up")).toMatchObject({ deviceId: "pi-9" });
     await serve.post("/logs", json(sampleRecord("pi-9", nowS() + 1, { cpu: 10 })));
-    await until((e) => e.type === "alert" && e.rule === "cpu" && e.state === "cleared");
+    await until((e) => e.type === "alert" && e.rule === "cpu" && e.state === "resolved");
     // Silent for more than twice the period (600 s): DOWN.
     serve.clock.advance(1201_000);
     serve.app.checkDown();
     await until((e) => e.type === "device.down" && e.deviceId === "pi-9");
-    await until((e) => e.type === "alert" && e.rule === "down" && e.state === "raised");
+    await until((e) => e.type === "alert" && e.rule === "down" && e.state === "firing");
     expect((await (await serve.get("/api/devices/pi-9")).json()).device.status).toBe("DOWN");
     events.length = 0;
     await serve.post("/logs", json(sampleRecord("pi-9", nowS())));
     await until((e) => e.type === "device.up");
-    await until((e) => e.type === "alert" && e.rule === "down" && e.state === "cleared");
+    await until((e) => e.type === "alert" && e.rule === "down" && e.state === "resolved");
     ws.close();
   });
 
-  test("the alert rules and their defaults", () => {
-    expect(DEFAULT_ALERT_RULES).toEqual({ cpuPercent: 80, memoryPercent: 90, diskPercent: 95, wifiSignalPercent: 30 });
-    expect(evaluateRules({ cpu: 81, memory: 90, diskusage: 96, wifi: { signal_quality_percent: 29 } }, DEFAULT_ALERT_RULES).map(([r, m]) => [r, m !== undefined])).toEqual([
-      ["cpu", true],
-      ["memory", false],
-      ["disk", true],
-      ["wifi", true],
-    ]);
+  test("the alert rules and their defaults", async () => {
+    expect(DEFAULT_RULES.slice(0, 4).map((r) => r.expr)).toEqual(["cpu > 80", "memory > 90", "diskusage > 95", "wifi.signal_quality_percent < 30"]);
+    await serve.post("/logs", json(sampleRecord("pi-8", nowS(), {}, { data: [
+      { id: "cpu", type: "percent", val: 81 },
+      { id: "memory", type: "percent", val: 90 },
+      { id: "diskusage", type: "percent", val: 96 },
+      { id: "wifi", type: "dbm", val: { signal_quality_percent: 29 } },
+    ] })));
+    const { alerts } = await (await serve.get("/api/alerts?device=pi-8")).json();
+    expect(alerts.map((a: { rule: string }) => a.rule).sort()).toEqual(["cpu", "disk", "wifi"]);
   });
 
   test("counter rates skip resets", () => expect(toRates([[0, 10], [10, 110], [20, 5], [30, 25]])).toEqual([[10, 10], [30, 2]]));

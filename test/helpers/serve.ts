@@ -4,7 +4,8 @@ import type { SinkConfig } from "../../src/config/schema.ts";
 import { createContext } from "../../src/context.ts";
 import { encodeOptions } from "../../src/deliver/encode-options.ts";
 import { createLogger } from "../../src/log.ts";
-import { DEFAULT_ALERT_RULES } from "../../src/serve/alerts.ts";
+import type { RuleSeeds } from "../../src/serve/alerts/rules.ts";
+import type { NotifyTransition } from "../../src/serve/alerts/transition.ts";
 import type { JobPeriods } from "../../src/serve/jobs/schedule.ts";
 import { DEFAULT_LIMITS, type Limits } from "../../src/serve/limits.ts";
 import { startServe } from "../../src/serve/server.ts";
@@ -34,6 +35,13 @@ export interface TestServeOptions {
   periods?: JobPeriods;
   /** serve --downloads DIR (the test process runs from source: no executable of its own). */
   downloadsDir?: string;
+  /** Alert rules from "the config" and "the flags" (the defaults are seeded as by serve). */
+  rules?: RuleSeeds;
+  notify?: NotifyTransition;
+  notifyAll?: (transitions: Parameters<NotifyTransition>[0][]) => void;
+  alertHistory?: { ms: number; text: string };
+  /** An existing home (a restart over the same database); removed by the first stop that owns it. */
+  dir?: string;
 }
 
 /**
@@ -41,7 +49,7 @@ export interface TestServeOptions {
  * as `bagtower serve` runs it, background jobs included (at their real periods unless `periods`).
  */
 export function startTestServe(limits: Partial<Limits> = {}, options: TestServeOptions = {}) {
-  const tmp = tempDir("bagtower-serve-");
+  const tmp = options.dir ? { dir: options.dir, cleanup: () => {} } : tempDir("bagtower-serve-");
   const clock = manualClock(Date.UTC(2026, 10, 22, 12, 0, 0));
   const logs: string[] = [];
   const dbPath = join(tmp.dir, "serve.db");
@@ -56,7 +64,10 @@ export function startTestServe(limits: Partial<Limits> = {}, options: TestServeO
     dbPath,
     keys: { ingest: INGEST_KEY, read: READ_TOKEN, admin: ADMIN_TOKEN, source: "flag" },
     limits: { ...DEFAULT_LIMITS, ...limits },
-    rules: DEFAULT_ALERT_RULES,
+    rules: options.rules ?? {},
+    notify: options.notify,
+    notifyAll: options.notifyAll,
+    alertHistory: options.alertHistory,
     retention: options.retention ?? DEFAULT_RETENTION,
     dedupWindowS: options.dedupWindowS,
     publicRead: options.publicRead ?? false,
@@ -77,6 +88,8 @@ export function startTestServe(limits: Partial<Limits> = {}, options: TestServeO
     clock,
     logs,
     dbPath,
+    dir: tmp.dir,
+    cleanup: tmp.cleanup,
     forwarder: running.forwarder,
     post: (path: string, body: string | Uint8Array, headers: Record<string, string> = {}) =>
       reply(fetch(`${url}${path}`, { method: "POST", body, headers: { "x-api-key": INGEST_KEY, "Content-Type": "application/json", ...headers } })),
@@ -84,5 +97,7 @@ export function startTestServe(limits: Partial<Limits> = {}, options: TestServeO
     /** A request with any method and headers (no ingest key added). */
     send: (method: string, path: string, headers: Record<string, string> = {}, body?: string) => reply(fetch(`${url}${path}`, { method, headers, body })),
     stop: () => running.stop({ force: true }).finally(tmp.cleanup),
+    /** Stops and keeps the home and its database, for a restart over them (startTestServe({}, { dir })). */
+    stopKeeping: () => running.stop({ force: true }),
   };
 }

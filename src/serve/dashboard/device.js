@@ -1,6 +1,7 @@
 // The device page (#/device/<id>): its facts and push period, its alerts, a graph per numeric item
 // and a table per text item. Graphs load their series as they come into view; a record pushed over
 // /ws is appended to the graphs already drawn, with no series request.
+import { alertTable } from "./alerts.js";
 import { api, devicePath, deviceHash } from "./api.js";
 import { coalesce } from "./coalesce.js";
 import { containersTable } from "./containers.js";
@@ -21,6 +22,8 @@ const ITEM_ORDER = ["cpu", "cpu_per_cpu", "memory", "diskusage", "temperature", 
 const TABLES = { containers: containersTable };
 /** Pushed records kept to redo on a graph whose series request was under way when they came. */
 const RECENT_RECORDS = 20;
+/** Alerts of the device listed at the foot of its page (the Alerts page has them all). */
+const ALERT_HISTORY = 20;
 
 export function deviceView(root, id, params) {
   let range = RANGES[params.get("range")] ? params.get("range") : DEFAULT_RANGE;
@@ -61,6 +64,7 @@ export function deviceView(root, id, params) {
   let factNodes = [];
   const rangeBox = h("div", { class: "ranges", role: "group", "aria-label": "Time range" });
   const alertsBox = h("section", { class: "device-alerts" });
+  const historyBox = h("section", { class: "device-alert-history", hidden: true });
   const stringsHead = h("div", { class: "toolbar" }, h("h2", {}, "Details"));
   const stringsBox = h("section", { class: "strings-grid" });
   const graphsBox = h("section", { class: "graphs" });
@@ -74,8 +78,25 @@ export function deviceView(root, id, params) {
     graphsBox,
     stringsHead,
     stringsBox,
+    historyBox,
   );
   renderRanges();
+
+  /** The device's last alerts, firing or not, at the foot of the page. */
+  async function loadAlertHistory() {
+    try {
+      const { alerts } = await api(`/api/alerts?state=all&device=${encodeURIComponent(id)}&limit=${ALERT_HISTORY}`);
+      if (destroyed) return;
+      historyBox.hidden = alerts.length === 0;
+      historyBox.replaceChildren(
+        h("div", { class: "toolbar" }, h("h2", {}, "Alert history"), h("a", { href: "#/alerts" }, "All alerts →")),
+        h("div", { class: "table-card" }, alertTable(alerts, false)),
+      );
+    } catch {
+      // The page's own requests show what is wrong.
+    }
+  }
+  const reloadAlertHistory = coalesce(loadAlertHistory, 300);
 
   async function loadDetail() {
     try {
@@ -97,7 +118,10 @@ export function deviceView(root, id, params) {
   }
 
   async function load() {
-    if (await loadDetail()) await loadSeries();
+    if (await loadDetail()) {
+      loadAlertHistory();
+      await loadSeries();
+    }
   }
   const reloadDetail = coalesce(loadDetail, 300);
 
@@ -354,6 +378,7 @@ export function deviceView(root, id, params) {
     if (msg.deviceId !== id || !detail) return;
     if (msg.type === "device.log") onRecord(msg);
     else reloadDetail();
+    if (msg.type === "alert") reloadAlertHistory();
   }
 
   load();
@@ -364,6 +389,7 @@ export function deviceView(root, id, params) {
       destroyed = true;
       period.destroy();
       reloadDetail.cancel();
+      reloadAlertHistory.cancel();
       viewport.disconnect();
       for (const graph of graphs.values()) destroyGraph(graph);
     },

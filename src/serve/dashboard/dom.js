@@ -73,7 +73,7 @@ export function alertList(alerts, link) {
     alerts.map((a) =>
       h(
         "li",
-        { class: "alert-item", dataset: { rule: a.rule } },
+        { class: "alert-item", dataset: { rule: a.rule, severity: a.severity || "" } },
         link ? link(a) : null,
         h("span", { class: "alert-rule" }, a.rule),
         h("span", { class: "alert-message" }, a.message),

@@ -3,6 +3,7 @@
 // format.d.ts (the unit tests' types): from assets.ts these imports could not be read as text.
 // Not served itself. A new module is one line here.
 import agentVersion from "./agent-version.js" with { type: "text" };
+import alerts from "./alerts.js" with { type: "text" };
 import api from "./api.js" with { type: "text" };
 import coalesce from "./coalesce.js" with { type: "text" };
 import containers from "./containers.js" with { type: "text" };
@@ -19,11 +20,13 @@ import live from "./live.js" with { type: "text" };
 import main from "./main.js" with { type: "text" };
 import pager from "./pager.js" with { type: "text" };
 import period from "./period.js" with { type: "text" };
+import rules from "./rules.js" with { type: "text" };
 import series from "./series.js" with { type: "text" };
 import session from "./session.js" with { type: "text" };
 
 export default {
   "agent-version.js": agentVersion,
+  "alerts.js": alerts,
   "api.js": api,
   "coalesce.js": coalesce,
   "containers.js": containers,
@@ -40,6 +43,7 @@ export default {
   "main.js": main,
   "pager.js": pager,
   "period.js": period,
+  "rules.js": rules,
   "series.js": series,
   "session.js": session,
 };

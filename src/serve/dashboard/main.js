@@ -1,6 +1,7 @@
-// The bagtower dashboard: one page, hash routes (#/ the fleet, #/device/<id> one device), data from
+// The bagtower dashboard: one page, hash routes (#/ the fleet, #/device/<id> one device, #/alerts), data from
 // the read API, live updates from /ws. Native ES modules with no build step and nothing fetched
 // from elsewhere: the server embeds them and uPlot, so the dashboard works on an offline network.
+import { alertsView } from "./alerts.js";
 import { deviceView } from "./device.js";
 import { tick } from "./dom.js";
 import { fleetView } from "./fleet.js";
@@ -16,7 +17,9 @@ function route() {
   const hash = location.hash.replace(/^#/, "") || "/";
   const [path, query = ""] = hash.split("?");
   const match = /^\/device\/(.+)$/.exec(path);
-  document.getElementById("nav-fleet").classList.toggle("active", !match);
+  const alerts = path === "/alerts";
+  document.getElementById("nav-fleet").classList.toggle("active", !match && !alerts);
+  document.getElementById("nav-alerts").classList.toggle("active", alerts);
   window.scrollTo(0, 0);
   if (match) {
     let id;
@@ -27,6 +30,9 @@ function route() {
     }
     document.title = `${id} · bagtower`;
     view = deviceView(app, id, new URLSearchParams(query));
+  } else if (alerts) {
+    document.title = "Alerts · bagtower";
+    view = alertsView(app);
   } else {
     document.title = "Fleet · bagtower";
     view = fleetView(app);
