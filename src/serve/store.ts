@@ -231,8 +231,11 @@ export const SEAL_ROWS = CHUNK_MIN_SAMPLES;
 export const DEFAULT_DEDUP_WINDOW_S = 7 * 86_400;
 /** A device silent this long has its whole head sealed, however short. */
 const _SILENT_SEAL_MS = 15 * 60_000;
-/** Head rows per seal transaction (one fsync each), so a seal never holds the writer for long. */
-const _SEAL_TXN_ROWS = 4000;
+/**
+ * Head rows per seal transaction (one fsync each): 10–20 ms of work on this machine, so a
+ * seal never holds requests up for longer (the store yields between its transactions).
+ */
+const _SEAL_TXN_ROWS = 200;
 /** Telemetrics payloads (and other text) kept per device and item, newest first. */
 const _STRING_HISTORY = 100;
 /** The record series' item: one sample per record, the value its recordId's hash (0 without one). */

@@ -14,6 +14,11 @@ export const ROLLUP_SECONDS = [300, 3600] as const;
 export type RollupSeconds = (typeof ROLLUP_SECONDS)[number];
 /** Samples a chunk holds before it may end (at an hour's end): the size bench/tsdb-codec.ts found small. */
 export const CHUNK_MIN_SAMPLES = 120;
+/**
+ * The chunk codecs a seal tries: delta-of-delta won no chunk of bench/tsdb-codec.ts's week and made
+ * encoding three times as slow (the decoder still reads it).
+ */
+const _CODECS = ["xor", "delta"] as const;
 /** Samples per chunk at most (the codec allows 65,536). */
 const _CHUNK_MAX = 8192;
 /** Buckets per merged (frozen) rollup block: a year of hours in a dozen blocks. */
@@ -68,7 +73,7 @@ export function createChunkStore(db: Database, reportCorrupt: CorruptReport) {
   }
 
   function _chunk(sid: number, ts: ArrayLike<number>, values: ArrayLike<number>, from: number, to: number, rollups: boolean): void {
-    const encoder = createChunkEncoder();
+    const encoder = createChunkEncoder({ codecs: _CODECS });
     for (let i = from; i < to; i++) encoder.append(ts[i]!, values[i]!);
     const start = ts[from]!;
     const end = ts[to - 1]!;
