@@ -199,6 +199,28 @@ describe("the head and the seal", () => {
     expect(logs.some((l) => l.startsWith("pi-01 cpu: the rollup from"))).toBe(true);
   });
 
+  test("frozen rollups (their raw chunks gone) are merged into few large blocks, and graph the same", async () => {
+    store.close();
+    store = openStore(join(dir, "serve.db"), undefined, { retention: { rawS: 86400, fiveMinuteS: 90 * 86400, hourS: 365 * 86400 }, dedupWindowS: 3600 });
+    const records = walk(6, 4000); // about 30 days
+    await store.ingest(records, null, Date.now());
+    await store.seal(Date.now(), true);
+    const end = records.at(-1)!.unixTimestamp;
+    const blocks = () => {
+      const db = new Database(join(dir, "serve.db"), { readonly: true });
+      const n = (db.query("SELECT count(*) AS n FROM rollups r JOIN series s ON s.sid = r.sid WHERE s.item = 'cpu' AND r.tier = 3600").get() as { n: number }).n;
+      db.close();
+      return n;
+    };
+    const before = store.graph("pi-01", "cpu", T0, end, end, 3600);
+    const blocksBefore = blocks();
+    await store.applyRetention(end + 3600);
+    expect(blocks()).toBeLessThan(blocksBefore / 5);
+    const after = store.graph("pi-01", "cpu", T0, end, end + 3600, 3600);
+    expect(after.tier).toBe("1h");
+    expect(after.rows).toEqual(before.rows);
+  });
+
   test("retention drops the right tiers: raw first, then 5-minute, then 1-hour rollups", async () => {
     store.close();
     store = openStore(join(dir, "serve.db"), undefined, { retention: { rawS: 86400, fiveMinuteS: 2 * 86400, hourS: 4 * 86400 }, dedupWindowS: 3600 });
