@@ -7,6 +7,7 @@ import { HttpError } from "./http-errors.ts";
 import { DEFAULT_LIMITS, LimitError, type Limits } from "./limits.ts";
 import { migrateToChunks } from "./store-migrate.ts";
 import { prepareSchema } from "./store-schema.ts";
+import { createWalSync } from "./wal-sync.ts";
 import { CHUNK_MIN_SAMPLES, createChunkStore, ROLLUP_SECONDS, type RollupSeconds } from "./tsdb/chunk-store.ts";
 import { decodeChunk } from "./tsdb/chunk.ts";
 import { CorruptChunkError } from "./tsdb/errors.ts";
@@ -263,8 +264,11 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
   const db = new Database(path, { create: true, strict: true });
   if (path !== ":memory:") chmodSync(path, 0o600);
   db.exec("PRAGMA journal_mode = WAL");
-  // FULL: a record is acknowledged only after its commit is on disk (SPEC §9).
-  db.exec("PRAGMA synchronous = FULL");
+  // A record is acknowledged only after its commit is on disk (SPEC §9): the commit itself does not
+  // wait for the disk (NORMAL), ingest then awaits an fsync of the WAL on a worker thread
+  // (wal-sync.ts), so the main thread goes on with the next requests meanwhile.
+  db.exec("PRAGMA synchronous = NORMAL");
+  const walSync = path === ":memory:" ? undefined : createWalSync(path);
   db.exec("PRAGMA busy_timeout = 5000");
   const log = options.log ?? (() => {});
   const retention = options.retention ?? DEFAULT_RETENTION;
@@ -586,17 +590,24 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
     scheduled = false;
     const batch = pending;
     pending = [];
+    let outcomes: (IngestOutcome | HttpError)[];
     try {
-      const outcomes = transaction(batch);
+      outcomes = transaction(batch);
+    } catch (error) {
+      _loadState(); // the transaction rolled back: the tables may hold less than memory says
+      for (const p of batch) p.reject(error);
+      return;
+    }
+    const answer = () =>
       batch.forEach((p, i) => {
         const outcome = outcomes[i]!;
         if (outcome instanceof HttpError) p.reject(outcome);
         else p.resolve(outcome);
       });
-    } catch (error) {
-      _loadState(); // the transaction rolled back: the tables may hold less than memory says
+    if (!walSync) answer();
+    else walSync.durable().then(answer, (error: unknown) => {
       for (const p of batch) p.reject(error);
-    }
+    });
   }
 
   /** The rows of a device's head to seal now: at least SEAL_ROWS up to an hour's end, or all (silent, or `all`). */
@@ -909,6 +920,9 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
       const cursors = targets.map((t) => (t === name ? seq : ((db.query("SELECT seq FROM forward_cursor WHERE name = ?").get(t) as { seq: number } | null)?.seq ?? 0)));
       if (cursors.length > 0) db.query("DELETE FROM outbox WHERE seq <= ?").run(Math.min(...cursors));
     },
-    close: () => db.close(),
+    close: () => {
+      walSync?.close();
+      db.close();
+    },
   };
 }
