@@ -10,6 +10,7 @@ import { encoders } from "../formats/index.ts";
 import type { EncodeOptions } from "../formats/types.ts";
 import { encodeOptions } from "../deliver/encode-options.ts";
 import { ExitCode } from "../errors.ts";
+import { runningLong } from "../jit.ts";
 import { defineBagtowerCommand } from "./_shared.ts";
 
 export const COLLECT_FORMATS = ["json", "pretty", "ndjson", "pattoo", "datadog", "influx", "prometheus", "telemetrics"] as const;
@@ -50,6 +51,7 @@ export async function collectCommand(ctx: Context, config: Config, options: Coll
   let record = await runCollect(ctx, config, options.extra);
   ctx.write(renderRecord(record, options.format, options.encode));
   if (options.watchMs === undefined) return record;
+  runningLong();
   let next = ctx.now() + options.watchMs;
   while (!stop?.aborted) {
     // Short sleeps so a stop ends the loop promptly.

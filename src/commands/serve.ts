@@ -15,6 +15,7 @@ import { DEFAULT_LIMITS, LIMIT_FLAGS, type Limits } from "../serve/limits.ts";
 import { LOGIN_TOKEN_TTL_MS, mintLoginToken } from "../serve/login-token.ts";
 import { parsePublicUrl } from "../serve/same-origin.ts";
 import { startServe } from "../serve/server.ts";
+import { runningLong } from "../jit.ts";
 import { defineBagtowerCommand } from "./_shared.ts";
 
 /** `cpu=85,memory=90,disk=95,wifi=30` → rules (missing ones keep their defaults). */
@@ -103,6 +104,7 @@ export default defineBagtowerCommand({
   },
   subCommands: { key: keyCommand },
   async run({ args, ctx, data }) {
+    runningLong();
     const port = args.port === undefined ? 8787 : parseFlag(wholeNumberText(0, 65535, "expected a port number 0–65535"), args.port, "--port");
     const host = args.host ?? "127.0.0.1";
     const retentionMs = parseDuration(args.retention ?? "30d", "--retention");
