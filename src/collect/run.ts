@@ -1,4 +1,3 @@
-import { hostname as _hostname } from "node:os";
 import * as v from "valibot";
 import type { Config } from "../config/schema.ts";
 import type { Context } from "../context.ts";
@@ -29,9 +28,12 @@ export function parseSetOption(option: string): Item {
   return raw.trim() !== "" && Number.isFinite(number) ? { id, type: "number", val: number } : { id, type: "string", val: raw };
 }
 
-/** The device's host name: the root's (a fixture or container root speaks for its device), else this machine's. */
+/**
+ * The device's host name: the root's (a fixture or container root speaks for its device), else this
+ * machine's. node:os is required only for that fallback: loading it costs every run ~0.8 ms.
+ */
 export function readHostname(probe: Probe): string {
-  return probe.maybeText("/proc/sys/kernel/hostname")?.trim() || _hostname();
+  return probe.maybeText("/proc/sys/kernel/hostname")?.trim() || (require("node:os") as typeof import("node:os")).hostname();
 }
 
 function _selected(id: string, items: Config["items"]): boolean {
