@@ -9,7 +9,6 @@ import { MAX_ITEMS_PER_RECORD } from "../record/limits.ts";
 import { ITEM_ID_PATTERN, itemSchema, recordSchema, type BagtowerRecord, type Item, type ItemError } from "../record/schema.ts";
 import { readState, writeState } from "../state.ts";
 import { VERSION } from "../version.ts";
-import { runCustomCollectors } from "./custom.ts";
 import type { ItemContext } from "./item.ts";
 import { listDir } from "../host.ts";
 import { createProbe, type Probe } from "./probe.ts";
@@ -89,14 +88,18 @@ export async function runCollect(ctx: Context, config: Config, extra: Item[] = [
   const builtins = builtinItems.filter((def) => _selected(def.id, config.items));
   const only = config.items.only;
   const wantsCustom = only === null || only.some((id) => !BUILTIN_IDS.includes(id));
+  // collectors.d's runner (and its output schema) loads only when the directory has programs.
+  const programs = wantsCustom ? listDir(ctx.paths.collectors) : [];
   const [results, custom] = await Promise.all([
     Promise.all(builtins.map((def) => _readItem(def, ic))),
-    wantsCustom
-      ? runCustomCollectors(ctx.paths.collectors, listDir(ctx.paths.collectors), config.collect.timeoutMs, {
-          PATH: ctx.env.PATH,
-          BAGTOWER_HOME: ctx.paths.home,
-          BAGTOWER_ROOTFS: config.collect.rootfs,
-        })
+    programs.length > 0
+      ? import("./custom.ts").then(({ runCustomCollectors }) =>
+          runCustomCollectors(ctx.paths.collectors, programs, config.collect.timeoutMs, {
+            PATH: ctx.env.PATH,
+            BAGTOWER_HOME: ctx.paths.home,
+            BAGTOWER_ROOTFS: config.collect.rootfs,
+          }),
+        )
       : { items: [], errors: [] },
   ]);
 
