@@ -101,7 +101,7 @@ const pushRatio = time["bagtower push → local serve"]!.median / ours;
 const peak = rss["bagtower collect"]!.max;
 const window = summarize(windows);
 const verdict = (ok: boolean) => (ok ? "met" : "**missed**");
-const body = `Run ${new Date().toISOString()} on ${machine()}; ${RUNS} interleaved rounds (after 3 warm-up rounds); load average ${loadBefore} at the start, ${load()} at the end.
+const body = `Run ${new Date().toISOString()} on ${machine()}; ${RUNS} interleaved rounds (after 3 warm-up rounds); load average ${loadBefore} at the start, ${load()} at the end (above ~1, other work shares these cores: compare the ratios, not the times).
 Command: \`bun bench/collect.ts ${RUNS}\`.
 
 ${table(["command", "median ms", "p10–p90 ms", "peak RSS MiB", "median vs floor", "median vs collect"], rows)}

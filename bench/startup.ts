@@ -114,7 +114,7 @@ const rows = names.map((name) => [
     return [fmt(wall), fmt(summarize(phase.cpu).median), `${fmt((wall / summarize(map.get("total")!.wall).median) * 100, 0)} %`];
   }),
 ]);
-const body = `Run ${new Date().toISOString()} on ${machine()}; ${RUNS} interleaved runs of each, load average ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")} at the end.
+const body = `Run ${new Date().toISOString()} on ${machine()}; ${RUNS} interleaved runs of each, load average ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")} at the end (above ~1, other work shares these cores).
 Command: \`bun bench/startup.ts ${process.argv.slice(2).join(" ") || RUNS}\`. Medians per phase (they need not add up to the median total); CPU is user + system of all threads.
 The bare Bun floor (bench/hello.ts, compiled the same way) took ${fmt(floorMs)} ms in the same rounds: its own start and exit are inside the first and last rows.
 
