@@ -83,4 +83,14 @@ describe("collect's CPU sample ring (compiled binary, real state files)", () => 
     expect(run.window).toBeGreaterThanOrEqual(600);
     expect(run.window).toBeLessThan(700);
   });
+
+  test("runs started at the same instant never tear the ring: it stays one valid ring of at most 8 samples", async () => {
+    const home = freshHome();
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => collect(home, i % 2 ? "cpu" : "cpu_per_cpu")));
+    expect(results.every((r) => r.value !== undefined)).toBe(true);
+    const ring = JSON.parse(readFileSync(ringFile(home), "utf8"));
+    expect(ring.samples.length).toBeGreaterThanOrEqual(1);
+    expect(ring.samples.length).toBeLessThanOrEqual(8);
+    for (const sample of ring.samples) expect(typeof sample.cpus.cpu[0]).toBe("number");
+  });
 });
