@@ -7,6 +7,8 @@ import { existsSync, mkdirSync, realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 const root = resolve(import.meta.dir, "..");
+/** Tier-up threshold scale the executable starts with; measured in docs/PERFORMANCE.md. */
+const JIT_POLICY = 10;
 const bunVersion = Bun.version;
 
 interface Target {
@@ -43,7 +45,9 @@ async function build(target: Target): Promise<void> {
   // --splitting keeps each lazily imported command in its own chunk inside the executable, loaded
   // when used: without it every command's bytecode is loaded at start (`collect` paid ~3 ms for serve).
   // BAGTOWER_TARGET tells the executable its own release name (src/build-target.ts: serve hands itself out).
-  await $`${process.execPath} build ${join(root, "src/cli.ts")} --compile --minify --bytecode --splitting --format=esm --no-compile-autoload-dotenv --no-compile-autoload-bunfig --define BAGTOWER_TARGET=${JSON.stringify(target.name)} --target=${target.bunTarget} --compile-executable-path=${runtime} --outfile ${outfile}`.quiet();
+  // --compile-jit-policy: the JIT waits 10× longer before compiling (src/jit.ts); serve and
+  // collect --watch set it back to normal.
+  await $`${process.execPath} build ${join(root, "src/cli.ts")} --compile --minify --bytecode --splitting --compile-jit-policy=${JIT_POLICY} --format=esm --no-compile-autoload-dotenv --no-compile-autoload-bunfig --define BAGTOWER_TARGET=${JSON.stringify(target.name)} --target=${target.bunTarget} --compile-executable-path=${runtime} --outfile ${outfile}`.quiet();
   const size = Bun.file(outfile).size;
   console.error(`built ${outfile} (${(size / 1024 / 1024).toFixed(1)} MiB)`);
 }

@@ -4,9 +4,9 @@ import type { ArgsDef, CommandDef, CommandMeta, SubCommandsDef } from "citty";
 import type { ParsedArgs } from "../argv.ts";
 import { adHocSinkOverride } from "../config/sinks.ts";
 import type { ConfigOverride } from "../config/override.ts";
-import { SINK_FORMATS, type Config } from "../config/schema.ts";
+import type { Config } from "../config/schema.ts";
+import { SINK_FORMATS } from "../config/sink-formats.ts";
 import type { Context, GlobalFlags } from "../context.ts";
-import { createContext } from "../context.ts";
 import type { PushResult } from "../deliver/push.ts";
 import { ConfigError, ExitCode, worstExitCode } from "../errors.ts";
 
@@ -65,7 +65,12 @@ export function defineBagtowerCommand<const T extends ArgsDef>(def: {
   const cmd: CommandDef<T> = rest;
   if (run) {
     // parseCommandArgs made the values from this same args definition, globalArgs included.
-    _runners.set(cmd, async (values, data) => run({ args: values as CommandArgs<T>, ctx: createContext(values as GlobalFlags, data.overrides), data }));
+    // The Context (the home's paths, the logger, node:path) loads when a command runs: --version and
+    // --help, answered before this, need none of it.
+    _runners.set(cmd, async (values, data) => {
+      const { createContext } = await import("../context.ts");
+      return run({ args: values as CommandArgs<T>, ctx: createContext(values as GlobalFlags, data.overrides), data });
+    });
   }
   return cmd;
 }

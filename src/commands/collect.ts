@@ -6,42 +6,43 @@ import type { Config } from "../config/schema.ts";
 import type { Context } from "../context.ts";
 import { parseDuration } from "../duration.ts";
 import type { BagtowerRecord, Item } from "../record/schema.ts";
-import { encoders } from "../formats/index.ts";
 import type { EncodeOptions } from "../formats/types.ts";
-import { encodeOptions } from "../deliver/encode-options.ts";
 import { ExitCode, UsageError } from "../errors.ts";
 import { UnknownItemError } from "../collect/selection.ts";
+import { runningLong } from "../jit.ts";
 import { defineBagtowerCommand } from "./_shared.ts";
 
 export const COLLECT_FORMATS = ["json", "pretty", "ndjson", "pattoo", "datadog", "influx", "prometheus", "telemetrics"] as const;
 export type CollectFormat = (typeof COLLECT_FORMATS)[number];
 
+/** Turns a record into the text `collect` prints. */
+export type RecordRenderer = (record: BagtowerRecord) => string;
+
 /**
  * The record as text. Wire formats use the same encoders as push, so `--format prometheus` is a
  * node_exporter textfile and `--format influx` line protocol for an exec input. telemetrics prints
- * its record headers, a blank line, then the body, like an HTTP message.
+ * its record headers, a blank line, then the body, like an HTTP message. The encoders and the sink
+ * state their options come from are loaded only for a wire format: JSON, the common case, needs neither.
  */
-export function renderRecord(record: BagtowerRecord, format: CollectFormat, options: EncodeOptions): string {
-  switch (format) {
-    case "pretty":
-      return `${JSON.stringify(record, null, 2)}\n`;
-    case "json":
-    case "ndjson":
-      return `${JSON.stringify(record)}\n`;
-    case "telemetrics": {
+export async function recordRenderer(ctx: Context, config: Config, format: CollectFormat): Promise<RecordRenderer> {
+  if (format === "json" || format === "ndjson") return (record) => `${JSON.stringify(record)}\n`;
+  if (format === "pretty") return (record) => `${JSON.stringify(record, null, 2)}\n`;
+  const [{ encoders }, { encodeOptions }] = await Promise.all([import("../formats/index.ts"), import("../deliver/encode-options.ts")]);
+  const options: EncodeOptions = encodeOptions(ctx, config);
+  if (format === "telemetrics") {
+    return (record) => {
       const encoded = encoders.telemetrics([record], options);
       return `${Object.entries(encoded.headers).map(([k, v]) => `${k}: ${v}`).join("\n")}\n\n${encoded.body}\n`;
-    }
-    default: {
-      const body = encoders[format]([record], options).body;
-      return body.endsWith("\n") ? body : `${body}\n`;
-    }
+    };
   }
+  return (record) => {
+    const body = encoders[format]([record], options).body;
+    return body.endsWith("\n") ? body : `${body}\n`;
+  };
 }
 
 export interface CollectOptions {
-  format: CollectFormat;
-  encode: EncodeOptions;
+  render: RecordRenderer;
   extra: Item[];
   watchMs?: number;
 }
@@ -49,16 +50,16 @@ export interface CollectOptions {
 /** Prints one record, or with a watch interval one per interval until `stop` is aborted. */
 export async function collectCommand(ctx: Context, config: Config, options: CollectOptions, stop?: AbortSignal): Promise<BagtowerRecord> {
   let record = await runCollect(ctx, config, options.extra);
-  ctx.write(renderRecord(record, options.format, options.encode));
+  ctx.write(options.render(record));
   if (options.watchMs === undefined) return record;
+  runningLong();
   let next = ctx.now() + options.watchMs;
   while (!stop?.aborted) {
-    // Short sleeps so a stop ends the loop promptly.
     while (!stop?.aborted && ctx.now() < next) await ctx.sleep(Math.min(200, next - ctx.now()));
     if (stop?.aborted) break;
     next += options.watchMs;
     record = await runCollect(ctx, config, options.extra);
-    ctx.write(renderRecord(record, options.format, options.encode));
+    ctx.write(options.render(record));
   }
   return record;
 }
@@ -93,9 +94,10 @@ export default defineBagtowerCommand({
     const watchMs = args.watch === undefined ? undefined : parseDuration(args.watch, "--watch");
     const format: CollectFormat = args.pretty ? "pretty" : (args.format ?? (watchMs ? "ndjson" : "json"));
     const stop = data.stop ?? (watchMs === undefined ? undefined : _untilSignal());
+    const render = await recordRenderer(ctx, config, format);
     let record: BagtowerRecord;
     try {
-      record = await collectCommand(ctx, config, { format, encode: encodeOptions(ctx, config), extra: args.set.map(parseSetOption), watchMs }, stop);
+      record = await collectCommand(ctx, config, { render, extra: args.set.map(parseSetOption), watchMs }, stop);
     } catch (error) {
       // A typo in --only is a usage error like an unknown flag; the same typo in config.json stays a config error.
       if (error instanceof UnknownItemError && error.field === "items.only" && args.only !== undefined) {

@@ -2,6 +2,7 @@ import * as v from "valibot";
 import { deviceIdSchema } from "../record/device-id-rules.ts";
 import { labelsSchema } from "../record/labels.ts";
 import { retentionSchema } from "../serve/tsdb/tiers.ts";
+import { SINK_FORMATS } from "./sink-formats.ts";
 
 const _int = (min: number, max: number, what = "a whole number") =>
   v.pipe(
@@ -19,7 +20,7 @@ const _limit = v.union(
 
 const _text = (what: string) => v.pipe(v.string(`expected ${what}`), v.trim(), v.nonEmpty(`expected ${what}`));
 
-export const SINK_FORMATS = ["bagtower", "pattoo", "datadog", "influx", "prometheus", "telemetrics"] as const;
+export { SINK_FORMATS };
 
 const _unknown = "unknown field (see the config reference in docs/CONFIGURATION.md)";
 

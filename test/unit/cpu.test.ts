@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ItemContext } from "../../src/collect/item.ts";
-import { CPU_SAMPLE_STATE, cpuPercent, cpuUsage, measureCpu, cpuSampleSchema, type CpuSample } from "../../src/collect/items/cpu.ts";
+import { CPU_RING_SIZE, CPU_SAMPLE_STATE, cpuPercent, cpuRingSchema, cpuUsage, measureCpu, nextCpuRing, pickBaseline, ringSamples, type CpuSample } from "../../src/collect/items/cpu.ts";
 import { createProbe } from "../../src/collect/probe.ts";
 import { readState, writeState } from "../../src/state.ts";
 import { manualClock, tempDir } from "../helpers/context.ts";
@@ -78,7 +78,7 @@ describe("measureCpu: stored-sample window and sampling fallback", () => {
   const idle = (n: number) => [0, 0, 0, n, 0, 0, 0, 0];
   const busy = (b: number, i: number) => [b, 0, 0, i, 0, 0, 0, 0];
 
-  test("no stored sample: two samples cpuSampleMs apart, then the sample is stored", async () => {
+  test("no stored sample: two samples cpuSampleMs apart, then both are stored in the ring", async () => {
     const s = setup({ cpu: idle(100), cpu0: idle(100) });
     s.setOnSleep(() => s.writeStat({ cpu: busy(30, 130), cpu0: busy(30, 130) }));
     const ic = s.ic();
@@ -86,7 +86,8 @@ describe("measureCpu: stored-sample window and sampling fallback", () => {
     expect(s.slept()).toBe(250);
     expect(usage).toEqual({ total: 50, perCpu: [50], windowS: 0.25 });
     expect(ic.meta.cpuWindowS).toBe(0.25);
-    expect(readState(s.state, CPU_SAMPLE_STATE, cpuSampleSchema)?.cpus.cpu).toEqual(busy(30, 130));
+    const ring = ringSamples(readState(s.state, CPU_SAMPLE_STATE, cpuRingSchema));
+    expect(ring.map((x) => x.cpus.cpu)).toEqual([idle(100), busy(30, 130)]);
   });
 
   test("a stored sample 10 minutes old: the average over those 10 minutes, no waiting", async () => {
@@ -139,5 +140,71 @@ describe("measureCpu: stored-sample window and sampling fallback", () => {
     const ic = s.ic();
     await Promise.all([measureCpu(ic), measureCpu(ic)]);
     expect(s.slept()).toBe(250);
+  });
+
+  test("runs 0.5 s apart: after the first second every run uses a stored sample ≥ 1 s old and never waits", async () => {
+    const s = setup({ cpu: idle(100), cpu0: idle(100) });
+    let jiffies = 100;
+    s.setOnSleep(() => s.writeStat({ cpu: idle((jiffies += 25)), cpu0: idle(jiffies) }));
+    const windows: number[] = [];
+    const slept: number[] = [];
+    for (let run = 0; run < 40; run++) {
+      const before = s.slept();
+      const ic = s.ic();
+      await measureCpu(ic);
+      windows.push(ic.meta.cpuWindowS!);
+      slept.push(s.slept() - before);
+      s.clock.advance(500 - (s.slept() - before));
+      s.writeStat({ cpu: idle((jiffies += 50)), cpu0: idle(jiffies) });
+      expect(ringSamples(readState(s.state, CPU_SAMPLE_STATE, cpuRingSchema)).length).toBeLessThanOrEqual(CPU_RING_SIZE);
+    }
+    // Runs at 0 and 0.5 s find nothing 1 s old; from 1 s on, none waits and every window is 1–1.5 s.
+    expect(slept.slice(0, 2)).toEqual([250, 250]);
+    expect(slept.slice(2).every((ms) => ms === 0)).toBe(true);
+    expect(windows.slice(2).every((w) => w >= 1 && w <= 1.5)).toBe(true);
+  });
+
+  test("a corrupt ring falls back to a fresh sample and is rewritten as a valid ring", async () => {
+    for (const junk of ["{not json", JSON.stringify({ samples: [{ ms: "yesterday" }] }), "[]"]) {
+      const s = setup({ cpu: idle(100), cpu0: idle(100) });
+      mkdirSync(s.state, { recursive: true });
+      writeFileSync(join(s.state, CPU_SAMPLE_STATE), junk);
+      const ic = s.ic();
+      await measureCpu(ic);
+      expect(s.slept()).toBe(250);
+      expect(ic.meta.cpuWindowS).toBe(0.25);
+      expect(ringSamples(readState(s.state, CPU_SAMPLE_STATE, cpuRingSchema))).toHaveLength(2);
+      cleanup();
+    }
+  });
+
+  test("a file of one bare sample (before the ring) is read as a ring of one", async () => {
+    const s = setup({ cpu: busy(50, 100), cpu0: busy(50, 100) });
+    writeState(s.state, CPU_SAMPLE_STATE, { ms: s.clock.now() - 60_000, bootId: "boot-1", cpus: { cpu: idle(50), cpu0: idle(50) } });
+    const ic = s.ic();
+    expect((await measureCpu(ic)).total).toBe(50);
+    expect(s.slept()).toBe(0);
+    expect(ic.meta.cpuWindowS).toBe(60);
+  });
+});
+
+describe("the CPU sample ring", () => {
+  const at = (ms: number, bootId = "b"): CpuSample => ({ ms, bootId, cpus: { cpu: [ms, 0, 0, 0, 0, 0, 0, 0] } });
+  test("the baseline is the youngest sample at least 1 s old", () => {
+    const ring = [at(0), at(8_000), at(8_900), at(9_500)];
+    expect(pickBaseline(ring, at(10_000))?.ms).toBe(8_900);
+    expect(pickBaseline([at(9_500)], at(10_000))).toBeUndefined();
+  });
+  test("keeps the youngest mature sample and young ones one per 1/7 s, at most 8", () => {
+    const young = Array.from({ length: 50 }, (_, i) => at(9_000 + i * 20));
+    const ring = nextCpuRing([at(0), at(5_000), at(8_500), ...young], [], at(10_000));
+    expect(ring.length).toBeLessThanOrEqual(CPU_RING_SIZE);
+    expect(ring[0]!.ms).toBe(9_000);
+    const gaps = ring.slice(2).map((s, i) => s.ms - ring[i + 1]!.ms);
+    expect(gaps.every((g) => g >= 1000 / 7)).toBe(true);
+  });
+  test("drops samples of another boot, from the future, or over an hour old", () => {
+    const ring = nextCpuRing([at(0), at(5_000_000, "old-boot"), at(5_000_500), at(9_000_000)], [], at(5_001_000));
+    expect(ring.map((s) => s.ms)).toEqual([5_000_500]);
   });
 });

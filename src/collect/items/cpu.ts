@@ -86,21 +86,68 @@ function _counterSum(times: CpuTimes | undefined): number {
   return times ? times.reduce((sum, t) => sum + t, 0) : 0;
 }
 
+/** A baseline must be at least this old: a shorter window is mostly the run's own start-up. */
+export const MIN_WINDOW_MS = 1000;
+/** Older baselines are dropped: an average over more than an hour says little about now. */
+export const MAX_BASELINE_AGE_MS = 3600_000;
+/** Samples kept in the ring: one baseline plus young ones spaced so that one matures every ~1/7 s. */
+export const CPU_RING_SIZE = 8;
+
 /**
  * A stored sample is used when it is 1 s to 1 h old, from this boot, over the same set of CPUs,
- * and the aggregate counters grew: then cpu is the average since the previous run (a cron push
- * every 10 minutes reports those 10 minutes, not a one-second glimpse).
+ * and the aggregate counters grew: then cpu is the average since that run (a cron push every 10
+ * minutes reports those 10 minutes, not a one-second glimpse).
  */
 export function usableStoredSample(stored: CpuSample | undefined, current: CpuSample): stored is CpuSample {
   if (!stored || typeof stored !== "object" || typeof stored.ms !== "number" || !stored.cpus) return false;
   const age = current.ms - stored.ms;
   return (
-    age >= 1000 &&
-    age <= 3600_000 &&
+    age >= MIN_WINDOW_MS &&
+    age <= MAX_BASELINE_AGE_MS &&
     stored.bootId === current.bootId &&
     _sameCpuSet(stored, current) &&
     _counterSum(current.cpus.cpu) > _counterSum(stored.cpus.cpu)
   );
+}
+
+/** The youngest usable sample of the ring: the shortest window of at least 1 s. */
+export function pickBaseline(ring: readonly CpuSample[], current: CpuSample): CpuSample | undefined {
+  let best: CpuSample | undefined;
+  for (const sample of ring) if (usableStoredSample(sample, current) && (!best || sample.ms > best.ms)) best = sample;
+  return best;
+}
+
+/**
+ * The ring to store after a run at `current`: the youngest sample already 1 s old (the next run's
+ * baseline until a younger one matures) and the younger ones, thinned to one per 1/7 s so the ring
+ * stays at 8 samples however often `collect` runs, while one of them matures every ~143 ms.
+ * Samples of another boot, from the future (the clock was set back) or over an hour old go.
+ */
+export function nextCpuRing(ring: readonly CpuSample[], taken: readonly CpuSample[], current: CpuSample): CpuSample[] {
+  const candidates = [...ring, ...taken]
+    .filter((s) => s.bootId === current.bootId && s.ms <= current.ms && current.ms - s.ms <= MAX_BASELINE_AGE_MS)
+    .sort((a, b) => a.ms - b.ms);
+  const mature = candidates.filter((s) => current.ms - s.ms >= MIN_WINDOW_MS).at(-1);
+  const kept: CpuSample[] = mature ? [mature] : [];
+  const gap = MIN_WINDOW_MS / (CPU_RING_SIZE - 1);
+  let last = Number.NEGATIVE_INFINITY;
+  for (const sample of candidates) {
+    if (current.ms - sample.ms >= MIN_WINDOW_MS || sample.ms - last < gap) continue;
+    kept.push(sample);
+    last = sample.ms;
+  }
+  return kept.slice(0, CPU_RING_SIZE);
+}
+
+/**
+ * The ring as stored in state/cpu-sample.json. A file of one bare sample (what versions before the
+ * ring wrote) reads as a ring of one, so the first run after an upgrade does not wait.
+ */
+export const cpuRingSchema = v.union([v.object({ samples: v.array(cpuSampleSchema) }), cpuSampleSchema]);
+
+export function ringSamples(stored: v.InferOutput<typeof cpuRingSchema> | undefined): CpuSample[] {
+  if (!stored) return [];
+  return "samples" in stored ? stored.samples : [stored];
 }
 
 export const CPU_SAMPLE_STATE = STATE_FILES.cpuSample;
@@ -109,22 +156,28 @@ function _takeSample(ic: ItemContext, bootId: string, fresh: boolean): CpuSample
   return { ms: ic.now(), bootId, cpus: parseProcStatCpus(ic.probe.text("/proc/stat", fresh)) };
 }
 
-/** Measures once per run, for both cpu and cpu_per_cpu, and stores the sample for the next run. */
+/**
+ * Measures once per run, for both cpu and cpu_per_cpu: against the youngest stored sample at least
+ * 1 s old, else (first run, a burst's first second, a missing or corrupt ring) over a fresh window
+ * of cpuSampleMs. Either way this run's samples join the ring for the runs after it; the file is
+ * replaced atomically, so concurrent runs may lose each other's sample but never tear the ring.
+ */
 export function measureCpu(ic: ItemContext): Promise<CpuUsage> {
   return ic.probe.once("cpu", async () => {
     const bootId = ic.probe.maybeText("/proc/sys/kernel/random/boot_id")?.trim() ?? "";
     let current = _takeSample(ic, bootId, false);
-    const stored = ic.readState(CPU_SAMPLE_STATE, cpuSampleSchema);
-    let before: CpuSample;
-    if (usableStoredSample(stored, current)) {
-      before = stored;
-    } else {
+    const ring = ringSamples(ic.readState(CPU_SAMPLE_STATE, cpuRingSchema));
+    const taken: CpuSample[] = [];
+    let before = pickBaseline(ring, current);
+    if (!before) {
       before = current;
+      taken.push(current);
       await ic.sleep(ic.settings.cpuSampleMs);
       current = _takeSample(ic, bootId, true);
     }
     if (!current.cpus.cpu) throw new Error("/proc/stat has no cpu line");
-    ic.writeState(CPU_SAMPLE_STATE, current);
+    taken.push(current);
+    ic.writeState(CPU_SAMPLE_STATE, { samples: nextCpuRing(ring, taken, current) });
     const usage = cpuUsage(before, current);
     ic.meta.cpuWindowS = usage.windowS;
     return usage;

@@ -1,19 +1,53 @@
 // /proc/net/tcp and /proc/net/tcp6, 4th column (st, hex): 01 established; 04 05 06 08 09 0B closing
 // (FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSE_WAIT, LAST_ACK, CLOSING); 07 close; 0A listen. On the live
-// system the same states come from sock_diag netlink, which is 20–30× cheaper (see netlink.ts).
+// system with many sockets the same states come from sock_diag netlink (see netlink.ts); with few,
+// /proc/net/tcp is cheaper than loading bun:ffi (~2 ms vs ~4.5 ms here, docs/PERFORMANCE.md).
 import { defineItem } from "../item.ts";
 import { tcpStatesViaNetlink } from "../netlink.ts";
 
-/** Socket lines by TCP state code (upper-case hex, as the kernel writes it). */
+/** The 4th field of a line (sl, local, remote, st), two hex digits; [ \t] so no match spans lines. */
+const _STATE = /^[ \t]*\S+[ \t]+\S+[ \t]+\S+[ \t]+([0-9A-Fa-f]{2})(?=[ \t]|$)/gm;
+
+/**
+ * Socket lines by TCP state code (upper-case hex, as the kernel writes it). One regex pass over the
+ * text rather than splitting every line into its 17 fields: a busy machine has thousands of lines.
+ */
 export function parseTcpStates(text: string): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const line of text.split("\n").slice(1)) {
-    const state = line.trim().split(/\s+/)[3];
-    if (!state || !/^[0-9A-Fa-f]{2}$/.test(state)) continue;
-    const code = state.toUpperCase();
+  const body = text.slice(text.indexOf("\n") + 1 || text.length); // the header line is not a socket
+  for (const match of body.matchAll(_STATE)) {
+    const code = match[1]!.toUpperCase();
     counts[code] = (counts[code] ?? 0) + 1;
   }
   return counts;
+}
+
+/** From this many TCP sockets on (allocated plus TIME_WAIT), netlink is cheaper than the text files. */
+export const NETLINK_FROM_SOCKETS = 1000;
+
+/**
+ * TCP sockets the kernel holds, from /proc/net/sockstat's `TCP:` line (alloc counts IPv4 and IPv6,
+ * tw the TIME_WAIT ones), or undefined when the line is missing or malformed.
+ */
+export function parseSockstatTcp(text: string): number | undefined {
+  const fields = /^TCP: (.*)$/m.exec(text)?.[1]?.trim().split(/\s+/);
+  if (!fields) return undefined;
+  const field = (name: string) => {
+    const at = fields.indexOf(name);
+    return at >= 0 && at + 1 < fields.length ? Number(fields[at + 1]) : Number.NaN;
+  };
+  const total = field("alloc") + field("tw");
+  return Number.isFinite(total) && total >= 0 ? total : undefined;
+}
+
+/**
+ * The live system asks netlink only when there are many sockets: /proc/net/tcp's text grows by
+ * ~150 bytes a socket, while netlink's fixed cost is loading bun:ffi (and ~1 MB of RSS). An
+ * unreadable sockstat keeps netlink, whose failure still falls back to the text files.
+ */
+export function prefersNetlink(sockstat: string | undefined): boolean {
+  const sockets = sockstat === undefined ? undefined : parseSockstatTcp(sockstat);
+  return sockets === undefined || sockets >= NETLINK_FROM_SOCKETS;
 }
 
 const _CLOSING = ["04", "05", "06", "08", "09", "0B"];
@@ -32,7 +66,7 @@ export const socketsInfoItem = defineItem({
   id: "sockets_info",
   type: "count",
   read: async (ic) => {
-    const live = ic.probe.root === "/" ? await tcpStatesViaNetlink() : undefined;
+    const live = ic.probe.root === "/" && prefersNetlink(ic.probe.maybeText("/proc/net/sockstat")) ? await tcpStatesViaNetlink() : undefined;
     if (live) return socketsInfo(live);
     const v4 = ic.probe.maybeText("/proc/net/tcp");
     const v6 = ic.probe.maybeText("/proc/net/tcp6");
