@@ -164,6 +164,22 @@ export function getSeries(api: ApiContext, id: string, params: URLSearchParams) 
   return { item, type: meta.type, rate, tier: graph.tier, step: graph.stepS, keys, points: Object.fromEntries(keys.map((k) => [k, points[k]!])) };
 }
 
+/** A text item's values as they changed (and telemetrics payloads, item `telemetrics.payload`), newest last. */
+export function getHistory(api: ApiContext, id: string, params: URLSearchParams) {
+  _device(api, id);
+  const item = params.get("item");
+  if (!item) throw new HttpError(400, "item: required (e.g. ?item=system)");
+  const meta = api.store.items(id).find((i) => i.id === item);
+  if (item !== "telemetrics.payload" && meta?.shape !== "string") {
+    throw new HttpError(meta ? 400 : 404, meta ? `item "${item}" holds numbers: see /api/devices/${id}/series?item=${item}` : `device "${id}" has no text item "${item}"`);
+  }
+  const nowS = Math.floor(api.now() / 1000);
+  const to = _seconds(params.get("to"), nowS, "to");
+  const from = _seconds(params.get("from"), 0, "from");
+  if (from > to) throw new HttpError(400, "from: must not be after to");
+  return { item, values: api.store.strings(id, item, from, to).map((v) => [v.ts, JSON.parse(v.value) as unknown]) };
+}
+
 /**
  * The spore-gateway view: nodes with cpu, memory, network and flash (the root filesystem), paged
  * as /api/devices, and a summary of the whole fleet.

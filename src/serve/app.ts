@@ -7,7 +7,7 @@ import { seedRules, type RuleSeeds } from "./alerts/rules.ts";
 import { prepareAlertSchema } from "./alerts/schema.ts";
 import type { AlertTransition, NotifyTransition } from "./alerts/transition.ts";
 import { AUTH_FAILURES_PER_MINUTE, createAuthFailures } from "./auth-failures.ts";
-import { getDevice, getSeries, listDevices, monitoringResources, patchDevice, type ApiContext } from "./api.ts";
+import { getDevice, getHistory, getSeries, listDevices, monitoringResources, patchDevice, type ApiContext } from "./api.ts";
 import { dashboardAssets } from "./dashboard/assets.ts";
 import { createDownloads, type Downloads } from "./downloads.ts";
 import { createEventHub, EVENTS_TOPIC } from "./events.ts";
@@ -370,6 +370,7 @@ export function createServeApp(options: ServeOptions) {
     _route("read", "GET", "/api/devices/:id", (_r, _s, p) => jsonResponse(getDevice(api, p.id!))),
     _route("admin", "PATCH", "/api/devices/:id", async (request, _s, p) => jsonResponse(patchDevice(api, p.id!, parseJson(await readBody(request, limits))))),
     _route("read", "GET", "/api/devices/:id/series", (request, _s, p) => jsonResponse(getSeries(api, p.id!, new URL(request.url).searchParams))),
+    _route("read", "GET", "/api/devices/:id/history", (request, _s, p) => jsonResponse(getHistory(api, p.id!, new URL(request.url).searchParams))),
     _route("read", "GET", "/api/alerts", (request) => jsonResponse(listAlerts(alertsApi, new URL(request.url).searchParams))),
     _route("read", "GET", "/api/alerts/:id", (_r, _s, p) => jsonResponse(getAlert(alertsApi, p.id!))),
     _route("read", "GET", "/api/rules", () => jsonResponse(listRulesApi(alertsApi))),

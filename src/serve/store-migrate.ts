@@ -69,7 +69,7 @@ export function migrateToChunks(db: Database, log: (line: string) => void): void
     // Text: the latest values (version 3 kept no history of them), and the newest payloads.
     const values = JSON.parse(latest) as Record<string, [number, unknown]>;
     for (const { item } of q.types.all(dev)) if (values[item]) q.text.run(dev, item, values[item][0], JSON.stringify(values[item][1]));
-    for (const row of q.payloads.all(dev, _PAYLOADS_KEPT).reverse()) q.text.run(dev, "telemetrics.payload", row.ts, row.payload);
+    for (const row of q.payloads.all(dev, _PAYLOADS_KEPT).reverse()) q.text.run(dev, "telemetrics.payload", row.ts, JSON.stringify(row.payload));
     q.dropPoints.run(dev);
     q.dropRecords.run(dev);
   });

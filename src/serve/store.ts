@@ -465,7 +465,7 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
     return shapes;
   }
 
-  /** A text value into the history when it differs from the item's last one (a payload: always). */
+  /** A text value (as JSON) into the history when it differs from the item's last one (a payload: always). */
   function _text(state: _DevState, item: string, ts: number, value: string): void {
     let texts = state.texts;
     if (!texts) {
@@ -543,7 +543,7 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
           }
         }
       }
-      if (r.payload !== undefined) _text(state, _PAYLOAD_ITEM, ts, r.payload);
+      if (r.payload !== undefined) _text(state, _PAYLOAD_ITEM, ts, JSON.stringify(r.payload));
       _sortPairs();
       const seq = Number(q.insertHead.run(dev.dev, ts, rid, encodeHeadRow(pairSids, pairValues)).lastInsertRowid);
       state.head.push({ seq, ts });

@@ -173,6 +173,19 @@ describe("the fleet API", () => {
     }
   });
 
+  test("history: a text item's values as they changed, once each; numbers and unknown items refused", async () => {
+    const at = nowS();
+    const withOs = (ts: number, os: string) => ({ ...sampleRecord("pi-1", ts), data: [{ id: "system", type: "string", val: { kernel: "6.6", os } }] });
+    for (const [i, os] of ["Debian 12", "Debian 12", "Debian 13", "Debian 13"].entries()) expect((await serve.post("/logs", json(withOs(at + 10 + i, os)))).status).toBe(200);
+    const history = await (await serve.get(`/api/devices/pi-1/history?item=system&to=${at + 100}`)).json();
+    expect(history.values.map((v: [number, { os: string }]) => v[1].os).slice(-2)).toEqual(["Debian 12", "Debian 13"]);
+    expect(history.values.at(-1)[0]).toBe(at + 12);
+    for (const [query, status] of [["item=cpu", 400], ["item=nope", 404], ["", 400], ["item=system&from=garbage", 400]] as const) {
+      expect({ query, status: (await serve.get(`/api/devices/pi-1/history?${query}`)).status }).toEqual({ query, status });
+    }
+    expect((await serve.get("/api/devices/nope/history?item=system")).status).toBe(404);
+  });
+
   test("PATCH period and labels; the next reply to the device carries the new period", async () => {
     const patch = (body: string) => reply(fetch(`${serve.url}/api/devices/pi-1`, { method: "PATCH", body, headers: adminAuth }));
     const res = await patch(json({ periodSeconds: 300, labels: { room: "attic" } }));
