@@ -74,6 +74,8 @@ export function parseChannelUrl(url: string): ParsedChannel {
   if (!schemeMatch) _fail(text, `expected a URL like ntfy://ntfy.sh/topic (kinds: ${CHANNEL_KINDS.join(", ")})`);
   const scheme = schemeMatch![1]!.toLowerCase();
   // WHATWG URL parses special schemes (http) differently from others; re-parse non-special schemes with a known one so host, port and user parse alike.
+  // discord://token@webhookid: a host of only digits is an IPv4 number to the URL parser, so this one is read by hand.
+  if (scheme === "discord") return _discord(text);
   let u: URL;
   try {
     u = new URL(scheme.startsWith("webhook+") ? text.slice("webhook+".length) : `http://${text.slice(schemeMatch![0].length)}`);
@@ -115,14 +117,6 @@ export function parseChannelUrl(url: string): ParsedChannel {
       const base = `${_scheme2(text, params)}://${_hostPort(u)}${prefix ? `/${prefix}` : ""}`;
       return { target: { kind: "gotify", base, token, priority: _priority(text, params, 10) }, display: `gotify://${_hostPort(u)}${prefix ? `/${prefix}` : ""}/${REDACTED}`, secrets: [token] };
     }
-    case "discord": {
-      // Shoutrrr's form: discord://token@webhookid (the webhook URL is …/webhooks/<id>/<token>).
-      const token = user;
-      const webhookId = u.hostname;
-      if (!token || !webhookId) _fail(text, "expected discord://token@webhookid (from https://discord.com/api/webhooks/<webhookid>/<token>)");
-      if (!/^\d+$/.test(webhookId)) _fail(text, `webhook id ${JSON.stringify(webhookId)}: expected digits`);
-      return { target: { kind: "discord", webhookId, token: token!, username: params.get("username") ?? undefined }, display: `discord://${REDACTED}@${webhookId}`, secrets: [token!] };
-    }
     case "slack": {
       // Shoutrrr's webhook form slack://hook:T…-B…-X…@webhook, or the older slack://T…/B…/X…
       // (the parts of https://hooks.slack.com/services/T…/B…/X…); URL parsing lower-cases a host, so the parts come from the text.
@@ -145,7 +139,7 @@ export function parseChannelUrl(url: string): ParsedChannel {
       if (!u.hostname) _fail(text, `no host: expected ${scheme}://host[:port]/topic`);
       const topic = path.join("/");
       if (!topic) _fail(text, `no topic: expected ${scheme}://host[:port]/topic`);
-      if (/[#+]/.test(topic)) _fail(text, `topic ${JSON.stringify(topic)}: + and # are for subscribing, not publishing`);
+      if (/[#+]/.test(topic) || u.hash) _fail(text, `topic ${JSON.stringify(topic)}: + and # are for subscribing, not publishing`);
       const port = u.port ? Number(u.port) : scheme === "mqtts" ? 8883 : 1883;
       const retain = params.get("retain") === "true" || params.get("retain") === "1";
       const shown = `${scheme}://${user || password ? `${REDACTED}@` : ""}${_hostPort(u)}/${topic}`;
@@ -167,4 +161,15 @@ export function parseChannelUrl(url: string): ParsedChannel {
     default:
       return _fail(text, `unknown kind; expected one of webhook+https, webhook+http, ${CHANNEL_KINDS.filter((k) => k !== "webhook").join(", ")}, mqtts, smtps`);
   }
+}
+
+function _discord(text: string): ParsedChannel {
+  // Shoutrrr's form: discord://token@webhookid (the webhook URL is …/webhooks/<id>/<token>).
+  const m = /^discord:\/\/([^@/?#]+)@([^/?#]+)\/?(?:\?(.*))?$/i.exec(text);
+  if (!m) return _fail(text, "expected discord://token@webhookid (from https://discord.com/api/webhooks/<webhookid>/<token>)");
+  const token = _dec(m[1]!);
+  const webhookId = m[2]!;
+  if (!/^\d+$/.test(webhookId)) _fail(text, `webhook id ${JSON.stringify(webhookId)}: expected digits`);
+  const username = new URLSearchParams(m[3] ?? "").get("username") ?? undefined;
+  return { target: { kind: "discord", webhookId, token, username }, display: `discord://${REDACTED}@${webhookId}`, secrets: [token] };
 }
