@@ -139,7 +139,7 @@ export function parseChannelUrl(url: string): ParsedChannel {
       if (!u.hostname) _fail(text, `no host: expected ${scheme}://host[:port]/topic`);
       const topic = path.join("/");
       if (!topic) _fail(text, `no topic: expected ${scheme}://host[:port]/topic`);
-      if (/[#+]/.test(topic) || u.hash) _fail(text, `topic ${JSON.stringify(topic)}: + and # are for subscribing, not publishing`);
+      if (/[#+]/.test(topic) || text.includes("#")) _fail(text, `topic ${JSON.stringify(topic)}: + and # are for subscribing, not publishing`);
       const port = u.port ? Number(u.port) : scheme === "mqtts" ? 8883 : 1883;
       const retain = params.get("retain") === "true" || params.get("retain") === "1";
       const shown = `${scheme}://${user || password ? `${REDACTED}@` : ""}${_hostPort(u)}/${topic}`;
