@@ -78,6 +78,9 @@ const keyCommand = defineBagtowerCommand({
   },
 });
 
+/** A repeatable flag's values: none, one, or several. */
+const _list = (value: string | string[] | undefined): string[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+
 export default defineBagtowerCommand({
   meta: { name: "serve", description: "Receive records, store them in SQLite, serve the dashboard, fleet API and /metrics" },
   args: {
@@ -93,6 +96,7 @@ export default defineBagtowerCommand({
     "push-self": { type: "string", valueHint: "INTERVAL", description: "Also collect this machine and push it here every INTERVAL (e.g. 10s)" },
     alerts: { type: "string", valueHint: "RULES", description: "Alert thresholds, e.g. cpu=80,memory=90,disk=95,wifi=30 (the defaults)" },
     forward: { type: "string", valueHint: "FORMAT=URL", description: "Also send everything accepted to influx=URL, datadog=URL or prometheus=URL (config: serve.forward)" },
+    channel: { type: "string", valueHint: "URL", repeatable: true, description: "Send every alert to this channel URL, e.g. ntfy://ntfy.sh/topic or smtp://user:pass@host:587/?from=…&to=… (repeatable; config: serve.channels; docs/NOTIFICATIONS.md)" },
     "pattoo-open": { type: "boolean", description: "Accept pattoo agents' posts without an API key (they cannot send one)" },
     "rate-limit": { type: "string", valueHint: "N", description: `Ingest requests a minute one address may send with the key (default ${DEFAULT_LIMITS.requestsPerMinute}; 0: no limit)` },
     "max-devices": { type: "string", valueHint: "N", description: `Devices the ingest key (or --pattoo-open's agents) may create (default ${DEFAULT_LIMITS.devicesPerKey}; config: serve.limits.devicesPerKey)` },
@@ -127,6 +131,7 @@ export default defineBagtowerCommand({
       publicUrl,
       forward: forwardSinks.length ? { sinks: forwardSinks, http: config.http, encode: encodeOptions(ctx, config) } : undefined,
       selfPush: pushEveryMs === undefined ? undefined : { everyMs: pushEveryMs, push: selfPusher(ctx, config) },
+      channels: { config: config.serve.channels, flags: _list(args.channel) },
     });
     ctx.log.info(`bagtower serve: listening on ${host}:${serve.port}, database ${dbPath}`);
     if (keys.source === "generated") ctx.log.info(`ingest key: ${keys.ingest} (new; kept in ${keyFiles(ctx).ingest}; bagtower serve key shows it)`);
@@ -135,6 +140,7 @@ export default defineBagtowerCommand({
     // Like Jupyter's: whoever started serve opens the dashboard as admin; the link works once.
     ctx.log.info(`dashboard: ${_loginUrl(ctx, base, keys)} (admin login, works once for ${LOGIN_TOKEN_TTL_MS / 60_000} minutes; bagtower serve key prints a fresh one)`);
     for (const sink of forwardSinks) ctx.log.info(`forwarding everything accepted to ${sink.format} at ${sink.url}`);
+    for (const channel of serve.notifier.channels.list()) ctx.log.info(`alerts go to channel ${channel.id}: ${channel.url}`);
     if (pushEveryMs !== undefined) ctx.log.info(`pushing this machine's record every ${args["push-self"]}`);
 
     const stop = data.stop;

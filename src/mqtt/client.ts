@@ -19,12 +19,14 @@ export interface PublishOptions {
   retain?: boolean;
   clientId: string;
   timeoutMs: number;
+  signal?: AbortSignal;
 }
 
 /** Publishes one message at QoS 1; resolves when the broker acknowledged it, rejects with one line otherwise. */
 export async function mqttPublish(options: PublishOptions): Promise<void> {
-  const { expired, cancel } = deadlineAfter(options.timeoutMs, `mqtt ${options.host}:${options.port}`);
+  const { expired, cancel } = deadlineAfter(options.timeoutMs, `mqtt ${options.host}:${options.port}`, options.signal);
   const socket: Socket = options.tls ? tlsConnect({ host: options.host, port: options.port, servername: options.host }) : netConnect({ host: options.host, port: options.port });
+  socket.on("error", () => {}); // the reader reports it
   try {
     const reader = createSocketReader(socket, expired);
     socket.write(encodeConnect({ clientId: options.clientId, keepAliveSeconds: 30, user: options.user, password: options.password }));
@@ -51,7 +53,6 @@ export async function mqttPublish(options: PublishOptions): Promise<void> {
     socket.write(encodeDisconnect());
   } finally {
     cancel();
-    socket.end();
-    socket.destroySoon?.();
+    socket.destroy();
   }
 }

@@ -70,11 +70,12 @@ export function createSocketReader(first: Socket, deadline: Promise<never>): Soc
   };
 }
 
-/** A promise that rejects after `ms`, and its cancel. */
-export function deadlineAfter(ms: number, what: string): { expired: Promise<never>; cancel: () => void } {
+/** A promise that rejects after `ms` (or when `signal` aborts), and its cancel. */
+export function deadlineAfter(ms: number, what: string, signal?: AbortSignal): { expired: Promise<never>; cancel: () => void } {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+    signal?.addEventListener("abort", () => reject(new Error(`${what}: stopped`)));
   });
   expired.catch(() => {});
   return { expired, cancel: () => clearTimeout(timer) };

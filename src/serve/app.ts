@@ -2,6 +2,9 @@ import type { Server, ServerWebSocket } from "bun";
 import type { Logger } from "../log.ts";
 import { isDirectLoopback, presentedToken, rightOfToken, sameSecret, satisfies, type Grant, type Keys, type Right } from "./access.ts";
 import { createAlerts, type AlertRules } from "./alerts.ts";
+import { channelsApi } from "./alerts/channels-api.ts";
+import { createDownAdapter } from "./alerts/down-adapter.ts";
+import type { Notifier } from "./alerts/notifier.ts";
 import { AUTH_FAILURES_PER_MINUTE, createAuthFailures } from "./auth-failures.ts";
 import { getDevice, getSeries, listDevices, monitoringResources, patchDevice, type ApiContext } from "./api.ts";
 import { dashboardAssets } from "./dashboard/assets.ts";
@@ -39,6 +42,8 @@ export interface ServeOptions {
   authFailuresPerMinute?: number;
   /** For session ids (default: the platform's CSPRNG). */
   randomBytes?: (size: number) => Uint8Array;
+  /** Notification channels and their outbox: DOWN goes there, and the channels API works on it. */
+  notifier?: Notifier;
 }
 
 /** A handler answers, or returns undefined when it took the connection over (a WebSocket). */
@@ -100,6 +105,9 @@ export function createServeApp(options: ServeOptions) {
   const verifyLogin = createLoginVerifier(keys.admin, now);
   const origins = sameOrigin(options.publicUrl);
   const startedMs = now();
+  const notifier = options.notifier;
+  const channels = notifier && channelsApi(notifier);
+  const downAlerts = notifier && createDownAdapter(store.db, notifier.notify, (id) => store.device(id)?.labels ?? {});
 
   const clientAddress = (request: Request, server: Server<unknown>): string | null => server.requestIP(request)?.address ?? null;
 
@@ -199,6 +207,7 @@ export function createServeApp(options: ServeOptions) {
     for (const id of outcome.up) {
       events.publish("device.up", { deviceId: id });
       alerts.up(id);
+      downAlerts?.up(id, now() / 1000);
     }
     for (const record of outcome.stored) {
       const items = Object.fromEntries(record.data.map((i) => [i.id, i.val]));
@@ -304,6 +313,16 @@ export function createServeApp(options: ServeOptions) {
     _route("read", "GET", "/api/devices/:id/series", (request, _s, p) => jsonResponse(getSeries(api, p.id!, new URL(request.url).searchParams))),
     _route("read", "GET", "/api/alerts", () => jsonResponse({ alerts: alerts.all() })),
     _route("read", "GET", "/api/monitoring/resources", (request) => jsonResponse(monitoringResources(api, new URL(request.url).searchParams))),
+    ...(channels
+      ? [
+          _route("read", "GET", "/api/channels", () => jsonResponse(channels.list())),
+          _route("admin", "POST", "/api/channels", async (request) => jsonResponse(channels.add(parseJson(await readBody(request, limits))), 201)),
+          _route("admin", "PATCH", "/api/channels/:id", async (request, _s, p) => jsonResponse(channels.update(p.id!, parseJson(await readBody(request, limits))))),
+          _route("admin", "DELETE", "/api/channels/:id", (_r, _s, p) => jsonResponse(channels.remove(p.id!))),
+          _route("admin", "POST", "/api/channels/:id/test", async (_r, _s, p) => jsonResponse(await channels.test(p.id!))),
+          _route("read", "GET", "/api/notifications", (request) => jsonResponse(channels.history(new URL(request.url).searchParams))),
+        ]
+      : []),
     // What this browser may do, so the dashboard can say so before the user tries.
     _route("page", "GET", "/api/session", (request, server) => jsonResponse(grantOf(request, clientAddress(request, server)))),
     // The dashboard's files hold no data; `/?login=` is its login (asset("/")).
@@ -375,6 +394,7 @@ export function createServeApp(options: ServeOptions) {
     for (const device of store.markDown(nowS)) {
       events.publish("device.down", { deviceId: device.id, lastSeen: new Date(device.lastSeen * 1000).toISOString() });
       alerts.down(device.id, Math.round(nowS - device.lastSeen));
+      downAlerts?.down(device.id, Math.round(nowS - device.lastSeen), nowS);
     }
   }
 

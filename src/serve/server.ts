@@ -3,10 +3,11 @@
 import type { Server } from "bun";
 import type { Config, SinkConfig } from "../config/schema.ts";
 import type { Context } from "../context.ts";
-import { BagtowerError, errorMessage, ExitCode, UsageError } from "../errors.ts";
+import { BagtowerError, ConfigError, errorMessage, ExitCode, UsageError } from "../errors.ts";
 import type { EncodeOptions } from "../formats/types.ts";
 import type { Keys } from "./access.ts";
 import type { AlertRules } from "./alerts.ts";
+import { createNotifier, type Notifier, type NotifierOptions } from "./alerts/notifier.ts";
 import { createServeApp, type ServeApp } from "./app.ts";
 import { createForwarder } from "./forward.ts";
 import { downCheckJob } from "./jobs/down-check.ts";
@@ -38,6 +39,10 @@ export interface StartServeOptions {
   selfPush?: { everyMs: number; push: (url: string, apiKey: string) => Promise<void> };
   /** Bun's hard ceiling on a body, past which it refuses before our own 413 (default twice limits.bodyBytes). */
   bodyCeilingBytes?: number;
+  /** Notification channels: config serve.channels entries and --channel URLs (every rule). */
+  channels?: { config: unknown[]; flags: string[] };
+  /** Notifier settings past the defaults (group window, timeouts; tests aim the hosted services at a local receiver). */
+  notify?: Partial<Omit<NotifierOptions, "db" | "log" | "now">>;
   /** A job's period by name (`down-check`, `retention`, `idle-gc`, `forward`, `self-push`): tests shorten them. */
   periods?: JobPeriods;
 }
@@ -49,6 +54,7 @@ export interface RunningServe {
   app: ServeApp;
   store: Store;
   forwarder?: ReturnType<typeof createForwarder>;
+  notifier: Notifier;
   /** Stops the jobs and the server (`force`: drop open connections), waits for retention, closes the store. */
   stop(options?: { force?: boolean }): Promise<void>;
 }
@@ -56,6 +62,7 @@ export interface RunningServe {
 export function startServe(ctx: Context, options: StartServeOptions): RunningServe {
   const { host, port, limits, forward, selfPush } = options;
   const store = _open(options.dbPath, limits);
+  const notifier = _notifier(ctx, store, options);
   const forwarder = forward?.sinks.length ? createForwarder(ctx, forward.http, forward.sinks, store, forward.encode) : undefined;
   const app = createServeApp({
     store,
@@ -68,6 +75,7 @@ export function startServe(ctx: Context, options: StartServeOptions): RunningSer
     publicUrl: options.publicUrl,
     authFailuresPerMinute: options.authFailuresPerMinute,
     randomBytes: ctx.randomBytes,
+    notifier,
     now: ctx.now,
     log: ctx.log,
   });
@@ -91,7 +99,7 @@ export function startServe(ctx: Context, options: StartServeOptions): RunningSer
   }
   app.attach(server);
   const url = `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${server.port}`;
-  const jobs: Job[] = [retentionJob(store, options.retention, ctx.now, ctx.log), downCheckJob(app.checkDown), idleGcJob(app.handled)];
+  const jobs: Job[] = [retentionJob(store, options.retention, ctx.now, ctx.log), downCheckJob(app.checkDown), idleGcJob(app.handled), notifier.job];
   if (forwarder) jobs.push(forwardJob(forwarder));
   if (selfPush) jobs.push(selfPushJob(selfPush.push, url, options.keys.ingest, selfPush.everyMs));
   const scheduled = scheduleJobs(jobs, options.periods ?? {}, ctx.log);
@@ -101,6 +109,7 @@ export function startServe(ctx: Context, options: StartServeOptions): RunningSer
     app,
     store,
     forwarder,
+    notifier,
     async stop(stopOptions = {}) {
       const jobsDone = scheduled.stop();
       await server.stop(stopOptions.force);
@@ -117,4 +126,22 @@ function _open(dbPath: string, limits: Limits): Store {
   } catch (error) {
     throw new BagtowerError(`${dbPath}: ${errorMessage(error)}`, ExitCode.failure, { cause: error });
   }
+}
+
+/** The notifier over the store's database, with the channels of the config file and the flags. */
+function _notifier(ctx: Context, store: Store, options: StartServeOptions): Notifier {
+  const notifier = createNotifier({ fetch: ctx.fetch, ...options.notify, db: store.db, log: ctx.log, now: ctx.now });
+  try {
+    notifier.syncChannels("config", options.channels?.config ?? []);
+  } catch (error) {
+    store.close();
+    throw new ConfigError(errorMessage(error));
+  }
+  try {
+    notifier.syncChannels("flag", (options.channels?.flags ?? []).map((url) => ({ url })));
+  } catch (error) {
+    store.close();
+    throw new UsageError(errorMessage(error));
+  }
+  return notifier;
 }

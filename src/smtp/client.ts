@@ -25,6 +25,7 @@ export interface SmtpOptions {
   now: () => number;
   messageId: string;
   timeoutMs: number;
+  signal?: AbortSignal;
 }
 
 /** An SMTP refusal: `code` 4xx is temporary (try later), 5xx permanent. */
@@ -57,7 +58,7 @@ async function _reply(reader: SocketReader): Promise<_Reply> {
 const _loopback = (host: string) => host === "localhost" || host === "::1" || (isIP(host) === 4 && host.startsWith("127."));
 
 export async function sendMail(options: SmtpOptions): Promise<string> {
-  const { expired, cancel } = deadlineAfter(options.timeoutMs, `smtp ${options.host}:${options.port}`);
+  const { expired, cancel } = deadlineAfter(options.timeoutMs, `smtp ${options.host}:${options.port}`, options.signal);
   let socket: Socket = options.implicitTls ? tlsConnect({ host: options.host, port: options.port, servername: isIP(options.host) ? undefined : options.host }) : netConnect({ host: options.host, port: options.port });
   let secure = options.implicitTls;
   const reader = createSocketReader(socket, expired);
@@ -102,6 +103,6 @@ export async function sendMail(options: SmtpOptions): Promise<string> {
     return `${accepted.code} ${accepted.lines.join(" ").slice(0, 120)}`;
   } finally {
     cancel();
-    socket.end();
+    socket.destroy();
   }
 }

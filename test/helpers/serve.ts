@@ -7,7 +7,7 @@ import { createLogger } from "../../src/log.ts";
 import { DEFAULT_ALERT_RULES } from "../../src/serve/alerts.ts";
 import type { JobPeriods } from "../../src/serve/jobs/schedule.ts";
 import { DEFAULT_LIMITS, type Limits } from "../../src/serve/limits.ts";
-import { startServe } from "../../src/serve/server.ts";
+import { startServe, type StartServeOptions } from "../../src/serve/server.ts";
 import { manualClock, tempDir } from "./context.ts";
 
 /** A fetch Response whose JSON the tests read freely. */
@@ -29,6 +29,13 @@ export interface TestServeOptions {
   retention?: { ms: number; text: string };
   forward?: SinkConfig[];
   periods?: JobPeriods;
+  /** serve --channel URLs, and config serve.channels entries. */
+  channels?: string[];
+  channelConfig?: unknown[];
+  /** Notifier settings (group window, the hosted services' base URLs). */
+  notify?: StartServeOptions["notify"];
+  /** A database that outlives this receiver (restart tests); its directory is the caller's. */
+  dbPath?: string;
 }
 
 /**
@@ -39,7 +46,7 @@ export function startTestServe(limits: Partial<Limits> = {}, options: TestServeO
   const tmp = tempDir("bagtower-serve-");
   const clock = manualClock(Date.UTC(2026, 10, 22, 12, 0, 0));
   const logs: string[] = [];
-  const dbPath = join(tmp.dir, "serve.db");
+  const dbPath = options.dbPath ?? join(tmp.dir, "serve.db");
   const ctx = createContext(
     { home: tmp.dir },
     { env: { PATH: process.env.PATH ?? "/usr/bin:/bin" }, now: clock.now, log: createLogger(4, (line) => logs.push(line)), write: () => {} },
@@ -59,6 +66,8 @@ export function startTestServe(limits: Partial<Limits> = {}, options: TestServeO
     authFailuresPerMinute: options.authFailuresPerMinute,
     forward: options.forward && { sinks: options.forward, http: config.http, encode: encodeOptions(ctx, config) },
     periods: options.periods,
+    channels: { config: options.channelConfig ?? [], flags: options.channels ?? [] },
+    notify: options.notify,
     // As before startServe: the tests of our own 413 send bodies past twice the limit.
     bodyCeilingBytes: 64 * 1024 * 1024,
   });
@@ -71,6 +80,7 @@ export function startTestServe(limits: Partial<Limits> = {}, options: TestServeO
     logs,
     dbPath,
     forwarder: running.forwarder,
+    notifier: running.notifier,
     post: (path: string, body: string | Uint8Array, headers: Record<string, string> = {}) =>
       reply(fetch(`${url}${path}`, { method: "POST", body, headers: { "x-api-key": INGEST_KEY, "Content-Type": "application/json", ...headers } })),
     get: (path: string, headers: Record<string, string> = {}) => reply(fetch(`${url}${path}`, { headers })),

@@ -119,6 +119,10 @@ export class ChannelInputError extends Error {
   override name = "ChannelInputError";
 }
 
+export class ChannelNotFoundError extends ChannelInputError {
+  override name = "ChannelNotFoundError";
+}
+
 /** Who a channel hears: its rules (none: all) and a label selector (every label must match). */
 export function routes(channel: { rules: string[]; labels: Record<string, string> }, transition: AlertTransition): boolean {
   if (channel.rules.length > 0 && !channel.rules.includes(transition.ruleId)) return false;
@@ -274,6 +278,7 @@ export function createNotifier(options: NotifierOptions) {
   };
 
   const busy = new Map<number, Promise<void>>();
+  const shutdown = new AbortController();
 
   /** The batch due next on a channel: a retry whose time came, or the open rows of the group due first. */
   function _nextBatch(channel: _Channel, nowMs: number): _Batch | null {
@@ -301,11 +306,13 @@ export function createNotifier(options: NotifierOptions) {
     } else {
       const message = buildMessage(batch.kind, rows.map((r) => JSON.parse(r.transition) as AlertTransition));
       try {
-        outcome = await sendToChannel(channel.parsed.target, message, { fetch: fetchFn, timeoutMs, now, endpoints, template: channel.template ?? undefined });
+        outcome = await sendToChannel(channel.parsed.target, message, { fetch: fetchFn, timeoutMs, now, endpoints, signal: shutdown.signal, template: channel.template ?? undefined });
       } catch (error) {
         outcome = { kind: "retry", detail: errorMessage(error) };
       }
     }
+    // Stopping: nothing is recorded, so the message is tried again after the restart (the store closes next).
+    if (shutdown.signal.aborted) return;
     const detail = redact(outcome.detail, _secretsOf(channel)).slice(0, 500);
     const nowMs = now();
     const givingUp = outcome.kind === "retry" && nowMs >= batch.give_up_at;
@@ -326,6 +333,7 @@ export function createNotifier(options: NotifierOptions) {
 
   /** One turn of the delivery job: start a delivery on every idle channel that has one due. Returns at once. */
   function turn(): void {
+    if (shutdown.signal.aborted) return;
     const nowMs = now();
     for (const channel of channels) {
       if (busy.has(channel.id) || inQuietHours(channel.quietHours, nowMs)) continue;
@@ -344,7 +352,7 @@ export function createNotifier(options: NotifierOptions) {
 
   function _find(id: number): _Channel {
     const channel = channels.find((c) => c.id === id);
-    if (!channel) throw new ChannelInputError(`no channel ${id}`);
+    if (!channel) throw new ChannelNotFoundError(`no channel ${id} (GET /api/channels lists them)`);
     return channel;
   }
 
@@ -451,13 +459,20 @@ export function createNotifier(options: NotifierOptions) {
     return { queued, retrying };
   }
 
-  const job: Job = { name: "notify", everyMs: 1000, atStart: true, run: turn, settled };
+  /** Ends the deliveries in flight (they are tried again after a restart) and starts no more. */
+  async function close(): Promise<void> {
+    shutdown.abort();
+    await settled();
+  }
+
+  const job: Job = { name: "notify", everyMs: 1000, atStart: true, run: turn, settled: close };
 
   return {
     notify,
     job,
     turn,
     settled,
+    close,
     channels: {
       list: () => channels.map(_view),
       get: (id: number) => _view(_find(id)),

@@ -19,6 +19,10 @@ export async function postBody(io: ChannelIo, url: string, body: string, headers
       abort.abort();
       reject(new Error(`no answer within ${io.timeoutMs} ms`));
     }, io.timeoutMs);
+    io.signal?.addEventListener("abort", () => {
+      abort.abort();
+      reject(new Error("the receiver is stopping"));
+    });
   });
   expired.catch(() => {});
   try {

@@ -18,6 +18,7 @@ export const sendMqtt: ChannelSend<Extract<ChannelTarget, { kind: "mqtt" }>> = a
       retain: target.retain,
       clientId: target.clientId ?? `bagtower-${io.now().toString(36)}`,
       timeoutMs: io.timeoutMs,
+      signal: io.signal,
     });
     return { kind: "sent", detail: "PUBACK" };
   } catch (error) {

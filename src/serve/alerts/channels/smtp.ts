@@ -15,6 +15,7 @@ export const sendSmtp: ChannelSend<Extract<ChannelTarget, { kind: "smtp" }>> = a
       now: io.now,
       messageId: `${io.now().toString(36)}.${Math.random().toString(36).slice(2)}@${domain}`,
       timeoutMs: io.timeoutMs,
+      signal: io.signal,
     });
     return { kind: "sent", detail };
   } catch (error) {

@@ -14,6 +14,8 @@ export interface ChannelIo {
   now: () => number;
   /** Base URLs of the hosted services (discord, slack, telegram); tests point them at 127.0.0.1. */
   endpoints: ServiceEndpoints;
+  /** Aborted when the receiver stops: an attempt in flight ends at once (and is tried again after the restart). */
+  signal?: AbortSignal;
   /** A webhook's own body template (channel setting `template`). */
   template?: string;
 }
