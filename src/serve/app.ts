@@ -5,6 +5,8 @@ import { createAlerts, type AlertRules } from "./alerts.ts";
 import { channelsApi } from "./alerts/channels-api.ts";
 import { createDownAdapter } from "./alerts/down-adapter.ts";
 import type { Notifier } from "./alerts/notifier.ts";
+import type { Checks, Ping } from "./checks/checks.ts";
+import { checksApi, parsePingAction, parsePushQuery } from "./checks/checks-api.ts";
 import { AUTH_FAILURES_PER_MINUTE, createAuthFailures } from "./auth-failures.ts";
 import { getDevice, getSeries, listDevices, monitoringResources, patchDevice, type ApiContext } from "./api.ts";
 import { dashboardAssets } from "./dashboard/assets.ts";
@@ -44,6 +46,8 @@ export interface ServeOptions {
   randomBytes?: (size: number) => Uint8Array;
   /** Notification channels and their outbox: DOWN goes there, and the channels API works on it. */
   notifier?: Notifier;
+  /** Heartbeat checks: the checks API and the ping routes. */
+  checks?: Checks;
 }
 
 /** A handler answers, or returns undefined when it took the connection over (a WebSocket). */
@@ -107,6 +111,7 @@ export function createServeApp(options: ServeOptions) {
   const startedMs = now();
   const notifier = options.notifier;
   const channels = notifier && channelsApi(notifier);
+  const checks = options.checks && checksApi(options.checks);
   const downAlerts = notifier && createDownAdapter(store.db, notifier.notify, (id) => store.device(id)?.labels ?? {});
 
   const clientAddress = (request: Request, server: Server<unknown>): string | null => server.requestIP(request)?.address ?? null;
@@ -166,7 +171,7 @@ export function createServeApp(options: ServeOptions) {
   /** The route's right (see Right), and Origin on anything that changes state and on /ws. */
   function authorize(route: Route, request: Request, server: Server<unknown>): void {
     if ((request.method !== "GET" && request.method !== "HEAD") || route.name === "GET /ws") checkOrigin(request, origins);
-    if (route.right === "open" || route.right === "ingest") return;
+    if (route.right === "open" || route.right === "ingest" || route.right === "token") return;
     if (route.right === "page") return checkHost(request, origins);
     const grant = grantOf(request, clientAddress(request, server));
     if (satisfies(grant, route.right)) return;
@@ -194,6 +199,30 @@ export function createServeApp(options: ServeOptions) {
     const secure = options.publicUrl?.protocol === "https:" && hostName(host) === hostName(options.publicUrl.host);
     // To the clean address: the token leaves the address bar (and the history); a fragment stays.
     return new Response(null, { status: 303, headers: { Location: "/", "Set-Cookie": setSessionCookie(sessions.create(right), secure), "Cache-Control": "no-store" } });
+  };
+
+  /** Where devices reach this receiver, for a new check's ping URLs: --public-url, else the address this request used. */
+  const baseUrl = (request: Request) => options.publicUrl?.origin ?? new URL(request.url).origin;
+
+  /**
+   * A ping with a check's token. The token is the credential: an unknown one is a 404 and counts as
+   * a failed authentication, so guessing tokens meets the same limit as guessing keys.
+   */
+  const pinged = (request: Request, server: Server<unknown>, token: string, ping: Ping, ok: () => Response, missing: () => Response): Response => {
+    const address = clientAddress(request, server);
+    failures.check(address);
+    if (options.checks!.ping(token, ping)) return ok();
+    failures.record(address);
+    return missing();
+  };
+  const kumaOk = () => jsonResponse({ ok: true });
+  const kumaMissing = () => jsonResponse({ ok: false, msg: "no check with this token" }, 404);
+  const hcOk = () => new Response("OK", { headers: { "Content-Type": "text/plain" } });
+  const hcMissing = () => new Response("not found", { status: 404, headers: { "Content-Type": "text/plain" } });
+  const pushHandler: Handler = (request, server, p) => pinged(request, server, p.token!, parsePushQuery(new URL(request.url).searchParams), kumaOk, kumaMissing);
+  const pingHandler: Handler = async (request, server, p) => {
+    const body = request.method === "POST" ? await readBody(request, limits) : "";
+    return pinged(request, server, p.token!, parsePingAction(p.action, body), hcOk, hcMissing);
   };
 
   const upgradeWs: Handler = (request, server) => {
@@ -321,6 +350,21 @@ export function createServeApp(options: ServeOptions) {
           _route("admin", "DELETE", "/api/channels/:id", (_r, _s, p) => jsonResponse(channels.remove(p.id!))),
           _route("admin", "POST", "/api/channels/:id/test", async (_r, _s, p) => jsonResponse(await channels.test(p.id!))),
           _route("read", "GET", "/api/notifications", (request) => jsonResponse(channels.history(new URL(request.url).searchParams))),
+        ]
+      : []),
+    ...(checks
+      ? [
+          _route("read", "GET", "/api/checks", () => jsonResponse(checks.list())),
+          _route("admin", "POST", "/api/checks", async (request) => jsonResponse(checks.create(parseJson(await readBody(request, limits)), baseUrl(request)), 201)),
+          _route("read", "GET", "/api/checks/:id", (_r, _s, p) => jsonResponse(checks.get(p.id!))),
+          _route("admin", "DELETE", "/api/checks/:id", (_r, _s, p) => jsonResponse(checks.remove(p.id!))),
+          // A check's token in the path is the credential (Uptime Kuma's and healthchecks.io's URLs).
+          _route("token", "GET", "/api/push/:token", pushHandler),
+          _route("token", "POST", "/api/push/:token", pushHandler),
+          _route("token", "GET", "/ping/:token", pingHandler),
+          _route("token", "POST", "/ping/:token", pingHandler),
+          _route("token", "GET", "/ping/:token/:action", pingHandler),
+          _route("token", "POST", "/ping/:token/:action", pingHandler),
         ]
       : []),
     // What this browser may do, so the dashboard can say so before the user tries.

@@ -9,6 +9,7 @@ import type { Keys } from "./access.ts";
 import type { AlertRules } from "./alerts.ts";
 import { createNotifier, type Notifier, type NotifierOptions } from "./alerts/notifier.ts";
 import { createServeApp, type ServeApp } from "./app.ts";
+import { createChecks, type Checks } from "./checks/checks.ts";
 import { createForwarder } from "./forward.ts";
 import { downCheckJob } from "./jobs/down-check.ts";
 import { forwardJob, forwardNudge } from "./jobs/forward.ts";
@@ -55,6 +56,7 @@ export interface RunningServe {
   store: Store;
   forwarder?: ReturnType<typeof createForwarder>;
   notifier: Notifier;
+  checks: Checks;
   /** Stops the jobs and the server (`force`: drop open connections), waits for retention, closes the store. */
   stop(options?: { force?: boolean }): Promise<void>;
 }
@@ -63,6 +65,7 @@ export function startServe(ctx: Context, options: StartServeOptions): RunningSer
   const { host, port, limits, forward, selfPush } = options;
   const store = _open(options.dbPath, limits);
   const notifier = _notifier(ctx, store, options);
+  const checks = createChecks({ db: store.db, notify: notifier.notify, now: ctx.now, randomBytes: ctx.randomBytes });
   const forwarder = forward?.sinks.length ? createForwarder(ctx, forward.http, forward.sinks, store, forward.encode) : undefined;
   const app = createServeApp({
     store,
@@ -76,6 +79,7 @@ export function startServe(ctx: Context, options: StartServeOptions): RunningSer
     authFailuresPerMinute: options.authFailuresPerMinute,
     randomBytes: ctx.randomBytes,
     notifier,
+    checks,
     now: ctx.now,
     log: ctx.log,
   });
@@ -99,7 +103,7 @@ export function startServe(ctx: Context, options: StartServeOptions): RunningSer
   }
   app.attach(server);
   const url = `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${server.port}`;
-  const jobs: Job[] = [retentionJob(store, options.retention, ctx.now, ctx.log), downCheckJob(app.checkDown), idleGcJob(app.handled), notifier.job];
+  const jobs: Job[] = [retentionJob(store, options.retention, ctx.now, ctx.log), downCheckJob(app.checkDown), idleGcJob(app.handled), notifier.job, checks.job];
   if (forwarder) jobs.push(forwardJob(forwarder));
   if (selfPush) jobs.push(selfPushJob(selfPush.push, url, options.keys.ingest, selfPush.everyMs));
   const scheduled = scheduleJobs(jobs, options.periods ?? {}, ctx.log);
@@ -110,6 +114,7 @@ export function startServe(ctx: Context, options: StartServeOptions): RunningSer
     store,
     forwarder,
     notifier,
+    checks,
     async stop(stopOptions = {}) {
       const jobsDone = scheduled.stop();
       await server.stop(stopOptions.force);

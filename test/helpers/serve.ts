@@ -81,6 +81,7 @@ export function startTestServe(limits: Partial<Limits> = {}, options: TestServeO
     dbPath,
     forwarder: running.forwarder,
     notifier: running.notifier,
+    checks: running.checks,
     post: (path: string, body: string | Uint8Array, headers: Record<string, string> = {}) =>
       reply(fetch(`${url}${path}`, { method: "POST", body, headers: { "x-api-key": INGEST_KEY, "Content-Type": "application/json", ...headers } })),
     get: (path: string, headers: Record<string, string> = {}) => reply(fetch(`${url}${path}`, { headers })),
