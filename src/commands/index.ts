@@ -12,4 +12,5 @@ export const commandTree = (root: () => CommandDef<any>): Record<string, () => P
   serve: () => import("./serve.ts").then((m) => m.default),
   completions: () => import("./completions.ts").then((m) => m.completionsCommand(root())),
   id: () => import("./id.ts").then((m) => m.default),
+  ping: () => import("./ping.ts").then((m) => m.default),
 });
