@@ -112,7 +112,7 @@ export function createServeApp(options: ServeOptions) {
   const notifier = options.notifier;
   const channels = notifier && channelsApi(notifier);
   const checks = options.checks && checksApi(options.checks);
-  const downAlerts = notifier && createDownAdapter(store.db, notifier.notify, (id) => store.device(id)?.labels ?? {});
+  const downAlerts = notifier && createDownAdapter(store.db, notifier, (id) => store.device(id)?.labels ?? {});
 
   const clientAddress = (request: Request, server: Server<unknown>): string | null => server.requestIP(request)?.address ?? null;
 
@@ -236,8 +236,8 @@ export function createServeApp(options: ServeOptions) {
     for (const id of outcome.up) {
       events.publish("device.up", { deviceId: id });
       alerts.up(id);
-      downAlerts?.up(id, now() / 1000);
     }
+    downAlerts?.up(outcome.up, now() / 1000);
     for (const record of outcome.stored) {
       const items = Object.fromEntries(record.data.map((i) => [i.id, i.val]));
       events.publish("device.log", { deviceId: record.deviceId, recordId: record.recordId ?? null, unixTimestamp: record.unixTimestamp, items });
@@ -435,11 +435,12 @@ export function createServeApp(options: ServeOptions) {
   /** Devices silent for twice their period are DOWN (SPEC §9): one UPDATE for all of them, then the events. */
   function checkDown(): void {
     const nowS = now() / 1000;
-    for (const device of store.markDown(nowS)) {
+    const down = store.markDown(nowS);
+    for (const device of down) {
       events.publish("device.down", { deviceId: device.id, lastSeen: new Date(device.lastSeen * 1000).toISOString() });
       alerts.down(device.id, Math.round(nowS - device.lastSeen));
-      downAlerts?.down(device.id, Math.round(nowS - device.lastSeen), nowS);
     }
+    downAlerts?.down(down.map((d) => ({ id: d.id, silentSeconds: Math.round(nowS - d.lastSeen) })), nowS);
   }
 
   return { fetch, websocket, events, alerts, counters, checkDown, handled: () => handled, attach: (server: Server<unknown>) => events.attach(server) };

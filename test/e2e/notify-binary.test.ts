@@ -76,7 +76,7 @@ describe.skipIf(!smtpAvailable() || !mosquittoAvailable())("serve --channel in t
     const serve = await startServeBinary(["--channel", `smtp://127.0.0.1:${smtp.port}/?from=bt@example.org&to=ops@example.org`, "--channel", `mqtt://127.0.0.1:${broker.port}/alerts`]);
     try {
       const auth = { authorization: `Bearer ${serve.adminToken}` };
-      const { channels } = await (await fetch(`${serve.url}/api/channels`, { headers: auth })).json();
+      const { channels } = (await (await fetch(`${serve.url}/api/channels`, { headers: auth })).json()) as { channels: { id: number; kind: string }[] };
       expect(channels.map((c: { kind: string }) => c.kind)).toEqual(["smtp", "mqtt"]);
       for (const channel of channels) {
         const result = await (await fetch(`${serve.url}/api/channels/${channel.id}/test`, { method: "POST", headers: auth })).json();

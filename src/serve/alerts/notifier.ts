@@ -46,6 +46,8 @@ export interface NotifierOptions {
   /** The first retry comes after about this long, doubling up to retryCapMs (defaults 30 s and 1 h). */
   retryBaseMs?: number;
   retryCapMs?: number;
+  /** When serve stops, deliveries in flight get this long to finish before they are cut (default 2 s). */
+  stopGraceMs?: number;
   /** The hosted services' base URLs (discord, slack, telegram); tests aim them at a local receiver. */
   endpoints?: Partial<ServiceEndpoints>;
 }
@@ -241,44 +243,53 @@ export function createNotifier(options: NotifierOptions) {
     q.history.run(alertId, channelId, batchId, kind, attempt, outcome, detail, Math.floor(now() / 1000));
   }
 
-  const notify: NotifyTransition = (transition) => {
+  /** Many transitions in one transaction (1,000 devices going DOWN at once are one commit). */
+  function notifyAll(transitions: AlertTransition[]): void {
+    if (channels.length === 0 || transitions.length === 0) return;
+    const nowMs = now();
+    db.transaction(() => {
+      for (const transition of transitions) _enqueue(transition, nowMs);
+    })();
+  }
+
+  function _enqueue(transition: AlertTransition, nowMs: number): void {
     const targets = channels.filter((c) => routes(c, transition));
     if (targets.length === 0) return;
-    const nowMs = now();
     const json = JSON.stringify(transition);
-    db.transaction(() => {
-      for (const channel of targets) {
-        if (transition.state === "firing") {
-          // Flap damping: it resolved moments ago and that message has not gone out; neither goes.
-          const resolved = q.openResolved.all(channel.id, transition.ruleId, transition.deviceId);
-          if (resolved.length > 0) {
-            for (const row of resolved) {
-              q.deleteRow.run(row.id);
-              _history(row.alert_id, channel.id, null, "resolved", 0, "damped", `fired again as alert ${transition.alertId} within the flap window`);
-            }
-            _history(transition.alertId, channel.id, null, "firing", 0, "damped", "fired again within the flap window after it resolved; not told again");
-          } else {
-            q.enqueue.run(channel.id, `firing:${transition.ruleId}`, "firing", transition.alertId, transition.ruleId, transition.deviceId, json, nowMs, nowMs + groupWindowMs);
+    for (const channel of targets) {
+      if (transition.state === "firing") {
+        // Flap damping: it resolved moments ago and that message has not gone out; neither goes.
+        const resolved = q.openResolved.all(channel.id, transition.ruleId, transition.deviceId);
+        if (resolved.length > 0) {
+          for (const row of resolved) {
+            q.deleteRow.run(row.id);
+            _history(row.alert_id, channel.id, null, "resolved", 0, "damped", `fired again as alert ${transition.alertId} within the flap window`);
           }
-          if (channel.resendMs > 0) q.upsertFiring.run(channel.id, transition.alertId, json, nowMs + channel.resendMs);
+          _history(transition.alertId, channel.id, null, "firing", 0, "damped", "fired again within the flap window after it resolved; not told again");
         } else {
-          q.deleteFiring.run(channel.id, transition.alertId);
-          // Fired and resolved before anyone was told (inside the group window): nobody needs either.
-          const firing = q.openFiring.get(channel.id, transition.alertId);
-          if (firing) {
-            q.deleteRow.run(firing.id);
-            _history(transition.alertId, channel.id, null, "firing", 0, "cancelled", "resolved before the message went out");
-            continue;
-          }
-          const hold = Math.max(groupWindowMs, flapWindow(transition.ruleId));
-          q.enqueue.run(channel.id, `resolved:${transition.ruleId}`, "resolved", transition.alertId, transition.ruleId, transition.deviceId, json, nowMs, nowMs + hold);
+          q.enqueue.run(channel.id, `firing:${transition.ruleId}`, "firing", transition.alertId, transition.ruleId, transition.deviceId, json, nowMs, nowMs + groupWindowMs);
         }
+        if (channel.resendMs > 0) q.upsertFiring.run(channel.id, transition.alertId, json, nowMs + channel.resendMs);
+      } else {
+        q.deleteFiring.run(channel.id, transition.alertId);
+        // Fired and resolved before anyone was told (inside the group window): nobody needs either.
+        const firing = q.openFiring.get(channel.id, transition.alertId);
+        if (firing) {
+          q.deleteRow.run(firing.id);
+          _history(transition.alertId, channel.id, null, "firing", 0, "cancelled", "resolved before the message went out");
+          continue;
+        }
+        const hold = Math.max(groupWindowMs, flapWindow(transition.ruleId));
+        q.enqueue.run(channel.id, `resolved:${transition.ruleId}`, "resolved", transition.alertId, transition.ruleId, transition.deviceId, json, nowMs, nowMs + hold);
       }
-    })();
-  };
+    }
+  }
+
+  const notify: NotifyTransition = (transition) => notifyAll([transition]);
 
   const busy = new Map<number, Promise<void>>();
   const shutdown = new AbortController();
+  let stopping = false;
 
   /** The batch due next on a channel: a retry whose time came, or the open rows of the group due first. */
   function _nextBatch(channel: _Channel, nowMs: number): _Batch | null {
@@ -333,7 +344,7 @@ export function createNotifier(options: NotifierOptions) {
 
   /** One turn of the delivery job: start a delivery on every idle channel that has one due. Returns at once. */
   function turn(): void {
-    if (shutdown.signal.aborted) return;
+    if (stopping) return;
     const nowMs = now();
     for (const channel of channels) {
       if (busy.has(channel.id) || inQuietHours(channel.quietHours, nowMs)) continue;
@@ -459,8 +470,15 @@ export function createNotifier(options: NotifierOptions) {
     return { queued, retrying };
   }
 
-  /** Ends the deliveries in flight (they are tried again after a restart) and starts no more. */
+  /**
+   * Starts no more deliveries; those in flight get a short grace to finish and be recorded (one cut
+   * after the service accepted it would be sent again after the restart), then are cut.
+   */
   async function close(): Promise<void> {
+    stopping = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([settled(), new Promise<void>((resolve) => (timer = setTimeout(resolve, options.stopGraceMs ?? 2000)))]);
+    clearTimeout(timer);
     shutdown.abort();
     await settled();
   }
@@ -469,6 +487,9 @@ export function createNotifier(options: NotifierOptions) {
 
   return {
     notify,
+    notifyAll,
+    /** Whether any channel is configured (with none, nothing is queued or remembered). */
+    hasChannels: () => channels.length > 0,
     job,
     turn,
     settled,

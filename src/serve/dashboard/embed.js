@@ -3,6 +3,8 @@
 // format.d.ts (the unit tests' types): from assets.ts these imports could not be read as text.
 // Not served itself. A new module is one line here.
 import api from "./api.js" with { type: "text" };
+import channels from "./channels.js" with { type: "text" };
+import checks from "./checks.js" with { type: "text" };
 import coalesce from "./coalesce.js" with { type: "text" };
 import device from "./device.js" with { type: "text" };
 import dom from "./dom.js" with { type: "text" };
@@ -19,6 +21,8 @@ import session from "./session.js" with { type: "text" };
 
 export default {
   "api.js": api,
+  "channels.js": channels,
+  "checks.js": checks,
   "coalesce.js": coalesce,
   "device.js": device,
   "dom.js": dom,
