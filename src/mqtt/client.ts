@@ -3,7 +3,7 @@
  * Our own rather than a dependency (mqtt.js pulls in some 40 packages for what is 4 packet types
  * here); kept apart from the alert channel so an MQTT sink can use it too.
  */
-import { connect as netConnect, type Socket } from "node:net";
+import { isIP, connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { createSocketReader, deadlineAfter } from "../net/socket-reader.ts";
 import { CONNACK_REFUSALS, encodeConnect, encodeDisconnect, encodePublish } from "./packets.ts";
@@ -20,12 +20,14 @@ export interface PublishOptions {
   clientId: string;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** Trusted certificates besides the system's (PEM). */
+  ca?: string;
 }
 
 /** Publishes one message at QoS 1; resolves when the broker acknowledged it, rejects with one line otherwise. */
 export async function mqttPublish(options: PublishOptions): Promise<void> {
   const { expired, cancel } = deadlineAfter(options.timeoutMs, `mqtt ${options.host}:${options.port}`, options.signal);
-  const socket: Socket = options.tls ? tlsConnect({ host: options.host, port: options.port, servername: options.host }) : netConnect({ host: options.host, port: options.port });
+  const socket: Socket = options.tls ? tlsConnect({ host: options.host, port: options.port, servername: isIP(options.host) ? undefined : options.host, ...(options.ca ? { ca: options.ca } : {}) }) : netConnect({ host: options.host, port: options.port });
   socket.on("error", () => {}); // the reader reports it
   try {
     const reader = createSocketReader(socket, expired);

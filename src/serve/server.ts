@@ -135,7 +135,7 @@ function _open(dbPath: string, limits: Limits): Store {
 
 /** The notifier over the store's database, with the channels of the config file and the flags. */
 function _notifier(ctx: Context, store: Store, options: StartServeOptions): Notifier {
-  const notifier = createNotifier({ fetch: ctx.fetch, ...options.notify, db: store.db, log: ctx.log, now: ctx.now });
+  const notifier = createNotifier({ fetch: ctx.fetch, historyMs: options.retention.ms, ...options.notify, db: store.db, log: ctx.log, now: ctx.now });
   try {
     notifier.syncChannels("config", options.channels?.config ?? []);
   } catch (error) {

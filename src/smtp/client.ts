@@ -26,6 +26,8 @@ export interface SmtpOptions {
   messageId: string;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** Trusted certificates besides the system's (PEM). */
+  ca?: string;
 }
 
 /** An SMTP refusal: `code` 4xx is temporary (try later), 5xx permanent. */
@@ -59,7 +61,7 @@ const _loopback = (host: string) => host === "localhost" || host === "::1" || (i
 
 export async function sendMail(options: SmtpOptions): Promise<string> {
   const { expired, cancel } = deadlineAfter(options.timeoutMs, `smtp ${options.host}:${options.port}`, options.signal);
-  let socket: Socket = options.implicitTls ? tlsConnect({ host: options.host, port: options.port, servername: isIP(options.host) ? undefined : options.host }) : netConnect({ host: options.host, port: options.port });
+  let socket: Socket = options.implicitTls ? tlsConnect({ host: options.host, port: options.port, servername: isIP(options.host) ? undefined : options.host, ...(options.ca ? { ca: options.ca } : {}) }) : netConnect({ host: options.host, port: options.port });
   let secure = options.implicitTls;
   const reader = createSocketReader(socket, expired);
   const command = async (line: string, expect: number, what = line.split(" ")[0]!): Promise<_Reply> => {
@@ -74,7 +76,7 @@ export async function sendMail(options: SmtpOptions): Promise<string> {
     const offers = (name: string) => ehlo.lines.some((l) => l.toUpperCase().split(" ")[0] === name);
     if (!secure && offers("STARTTLS")) {
       await command("STARTTLS", 2);
-      const upgraded: TLSSocket = tlsConnect({ socket, servername: isIP(options.host) ? undefined : options.host });
+      const upgraded: TLSSocket = tlsConnect({ socket, servername: isIP(options.host) ? undefined : options.host, ...(options.ca ? { ca: options.ca } : {}) });
       await Promise.race([new Promise<void>((resolve, reject) => upgraded.once("secureConnect", resolve).once("error", reject)), expired]);
       socket = upgraded;
       reader.rebind(upgraded);

@@ -49,11 +49,26 @@ export function parseMail(raw: string): Mail {
   return { headers, body: body.replace(/\r\n/g, "\n") };
 }
 
-export async function startSmtpServer() {
+/** A self-signed certificate for 127.0.0.1 (openssl), for the TLS servers. */
+export function selfSignedCert(dir: string): { cert: string; key: string; pem: string } {
+  const cert = join(dir, "cert.pem");
+  const key = join(dir, "key.pem");
+  const made = Bun.spawnSync(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { stderr: "pipe" });
+  if (made.exitCode !== 0) throw new Error(`openssl: ${made.stderr.toString()}`);
+  return { cert, key, pem: readFileSync(cert, "utf8") };
+}
+
+/**
+ * aiosmtpd on a free port: plain, `starttls` (it offers STARTTLS and requires it before MAIL), or
+ * `smtps` (TLS from the first byte); `pem` is the certificate to trust.
+ */
+export async function startSmtpServer(tls: "none" | "starttls" | "smtps" = "none") {
   const tmp = tempDir("bagtower-smtp-");
   const maildir = join(tmp.dir, "maildir");
   const port = await freePort();
-  const proc = Bun.spawn([_PYTHON, "-m", "aiosmtpd", "-n", "-l", `127.0.0.1:${port}`, "-c", "aiosmtpd.handlers.Mailbox", maildir], { stdout: "ignore", stderr: "pipe" });
+  const cert = tls === "none" ? undefined : selfSignedCert(tmp.dir);
+  const tlsArgs = !cert ? [] : tls === "starttls" ? ["--tlscert", cert.cert, "--tlskey", cert.key] : ["--smtpscert", cert.cert, "--smtpskey", cert.key];
+  const proc = Bun.spawn([_PYTHON, "-m", "aiosmtpd", "-n", "-l", `127.0.0.1:${port}`, ...tlsArgs, "-c", "aiosmtpd.handlers.Mailbox", maildir], { stdout: "ignore", stderr: "pipe" });
   const stderr = drainText(proc.stderr);
   await waitFor(`aiosmtpd on ${port} (${stderr.text()})`, () => _listening(port), 15_000, 50);
   const mails = (): Mail[] => {
@@ -65,6 +80,7 @@ export async function startSmtpServer() {
   };
   return {
     port,
+    pem: cert?.pem,
     mails,
     async stop() {
       proc.kill();

@@ -230,6 +230,20 @@ describe("delivery that cannot hurt", () => {
     expect(history[0]!.detail).toBe("HTTP 500: boom");
   });
 
+  test("the history is kept for its time, then pruned", async () => {
+    const receiver = startReceiver();
+    cleanups.push(receiver.stop);
+    const { notifier, clock, run } = setup({ historyMs: 86_400_000 });
+    notifier.channels.add({ url: `webhook+${receiver.url}/h` });
+    notifier.notify(down("pi-old"));
+    clock.advance(30_000);
+    await run();
+    expect(notifier.attempts()).toHaveLength(1);
+    clock.advance(86_400_000 + 3_600_000);
+    await run();
+    expect(notifier.attempts()).toHaveLength(0);
+  });
+
   test("a 4xx refusal is not retried; past the give-up time a message is dropped", async () => {
     const receiver = startReceiver(() => new Response("no", { status: 500 }));
     cleanups.push(receiver.stop);
@@ -372,6 +386,32 @@ describe("the services' requests", () => {
     expect(mail!.headers["x-rcptto"]).toBe("ops@example.org, oncall@example.org");
     expect(mail!.headers.subject).toBe("[FIRING] DOWN: 2 devices");
     expect(mail!.body).toContain("critical: pi-a: no record for 600 s\ncritical: pi-ü: no record for 600 s");
+  });
+
+  for (const tls of ["starttls", "smtps"] as const) {
+    test.skipIf(!smtpAvailable())(`smtp over TLS (${tls}): the mail arrives through a server that requires it`, async () => {
+      const smtp = await startSmtpServer(tls);
+      cleanups.push(smtp.stop);
+      const { notifier, clock, run } = setup({ tlsCa: smtp.pem });
+      notifier.channels.add({ url: `${tls === "smtps" ? "smtps" : "smtp"}://127.0.0.1:${smtp.port}/?from=bagtower@example.org&to=ops@example.org` });
+      notifier.notify(down("pi-tls"));
+      clock.advance(30_000);
+      await run();
+      expect(notifier.attempts()[0]).toMatchObject({ outcome: "sent" });
+      const [mail] = await waitFor("the mail", () => (smtp.mails().length ? smtp.mails() : undefined));
+      expect(mail!.headers.subject).toBe("[FIRING] DOWN: pi-tls");
+    });
+  }
+
+  test.skipIf(!smtpAvailable())("smtp over STARTTLS with an untrusted certificate is a retry naming the certificate, nothing sent in clear", async () => {
+    const smtp = await startSmtpServer("starttls");
+    cleanups.push(smtp.stop);
+    const { notifier } = setup();
+    const channel = notifier.channels.add({ url: `smtp://127.0.0.1:${smtp.port}/?from=a@example.org&to=b@example.org` });
+    const result = await notifier.channels.test(channel.id);
+    expect(result).toMatchObject({ ok: false, outcome: "retry" });
+    expect(result.detail).toMatch(/certificate/i);
+    expect(smtp.mails()).toHaveLength(0);
   });
 
   test.skipIf(!smtpAvailable())("smtp: a password is not sent to a server that offers no STARTTLS, unless it is on loopback", async () => {

@@ -46,8 +46,12 @@ export interface NotifierOptions {
   /** The first retry comes after about this long, doubling up to retryCapMs (defaults 30 s and 1 h). */
   retryBaseMs?: number;
   retryCapMs?: number;
+  /** The history of attempts (and finished messages) is kept this long (default 30 days; serve passes --retention). */
+  historyMs?: number;
   /** When serve stops, deliveries in flight get this long to finish before they are cut (default 2 s). */
   stopGraceMs?: number;
+  /** Certificates to trust besides the system's (PEM) for SMTP and MQTT over TLS. */
+  tlsCa?: string;
   /** The hosted services' base URLs (discord, slack, telegram); tests aim them at a local receiver. */
   endpoints?: Partial<ServiceEndpoints>;
 }
@@ -206,6 +210,8 @@ export function createNotifier(options: NotifierOptions) {
     finishBatch: db.query("UPDATE alert_notifications_batches SET state = ?, attempts = ?, done_at = ?, detail = ? WHERE id = ?"),
     retryBatch: db.query("UPDATE alert_notifications_batches SET attempts = ?, next_at = ?, detail = ? WHERE id = ?"),
     dropBatchRows: db.query("DELETE FROM alert_notifications_outbox WHERE batch_id = ?"),
+    pruneHistory: db.query("DELETE FROM alert_notifications WHERE at < ?"),
+    pruneBatches: db.query("DELETE FROM alert_notifications_batches WHERE state != 'pending' AND done_at < ?"),
     history: db.query("INSERT INTO alert_notifications (alert_id, channel_id, batch_id, kind, attempt, outcome, detail, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
   };
 
@@ -317,7 +323,7 @@ export function createNotifier(options: NotifierOptions) {
     } else {
       const message = buildMessage(batch.kind, rows.map((r) => JSON.parse(r.transition) as AlertTransition));
       try {
-        outcome = await sendToChannel(channel.parsed.target, message, { fetch: fetchFn, timeoutMs, now, endpoints, signal: shutdown.signal, template: channel.template ?? undefined });
+        outcome = await sendToChannel(channel.parsed.target, message, { fetch: fetchFn, timeoutMs, now, endpoints, tlsCa: options.tlsCa, signal: shutdown.signal, template: channel.template ?? undefined });
       } catch (error) {
         outcome = { kind: "retry", detail: errorMessage(error) };
       }
@@ -343,9 +349,22 @@ export function createNotifier(options: NotifierOptions) {
   }
 
   /** One turn of the delivery job: start a delivery on every idle channel that has one due. Returns at once. */
+  let prunedAt = Number.NEGATIVE_INFINITY;
+  /** Once an hour: attempts and finished messages older than the history's time go. */
+  function _prune(nowMs: number): void {
+    if (nowMs - prunedAt < 3_600_000) return;
+    prunedAt = nowMs;
+    const cutoffMs = nowMs - (options.historyMs ?? 30 * 86_400_000);
+    db.transaction(() => {
+      q.pruneHistory.run(Math.floor(cutoffMs / 1000));
+      q.pruneBatches.run(cutoffMs);
+    })();
+  }
+
   function turn(): void {
     if (stopping) return;
     const nowMs = now();
+    _prune(nowMs);
     for (const channel of channels) {
       if (busy.has(channel.id) || inQuietHours(channel.quietHours, nowMs)) continue;
       const batch = db.transaction(() => _nextBatch(channel, nowMs))();
@@ -442,7 +461,7 @@ export function createNotifier(options: NotifierOptions) {
     const message = buildMessage("test", [testTransition(now(), id)]);
     let outcome: DeliveryOutcome;
     try {
-      outcome = await sendToChannel(channel.parsed.target, message, { fetch: fetchFn, timeoutMs, now, endpoints, template: channel.template ?? undefined });
+      outcome = await sendToChannel(channel.parsed.target, message, { fetch: fetchFn, timeoutMs, now, endpoints, tlsCa: options.tlsCa, template: channel.template ?? undefined });
     } catch (error) {
       outcome = { kind: "retry", detail: errorMessage(error) };
     }

@@ -19,6 +19,7 @@ export const sendMqtt: ChannelSend<Extract<ChannelTarget, { kind: "mqtt" }>> = a
       clientId: target.clientId ?? `bagtower-${io.now().toString(36)}`,
       timeoutMs: io.timeoutMs,
       signal: io.signal,
+      ca: io.tlsCa,
     });
     return { kind: "sent", detail: "PUBACK" };
   } catch (error) {

@@ -16,6 +16,7 @@ export const sendSmtp: ChannelSend<Extract<ChannelTarget, { kind: "smtp" }>> = a
       messageId: `${io.now().toString(36)}.${Math.random().toString(36).slice(2)}@${domain}`,
       timeoutMs: io.timeoutMs,
       signal: io.signal,
+      ca: io.tlsCa,
     });
     return { kind: "sent", detail };
   } catch (error) {

@@ -16,6 +16,8 @@ export interface ChannelIo {
   endpoints: ServiceEndpoints;
   /** Aborted when the receiver stops: an attempt in flight ends at once (and is tried again after the restart). */
   signal?: AbortSignal;
+  /** Certificates to trust besides the system's (PEM) for SMTP and MQTT over TLS: a private CA; tests' own. */
+  tlsCa?: string;
   /** A webhook's own body template (channel setting `template`). */
   template?: string;
 }
