@@ -192,6 +192,7 @@ export function createNotifier(options: NotifierOptions) {
     openResolved: db.query<{ id: number; alert_id: number }, [number, string, string]>(
       "SELECT id, alert_id FROM alert_notifications_outbox WHERE channel_id = ? AND kind = 'resolved' AND rule_id = ? AND device_id = ? AND batch_id IS NULL",
     ),
+    anyOpenResolved: db.query<{ one: number }, []>("SELECT 1 AS one FROM alert_notifications_outbox WHERE kind = 'resolved' AND batch_id IS NULL LIMIT 1"),
     openFiring: db.query<{ id: number }, [number, number]>("SELECT id FROM alert_notifications_outbox WHERE channel_id = ? AND kind = 'firing' AND alert_id = ? AND batch_id IS NULL"),
     deleteRow: db.query("DELETE FROM alert_notifications_outbox WHERE id = ?"),
     upsertFiring: db.query("INSERT OR REPLACE INTO alert_notifications_firing (channel_id, alert_id, transition, next_resend_at) VALUES (?, ?, ?, ?)"),
@@ -254,18 +255,20 @@ export function createNotifier(options: NotifierOptions) {
     if (channels.length === 0 || transitions.length === 0) return;
     const nowMs = now();
     db.transaction(() => {
-      for (const transition of transitions) _enqueue(transition, nowMs);
+      // Most bursts have no resolved message waiting: then no transition needs the damping lookup.
+      const damping = q.anyOpenResolved.get() !== null;
+      for (const transition of transitions) _enqueue(transition, nowMs, damping);
     })();
   }
 
-  function _enqueue(transition: AlertTransition, nowMs: number): void {
+  function _enqueue(transition: AlertTransition, nowMs: number, damping: boolean): void {
     const targets = channels.filter((c) => routes(c, transition));
     if (targets.length === 0) return;
     const json = JSON.stringify(transition);
     for (const channel of targets) {
       if (transition.state === "firing") {
         // Flap damping: it resolved moments ago and that message has not gone out; neither goes.
-        const resolved = q.openResolved.all(channel.id, transition.ruleId, transition.deviceId);
+        const resolved = damping ? q.openResolved.all(channel.id, transition.ruleId, transition.deviceId) : [];
         if (resolved.length > 0) {
           for (const row of resolved) {
             q.deleteRow.run(row.id);
