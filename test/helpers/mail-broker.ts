@@ -62,13 +62,17 @@ export function selfSignedCert(dir: string): { cert: string; key: string; pem: s
  * aiosmtpd on a free port: plain, `starttls` (it offers STARTTLS and requires it before MAIL), or
  * `smtps` (TLS from the first byte); `pem` is the certificate to trust.
  */
-export async function startSmtpServer(tls: "none" | "starttls" | "smtps" = "none") {
+export async function startSmtpServer(tls: "none" | "starttls" | "smtps" = "none", login?: { user: string; password: string }) {
   const tmp = tempDir("bagtower-smtp-");
   const maildir = join(tmp.dir, "maildir");
   const port = await freePort();
-  const cert = tls === "none" ? undefined : selfSignedCert(tmp.dir);
+  const cert = tls === "none" && !login ? undefined : selfSignedCert(tmp.dir);
   const tlsArgs = !cert ? [] : tls === "starttls" ? ["--tlscert", cert.cert, "--tlskey", cert.key] : ["--smtpscert", cert.cert, "--smtpskey", cert.key];
-  const proc = Bun.spawn([_PYTHON, "-m", "aiosmtpd", "-n", "-l", `127.0.0.1:${port}`, ...tlsArgs, "-c", "aiosmtpd.handlers.Mailbox", maildir], { stdout: "ignore", stderr: "pipe" });
+  // With a login: STARTTLS and AUTH required, through a small script (aiosmtpd's command line has no authenticator).
+  const cmd = login
+    ? [_PYTHON, join(import.meta.dir, "smtp-auth-server.py"), String(port), maildir, cert!.cert, cert!.key, login.user, login.password]
+    : [_PYTHON, "-m", "aiosmtpd", "-n", "-l", `127.0.0.1:${port}`, ...tlsArgs, "-c", "aiosmtpd.handlers.Mailbox", maildir];
+  const proc = Bun.spawn(cmd, { stdout: "ignore", stderr: "pipe" });
   const stderr = drainText(proc.stderr);
   await waitFor(`aiosmtpd on ${port} (${stderr.text()})`, () => _listening(port), 15_000, 50);
   const mails = (): Mail[] => {

@@ -403,6 +403,24 @@ describe("the services' requests", () => {
     });
   }
 
+  test.skipIf(!smtpAvailable())("smtp with a login: STARTTLS, then AUTH; a wrong password is refused for good and never shown", async () => {
+    const smtp = await startSmtpServer("starttls", { user: "alerts@example.org", password: "s3cret-app-pw" });
+    cleanups.push(smtp.stop);
+    const { notifier, clock, run } = setup({ tlsCa: smtp.pem });
+    notifier.channels.add({ url: `smtp://alerts%40example.org:s3cret-app-pw@127.0.0.1:${smtp.port}/?from=alerts@example.org&to=ops@example.org` });
+    notifier.notify(down("pi-auth"));
+    clock.advance(30_000);
+    await run();
+    expect(notifier.attempts()[0]).toMatchObject({ outcome: "sent" });
+    const [mail] = await waitFor("the mail", () => (smtp.mails().length ? smtp.mails() : undefined));
+    expect(mail!.headers.subject).toBe("[FIRING] DOWN: pi-auth");
+    const wrong = notifier.channels.add({ url: `smtp://alerts%40example.org:wrong-pw-123@127.0.0.1:${smtp.port}/?from=alerts@example.org&to=ops@example.org` });
+    const result = await notifier.channels.test(wrong.id);
+    expect(result).toMatchObject({ ok: false, outcome: "rejected" });
+    expect(result.detail).toMatch(/^smtp AUTH: 535/);
+    expect(result.detail).not.toContain("wrong-pw-123");
+  });
+
   test.skipIf(!smtpAvailable())("smtp over STARTTLS with an untrusted certificate is a retry naming the certificate, nothing sent in clear", async () => {
     const smtp = await startSmtpServer("starttls");
     cleanups.push(smtp.stop);
