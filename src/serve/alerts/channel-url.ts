@@ -57,7 +57,7 @@ function _priority(url: string, params: URLSearchParams, max: number): number | 
   return n;
 }
 
-function _scheme2(url: string, params: URLSearchParams): "https" | "http" {
+function _httpScheme(url: string, params: URLSearchParams): "https" | "http" {
   const scheme = params.get("scheme") ?? "https";
   if (scheme !== "https" && scheme !== "http") _fail(url, `scheme=${JSON.stringify(scheme)}: expected https or http`);
   return scheme as "https" | "http";
@@ -73,9 +73,9 @@ export function parseChannelUrl(url: string): ParsedChannel {
   const schemeMatch = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text);
   if (!schemeMatch) _fail(text, `expected a URL like ntfy://ntfy.sh/topic (kinds: ${CHANNEL_KINDS.join(", ")})`);
   const scheme = schemeMatch![1]!.toLowerCase();
-  // WHATWG URL parses special schemes (http) differently from others; re-parse non-special schemes with a known one so host, port and user parse alike.
   // discord://token@webhookid: a host of only digits is an IPv4 number to the URL parser, so this one is read by hand.
   if (scheme === "discord") return _discord(text);
+  // WHATWG URL parses special schemes (http) differently from others: the rest is parsed as http so host, port and user parse alike.
   let u: URL;
   try {
     u = new URL(scheme.startsWith("webhook+") ? text.slice("webhook+".length) : `http://${text.slice(schemeMatch![0].length)}`);
@@ -105,7 +105,7 @@ export function parseChannelUrl(url: string): ParsedChannel {
       if (!/^[-_A-Za-z0-9]{1,64}$/.test(topic)) _fail(text, `topic ${JSON.stringify(topic)}: ntfy topics are letters, digits, - and _ (at most 64)`);
       const token = params.get("token") ?? undefined;
       const tags = (params.get("tags") ?? "").split(",").filter(Boolean);
-      const base = `${_scheme2(text, params)}://${_hostPort(u)}`;
+      const base = `${_httpScheme(text, params)}://${_hostPort(u)}`;
       const shown = `ntfy://${user || password ? `${REDACTED}@` : ""}${_hostPort(u)}/${topic}${token ? `?token=${REDACTED}` : ""}`;
       return { target: { kind: "ntfy", base, topic, user, password, token, priority: _priority(text, params, 5), tags }, display: shown, secrets: [...secret(password), ...secret(token)] };
     }
@@ -114,7 +114,7 @@ export function parseChannelUrl(url: string): ParsedChannel {
       if (path.length < 1) _fail(text, "no application token: expected gotify://host/token");
       const token = path[path.length - 1]!;
       const prefix = path.slice(0, -1).map(encodeURIComponent).join("/");
-      const base = `${_scheme2(text, params)}://${_hostPort(u)}${prefix ? `/${prefix}` : ""}`;
+      const base = `${_httpScheme(text, params)}://${_hostPort(u)}${prefix ? `/${prefix}` : ""}`;
       return { target: { kind: "gotify", base, token, priority: _priority(text, params, 10) }, display: `gotify://${_hostPort(u)}${prefix ? `/${prefix}` : ""}/${REDACTED}`, secrets: [token] };
     }
     case "slack": {
