@@ -80,6 +80,9 @@ describe("the channels API", () => {
 
     const flagChannel = JSON.parse(text).channels[0];
     expect((await s.admin("DELETE", `/api/channels/${flagChannel.id}`)).status).toBe(409);
+    const flagPatch = await s.admin("PATCH", `/api/channels/${flagChannel.id}`, { name: "x" });
+    expect(flagPatch.status).toBe(409);
+    expect((await flagPatch.json()).error).toBe(`channel ${flagChannel.id} comes from serve --channel; change it there`);
     expect((await s.admin("DELETE", `/api/channels/${channel.id}`)).status).toBe(200);
     expect((await s.admin("DELETE", `/api/channels/${channel.id}`)).status).toBe(404);
     expect((await s.admin("POST", "/api/channels/abc/test")).status).toBe(404);

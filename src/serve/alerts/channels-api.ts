@@ -22,15 +22,22 @@ function _http<T>(run: () => T): T {
 }
 
 export function channelsApi(notifier: Notifier) {
+  /** A channel of the API's own: one from the flags or the config file would be put back as it was at the next start. */
+  const _ownChannel = (id: string, what: string): number => {
+    const channelId = _id(id);
+    const source = _http(() => notifier.channels.sourceOf(channelId));
+    if (source !== "api") throw new HttpError(409, `channel ${channelId} comes from ${source === "flag" ? "serve --channel" : "config serve.channels"}; ${what} it there`);
+    return channelId;
+  };
   return {
     list: () => ({ channels: notifier.channels.list() }),
     add: (body: unknown) => _http(() => notifier.channels.add(body, "api")),
-    update: (id: string, body: unknown) => _http(() => notifier.channels.update(_id(id), body)),
+    update(id: string, body: unknown) {
+      const channelId = _ownChannel(id, "change");
+      return _http(() => notifier.channels.update(channelId, body));
+    },
     remove(id: string) {
-      const channelId = _id(id);
-      const source = _http(() => notifier.channels.sourceOf(channelId));
-      // It would come back at the next start: the flag or the config file is where it is removed.
-      if (source !== "api") throw new HttpError(409, `channel ${channelId} comes from ${source === "flag" ? "serve --channel" : "config serve.channels"}; remove it there`);
+      const channelId = _ownChannel(id, "remove");
       notifier.channels.remove(channelId);
       return { status: "ok", deleted: channelId };
     },
