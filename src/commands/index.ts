@@ -13,4 +13,5 @@ export const commandTree = (root: () => CommandDef<any>): Record<string, () => P
   completions: () => import("./completions.ts").then((m) => m.completionsCommand(root())),
   id: () => import("./id.ts").then((m) => m.default),
   update: () => import("./update.ts").then((m) => m.default),
+  ping: () => import("./ping.ts").then((m) => m.default),
 });

@@ -96,6 +96,9 @@ const keyCommand = defineBagtowerCommand({
   },
 });
 
+/** A repeatable flag's values: none, one, or several. */
+const _list = (value: string | string[] | undefined): string[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+
 export default defineBagtowerCommand({
   meta: { name: "serve", description: "Receive records, store them in SQLite, serve the dashboard, fleet API and /metrics" },
   args: {
@@ -115,6 +118,7 @@ export default defineBagtowerCommand({
     alerts: { type: "string", valueHint: "RULES", description: "Thresholds of the default alert rules, e.g. cpu=80,memory=90,disk=95,wifi=30 (the defaults)" },
     "alert-history": { type: "string", valueHint: "DURATION", description: "Keep resolved alerts and their history this long (default 90d)" },
     forward: { type: "string", valueHint: "FORMAT=URL", description: "Also send everything accepted to influx=URL, datadog=URL or prometheus=URL (config: serve.forward)" },
+    channel: { type: "string", valueHint: "URL", repeatable: true, description: "Send every alert to this channel URL, e.g. ntfy://ntfy.sh/topic or smtp://user:pass@host:587/?from=…&to=… (repeatable; config: serve.channels; docs/NOTIFICATIONS.md)" },
     "pattoo-open": { type: "boolean", description: "Accept pattoo agents' posts without an API key (they cannot send one)" },
     "rate-limit": { type: "string", valueHint: "N", description: `Ingest requests a minute one address may send with the key (default ${DEFAULT_LIMITS.requestsPerMinute}; 0: no limit)` },
     "max-devices": { type: "string", valueHint: "N", description: `Devices the ingest key (or --pattoo-open's agents) may create (default ${DEFAULT_LIMITS.devicesPerKey}; config: serve.limits.devicesPerKey)` },
@@ -157,6 +161,7 @@ export default defineBagtowerCommand({
       downloadsDir: args.downloads,
       forward: forwardSinks.length ? { sinks: forwardSinks, http: config.http, encode: encodeOptions(ctx, config) } : undefined,
       selfPush: pushEveryMs === undefined ? undefined : { everyMs: pushEveryMs, push: selfPusher(ctx, config) },
+      channels: { config: config.serve.channels, flags: _list(args.channel) },
     });
     ctx.log.info(`bagtower serve: listening on ${host}:${serve.port}, database ${dbPath}`);
     if (keys.source === "generated") ctx.log.info(`ingest key: ${keys.ingest} (new; kept in ${keyFiles(ctx).ingest}; bagtower serve key shows it)`);
@@ -169,6 +174,7 @@ export default defineBagtowerCommand({
     if (served.length > 0) ctx.log.info(`install a device: curl -fsSL ${base}/install.sh | sh -s -- --api-key KEY --device-id ID (downloads: ${served.join(", ")})`);
     else ctx.log.info("no agent downloads: this serve runs from source; start the built executable or give --downloads DIR for /install.sh");
     for (const sink of forwardSinks) ctx.log.info(`forwarding everything accepted to ${sink.format} at ${sink.url}`);
+    for (const channel of serve.notifier.channels.list()) ctx.log.info(`alerts go to channel ${channel.id}: ${channel.url}`);
     if (pushEveryMs !== undefined) ctx.log.info(`pushing this machine's record every ${args["push-self"]}`);
 
     const stop = data.stop;

@@ -134,6 +134,8 @@ export const configSchema = v.strictObject(
             ),
             [],
           ),
+          // Notification channels (docs/NOTIFICATIONS.md); the notifier validates each entry at start.
+          channels: v.optional(v.array(v.looseObject({ url: v.string("expected a channel URL") }, "expected a channel {url, rules?, labels?, quietHours?, resendInterval?}"), "expected a list of channels"), []),
           // The receiver's cardinality caps (docs/LIMITS.md); serve's --max-* flags override them.
           limits: v.optional(
             v.strictObject(

@@ -22,9 +22,11 @@ export interface Keys {
  * - `page`: nothing, but a browser's page (the dashboard, the login): the Host must be ours;
  * - `ingest`: the ingest key, which the handler finds where its protocol carries it;
  * - `read`: a read or admin token or session, or a direct loopback client, or --public-read;
- * - `admin`: an admin token or session, never implied by loopback or --public-read.
+ * - `admin`: an admin token or session, never implied by loopback or --public-read;
+ * - `token`: a secret in the path is the credential (a heartbeat check's ping URL), which the
+ *   handler looks up; a wrong one is a 404 counted as a failed authentication.
  */
-export type Right = "open" | "page" | "ingest" | "read" | "admin";
+export type Right = "open" | "page" | "ingest" | "read" | "admin" | "token";
 
 /** What a request holds: the highest right it proved, and how. */
 export interface Grant {

@@ -6,6 +6,10 @@ import { createAlertEngine } from "./alerts/engine.ts";
 import { seedRules, type RuleSeeds } from "./alerts/rules.ts";
 import { prepareAlertSchema } from "./alerts/schema.ts";
 import type { AlertTransition, NotifyTransition } from "./alerts/transition.ts";
+import { channelsApi } from "./alerts/channels-api.ts";
+import type { Notifier } from "./alerts/notifier.ts";
+import type { Checks, Ping } from "./checks/checks.ts";
+import { checksApi, parsePingAction, parsePushQuery } from "./checks/checks-api.ts";
 import { AUTH_FAILURES_PER_MINUTE, createAuthFailures } from "./auth-failures.ts";
 import { getDevice, getHistory, getSeries, listDevices, monitoringResources, patchDevice, type ApiContext } from "./api.ts";
 import { dashboardAssets } from "./dashboard/assets.ts";
@@ -53,6 +57,10 @@ export interface ServeOptions {
   downloads?: Downloads;
   /** For session ids (default: the platform's CSPRNG). */
   randomBytes?: (size: number) => Uint8Array;
+  /** Notification channels and their outbox: DOWN goes there, and the channels API works on it. */
+  notifier?: Notifier;
+  /** Heartbeat checks: the checks API and the ping routes. */
+  checks?: Checks;
 }
 
 /** A handler answers, or returns undefined when it took the connection over (a WebSocket). */
@@ -127,6 +135,9 @@ export function createServeApp(options: ServeOptions) {
   const origins = sameOrigin(options.publicUrl);
   const startedMs = now();
   const downloads = options.downloads ?? createDownloads({ log });
+  const notifier = options.notifier;
+  const channels = notifier && channelsApi(notifier);
+  const checks = options.checks && checksApi(options.checks);
 
   const clientAddress = (request: Request, server: Server<unknown>): string | null => server.requestIP(request)?.address ?? null;
 
@@ -185,7 +196,7 @@ export function createServeApp(options: ServeOptions) {
   /** The route's right (see Right), and Origin on anything that changes state and on /ws. */
   function authorize(route: Route, request: Request, server: Server<unknown>): void {
     if ((request.method !== "GET" && request.method !== "HEAD") || route.name === "GET /ws") checkOrigin(request, origins);
-    if (route.right === "open" || route.right === "ingest") return;
+    if (route.right === "open" || route.right === "ingest" || route.right === "token") return;
     if (route.right === "page") return checkHost(request, origins);
     const grant = grantOf(request, clientAddress(request, server));
     if (satisfies(grant, route.right)) return;
@@ -232,6 +243,30 @@ export function createServeApp(options: ServeOptions) {
     const grant = grantOf(request, clientAddress(request, server));
     const base = receiverUrl(request, grant, options.publicUrl, origins);
     return jsonResponse(installCommandInfo({ base, readToken: downloadToken(grant), ingestKey: grant.right === "admin" ? keys.ingest : undefined, publicRead: options.publicRead, downloads: downloads.names() }));
+  };
+
+  /** Where devices reach this receiver, for a new check's ping URLs: --public-url, else the address this request used. */
+  const baseUrl = (request: Request) => options.publicUrl?.origin ?? new URL(request.url).origin;
+
+  /**
+   * A ping with a check's token. The token is the credential: an unknown one is a 404 and counts as
+   * a failed authentication, so guessing tokens meets the same limit as guessing keys.
+   */
+  const pinged = (request: Request, server: Server<unknown>, token: string, ping: Ping, ok: () => Response, missing: () => Response): Response => {
+    const address = clientAddress(request, server);
+    failures.check(address);
+    if (options.checks!.ping(token, ping)) return ok();
+    failures.record(address);
+    return missing();
+  };
+  const kumaOk = () => jsonResponse({ ok: true });
+  const kumaMissing = () => jsonResponse({ ok: false, msg: "no check with this token" }, 404);
+  const hcOk = () => new Response("OK", { headers: { "Content-Type": "text/plain" } });
+  const hcMissing = () => new Response("not found", { status: 404, headers: { "Content-Type": "text/plain" } });
+  const pushHandler: Handler = (request, server, p) => pinged(request, server, p.token!, parsePushQuery(new URL(request.url).searchParams), kumaOk, kumaMissing);
+  const pingHandler: Handler = async (request, server, p) => {
+    const body = request.method === "POST" ? await readBody(request, limits) : "";
+    return pinged(request, server, p.token!, parsePingAction(p.action, body), hcOk, hcMissing);
   };
 
   const upgradeWs: Handler = (request, server) => {
@@ -383,6 +418,31 @@ export function createServeApp(options: ServeOptions) {
     _route("read", "GET", "/download/:name", download),
     // The dashboard's "Add a device" command; the ingest key only for an admin.
     _route("read", "GET", "/api/install", installInfo),
+    ...(channels
+      ? [
+          _route("read", "GET", "/api/channels", () => jsonResponse(channels.list())),
+          _route("admin", "POST", "/api/channels", async (request) => jsonResponse(channels.add(parseJson(await readBody(request, limits))), 201)),
+          _route("admin", "PATCH", "/api/channels/:id", async (request, _s, p) => jsonResponse(channels.update(p.id!, parseJson(await readBody(request, limits))))),
+          _route("admin", "DELETE", "/api/channels/:id", (_r, _s, p) => jsonResponse(channels.remove(p.id!))),
+          _route("admin", "POST", "/api/channels/:id/test", async (_r, _s, p) => jsonResponse(await channels.test(p.id!))),
+          _route("read", "GET", "/api/notifications", (request) => jsonResponse(channels.history(new URL(request.url).searchParams))),
+        ]
+      : []),
+    ...(checks
+      ? [
+          _route("read", "GET", "/api/checks", () => jsonResponse(checks.list())),
+          _route("admin", "POST", "/api/checks", async (request) => jsonResponse(checks.create(parseJson(await readBody(request, limits)), baseUrl(request)), 201)),
+          _route("read", "GET", "/api/checks/:id", (_r, _s, p) => jsonResponse(checks.get(p.id!))),
+          _route("admin", "DELETE", "/api/checks/:id", (_r, _s, p) => jsonResponse(checks.remove(p.id!))),
+          // A check's token in the path is the credential (Uptime Kuma's and healthchecks.io's URLs).
+          _route("token", "GET", "/api/push/:token", pushHandler),
+          _route("token", "POST", "/api/push/:token", pushHandler),
+          _route("token", "GET", "/ping/:token", pingHandler),
+          _route("token", "POST", "/ping/:token", pingHandler),
+          _route("token", "GET", "/ping/:token/:action", pingHandler),
+          _route("token", "POST", "/ping/:token/:action", pingHandler),
+        ]
+      : []),
     // What this browser may do, so the dashboard can say so before the user tries.
     _route("page", "GET", "/api/session", (request, server) => jsonResponse(grantOf(request, clientAddress(request, server)))),
     // The dashboard's files hold no data; `/?login=` is its login (asset("/")).

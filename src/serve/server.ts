@@ -3,13 +3,15 @@
 import type { Server } from "bun";
 import type { Config, SinkConfig } from "../config/schema.ts";
 import type { Context } from "../context.ts";
-import { BagtowerError, errorMessage, ExitCode, UsageError } from "../errors.ts";
+import { BagtowerError, ConfigError, errorMessage, ExitCode, UsageError } from "../errors.ts";
 import type { EncodeOptions } from "../formats/types.ts";
 import type { Keys } from "./access.ts";
 import type { RuleSeeds } from "./alerts/rules.ts";
 import type { AlertTransition, NotifyTransition } from "./alerts/transition.ts";
 import { createServeApp, type ServeApp } from "./app.ts";
 import { createDownloads, selfExecutable } from "./downloads.ts";
+import { createNotifier, type Notifier, type NotifierOptions } from "./alerts/notifier.ts";
+import { createChecks, type Checks } from "./checks/checks.ts";
 import { createForwarder } from "./forward.ts";
 import { alertHistoryJob } from "./jobs/alert-history.ts";
 import { downCheckJob } from "./jobs/down-check.ts";
@@ -54,7 +56,11 @@ export interface StartServeOptions {
   bodyCeilingBytes?: number;
   /** `--downloads DIR`: release files served under /download/ besides the running executable. */
   downloadsDir?: string;
-  /** A job's period by name (`down-check`, `retention`, `seal`, `alert-history`, `idle-gc`, `forward`, `self-push`): tests shorten them. */
+  /** Notification channels: config serve.channels entries and --channel URLs (every rule). */
+  channels?: { config: unknown[]; flags: string[] };
+  /** Notifier settings past the defaults (group window, timeouts; tests aim the hosted services at a local receiver). */
+  notifier?: Partial<Omit<NotifierOptions, "db" | "log" | "now">>;
+  /** A job's period by name (`down-check`, `retention`, `seal`, `alert-history`, `notify`, `checks`, `idle-gc`, `forward`, `self-push`): tests shorten them. */
   periods?: JobPeriods;
 }
 
@@ -65,6 +71,8 @@ export interface RunningServe {
   app: ServeApp;
   store: Store;
   forwarder?: ReturnType<typeof createForwarder>;
+  notifier: Notifier;
+  checks: Checks;
   /** Stops the jobs and the server (`force`: drop open connections), waits for retention, closes the store. */
   stop(options?: { force?: boolean }): Promise<void>;
 }
@@ -80,6 +88,9 @@ export function startServe(ctx: Context, options: StartServeOptions): RunningSer
     forwardTargets: (forward?.sinks ?? []).map((sink) => sink.name),
     log: (line) => ctx.log.info(line),
   });
+  // The rule's own duration is its flap window when longer than the notifier's (app is made below).
+  const notifier = _notifier(ctx, store, options, (ruleId) => app?.alerts.forMsOf(ruleId));
+  const checks = createChecks({ db: store.db, notify: notifier.notify, now: ctx.now, randomBytes: ctx.randomBytes });
   const forwarder = forward?.sinks.length ? createForwarder(ctx, forward.http, forward.sinks, store, forward.encode) : undefined;
   const nudgeForward = forwardNudge(forwarder);
   const seal = sealJob(store, ctx.now, ctx.log);
@@ -88,8 +99,12 @@ export function startServe(ctx: Context, options: StartServeOptions): RunningSer
     keys: options.keys,
     limits,
     rules: options.rules,
-    notify: options.notify,
-    notifyAll: options.notifyAll,
+    // Each committed batch of transitions to the notifier (one transaction), and to a test's hooks.
+    notifyAll: (transitions) => {
+      notifier.notifyAll(transitions);
+      options.notifyAll?.(transitions);
+      if (options.notify) for (const t of transitions) options.notify(t);
+    },
     publicRead: options.publicRead ?? false,
     pattooOpen: options.pattooOpen,
     onCommit: () => {
@@ -100,6 +115,8 @@ export function startServe(ctx: Context, options: StartServeOptions): RunningSer
     authFailuresPerMinute: options.authFailuresPerMinute,
     randomBytes: ctx.randomBytes,
     downloads,
+    notifier,
+    checks,
     now: ctx.now,
     log: ctx.log,
   });
@@ -129,6 +146,8 @@ export function startServe(ctx: Context, options: StartServeOptions): RunningSer
     alertHistoryJob(app.alerts, options.alertHistory ?? DEFAULT_ALERT_HISTORY, ctx.now, ctx.log),
     downCheckJob(app.checkDown),
     idleGcJob(app.handled),
+    notifier.job,
+    checks.job,
   ];
   if (forwarder) jobs.push(forwardJob(forwarder));
   if (selfPush) jobs.push(selfPushJob(selfPush.push, url, options.keys.ingest, selfPush.everyMs));
@@ -139,6 +158,8 @@ export function startServe(ctx: Context, options: StartServeOptions): RunningSer
     app,
     store,
     forwarder,
+    notifier,
+    checks,
     async stop(stopOptions = {}) {
       const jobsDone = scheduled.stop();
       await server.stop(stopOptions.force);
@@ -163,4 +184,31 @@ function _downloads(ctx: Context, options: StartServeOptions) {
   } catch (error) {
     throw new UsageError(errorMessage(error), { cause: error });
   }
+
+}
+
+/** The notifier over the store's database, with the channels of the config file and the flags. */
+function _notifier(ctx: Context, store: Store, options: StartServeOptions, ruleWindowMs: (ruleId: string) => number | undefined): Notifier {
+  const notifier = createNotifier({
+    fetch: ctx.fetch,
+    historyMs: options.retention.rawS * 1000,
+    flapWindowMs: (ruleId: string) => Math.max(60_000, ruleWindowMs(ruleId) ?? 0),
+    ...options.notifier,
+    db: store.db,
+    log: ctx.log,
+    now: ctx.now,
+  });
+  try {
+    notifier.syncChannels("config", options.channels?.config ?? []);
+  } catch (error) {
+    store.close();
+    throw new ConfigError(errorMessage(error));
+  }
+  try {
+    notifier.syncChannels("flag", (options.channels?.flags ?? []).map((url) => ({ url })));
+  } catch (error) {
+    store.close();
+    throw new UsageError(errorMessage(error));
+  }
+  return notifier;
 }

@@ -53,7 +53,7 @@ words=(bagtower ""); CURRENT=2; _bagtower
 words=(bagtower cron install --p); CURRENT=4; _bagtower`;
     const { code, out } = run(["zsh", "-f", "-c", script]);
     expect(code).toBe(0);
-    expect(out).toBe("collect push spool cron serve completions id update\n--home --config --verbose --quiet --period --help\n");
+    expect(out).toBe("collect push spool cron serve completions id update ping\n--home --config --verbose --quiet --period --help\n");
   });
 
   test.skipIf(!has("fish") && !process.env.CI)("fish completes a subcommand and a flag", () => {

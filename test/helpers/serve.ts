@@ -8,7 +8,7 @@ import type { RuleSeeds } from "../../src/serve/alerts/rules.ts";
 import type { NotifyTransition } from "../../src/serve/alerts/transition.ts";
 import type { JobPeriods } from "../../src/serve/jobs/schedule.ts";
 import { DEFAULT_LIMITS, type Limits } from "../../src/serve/limits.ts";
-import { startServe } from "../../src/serve/server.ts";
+import { startServe, type StartServeOptions } from "../../src/serve/server.ts";
 import { DEFAULT_RETENTION, type Retention } from "../../src/serve/tsdb/tiers.ts";
 import { manualClock, tempDir } from "./context.ts";
 
@@ -42,6 +42,13 @@ export interface TestServeOptions {
   alertHistory?: { ms: number; text: string };
   /** An existing home (a restart over the same database); removed by the first stop that owns it. */
   dir?: string;
+  /** serve --channel URLs, and config serve.channels entries. */
+  channels?: string[];
+  channelConfig?: unknown[];
+  /** Notifier settings (group window, the hosted services' base URLs). */
+  notifier?: StartServeOptions["notifier"];
+  /** A database that outlives this receiver (restart tests); its directory is the caller's. */
+  dbPath?: string;
 }
 
 /**
@@ -52,7 +59,7 @@ export function startTestServe(limits: Partial<Limits> = {}, options: TestServeO
   const tmp = options.dir ? { dir: options.dir, cleanup: () => {} } : tempDir("bagtower-serve-");
   const clock = manualClock(Date.UTC(2026, 10, 22, 12, 0, 0));
   const logs: string[] = [];
-  const dbPath = join(tmp.dir, "serve.db");
+  const dbPath = options.dbPath ?? join(tmp.dir, "serve.db");
   const ctx = createContext(
     { home: tmp.dir },
     { env: { PATH: process.env.PATH ?? "/usr/bin:/bin" }, now: clock.now, log: createLogger(4, (line) => logs.push(line)), write: () => {} },
@@ -77,6 +84,8 @@ export function startTestServe(limits: Partial<Limits> = {}, options: TestServeO
     forward: options.forward && { sinks: options.forward, http: config.http, encode: encodeOptions(ctx, config) },
     periods: options.periods,
     downloadsDir: options.downloadsDir,
+    channels: { config: options.channelConfig ?? [], flags: options.channels ?? [] },
+    notifier: options.notifier,
     // As before startServe: the tests of our own 413 send bodies past twice the limit.
     bodyCeilingBytes: 64 * 1024 * 1024,
   });
@@ -91,6 +100,8 @@ export function startTestServe(limits: Partial<Limits> = {}, options: TestServeO
     dir: tmp.dir,
     cleanup: tmp.cleanup,
     forwarder: running.forwarder,
+    notifier: running.notifier,
+    checks: running.checks,
     post: (path: string, body: string | Uint8Array, headers: Record<string, string> = {}) =>
       reply(fetch(`${url}${path}`, { method: "POST", body, headers: { "x-api-key": INGEST_KEY, "Content-Type": "application/json", ...headers } })),
     get: (path: string, headers: Record<string, string> = {}) => reply(fetch(`${url}${path}`, { headers })),

@@ -62,6 +62,14 @@ describe("resolveConfig", () => {
     const sink = { name: "a", format: "influx", url: "http://x" };
     expect(configError(() => resolveConfig({ sinks: [sink, sink] }, "c", []))).toStartWith("c: sinks: expected unique sink names");
   });
+
+  test("serve.channels: entries with a url are kept whole for the notifier; anything else names the field", () => {
+    const channel = { url: "ntfy://ntfy.sh/t", labels: { zone: "zone-1" }, resendInterval: "2h" };
+    expect(resolveConfig({ serve: { channels: [channel] } }, "c", []).serve.channels).toEqual([channel]);
+    expect(resolveConfig({}, "c", []).serve.channels).toEqual([]);
+    expect(configError(() => resolveConfig({ serve: { channels: "ntfy://x/y" } }, "c", []))).toStartWith("c: serve.channels: expected a list of channels");
+    expect(configError(() => resolveConfig({ serve: { channels: [{ name: "no url" }] } }, "c", []))).toStartWith("c: serve.channels.0.url: expected a channel {url, rules?");
+  });
 });
 
 describe("parseTags", () => {

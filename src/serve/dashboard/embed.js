@@ -5,6 +5,8 @@
 import agentVersion from "./agent-version.js" with { type: "text" };
 import alerts from "./alerts.js" with { type: "text" };
 import api from "./api.js" with { type: "text" };
+import channels from "./channels.js" with { type: "text" };
+import checks from "./checks.js" with { type: "text" };
 import coalesce from "./coalesce.js" with { type: "text" };
 import containers from "./containers.js" with { type: "text" };
 import device from "./device.js" with { type: "text" };
@@ -28,6 +30,8 @@ export default {
   "agent-version.js": agentVersion,
   "alerts.js": alerts,
   "api.js": api,
+  "channels.js": channels,
+  "checks.js": checks,
   "coalesce.js": coalesce,
   "containers.js": containers,
   "device.js": device,

@@ -1,7 +1,10 @@
-// The bagtower dashboard: one page, hash routes (#/ the fleet, #/device/<id> one device, #/alerts), data from
-// the read API, live updates from /ws. Native ES modules with no build step and nothing fetched
-// from elsewhere: the server embeds them and uPlot, so the dashboard works on an offline network.
+// The bagtower dashboard: one page, hash routes (#/ the fleet, #/device/<id> one device, #/alerts,
+// #/channels, #/checks), data from the read API, live updates from /ws. Native ES modules with no
+// build step and nothing fetched from elsewhere: the server embeds them and uPlot, so the
+// dashboard works on an offline network.
 import { alertsView } from "./alerts.js";
+import { channelsView } from "./channels.js";
+import { checksView } from "./checks.js";
 import { deviceView } from "./device.js";
 import { tick } from "./dom.js";
 import { fleetView } from "./fleet.js";
@@ -18,10 +21,15 @@ function route() {
   const [path, query = ""] = hash.split("?");
   const match = /^\/device\/(.+)$/.exec(path);
   const alerts = path === "/alerts";
-  document.getElementById("nav-fleet").classList.toggle("active", !match && !alerts);
+  const page = { "/channels": ["Channels", channelsView], "/checks": ["Checks", checksView] }[path];
+  document.getElementById("nav-fleet").classList.toggle("active", !match && !alerts && !page);
   document.getElementById("nav-alerts").classList.toggle("active", alerts);
+  for (const name of ["channels", "checks"]) document.getElementById(`nav-${name}`).classList.toggle("active", path === `/${name}`);
   window.scrollTo(0, 0);
-  if (match) {
+  if (page) {
+    document.title = `${page[0]} · bagtower`;
+    view = page[1](app);
+  } else if (match) {
     let id;
     try {
       id = decodeURIComponent(match[1]);
