@@ -40,7 +40,7 @@ describe("the rules API", () => {
     const wrong = await serve!.send("POST", "/api/rules", { authorization: "Bearer not-a-token-of-this-server", "content-type": "application/json" }, body);
     expect(wrong.status).toBe(401);
     // Nothing changed.
-    expect((await (await serve!.get("/api/rules")).json()).rules.map((r: { id: string }) => r.id)).toEqual(["cpu", "memory", "disk", "wifi", "down", "under-voltage", "storage-wear"]);
+    expect((await (await serve!.get("/api/rules")).json()).rules.map((r: { id: string }) => r.id)).toEqual(["cpu", "memory", "disk", "wifi", "down", "under-voltage", "under-voltage-alarm", "storage-wear"]);
   });
 
   test("create, change and delete a rule; its alert fires, resolves when the rule changes, and is in the device's alerts", async () => {

@@ -114,7 +114,7 @@ describe("DOWN reaches a channel", () => {
     for (const id of ["pi-1", "pi-2", "pi-3"]) expect((await s.push(id)).status).toBe(200);
     s.clock.advance(30_000);
     await waitFor("the resolved message", () => receiver.requests.length === 2);
-    expect(JSON.parse(receiver.requests[1]!.body)).toMatchObject({ kind: "resolved", count: 3, title: "[RESOLVED] DOWN: 3 devices" });
+    expect(JSON.parse(receiver.requests[1]!.body)).toMatchObject({ kind: "resolved", count: 3, title: "[RESOLVED] down: 3 devices" });
     const history = await (await s.get("/api/notifications", { authorization: `Bearer ${ADMIN_TOKEN}` })).json();
     expect(history.notifications.filter((n: { outcome: string }) => n.outcome === "sent")).toHaveLength(6);
   });
@@ -135,7 +135,7 @@ describe("DOWN reaches a channel", () => {
     await waitFor("the DOWN message", () => receiver.requests.length === 1);
     const body = JSON.parse(receiver.requests[0]!.body);
     expect(body.count).toBe(1000);
-    expect(body.title).toBe("[FIRING] DOWN: 1000 devices");
+    expect(body.title).toBe("[FIRING] down: 1000 devices");
     expect(body.message.split("\n")).toHaveLength(26);
     expect(body.message).toEndWith("… and 975 more");
   });

@@ -65,6 +65,7 @@ describe("alert engine", () => {
       ["wifi", "wifi.signal_quality_percent < 30", "default"],
       ["down", "down", "default"],
       ["under-voltage", "power.under_voltage_since_boot >= 1", "default"],
+      ["under-voltage-alarm", "power.under_voltage_alarm >= 1", "default"],
       ["storage-wear", "storage_health.* >= 90", "default"],
     ]);
   });

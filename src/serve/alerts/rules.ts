@@ -41,6 +41,8 @@ export const DEFAULT_RULES: readonly Required<RuleInput>[] = [
   { id: "wifi", name: "wifi", expr: "wifi.signal_quality_percent < 30" },
   { id: "down", name: "down", expr: "down" },
   { id: "under-voltage", name: "under-voltage since boot", expr: "power.under_voltage_since_boot >= 1" },
+  // The kernel's rpi_volt hwmon poll clears the firmware's since-boot bits: its latched alarm still shows it.
+  { id: "under-voltage-alarm", name: "under-voltage alarm", expr: "power.under_voltage_alarm >= 1" },
   { id: "storage-wear", name: "storage wear", expr: "storage_health.* >= 90" },
 ];
 
