@@ -2,6 +2,7 @@ import type { Database } from "bun:sqlite";
 import { finishMigration } from "./store-schema.ts";
 import { createChunkStore } from "./tsdb/chunk-store.ts";
 import { recordIdHash } from "./tsdb/record-id-hash.ts";
+import type { Retention } from "./tsdb/tiers.ts";
 
 /**
  * Version 3 → 4 in place (store-schema.ts): every device's points rows become chunks and rollups,
@@ -15,7 +16,7 @@ const _PROGRESS_MS = 2000;
 
 type _Val = number | number[] | Record<string, number>;
 
-export function migrateToChunks(db: Database, log: (line: string) => void): void {
+export function migrateToChunks(db: Database, log: (line: string) => void, retention: Retention): void {
   const started = performance.now();
   const devices = db.query("SELECT dev, latest FROM devices WHERE dev IN (SELECT dev FROM points UNION SELECT dev FROM records) ORDER BY dev").all() as { dev: number; latest: string }[];
   const total = devices.length;
@@ -27,6 +28,9 @@ export function migrateToChunks(db: Database, log: (line: string) => void): void
   db.exec("DELETE FROM sqlite_sequence WHERE name = 'outbox'; INSERT INTO sqlite_sequence (name, seq) SELECT 'outbox', coalesce(max(seq), 0) FROM records");
 
   const chunks = createChunkStore(db, () => {});
+  // Samples already past the raw tier's retention go straight to the rollups.
+  const nowS = Math.floor(Date.now() / 1000);
+  const cutoffs = { rawS: nowS - retention.rawS, fiveMinuteS: nowS - retention.fiveMinuteS, hourS: nowS - retention.hourS };
   const q = {
     points: db.query<{ ts: number; vals: string }, [number]>("SELECT ts, json(vals) AS vals FROM points WHERE dev = ? ORDER BY ts"),
     records: db.query<{ ts: number; record_id: string | null }, [number]>("SELECT ts, record_id FROM records WHERE dev = ? ORDER BY ts, seq"),
@@ -65,7 +69,7 @@ export function migrateToChunks(db: Database, log: (line: string) => void): void
       add("", "", row.ts, row.record_id ? recordIdHash(row.record_id) : 0);
     }
     const recordSid = sids.get("\u0000");
-    for (const [sid, s] of samples) chunks.writeSamples(sid, s, sid !== recordSid);
+    for (const [sid, s] of samples) chunks.writeSamples(sid, s, sid === recordSid, cutoffs);
     // Text: the latest values (version 3 kept no history of them), and the newest payloads.
     const values = JSON.parse(latest) as Record<string, [number, unknown]>;
     for (const { item } of q.types.all(dev)) if (values[item]) q.text.run(dev, item, values[item][0], JSON.stringify(values[item][1]));

@@ -8,7 +8,7 @@ import { DEFAULT_LIMITS, LimitError, type Limits } from "./limits.ts";
 import { migrateToChunks } from "./store-migrate.ts";
 import { prepareSchema } from "./store-schema.ts";
 import { createWalSync } from "./wal-sync.ts";
-import { CHUNK_MIN_SAMPLES, createChunkStore, ROLLUP_SECONDS, type RollupSeconds } from "./tsdb/chunk-store.ts";
+import { CHUNK_MIN_SAMPLES, createChunkStore, ROLLUP_SECONDS, type Cutoffs, type RollupSeconds } from "./tsdb/chunk-store.ts";
 import { decodeChunk } from "./tsdb/chunk.ts";
 import { CorruptChunkError } from "./tsdb/errors.ts";
 import { decodeHeadRow, encodeHeadRow } from "./tsdb/head-row.ts";
@@ -274,7 +274,7 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
   const retention = options.retention ?? DEFAULT_RETENTION;
   const dedupWindowS = options.dedupWindowS ?? DEFAULT_DEDUP_WINDOW_S;
   const outbox = (options.forwardTargets ?? []).length > 0;
-  if (prepareSchema(db)) migrateToChunks(db, log);
+  if (prepareSchema(db)) migrateToChunks(db, log, retention);
 
   const reported = new Set<string>();
   const chunks = createChunkStore(db, (sid, startTs, what, error) => {
@@ -610,21 +610,39 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
     });
   }
 
-  /** The rows of a device's head to seal now: at least SEAL_ROWS up to an hour's end, or all (silent, or `all`). */
+  /**
+   * The rows of a device's head to seal now, in time order: all but its open hour once at least
+   * SEAL_ROWS come before it, or all of them (a silent device, or `all`).
+   */
   function _sealCut(state: _DevState, nowMs: number, all: boolean): _HeadEntry[] {
     const head = state.head;
     if (head.length === 0) return [];
-    if (all || nowMs - state.lastMs >= _SILENT_SEAL_MS) return head.slice();
-    if (head.length < SEAL_ROWS) return [];
     const sorted = head.slice().sort((a, b) => a.ts - b.ts || a.seq - b.seq);
-    for (let i = SEAL_ROWS - 1; i < sorted.length - 1; i++) {
+    if (all || nowMs - state.lastMs >= _SILENT_SEAL_MS) return sorted;
+    for (let i = sorted.length - 2; i >= SEAL_ROWS - 1; i--) {
       if (Math.floor(sorted[i]!.ts / 3600) !== Math.floor(sorted[i + 1]!.ts / 3600)) return sorted.slice(0, i + 1);
     }
     return [];
   }
 
+  /** A cut in pieces of at least SEAL_ROWS rows ending at an hour's end (the last: the cut's end), one seal unit each. */
+  function _pieces(cut: _HeadEntry[]): _HeadEntry[][] {
+    const pieces: _HeadEntry[][] = [];
+    let from = 0;
+    for (let i = 0; i < cut.length; i++) {
+      const next = cut[i + 1];
+      if (next !== undefined && (i - from + 1 < SEAL_ROWS || Math.floor(cut[i]!.ts / 3600) === Math.floor(next.ts / 3600))) continue;
+      pieces.push(cut.slice(from, i + 1));
+      from = i + 1;
+    }
+    return pieces;
+  }
+
+  /** How old each tier's samples may be at `nowS`. */
+  const _cutoffs = (nowS: number): Cutoffs => ({ rawS: nowS - retention.rawS, fiveMinuteS: nowS - retention.fiveMinuteS, hourS: nowS - retention.hourS });
+
   /** One device's cut head rows into chunks, and out of the head (in the caller's transaction). */
-  function _sealRows(state: _DevState, cut: _HeadEntry[]): void {
+  function _sealRows(state: _DevState, cut: _HeadEntry[], cutoffs: Cutoffs): void {
     const seqs = JSON.stringify(cut.map((e) => e.seq));
     const samples = new Map<number, { ts: number[]; values: number[] }>();
     for (const row of q.headRows.all(seqs)) {
@@ -640,15 +658,15 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
       });
     }
     const recordSid = _sid(state, _RECORD_ITEM, "");
-    for (const [sid, s] of samples) chunks.writeSamples(sid, s, sid !== recordSid);
+    for (const [sid, s] of samples) chunks.writeSamples(sid, s, sid === recordSid, cutoffs);
     q.deleteHead.run(seqs);
     const sealed = new Set(cut.map((e) => e.seq));
     state.head = state.head.filter((e) => !sealed.has(e.seq));
     headCount -= cut.length;
   }
 
-  const sealTransaction = db.transaction((work: [_DevState, _HeadEntry[]][]) => {
-    for (const [state, cut] of work) _sealRows(state, cut);
+  const sealTransaction = db.transaction((work: [_DevState, _HeadEntry[]][], cutoffs: Cutoffs) => {
+    for (const [state, cut] of work) _sealRows(state, cut, cutoffs);
   });
 
   let sealing: Promise<number> | undefined;
@@ -659,7 +677,7 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
     const commit = async () => {
       if (work.length === 0) return;
       try {
-        sealTransaction(work);
+        sealTransaction(work, _cutoffs(Math.floor(nowMs / 1000)));
         sealed += rows;
       } catch (error) {
         _loadState();
@@ -670,11 +688,11 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
       await new Promise((resolve) => setImmediate(resolve)); // requests go first
     };
     for (const state of [...states.values()]) {
-      const cut = _sealCut(state, nowMs, all);
-      if (cut.length === 0) continue;
-      work.push([state, cut]);
-      rows += cut.length;
-      if (rows >= _SEAL_TXN_ROWS) await commit();
+      for (const piece of _pieces(_sealCut(state, nowMs, all))) {
+        work.push([state, piece]);
+        rows += piece.length;
+        if (rows >= _SEAL_TXN_ROWS) await commit();
+      }
     }
     await commit();
     return sealed;
@@ -869,7 +887,9 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
       await sealing;
       let removed = 0;
       const recordsBefore = db.query<{ n: number }, [number, number]>("SELECT coalesce(sum(c.n), 0) AS n FROM chunks c JOIN series s ON s.sid = c.sid WHERE s.dev = ? AND s.item = '' AND c.end_ts < ?");
-      const deleteChunks = db.query("DELETE FROM chunks WHERE sid IN (SELECT sid FROM series WHERE dev = ? AND item != '') AND end_ts < ?");
+      const numericSids = db.query<{ sid: number }, [number]>("SELECT sid FROM series WHERE dev = ? AND item != ''");
+      // As applyRetention's: the coarser tiers' cutoffs at the time this raw cutoff belongs to.
+      const cutoffs = _cutoffs(cutoffS + retention.rawS);
       const deleteRecords = db.query("DELETE FROM chunks WHERE sid IN (SELECT sid FROM series WHERE dev = ? AND item = '') AND end_ts < ?");
       const deleteHead = db.query<{ seq: number }, [number, number]>("DELETE FROM head WHERE dev = ? AND ts < ? RETURNING seq");
       const deleteTexts = db.query(
@@ -879,7 +899,7 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
       for (const { dev } of db.query("SELECT dev FROM devices").all() as { dev: number }[]) {
         db.transaction(() => {
           const records = recordsBefore.get(dev, recordsCutoffS)!.n;
-          deleteChunks.run(dev, cutoffS);
+          for (const { sid } of numericSids.all(dev)) chunks.freeze(sid, cutoffs);
           deleteRecords.run(dev, recordsCutoffS);
           const gone = new Set(deleteHead.all(dev, Math.min(cutoffS, recordsCutoffS)).map((r) => r.seq));
           const state = states.get(dev);

@@ -7,6 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openStore } from "../../src/serve/store.ts";
 
+// A day ago, on an hour: inside the raw tier when the store migrates it.
+const B = Math.floor((Date.now() / 1000 - 86400) / 3600) * 3600;
 const V1 = `
 CREATE TABLE devices (dev INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, machine_id TEXT, hostname TEXT, labels TEXT NOT NULL DEFAULT '{}',
   period_s INTEGER NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, address TEXT, status TEXT NOT NULL DEFAULT 'UP');
@@ -18,13 +20,13 @@ CREATE TABLE items (dev INTEGER NOT NULL, item TEXT NOT NULL, type TEXT NOT NULL
 CREATE TABLE series (dev INTEGER NOT NULL, item TEXT NOT NULL, key TEXT NOT NULL, ts INTEGER NOT NULL, value REAL NOT NULL, PRIMARY KEY (dev, item, key, ts)) WITHOUT ROWID;
 CREATE INDEX series_ts ON series (ts);
 CREATE TABLE forward_cursor (name TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
-INSERT INTO devices VALUES (1, 'pi-01', NULL, 'pi', '{"site":"a"}', 600, 100, 1200, NULL, 'UP');
-INSERT INTO records VALUES (1, 'rec-00000001', 1, 600, 600, '{}', NULL), (2, 'rec-00000002', 1, 1200, 1200, '{}', NULL);
-INSERT INTO items VALUES (1, 'cpu', 'percent', 'scalar', '[]', '12.5', 1200), (1, 'load', 'number', 'array', '["0","1","2"]', '[0.5,0.25,0.125]', 1200),
-  (1, 'memory_bytes', 'bytes', 'object', '["total","used"]', '{"total":1024,"used":512}', 1200), (1, 'os', 'string', 'string', '[]', '"Debian"', 600);
-INSERT INTO series VALUES (1, 'cpu', '', 600, 10), (1, 'cpu', '', 1200, 12.5),
-  (1, 'load', '0', 1200, 0.5), (1, 'load', '1', 1200, 0.25), (1, 'load', '2', 1200, 0.125),
-  (1, 'memory_bytes', 'total', 1200, 1024), (1, 'memory_bytes', 'used', 1200, 512);
+INSERT INTO devices VALUES (1, 'pi-01', NULL, 'pi', '{"site":"a"}', 600, ${B + 100}, ${B + 1200}, NULL, 'UP');
+INSERT INTO records VALUES (1, 'rec-00000001', 1, ${B + 600}, ${B + 600}, '{}', NULL), (2, 'rec-00000002', 1, ${B + 1200}, ${B + 1200}, '{}', NULL);
+INSERT INTO items VALUES (1, 'cpu', 'percent', 'scalar', '[]', '12.5', ${B + 1200}), (1, 'load', 'number', 'array', '["0","1","2"]', '[0.5,0.25,0.125]', ${B + 1200}),
+  (1, 'memory_bytes', 'bytes', 'object', '["total","used"]', '{"total":1024,"used":512}', ${B + 1200}), (1, 'os', 'string', 'string', '[]', '"Debian"', ${B + 600});
+INSERT INTO series VALUES (1, 'cpu', '', ${B + 600}, 10), (1, 'cpu', '', ${B + 1200}, 12.5),
+  (1, 'load', '0', ${B + 1200}, 0.5), (1, 'load', '1', ${B + 1200}, 0.25), (1, 'load', '2', ${B + 1200}, 0.125),
+  (1, 'memory_bytes', 'total', ${B + 1200}, 1024), (1, 'memory_bytes', 'used', ${B + 1200}, 512);
 `;
 
 let dir = "";
@@ -40,18 +42,18 @@ describe("the receiver's schema", () => {
 
     const store = openStore(path);
     expect(store.device("pi-01")?.labels).toEqual({ site: "a" });
-    expect(store.items("pi-01").map((i) => [i.id, i.shape, i.latest, i.ts])).toEqual([
+    expect(store.items("pi-01").map((i) => [i.id, i.shape, i.latest, i.ts - B])).toEqual([
       ["cpu", "scalar", 12.5, 1200],
       ["load", "array", [0.5, 0.25, 0.125], 1200],
       ["memory_bytes", "object", { total: 1024, used: 512 }, 1200],
       ["os", "string", "Debian", 600],
     ]);
-    expect(store.series("pi-01", "cpu", 0, 2000)).toEqual([
-      { key: "", ts: 600, value: 10 },
-      { key: "", ts: 1200, value: 12.5 },
+    expect(store.series("pi-01", "cpu", 0, B + 2000)).toEqual([
+      { key: "", ts: B + 600, value: 10 },
+      { key: "", ts: B + 1200, value: 12.5 },
     ]);
-    expect(store.series("pi-01", "load", 0, 2000).map((p) => [p.key, p.value])).toEqual([["0", 0.5], ["1", 0.25], ["2", 0.125]]);
-    expect(store.series("pi-01", "memory_bytes", 0, 2000).map((p) => [p.key, p.value])).toEqual([["total", 1024], ["used", 512]]);
+    expect(store.series("pi-01", "load", 0, B + 2000).map((p) => [p.key, p.value])).toEqual([["0", 0.5], ["1", 0.25], ["2", 0.125]]);
+    expect(store.series("pi-01", "memory_bytes", 0, B + 2000).map((p) => [p.key, p.value])).toEqual([["total", 1024], ["used", 512]]);
     expect(store.counts()).toEqual({ devices: 1, records: 2 });
     store.close();
 

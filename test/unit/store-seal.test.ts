@@ -25,7 +25,8 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const T0 = 1_780_000_200; // a whole hour's start plus 200 s
+// An hour's start plus 200 s, 20 days ago: inside the raw tier when the tests seal (at the clock's now).
+const T0 = Math.floor((Date.now() / 1000 - 20 * 86400) / 3600) * 3600 + 200;
 const rec = (deviceId: string, ts: number, data: Item[], recordId?: string): IngestRecord => ({ deviceId, recordId, unixTimestamp: ts, data, body: () => "{}" });
 
 /** A device's walk: percents with one decimal, a counter with resets, an array, an object, gaps. */
@@ -179,22 +180,27 @@ describe("the head and the seal", () => {
     }
   });
 
-  test("a corrupt chunk is reported with its series and skipped; the rest of the graph is answered", async () => {
-    const records = walk(4, 400);
+  test("a corrupt chunk or rollup block is reported with its series and skipped; the rest of the graph is answered", async () => {
+    store.close();
+    store = openStore(join(dir, "serve.db"), undefined, { log: (line) => logs.push(line), retention: { rawS: 7 * 86400, fiveMinuteS: 90 * 86400, hourS: 365 * 86400 } });
+    const records = walk(4, 3000); // about three weeks: the first two leave the raw tier below
     await store.ingest(records, null, Date.now());
-    await store.seal(Date.now(), true);
+    const end = records.at(-1)!.unixTimestamp;
+    await store.seal(end * 1000, true);
+    await store.applyRetention(end);
     store.close();
     const db = new Database(join(dir, "serve.db"));
-    const victim = db.query("SELECT c.id, c.start_ts FROM chunks c JOIN series s ON s.sid = c.sid WHERE s.item = 'cpu' ORDER BY c.start_ts LIMIT 1").get() as { id: number; start_ts: number };
-    db.query("UPDATE chunks SET data = CAST(substr(data, 1, 10) || x'00ff00ff' || substr(data, 15) AS BLOB) WHERE id = ?").run(victim.id);
-    db.query("UPDATE rollups SET data = x'01020304' WHERE sid = (SELECT sid FROM series WHERE item = 'cpu') AND start_ts = ?").run(victim.start_ts);
+    const cpu = (db.query("SELECT sid FROM series WHERE item = 'cpu'").get() as { sid: number }).sid;
+    const chunk = db.query("SELECT id FROM chunks WHERE sid = ? ORDER BY start_ts LIMIT 1").get(cpu) as { id: number };
+    db.query("UPDATE chunks SET data = CAST(substr(data, 1, 10) || x'00ff00ff' || substr(data, 15) AS BLOB) WHERE id = ?").run(chunk.id);
+    const block = db.query("SELECT id FROM rollups WHERE sid = ? AND tier = 3600 ORDER BY start_ts LIMIT 1").get(cpu) as { id: number };
+    db.query("UPDATE rollups SET data = x'01020304' WHERE id = ?").run(block.id);
     db.close();
-    store = open();
-    const rows = store.series("pi-01", "cpu", 0, 4e9);
-    expect(rows.length).toBeGreaterThan(0);
-    expect(rows.length).toBeLessThan(400);
-    expect(store.series("pi-01", "load", 0, 4e9).length).toBe(1200);
-    expect(store.graph("pi-01", "cpu", T0, 4e9, 4e9, 3600).rows.length).toBeGreaterThan(0);
+    store = openStore(join(dir, "serve.db"), undefined, { log: (line) => logs.push(line), retention: { rawS: 7 * 86400, fiveMinuteS: 90 * 86400, hourS: 365 * 86400 } });
+    const raw = store.series("pi-01", "cpu", end - 7 * 86400, end);
+    expect(raw.length).toBeGreaterThan(0);
+    expect(raw.length).toBeLessThan(expected(records, "cpu").filter((r) => r.ts >= end - 7 * 86400).length);
+    expect(store.graph("pi-01", "cpu", T0, end, end, 3600).rows.length).toBeGreaterThan(100);
     expect(logs.some((l) => l.startsWith("pi-01 cpu: the chunk from") && l.includes("corrupt chunk"))).toBe(true);
     expect(logs.some((l) => l.startsWith("pi-01 cpu: the rollup from"))).toBe(true);
   });
@@ -204,8 +210,8 @@ describe("the head and the seal", () => {
     store = openStore(join(dir, "serve.db"), undefined, { retention: { rawS: 86400, fiveMinuteS: 90 * 86400, hourS: 365 * 86400 }, dedupWindowS: 3600 });
     const records = walk(6, 4000); // about 30 days
     await store.ingest(records, null, Date.now());
-    await store.seal(Date.now(), true);
     const end = records.at(-1)!.unixTimestamp;
+    await store.seal(end * 1000, true);
     const blocks = () => {
       const db = new Database(join(dir, "serve.db"), { readonly: true });
       const n = (db.query("SELECT count(*) AS n FROM rollups r JOIN series s ON s.sid = r.sid WHERE s.item = 'cpu' AND r.tier = 3600").get() as { n: number }).n;
@@ -226,8 +232,8 @@ describe("the head and the seal", () => {
     store = openStore(join(dir, "serve.db"), undefined, { retention: { rawS: 86400, fiveMinuteS: 2 * 86400, hourS: 4 * 86400 }, dedupWindowS: 3600 });
     const records = walk(5, 300); // about 2.2 days of records from T0
     await store.ingest(records, null, Date.now());
-    await store.seal(Date.now(), true);
     const end = records.at(-1)!.unixTimestamp;
+    await store.seal(end * 1000, true);
     const counts = () => {
       const db = new Database(join(dir, "serve.db"), { readonly: true });
       const row = db.query("SELECT (SELECT count(*) FROM chunks c JOIN series s ON s.sid = c.sid WHERE s.item = 'cpu') AS raw, (SELECT count(*) FROM rollups WHERE tier = 300) AS m5, (SELECT count(*) FROM rollups WHERE tier = 3600) AS h1").get() as { raw: number; m5: number; h1: number };

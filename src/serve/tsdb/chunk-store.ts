@@ -5,10 +5,12 @@ import { decodeRollupBlock, encodeRollupBlock, mergeBucket, rollUp, type Bucket 
 
 /**
  * The sealed samples of every series, in SQLite (tables `chunks` and `rollups`, store-schema.ts).
- * A series' raw chunks do not overlap and follow each other in time; each raw chunk has one rollup
- * block per tier made from its samples, under the same start, until the raw chunk is dropped by
- * retention, when its blocks are merged with their neighbours (compactFrozen): nothing can change
- * them any more. A bucket cut by a chunk boundary is two partial buckets, merged when read.
+ * A series' raw chunks do not overlap and follow each other in time. Rollups are made when raw
+ * samples leave the raw tier (freeze, from the retention job; at once for samples already older,
+ * a backfill): while a chunk is raw its 5-minute and 1-hour buckets are computed from it when read,
+ * so the raw tier is stored once, and a seal only encodes chunks. Frozen blocks never change again
+ * and are merged with their neighbours (compactFrozen). A bucket cut by a chunk or block boundary
+ * is two partial buckets, merged when read.
  */
 export const ROLLUP_SECONDS = [300, 3600] as const;
 export type RollupSeconds = (typeof ROLLUP_SECONDS)[number];
@@ -29,6 +31,13 @@ export interface Samples {
   values: ArrayLike<number>;
 }
 
+/** Unix seconds before which a tier holds nothing (retention at the time of a write). */
+export interface Cutoffs {
+  rawS: number;
+  fiveMinuteS: number;
+  hourS: number;
+}
+
 /** Where a corrupt chunk is reported: its series and start, once, then skipped. */
 export type CorruptReport = (sid: number, startTs: number, what: "chunk" | "rollup", error: CorruptChunkError) => void;
 
@@ -39,7 +48,8 @@ export function createChunkStore(db: Database, reportCorrupt: CorruptReport) {
     insert: db.query("INSERT INTO chunks (sid, start_ts, end_ts, n, data) VALUES (?, ?, ?, ?, ?)"),
     deleteFrom: db.query("DELETE FROM chunks WHERE sid = ? AND start_ts >= ?"),
     insertRollup: db.query("INSERT OR REPLACE INTO rollups (sid, tier, start_ts, end_ts, data) VALUES (?, ?, ?, ?, ?)"),
-    deleteRollupsFrom: db.query("DELETE FROM rollups WHERE sid = ? AND start_ts >= ?"),
+    before: db.query<{ start_ts: number; n: number; data: Uint8Array }, [number, number]>("SELECT start_ts, n, data FROM chunks WHERE sid = ? AND end_ts < ? ORDER BY start_ts"),
+    deleteBefore: db.query("DELETE FROM chunks WHERE sid = ? AND end_ts < ?"),
     range: db.query<{ start_ts: number; data: Uint8Array }, [number, number, number]>("SELECT start_ts, data FROM chunks WHERE sid = ? AND start_ts <= ? AND end_ts >= ? ORDER BY start_ts"),
     rollupRange: db.query<{ start_ts: number; data: Uint8Array }, [number, number, number, number]>(
       "SELECT start_ts, data FROM rollups WHERE sid = ? AND tier = ? AND start_ts <= ? AND end_ts >= ? ORDER BY start_ts",
@@ -57,46 +67,49 @@ export function createChunkStore(db: Database, reportCorrupt: CorruptReport) {
   }
 
   /**
-   * Chunks (and their rollup blocks) for sorted, distinct samples: a chunk ends with the last
-   * sample of an hour once it holds CHUNK_MIN_SAMPLES (so buckets rarely straddle two chunks), or
-   * at _CHUNK_MAX samples.
+   * Chunks for sorted, distinct samples: a chunk ends with the last sample of an hour once it holds
+   * CHUNK_MIN_SAMPLES (so buckets rarely straddle two chunks), or at _CHUNK_MAX samples. A piece
+   * already older than the raw tier (and not the record series) goes straight to the rollups.
    */
-  function _write(sid: number, ts: ArrayLike<number>, values: ArrayLike<number>, rollups: boolean): void {
+  function _write(sid: number, ts: ArrayLike<number>, values: ArrayLike<number>, record: boolean, cutoffs: Cutoffs): void {
     let from = 0;
     for (let i = 0; i < ts.length; i++) {
       const n = i - from + 1;
       const next = ts[i + 1];
       if (next !== undefined && n < _CHUNK_MAX && (n < CHUNK_MIN_SAMPLES || Math.floor(ts[i]! / 3600) === Math.floor(next / 3600))) continue;
-      _chunk(sid, ts, values, from, i + 1, rollups);
+      if (!record && ts[i]! < cutoffs.rawS) _rollUp(sid, Array.prototype.slice.call(ts, from, i + 1) as number[], Array.prototype.slice.call(values, from, i + 1) as number[], cutoffs);
+      else _chunk(sid, ts, values, from, i + 1);
       from = i + 1;
     }
   }
 
-  function _chunk(sid: number, ts: ArrayLike<number>, values: ArrayLike<number>, from: number, to: number, rollups: boolean): void {
+  function _chunk(sid: number, ts: ArrayLike<number>, values: ArrayLike<number>, from: number, to: number): void {
     const encoder = createChunkEncoder({ codecs: _CODECS });
     for (let i = from; i < to; i++) encoder.append(ts[i]!, values[i]!);
-    const start = ts[from]!;
-    const end = ts[to - 1]!;
-    q.insert.run(sid, start, end, to - from, encoder.bytes());
-    if (!rollups) return;
-    const sliceTs = Array.prototype.slice.call(ts, from, to) as number[];
-    const sliceValues = Array.prototype.slice.call(values, from, to) as number[];
-    for (const tier of ROLLUP_SECONDS) q.insertRollup.run(sid, tier, start, end, encodeRollupBlock(rollUp(sliceTs, sliceValues, tier), tier));
+    q.insert.run(sid, ts[from]!, ts[to - 1]!, to - from, encoder.bytes());
+  }
+
+  /** One block per tier that still keeps samples this old, keyed by the samples' first second. */
+  function _rollUp(sid: number, ts: number[], values: number[], cutoffs: Cutoffs): void {
+    const start = ts[0]!;
+    const end = ts.at(-1)!;
+    if (end >= cutoffs.fiveMinuteS) q.insertRollup.run(sid, 300, start, end, encodeRollupBlock(rollUp(ts, values, 300), 300));
+    if (end >= cutoffs.hourS) q.insertRollup.run(sid, 3600, start, end, encodeRollupBlock(rollUp(ts, values, 3600), 3600));
   }
 
   return {
     /**
      * Seals samples of one series (sorted by time, distinct times). After the series' last chunk:
      * new chunks. Otherwise (late samples) the chunks from the first affected one on are decoded,
-     * merged with them (a new sample replaces one at the same second) and written again, with
-     * their rollups. `rollups` false for the record series, which no graph reads.
+     * merged with them (a new sample replaces one at the same second) and written again. `record`
+     * for the record series, which is never rolled up (deduplication reads its raw samples).
      */
-    writeSamples(sid: number, samples: Samples, rollups = true): void {
+    writeSamples(sid: number, samples: Samples, record: boolean, cutoffs: Cutoffs): void {
       const { ts, values } = samples;
       if (ts.length === 0) return;
       const last = q.last.get(sid);
       if (!last || ts[0]! > last.end_ts) {
-        _write(sid, ts, values, rollups);
+        _write(sid, ts, values, record, cutoffs);
         return;
       }
       const merged = new Map<number, number>();
@@ -108,9 +121,23 @@ export function createChunkStore(db: Database, reportCorrupt: CorruptReport) {
       for (let i = 0; i < ts.length; i++) merged.set(ts[i]!, values[i]!);
       const from = Math.min(ts[0]!, affected[0]?.start_ts ?? ts[0]!);
       q.deleteFrom.run(sid, from);
-      q.deleteRollupsFrom.run(sid, from);
       const times = [...merged.keys()].sort((a, b) => a - b);
-      _write(sid, times, times.map((t) => merged.get(t)!), rollups);
+      _write(sid, times, times.map((t) => merged.get(t)!), record, cutoffs);
+    },
+
+    /**
+     * The series' raw chunks that end before the raw tier's cutoff become rollup blocks (those the
+     * coarser tiers still keep), and leave. Returns the samples that left the raw tier.
+     */
+    freeze(sid: number, cutoffs: Cutoffs): number {
+      let samples = 0;
+      for (const row of q.before.all(sid, cutoffs.rawS)) {
+        const chunk = _decode(sid, row.start_ts, row.data);
+        if (chunk) _rollUp(sid, Array.from(chunk.ts), Array.from(chunk.values), cutoffs);
+        samples += row.n;
+      }
+      q.deleteBefore.run(sid, cutoffs.rawS);
+      return samples;
     },
 
     /** The raw samples of a series in [fromS, toS], in time order (corrupt chunks reported and skipped). */
@@ -128,7 +155,11 @@ export function createChunkStore(db: Database, reportCorrupt: CorruptReport) {
       }
     },
 
-    /** The series' rollup buckets of a tier that start in [fromS, toS], in order, partial buckets merged. */
+    /**
+     * The series' buckets of a tier that start in [fromS, toS], in order: its frozen blocks, then
+     * its raw chunks rolled up as they are read (the two never cover the same samples). Partial
+     * buckets (a boundary) come twice; the caller merges them (aggregateToStep).
+     */
     readBuckets(sid: number, tier: RollupSeconds, fromS: number, toS: number): Bucket[] {
       const out: Bucket[] = [];
       for (const row of q.rollupRange.all(sid, tier, toS, fromS)) {
@@ -141,6 +172,11 @@ export function createChunkStore(db: Database, reportCorrupt: CorruptReport) {
           continue;
         }
         for (const b of buckets) if (b.start >= fromS - tier && b.start <= toS) out.push(b);
+      }
+      for (const row of q.range.all(sid, toS, fromS - tier)) {
+        const chunk = _decode(sid, row.start_ts, row.data);
+        if (!chunk) continue;
+        for (const b of rollUp(chunk.ts, chunk.values, tier)) if (b.start >= fromS - tier && b.start <= toS) out.push(b);
       }
       return out;
     },
