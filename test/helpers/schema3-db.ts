@@ -134,7 +134,7 @@ export function writeSchema3Database(path: string, options: Schema3Options): Sch
         const r = walk.recordAt(d, step);
         const ts = r.unixTimestamp;
         const dev = d + 1;
-        first[d] ??= { ts, data: r.data, machineId: r.meta.machineId, hostname: r.meta.hostname, id: r.deviceId };
+        first[d] ??= { ts, data: r.data, machineId: r.meta.machineId, hostname: r.meta.hostname, id: r.deviceId ?? r.meta.machineId };
         // As store.ts built them: item ids are JSON keys as they are; strings only in `latest`.
         let latest = "";
         let numbers = "";

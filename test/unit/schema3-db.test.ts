@@ -53,13 +53,14 @@ describe("writeSchema3Database", () => {
       const device = 2;
       const records = Array.from({ length: OPTIONS.recordsPerDevice }, (_, step) => walk.recordAt(device, step));
       const newest = records.at(-1)!;
-      const items = store.items(newest.deviceId);
+      const id = newest.deviceId!;
+      const items = store.items(id);
       expect(items.map((i) => [i.id, i.type, i.latest, i.ts]).sort()).toEqual(newest.data.map((i) => [i.id, i.type, i.val, newest.unixTimestamp]).sort());
       let compared = 0;
       for (const item of newest.data) {
         if (item.type === "string") continue;
         const expected = records.flatMap((r) => samplesOf(r.data.find((i) => i.id === item.id)!, r.unixTimestamp)).sort(byTsKey);
-        const got = seriesRows(store.series(newest.deviceId, item.id, summary.firstS, OPTIONS.endS)).sort(byTsKey);
+        const got = seriesRows(store.series(id, item.id, summary.firstS, OPTIONS.endS)).sort(byTsKey);
         expect({ item: item.id, samples: got }).toEqual({ item: item.id, samples: expected });
         compared += got.length;
       }
