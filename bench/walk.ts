@@ -30,6 +30,8 @@ export interface WalkOptions {
 export interface Walk {
   /** The record of `device` (0 ≤ device < devices) at `step` (≥ 0): timestamp start + step × stepS + a per-device offset below stepS. */
   recordAt(device: number, step: number): BagtowerRecord;
+  /** recordAt(device, step).unixTimestamp, without walking there. */
+  timestampAt(device: number, step: number): number;
 }
 
 
@@ -146,9 +148,11 @@ function _advance(s: State, stepS: number): void {
   s.processes = Math.max(1, Math.round(s.processes + 0.2 * (F.processes - s.processes) + 0.7 * _gauss(r)));
 }
 
+const _timestamp = (start: number, stepS: number, device: number, step: number) => start + step * stepS + ((device * 37) % stepS);
+
 function _record(s: State, device: number, start: number, idPrefix: string, stepS: number): BagtowerRecord {
   const name = `bench-${String(device).padStart(4, "0")}`;
-  const ts = start + s.step * stepS + ((device * 37) % stepS);
+  const ts = _timestamp(start, stepS, device, s.step);
   const uptime = (s.step - s.bootAt) * stepS + ((device * 13) % 97) + 0.37;
   const total = F.mem.total!;
   const used = Math.round(s.used);
@@ -226,6 +230,7 @@ export function createWalk(seed: number, devices: number, options: WalkOptions =
       while (s.step < step) _advance(s, stepS);
       return _record(s, device, start, idPrefix, stepS);
     },
+    timestampAt: (device, step) => _timestamp(start, stepS, device, step),
   };
 }
 
