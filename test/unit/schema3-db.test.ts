@@ -68,7 +68,7 @@ describe("writeSchema3Database", () => {
     } finally {
       store.close();
     }
-  });
+  }, 60_000);
 
   // The generator is checked row for row against the store it stands in for while the store
   // writes schema 3; once the store writes a newer schema this comparison has nothing to compare with.
