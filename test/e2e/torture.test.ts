@@ -127,15 +127,15 @@ describe("serve killed during heavy ingest", () => {
 
 describe("serve killed while it seals", () => {
   // The receiver in a process of its own (test/helpers/serve-process.ts: startServe as `serve` runs
-  // it) with the store's `seal` job every 20 ms, fed batches of many records per device, minute
-  // after minute of device time, so hours close and heads are sealed into chunks while ingest goes
+  // it) with the store's `seal` job every 20 ms, fed batches of many records per device, 30 s
+  // of device time apart, so hours close and heads are sealed into chunks while ingest goes
   // on; SIGKILLed once it has sealed some (a store without a seal job, or without store figures
   // on /healthz, is killed during ingest), restarted on the same file, again. Like an agent's spool,
   // the client resends every batch not acknowledged. At the end every record sent has been
   // acknowledged, and each of its values is read back through the series API exactly once.
   const DEVICES = 6;
   const BATCH = 25;
-  const STEP_S = 60;
+  const STEP_S = 30;
   const rounds = FULL ? 10 : 3;
   const perRound = FULL ? 5000 : 1500;
 
@@ -151,8 +151,10 @@ describe("serve killed while it seals", () => {
       return { proc, url, stderr };
     };
     const health = async (url: string) => (await (await fetch(`${url}/healthz`)).json()) as { store?: { headRecords: number; chunks: number } };
-    // Device time: minute by minute from two days ago, so nothing is in the future and many hours close.
-    const baseS = Math.floor(Date.now() / 1000) - 2 * 86400;
+    // Device time: every 30 s from six days ago (inside the 7-day dedup window, so a resent batch is
+    // always recognised), never past now; an hour closes every 120 records of a device.
+    const baseS = Math.floor(Date.now() / 1000) - 6 * 86400;
+    const maxSteps = (6 * 86400) / STEP_S - BATCH;
     const valuesOf = (d: number, i: number) => ({ cpu: ((i * 7 + d) % 1000) / 10, load: { "1m": (i % 500) / 100, "5m": d + i / 1e4, "15m": i } });
     const recordOf = (d: number, i: number) => {
       const v = valuesOf(d, i);
@@ -196,7 +198,7 @@ describe("serve killed while it seals", () => {
         const ackedBefore = acknowledged;
         let stop = false;
         const client = async (d: number) => {
-          while (!stop) {
+          while (!stop && next[d]! < maxSteps) {
             const batch = { d, from: next[d]! };
             next[d]! += BATCH;
             if (!(await send(serve.url, batch))) return;
