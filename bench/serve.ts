@@ -42,7 +42,7 @@ const YEAR_RECORDS = (365 * 86400) / YEAR_STEP_S;
 /** Waits for idle figures and background merges: shortened in --quick, whose figures are not judged. */
 const pause = (ms: number) => Bun.sleep(QUICK ? Math.min(ms, 300) : ms);
 /** How long a store may take to seal what was loaded (headRecords 0 on /healthz) before the bench goes on without it. */
-const SEAL_CAP_MS = QUICK ? 60_000 : 600_000;
+const SEAL_CAP_MS = QUICK ? 25_000 : 600_000;
 /**
  * A head that has not shrunk for this long is as sealed as it gets while its devices are recent:
  * schema 4 keeps each device's open hour in the head until the device has been silent for 15
