@@ -5,10 +5,14 @@
 // records/s in batches of 500, p50/p99 latency at half the single-record peak (open loop); then
 // 1,000 devices × a week of 10-minute records into serve and into VictoriaMetrics: disk bytes per
 // record, idle and peak RSS, one device's week of graphs, live pushes into that database against a
-// fresh one. The values are bench/walk.ts's random walk around the pi4 fixture's. Every load loop
-// is bounded by a duration and a request count.
+// fresh one; one device's year beside the week (graphs over a week, 90 days and a year), the
+// store's bytes per table and per tier, and the migration of a generated schema-3 week
+// (test/helpers/schema3-db.ts). The values are bench/walk.ts's random walk around the pi4
+// fixture's. Every load loop is bounded by a duration and a request count.
 // Usage: bun bench/serve.ts [--quick] [seconds per load phase (5)] [devices in the week load (1000)]
-//   --quick: 100 devices in the week load (a tenth of the records), for a try-out.
+//   --quick: a try-out of every step at a small scale (1 s phases, 50 devices × a day, a year of
+//   one device at a 2-hour step, short pauses) in well under a minute; it prints its report and
+//   leaves bench/RESULTS.md alone. The full run takes ~15 minutes and wants the machine quiet.
 import { $ } from "bun";
 import { Database } from "bun:sqlite";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -20,23 +24,40 @@ import type { BagtowerRecord } from "../src/record/schema.ts";
 import { startVictoriaMetrics } from "../test/helpers/backends.ts";
 import { fmt, machine, quantile, REPO, summarize, table, writeSection } from "./lib.ts";
 import { closedLoop, httpPost, openLoop, type LoadResult, type Reply } from "./serve-http.ts";
-import { createWalk, influxLines, WEEK_STEPS } from "./walk.ts";
+import { toRates } from "../src/serve/api.ts";
+import { schema3Walk, writeSchema3Database } from "../test/helpers/schema3-db.ts";
+import { createWalk, influxLines, STEP_S, WEEK_STEPS } from "./walk.ts";
 
 const QUICK = process.argv.includes("--quick");
 const args = process.argv.slice(2).filter((a) => a !== "--quick");
-const PHASE_S = Number(args[0] ?? 5);
-const WEEK_DEVICES = Number(args[1] ?? (QUICK ? 100 : 1000));
+const PHASE_S = Number(args[0] ?? (QUICK ? 1 : 5));
+const WEEK_DEVICES = Number(args[1] ?? (QUICK ? 50 : 1000));
 const DEVICES = 1000;
 const BATCH = 500;
-const WEEK_RECORDS = WEEK_STEPS; // 7 days of 10-minute records
+/** Records per device in the week load: 7 days of 10-minute records (a day in --quick). */
+const WEEK_RECORDS = QUICK ? 144 : WEEK_STEPS;
+/** The year of one device loaded beside the week: 10-minute records (2-hourly in --quick, a twelfth of them). */
+const YEAR_STEP_S = QUICK ? 7200 : STEP_S;
+const YEAR_RECORDS = (365 * 86400) / YEAR_STEP_S;
+/** Waits for idle figures and background merges: shortened in --quick, whose figures are not judged. */
+const pause = (ms: number) => Bun.sleep(QUICK ? Math.min(ms, 300) : ms);
+/** How long a store may take to seal what was loaded (headRecords 0 on /healthz) before the bench goes on without it. */
+const SEAL_CAP_MS = QUICK ? 25_000 : 600_000;
+/**
+ * A head that has not shrunk for this long is as sealed as it gets while its devices are recent:
+ * schema 4 keeps each device's open hour in the head until the device has been silent for 15
+ * minutes. Longer than two of its seal job's 10-second periods.
+ */
+const SEAL_STABLE_MS = 21_000;
 const SINGLE_CONNS = 64;
 const BATCH_CONNS = 4;
 const OPEN_CONNS = 256;
-const WARMUP_SINGLE = 1000;
+const WARMUP_SINGLE = QUICK ? 200 : 1000;
+const WARMUP_MS = QUICK ? 1000 : 3000;
 const WARMUP_BATCH = 4;
 const API_KEY = "bench-ingest-key-0123456789";
 const LOAD_CAP_MS = 600_000;
-const GRAPH_REPS = 20;
+const GRAPH_REPS = QUICK ? 5 : 20;
 
 const runStarted = performance.now();
 const loadAvg = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
@@ -44,6 +65,8 @@ const loadAtStart = loadAvg();
 const binary = join(REPO, "dist/bagtower-linux-x64");
 const work = mkdtempSync(join(tmpdir(), "bagtower-bench-serve-"));
 const log = (line: string) => console.error(`[${((performance.now() - runStarted) / 1000).toFixed(1)} s] ${line}`);
+const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "n/a");
+const mib = (bytes: number) => `${fmt(bytes / 2 ** 20)} MiB`;
 
 await $`${process.execPath} ${join(REPO, "scripts/build.ts")} linux-x64`.quiet();
 
@@ -142,7 +165,7 @@ interface Running {
 }
 
 /** Spawns a server on the server CPU and waits for the line that names its port. */
-async function spawnServer(name: string, cmd: string[], portLine: RegExp, env: Record<string, string | undefined>): Promise<Running> {
+async function spawnServer(name: string, cmd: string[], portLine: RegExp, env: Record<string, string | undefined>, startTimeoutMs = 20_000): Promise<Running> {
   const proc = Bun.spawn(onServerCpu(cmd), { stdin: "ignore", stdout: "ignore", stderr: "pipe", env });
   let text = "";
   let resolvePort!: (port: number) => void;
@@ -155,10 +178,10 @@ async function spawnServer(name: string, cmd: string[], portLine: RegExp, env: R
       if (m) resolvePort(Number(m[1]));
     }
   })();
-  const found = await Promise.race([port, proc.exited.then(() => -1), Bun.sleep(20_000).then(() => 0)]);
+  const found = await Promise.race([port, proc.exited.then(() => -1), Bun.sleep(startTimeoutMs).then(() => 0)]);
   if (found <= 0) {
     proc.kill("SIGKILL");
-    throw new Error(`${name} did not start (${found < 0 ? `exited ${proc.exitCode}` : "no port after 20 s"}); stderr:\n${text}`);
+    throw new Error(`${name} did not start (${found < 0 ? `exited ${proc.exitCode}` : `no port after ${startTimeoutMs / 1000} s`}); stderr:\n${text}`);
   }
   return {
     name,
@@ -183,13 +206,14 @@ mkdirSync(serveHome);
 // From a file, as serve recommends (a key on the command line is visible in ps, and serve warns).
 const apiKeyFile = join(work, "api-key");
 writeFileSync(apiKeyFile, `${API_KEY}\n`, { mode: 0o600 });
-const startServe = (db: string) =>
+const startServe = (db: string, startTimeoutMs?: number) =>
   spawnServer(
     "bagtower serve",
     // Every request of the bench comes from 127.0.0.1, so the per-address request limit is off.
     [binary, "serve", "--host", "127.0.0.1", "--port", "0", "--db", db, "--api-key-file", apiKeyFile, "--home", serveHome, "--rate-limit", "0"],
     /dashboard: http:\/\/127\.0\.0\.1:(\d+)\//,
     { PATH: process.env.PATH, HOME: serveHome },
+    startTimeoutMs,
   );
 const startFloor = () => spawnServer("floor", [process.execPath, join(REPO, "bench/serve-floor.ts")], /http:\/\/127\.0\.0\.1:(\d+)\//, { PATH: process.env.PATH });
 
@@ -231,6 +255,82 @@ function rssOf(pid: number): { rss: number; hwm: number } {
   return { rss: kb("VmRSS"), hwm: kb("VmHWM") };
 }
 
+/** A database file with its WAL, in bytes. */
+const dbFileBytes = (path: string) => [path, `${path}-wal`].reduce((n, p) => n + (statSync(p, { throwIfNoEntry: false })?.size ?? 0), 0);
+
+interface Sealed {
+  /** Whether /healthz reports store.headRecords at all (schema 3 has no head: nothing to wait for). */
+  present: boolean;
+  /** Until the head was empty, or (stable) last shrank. */
+  ms: number;
+  headRecords?: number;
+  /** The head stopped shrinking before it was empty (SEAL_STABLE_MS), or the wait hit SEAL_CAP_MS. */
+  stopped?: "stable" | "cap";
+}
+
+/**
+ * Waits until /healthz shows everything loaded sealed into chunks (store.headRecords 0), or the
+ * head stops shrinking (SEAL_STABLE_MS), at most SEAL_CAP_MS.
+ */
+async function waitSealed(port: number): Promise<Sealed> {
+  const started = performance.now();
+  let last = Number.POSITIVE_INFINITY;
+  let shrankAt = started;
+  for (;;) {
+    const health = (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as { store?: { headRecords?: number } };
+    const headRecords = health.store?.headRecords;
+    const now = performance.now();
+    if (headRecords === undefined || headRecords === 0) return { present: headRecords !== undefined, ms: now - started, headRecords };
+    if (headRecords < last) shrankAt = now;
+    last = headRecords;
+    if (now - shrankAt >= SEAL_STABLE_MS) return { present: true, ms: shrankAt - started, headRecords, stopped: "stable" };
+    if (now - started >= SEAL_CAP_MS) return { present: true, ms: now - started, headRecords, stopped: "cap" };
+    await Bun.sleep(250);
+  }
+}
+
+interface TableSizes {
+  /** dbstat: every table's pages with its indexes; length: the sum of its columns' lengths (no page overhead). */
+  method: "dbstat" | "length";
+  schema: number;
+  /** Bytes per table, its indexes included. */
+  tables: Map<string, number>;
+  /** The rollups table's bytes split by tier (300, 3600) in proportion to their data, when the table exists. */
+  tiers?: Map<number, number>;
+}
+
+/** Bytes per table of a stopped store's database (opened read-only). */
+function tableSizes(path: string): TableSizes {
+  const db = new Database(path, { readonly: true });
+  try {
+    const schema = (db.query("PRAGMA user_version").get() as { user_version: number }).user_version;
+    const objects = db.query("SELECT type, name, tbl_name FROM sqlite_master WHERE type IN ('table', 'index')").all() as { type: string; name: string; tbl_name: string }[];
+    const tableOf = new Map(objects.map((o) => [o.name, o.tbl_name]));
+    const tables = new Map<string, number>();
+    const add = (name: string, bytes: number) => tables.set(tableOf.get(name) ?? name, (tables.get(tableOf.get(name) ?? name) ?? 0) + bytes);
+    let method: TableSizes["method"] = "dbstat";
+    try {
+      for (const r of db.query("SELECT name, sum(pgsize) AS bytes FROM dbstat GROUP BY name").all() as { name: string; bytes: number }[]) add(r.name, r.bytes);
+    } catch {
+      // A SQLite built without SQLITE_ENABLE_DBSTAT_VTAB: the data alone.
+      method = "length";
+      for (const o of objects.filter((x) => x.type === "table" && !x.name.startsWith("sqlite_"))) {
+        const columns = (db.query(`SELECT name FROM pragma_table_info('${o.name}')`).all() as { name: string }[]).map((c) => `coalesce(length("${c.name}"), 0)`);
+        add(o.name, (db.query(`SELECT coalesce(sum(${columns.join(" + ")}), 0) AS n FROM "${o.name}"`).get() as { n: number }).n);
+      }
+    }
+    let tiers: Map<number, number> | undefined;
+    if (tableOf.has("rollups")) {
+      const rows = db.query("SELECT tier, sum(length(data)) AS bytes FROM rollups GROUP BY tier").all() as { tier: number; bytes: number }[];
+      const data = rows.reduce((n, r) => n + r.bytes, 0);
+      tiers = new Map(rows.map((r) => [r.tier, ((tables.get("rollups") ?? 0) * r.bytes) / Math.max(1, data)]));
+    }
+    return { method, schema, tables, tiers };
+  } finally {
+    db.close();
+  }
+}
+
 // --- the three load phases ---------------------------------------------------------------------------
 interface SystemSpec {
   label: string;
@@ -262,8 +362,8 @@ interface SystemResult {
 
 /** Returns the records the warm-up got acknowledged. */
 async function warmUp(kind: Kind, port: number): Promise<number> {
-  const a = await closedLoop({ port, conns: 8, durationMs: 3000, maxRequests: WARMUP_SINGLE, make: maker(kind, port, 1) });
-  const b = await closedLoop({ port, conns: 2, durationMs: 3000, maxRequests: WARMUP_BATCH, make: maker(kind, port, BATCH) });
+  const a = await closedLoop({ port, conns: 8, durationMs: WARMUP_MS, maxRequests: WARMUP_SINGLE, make: maker(kind, port, 1) });
+  const b = await closedLoop({ port, conns: 2, durationMs: WARMUP_MS, maxRequests: WARMUP_BATCH, make: maker(kind, port, BATCH) });
   return a.okUnits + b.okUnits;
 }
 
@@ -366,7 +466,7 @@ results.peer = await measureSystem({ label: "peer: VictoriaMetrics /write", kind
 // --- the week: 1,000 devices × 1,008 ten-minute records ---------------------------------------------------
 const weekDb = join(work, "week.db");
 const weekNowS = Math.floor(Date.now() / 1000);
-const weekFrom = weekNowS - 7 * 86400;
+const weekFrom = weekNowS - WEEK_RECORDS * STEP_S;
 const weekTotal = WEEK_DEVICES * WEEK_RECORDS;
 const weekRequests = Math.ceil(weekTotal / BATCH);
 
@@ -413,9 +513,11 @@ const weekDiskPerRecord = (diskWrites(week.pid) - weekDisk0) / Math.max(1, weekL
 const weekLoadS = weekLoad.elapsedMs / 1000;
 const weekAfterLoad = rssOf(week.pid);
 log(`week load into serve: ${weekLoaded} records in ${fmt(weekLoadS)} s`);
-await Bun.sleep(2000);
+const weekSeal = await waitSealed(week.port);
+if (weekSeal.present) log(`week sealed: headRecords ${weekSeal.headRecords} after ${fmt(weekSeal.ms / 1000)} s`);
+await pause(2000);
 const weekIdle = rssOf(week.pid);
-await Bun.sleep(8000);
+await pause(8000);
 const weekIdle10 = rssOf(week.pid);
 
 const graphDevice = deviceName(Math.floor(WEEK_DEVICES / 2));
@@ -424,25 +526,40 @@ const graphMs: number[] = [];
 let graphItems = 0;
 let graphPoints = 0;
 let graphBytes = 0;
+
+/** One load of a device's page as the dashboard does it: the device, then every numeric item's series in parallel. */
+async function graphLoad(url: string, device: string, query: string) {
+  const started = performance.now();
+  const answer = (await (await fetch(`${url}/api/devices/${device}`)).json()) as { items: { id: string; shape: string }[] };
+  const numeric = answer.items.filter((i) => i.shape !== "string");
+  const texts = await Promise.all(numeric.map(async (i) => (await fetch(`${url}/api/devices/${device}/series?item=${encodeURIComponent(i.id)}&${query}`)).text()));
+  const ms = performance.now() - started;
+  const series = texts.map((t) => JSON.parse(t) as { points: Record<string, unknown[]>; tier?: string });
+  return {
+    ms,
+    items: numeric.length,
+    bytes: texts.reduce((n, t) => n + t.length, 0),
+    points: series.reduce((n, s) => n + Object.values(s.points ?? {}).reduce((m, p) => m + p.length, 0), 0),
+    tiers: [...new Set(series.map((s) => s.tier ?? "—"))],
+  };
+}
+
 const graphRound = async () => {
   for (let rep = 0; rep < GRAPH_REPS; rep++) {
-    const started = performance.now();
-    const device = (await (await fetch(`${base}/api/devices/${graphDevice}`)).json()) as { items: { id: string; shape: string }[] };
-    const numeric = device.items.filter((i) => i.shape !== "string");
-    const texts = await Promise.all(numeric.map(async (i) => (await fetch(`${base}/api/devices/${graphDevice}/series?item=${encodeURIComponent(i.id)}&from=${weekFrom}`)).text()));
-    graphMs.push(performance.now() - started);
-    graphItems = numeric.length;
-    graphBytes = texts.reduce((n, t) => n + t.length, 0);
-    graphPoints = texts.map((t) => JSON.parse(t) as { points: Record<string, unknown[]> }).reduce((n, s) => n + Object.values(s.points).reduce((m, p) => m + p.length, 0), 0);
+    const one = await graphLoad(base, graphDevice, `from=${weekFrom}`);
+    graphMs.push(one.ms);
+    graphItems = one.items;
+    graphBytes = one.bytes;
+    graphPoints = one.points;
   }
 };
 await graphRound();
 const graphStats = summarize(graphMs);
-await Bun.sleep(2000);
+await pause(2000);
 const afterGraphs = rssOf(week.pid);
 // The same again: does serving graphs keep growing the process?
 await graphRound();
-await Bun.sleep(2000);
+await pause(2000);
 const afterGraphs2 = rssOf(week.pid);
 const sizeOf = (path: string) => {
   try {
@@ -464,9 +581,10 @@ let weekStderr = week.stderr();
 const dbBytes = sizeOf(weekDb);
 const walAfterCheckpoint = sizeOf(`${weekDb}-wal`);
 const serveWeekBytes = dbBytes + walAfterCheckpoint;
+const weekTables = tableSizes(weekDb);
 // The same database after a restart: what a serve that has been idle since its start holds.
 week = await startServe(weekDb);
-await Bun.sleep(2000);
+await pause(2000);
 const restartIdle = rssOf(week.pid);
 weekStops.push(await week.stop());
 weekStderr += week.stderr();
@@ -482,10 +600,10 @@ const liveMaker = (port: number) => () => {
   const ts = weekNowS + 1 + Math.floor(n / WEEK_DEVICES);
   return { bytes: httpPost(port, "/logs", recordJson(d, ts, `live-${RUN}-${n}`, WEEK_RECORDS + n), { "Content-Type": "application/json", "x-api-key": API_KEY }), units: 1 };
 };
-const LIVE_MS = 3000;
+const LIVE_MS = QUICK ? 1000 : 3000;
 async function liveOn<T extends LoadResult>(db: string, what: string, phase: (port: number) => Promise<T>): Promise<Measured<T>> {
   const server = await startServe(db);
-  await closedLoop({ port: server.port, conns: 8, durationMs: 2000, maxRequests: 500, make: liveMaker(server.port) });
+  await closedLoop({ port: server.port, conns: 8, durationMs: QUICK ? 500 : 2000, maxRequests: QUICK ? 100 : 500, make: liveMaker(server.port) });
   log(`live pushes: ${what}`);
   const result = await withCpu(server.pid, () => phase(server.port));
   weekStops.push(await server.stop());
@@ -503,6 +621,51 @@ const liveOpen = await liveOn(weekDb, `the week's database, open loop at ${Math.
 const liveRate = results.serve!.half.rate;
 const liveOpenFreshHalf = await liveOn(weekDb, `the week's database, open loop at ${Math.round(liveRate)}/s`, openLive(liveRate));
 
+// --- one device's year beside the week: graphs over a week, 90 days and a year ---------------------
+// One more device (the walk's next index, so a name none of the week's devices has), its records
+// over the past 365 days loaded in batches into the week's database; the graphs are timed once
+// the store has sealed them, each range with the step the dashboard sends (range/600, ≥ 60 s).
+const yearDevice = deviceName(WEEK_DEVICES);
+const yearNowS = Math.floor(Date.now() / 1000);
+const yearWalk = createWalk(WALK_SEED + 2, WEEK_DEVICES + 1, { start: yearNowS - 365 * 86400, stepS: YEAR_STEP_S, idPrefix: `year-${RUN}` });
+const yearServe = await startServe(weekDb);
+log(`a year of ${yearDevice} into the week's database: ${YEAR_RECORDS} records`);
+let yearNext = 0;
+const yearLoad = await closedLoop({
+  port: yearServe.port,
+  conns: BATCH_CONNS,
+  durationMs: LOAD_CAP_MS,
+  maxRequests: Math.ceil(YEAR_RECORDS / BATCH),
+  make: () => {
+    const records: BagtowerRecord[] = [];
+    for (let j = yearNext * BATCH; j < Math.min((yearNext + 1) * BATCH, YEAR_RECORDS); j++) records.push(yearWalk.recordAt(WEEK_DEVICES, j));
+    yearNext++;
+    return { bytes: httpPost(yearServe.port, "/logs", JSON.stringify(records), { "Content-Type": "application/json", "x-api-key": API_KEY }), units: records.length };
+  },
+  check: (reply) => ((JSON.parse(reply.body) as { duplicates?: number }).duplicates === 0 ? undefined : reply.body.slice(0, 120)),
+});
+const yearSeal = await waitSealed(yearServe.port);
+log(`a year of ${yearDevice}: ${yearLoad.okUnits} records in ${fmt(yearLoad.elapsedMs / 1000)} s${yearSeal.present ? `, headRecords ${yearSeal.headRecords} after ${fmt(yearSeal.ms / 1000)} s` : ""}`);
+/** The dashboard's step for a range: about 600 points, never under a minute. */
+const dashboardStep = (rangeS: number) => Math.max(60, Math.round(rangeS / 600));
+const YEAR_RANGES = [
+  { label: "a week", days: 7, target: 30 },
+  { label: "90 days", days: 90, target: 50 },
+  { label: "a year", days: 365, target: 50 },
+];
+const yearGraphs = [];
+for (const range of YEAR_RANGES) {
+  const toS = Math.floor(Date.now() / 1000);
+  const fromS = toS - range.days * 86400;
+  const stepS = dashboardStep(range.days * 86400);
+  const loads = [];
+  for (let rep = 0; rep < GRAPH_REPS; rep++) loads.push(await graphLoad(`http://127.0.0.1:${yearServe.port}`, yearDevice, `from=${fromS}&to=${toS}&step=${stepS}`));
+  yearGraphs.push({ ...range, stepS, stats: summarize(loads.map((l) => l.ms)), last: loads.at(-1)! });
+}
+const yearRss = rssOf(yearServe.pid);
+weekStops.push(await yearServe.stop());
+weekStderr += yearServe.stderr();
+
 // The same week into a fresh VictoriaMetrics, then its data directory after a flush.
 const vmWeek = await startPeer();
 log(`week load into VictoriaMetrics: ${WEEK_DEVICES} devices × ${WEEK_RECORDS} records`);
@@ -512,17 +675,76 @@ const vmFlush = async () => void (await (await fetch(`http://127.0.0.1:${vmWeek.
 await vmFlush();
 const vmBytesFlushed = treeBytes(vmWeek.dataDir!);
 // Its background merges go on after the flush: the size once they have had 10 s.
-await Bun.sleep(10_000);
+await pause(10_000);
 await vmFlush();
 const vmWeekBytes = treeBytes(vmWeek.dataDir!);
 const vmRows = Number(/^vm_rows_inserted_total\{type="influx"\} (\d+)/m.exec(await (await fetch(`http://127.0.0.1:${vmWeek.port}/metrics`)).text())?.[1] ?? Number.NaN);
 const vmWeekRss = rssOf(vmWeek.pid);
 const vmWeekStop = await vmWeek.stop();
+
+// --- the migration of a schema-3 week --------------------------------------------------------------
+// The week as the schema-3 store kept it (test/helpers/schema3-db.ts writes it directly, the same
+// walk), then `serve --db` on it: from the spawn until /healthz answers, with what serve says on
+// stderr meanwhile. One device's last day is read back over the API and compared with the walk.
+const migDb = join(work, "schema3-week.db");
+const migOptions = { devices: WEEK_DEVICES, recordsPerDevice: WEEK_RECORDS, endS: Math.floor(Date.now() / 1000), seed: WALK_SEED + 3, idPrefix: `s3-${RUN}` };
+log(`a schema-3 week: ${WEEK_DEVICES} devices × ${WEEK_RECORDS} records, written directly`);
+const genStarted = performance.now();
+const generated = writeSchema3Database(migDb, migOptions);
+const genS = (performance.now() - genStarted) / 1000;
+const migBefore = dbFileBytes(migDb);
+log(`serve on the schema-3 week (${mib(migBefore)})`);
+const migStarted = performance.now();
+const mig = await startServe(migDb, 3_600_000);
+for (;;) {
+  const ok = await fetch(`http://127.0.0.1:${mig.port}/healthz`).then((r) => r.ok, () => false);
+  if (ok) break;
+  await Bun.sleep(50);
+}
+const migS = (performance.now() - migStarted) / 1000;
+const migSeal = await waitSealed(mig.port);
+const migHealth = (await (await fetch(`http://127.0.0.1:${mig.port}/healthz`)).json()) as { records?: number; devices?: number };
+const spot = await spotCheck(mig.port);
+const migStop = await mig.stop();
+const migStderr = mig.stderr();
+{
+  const db = new Database(migDb);
+  db.run("PRAGMA wal_checkpoint(TRUNCATE)");
+  db.close();
+}
+const migAfter = dbFileBytes(migDb);
+const migSchema = tableSizes(migDb).schema;
+log(`migration: ${fmt(migS)} s to /healthz; ${mib(migBefore)} → ${mib(migAfter)}; spot check: ${spot.text}`);
 rmSync(work, { recursive: true, force: true });
 
+/** One device's last day of every numeric item over the API, against the walk the generator wrote (counters as rates, as the API sends them). */
+async function spotCheck(port: number): Promise<{ ok: boolean; text: string }> {
+  const walk = schema3Walk(migOptions);
+  const device = Math.floor(WEEK_DEVICES / 3);
+  const records = Array.from({ length: Math.min(144, WEEK_RECORDS) }, (_, k) => walk.recordAt(device, WEEK_RECORDS - Math.min(144, WEEK_RECORDS) + k));
+  const fromS = records[0]!.unixTimestamp;
+  const toS = records.at(-1)!.unixTimestamp;
+  let samples = 0;
+  const wrong: string[] = [];
+  for (const item of records[0]!.data) {
+    if (item.type === "string") continue;
+    const expected: Record<string, [number, number][]> = {};
+    for (const r of records) {
+      const val = r.data.find((i) => i.id === item.id)!.val;
+      const entries = typeof val === "number" ? [["", val] as const] : Object.entries(val as Record<string, number>);
+      for (const [key, value] of entries) (expected[key] ??= []).push([r.unixTimestamp, value]);
+    }
+    if (item.type === "counter") for (const key in expected) expected[key] = toRates(expected[key]!);
+    const answer = (await (await fetch(`http://127.0.0.1:${port}/api/devices/${records[0]!.deviceId}/series?item=${item.id}&from=${fromS}&to=${toS}`)).json()) as { points?: Record<string, [number, number][]>; tier?: string };
+    const same = JSON.stringify(answer.points) === JSON.stringify(expected);
+    samples += Object.values(expected).reduce((n, p) => n + p.length, 0);
+    if (!same) wrong.push(`${item.id}${answer.tier ? ` (tier ${answer.tier})` : ""}`);
+  }
+  const what = `${records[0]!.deviceId}'s last ${records.length} records, ${samples} samples of every numeric item`;
+  return { ok: wrong.length === 0, text: wrong.length === 0 ? `all equal to the generated values (${what})` : `**differ** for ${wrong.join(", ")} (${what})` };
+}
+
 // --- the report -------------------------------------------------------------------------------------
-const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "n/a");
-const mib = (bytes: number) => `${fmt(bytes / 2 ** 20)} MiB`;
 const ratio = (a: number, b: number) => `${fmt(a / b, 2)}×`;
 const verdict = (ok: boolean) => (ok ? "met" : "**missed**");
 // A figure of the fleet's week is not judged on a scaled-down run.
@@ -567,7 +789,7 @@ const serverErrors = [...errorLines(results.serve!.stderr), ...errorLines(weekSt
 
 const g = graphStats;
 const serveSingle = results.serve!;
-const weekScaled = WEEK_DEVICES !== 1000 || weekLoaded !== 1000 * WEEK_RECORDS;
+const weekScaled = WEEK_DEVICES !== 1000 || weekLoaded !== 1000 * WEEK_STEPS;
 const totalS = (performance.now() - runStarted) / 1000;
 const pq = (h: { latencies: number[] } | undefined, q: number) => (h ? quantile([...h.latencies].sort((a, b) => a - b), q) : Number.NaN);
 const p = (r: SystemResult, q: number) => pq(r.half, q);
@@ -589,6 +811,67 @@ const vmBpr = perRecord(vmWeekBytes, vmLoad.okUnits);
 const bytesText = (bpr: number) => `${fmt(bpr, 0)} B/record (${fmt(bpr / FIELDS, 1)} B/sample)`;
 const peer = results.peer!;
 const yearRecords = 365 * 144;
+
+// A year of one device from the week's tiers: raw samples kept 30 days, 5-minute buckets 90, 1-hour buckets a year.
+const weekTimes = createWalk(WALK_SEED, WEEK_DEVICES, { start: weekFrom });
+/** (device, bucket) pairs the week's records fill in a tier of `tierS` seconds. */
+function weekBuckets(tierS: number): number {
+  let n = 0;
+  for (let d = 0; d < WEEK_DEVICES; d++) {
+    let last = Number.NaN;
+    for (let k = 0; k < WEEK_RECORDS; k++) {
+      const bucket = Math.floor(weekTimes.timestampAt(d, k) / tierS);
+      if (bucket !== last) n++;
+      last = bucket;
+    }
+  }
+  return n;
+}
+const RAW_30D = (30 * 86400) / STEP_S;
+const FIVE_90D = (90 * 86400) / Math.max(300, STEP_S);
+const HOUR_365D = 365 * 24;
+const rawBytes = weekTables.tables.get("chunks");
+const tierBytes = (tier: number) => weekTables.tiers?.get(tier) ?? 0;
+const tiered = rawBytes !== undefined && weekTables.tiers !== undefined;
+const rawPerRecord = (rawBytes ?? 0) / Math.max(1, weekLoaded);
+const fivePerBucket = tierBytes(300) / Math.max(1, weekBuckets(300));
+const hourPerBucket = tierBytes(3600) / Math.max(1, weekBuckets(3600));
+const yearTiers = [rawPerRecord * RAW_30D, fivePerBucket * FIVE_90D, hourPerBucket * HOUR_365D];
+const yearTiered = yearTiers.reduce((a, b) => a + b, 0);
+const mb = (bytes: number) => `${fmt(bytes / 1e6, 2)} MB`;
+const tablesText = [...weekTables.tables.entries()]
+  .sort((a, b) => b[1] - a[1])
+  .map(([name, bytes]) => `${name} ${mib(bytes)} (${fmt(bytes / Math.max(1, weekLoaded), 1)} B/record)`)
+  .join("; ");
+const yearRow = tiered
+  ? [
+      `${mb(yearTiered)} extrapolated from the week's tiers: raw ${fmt(rawPerRecord, 1)} B/record × ${int(RAW_30D)} (30 d) = ${mb(yearTiers[0]!)}; ` +
+        `5-minute ${fmt(fivePerBucket, 1)} B/bucket × ${int(FIVE_90D)} (the 5-minute buckets 90 d of 10-minute records fill) = ${mb(yearTiers[1]!)}; ` +
+        `1-hour ${fmt(hourPerBucket, 1)} B/bucket × ${int(HOUR_365D)} (365 d) = ${mb(yearTiers[2]!)} (a bucket: one device's series in that interval; rollups split by tier in proportion to their data)`,
+      `VictoriaMetrics at its week's rate, every raw sample: ${fmt((vmBpr * yearRecords) / 1e6, 1)} MB`,
+      ratio(yearTiered, vmBpr * yearRecords),
+      weekVerdict(yearTiered <= 5e6),
+    ]
+  : [
+      `no tier tables in this store (schema ${weekTables.schema}: no chunks, no rollups), so every raw record is kept: ${fmt((serveBpr * yearRecords) / 1e6, 1)} MB extrapolated, ${fmt(serveBpr, 0)} B × ${int(yearRecords)} records`,
+      `VictoriaMetrics at its week's rate: ${fmt((vmBpr * yearRecords) / 1e6, 1)} MB`,
+      ratio(serveBpr, vmBpr),
+      weekVerdict((serveBpr * yearRecords) / 1e6 <= 5),
+    ];
+const sealText = (sealed: Sealed) =>
+  !sealed.present
+    ? "nothing to seal (no store.headRecords on /healthz)"
+    : sealed.headRecords === 0
+      ? `sealed ${fmt(sealed.ms / 1000)} s after the load`
+      : sealed.stopped === "stable"
+        ? `sealed but ${int(sealed.headRecords ?? Number.NaN)} head records ${fmt(sealed.ms / 1000)} s after the load, then no change for ${fmt(SEAL_STABLE_MS / 1000, 0)} s (the devices' open hours, sealed after 15 minutes of silence)`
+        : `**${int(sealed.headRecords ?? Number.NaN)} head records still unsealed after ${fmt(sealed.ms / 1000)} s**`;
+const yearGraphText = yearGraphs.map((y) => `${fmt(y.stats.median, 1)} ms`).join(" / ");
+const yearGraphDetail = yearGraphs
+  .map((y) => `${y.label}: step ${int(y.stepS)} s, p90 ${fmt(y.stats.p90, 1)} ms, max ${fmt(y.stats.max, 1)} ms, ${int(y.last.points)} points in ${int(y.last.bytes)} bytes, tier ${y.last.tiers.join("/")}`)
+  .join("; ");
+// The dashboard line carries a one-time admin login: not for a results file, even from a serve long gone.
+const migLines = migStderr.trim().split("\n").filter((l) => l !== "").map((l) => l.replace(/login=[^\s)]+/g, "login=…"));
 const cmdArgs = process.argv.slice(2).join(" ");
 
 const body = `Run ${new Date().toISOString()} on ${machine()}; total ${fmt(totalS, 0)} s; load average ${loadAtStart} at the start, ${loadAvg()} at the end (other processes share these cores).
@@ -601,7 +884,7 @@ Records: \`bench/walk.ts\` (seeded): every device's values take a random walk ar
 \`bagtower serve\` is the compiled binary with its defaults but \`--rate-limit 0\`: every request here comes from 127.0.0.1, and the default limit (${int(DEFAULT_LIMITS.requestsPerMinute)} requests a minute per key and address) would stop the load, as it would a runaway device.
 **Acknowledgements differ:** bagtower serve answers after its SQLite commit is fsynced (WAL; the fsync on a worker thread, src/serve/wal-sync.ts); VictoriaMetrics answers 204 once the lines are buffered in memory, before its data reaches the disk (it writes them later, in the background; \`/internal/force_flush\` forces it).
 
-### Issue 12's targets: today's store (the baseline)
+### Issue 12's targets: the store of schema ${weekTables.schema}${weekTables.schema === 3 ? " (today's, the baseline)" : ""}
 
 ${table(
   ["figure", "target", "bagtower serve", "VictoriaMetrics / reference", "ratio", ""],
@@ -626,18 +909,40 @@ ${table(
     ],
     [`p99 at half of serve's own peak, on the week's database`, "≤ 20 ms", `${fmt(pq(liveOpen, 0.99), 2)} ms at ${int(liveHalfRate)}/s (p50 ${fmt(pq(liveOpen, 0.5), 2)} ms)`, `at half the fresh peak, ${int(liveRate)}/s: ${fmt(pq(liveOpenFreshHalf, 0.99), 2)} ms`, "—", weekVerdict(pq(liveOpen, 0.99) <= 20)],
     [`one device's graphs over a week (the device + ${graphItems} series in parallel), median of ${GRAPH_REPS}`, "≤ 30 ms", `${fmt(g.median, 1)} ms (p90 ${fmt(g.p90, 1)}, max ${fmt(g.max, 1)})`, "—", "—", weekVerdict(g.median <= 30)],
-    ["one device's graphs over 90 days / a year", "≤ 50 ms / ≤ 50 ms", "not measured: today's store keeps no longer history than it was given (a week here), and no rollups", "—", "—", "—"],
+    [
+      `one device's graphs over a week / 90 days / a year, for a device with ${int(yearLoad.okUnits)} records over 365 days in the week's database (the device + ${yearGraphs[0]!.last.items} series in parallel, the dashboard's step), median of ${GRAPH_REPS}`,
+      "≤ 30 ms / ≤ 50 ms / ≤ 50 ms",
+      `${yearGraphText} (${yearGraphDetail})`,
+      "—",
+      "—",
+      weekVerdict(yearGraphs.every((y) => y.stats.median <= y.target)),
+    ],
     ["idle RSS 2 s after the load", "≤ 80 MB", `${mib(weekIdle.rss)} (${fmt(weekIdle.rss / 1e6)} MB)`, `VictoriaMetrics after its week load: ${mib(vmWeekRss.rss)}`, ratio(weekIdle.rss, vmWeekRss.rss), weekVerdict(weekIdle.rss <= 80e6)],
     ["peak RSS (VmHWM) during the load", "≤ 200 MB", `${mib(weekAfterLoad.hwm)} (${fmt(weekAfterLoad.hwm / 1e6)} MB)`, `VictoriaMetrics: ${mib(vmWeekRss.hwm)}`, ratio(weekAfterLoad.hwm, vmWeekRss.hwm), weekVerdict(weekAfterLoad.hwm <= 200e6)],
-    ["a year of one device", "≤ 5 MB", `${fmt((serveBpr * yearRecords) / 1e6, 1)} MB extrapolated: today every raw record is kept, ${fmt(serveBpr, 0)} B × ${int(yearRecords)} records`, `VictoriaMetrics at its week's rate: ${fmt((vmBpr * yearRecords) / 1e6, 1)} MB`, ratio(serveBpr, vmBpr), weekVerdict((serveBpr * yearRecords) / 1e6 <= 5)],
-    ["migration of the schema-2 week", "reported", "nothing to migrate yet (today's store is schema 2)", "—", "—", "—"],
+    [`disk bytes per table at the end of the week (${weekTables.method === "dbstat" ? "dbstat pages, indexes with their table" : "sum of column lengths: this SQLite has no dbstat"})`, "reported", tablesText, "—", "—", "—"],
+    ["a year of one device", "≤ 5 MB", ...yearRow],
+    [
+      `migration of a generated schema-3 week (${int(generated.records)} records; the issue's "schema 2" is today's schema 3)`,
+      "reported",
+      `${fmt(migS, 1)} s from the spawn of \`serve --db\` to /healthz answering (schema 3 → ${migSchema}); ${mib(migBefore)} → ${mib(migAfter)} (database + WAL, after stop and checkpoint); ${sealText(migSeal)}; /healthz: ${int(migHealth.records ?? Number.NaN)} records, ${int(migHealth.devices ?? Number.NaN)} devices; spot check over the API: ${spot.text}; ${migLines.length} lines on stderr (below)`,
+      `generated directly in ${fmt(genS, 1)} s`,
+      "—",
+      spot.ok ? "reported" : "**records lost or changed**",
+    ],
   ],
 )}
 
 Week loads, ${BATCH_CONNS} connections, batches of ${BATCH}, device by device, timestamps over the past 7 days: serve took ${int(weekLoaded)} records in ${fmt(weekLoadS)} s (${int(rateOf(weekLoad))} records/s; ${statusText(weekLoad)}; ${cpuText(weekLoad, false)}; the server wrote ${kib(weekDiskPerRecord)} to disk per record${weekLoad.stoppedBy !== "requests" ? `; **stopped by ${weekLoad.stoppedBy}**` : ""});
 VictoriaMetrics took ${int(vmLoad.okUnits)} in ${fmt(vmLoad.elapsedMs / 1000)} s (${int(rateOf(vmLoad))} records/s; ${statusText(vmLoad)}; ${cpuText(vmLoad, false)}${vmLoad.stoppedBy !== "requests" ? `; **stopped by ${vmLoad.stoppedBy}**` : ""}) and counted ${int(vmRows)} rows inserted (${int(vmRows / FIELDS)} lines of ${FIELDS} fields; stop: ${vmWeekStop}).
-serve's database while it ran, after the graphs: ${mib(dbBytesRunning)} + WAL ${mib(walBytes)}; after its stop and the checkpoint: ${mib(dbBytes)} + WAL ${mib(walAfterCheckpoint)}.
-${weekScaled ? `\n**Scaled down**: ${int(weekLoaded)} of the ${int(1000 * WEEK_RECORDS)} records of 1,000 devices × a week; the targets are for the full fleet (\`bun bench/serve.ts\` without \`--quick\` loads it all), so its figures are not judged.\n` : ""}
+serve's database while it ran, after the graphs: ${mib(dbBytesRunning)} + WAL ${mib(walBytes)}; after its stop and the checkpoint: ${mib(dbBytes)} + WAL ${mib(walAfterCheckpoint)}. The week's seal: ${sealText(weekSeal)}.
+The year of ${yearDevice} (every ${int(YEAR_STEP_S)} s over the past 365 days, batches of ${BATCH}, ${BATCH_CONNS} connections, into the week's database after the live phases): ${int(yearLoad.okUnits)} records in ${fmt(yearLoad.elapsedMs / 1000)} s (${statusText(yearLoad)}); ${sealText(yearSeal)}; RSS after its graphs ${mib(yearRss.rss)}.
+
+serve's stderr during the migration (${migLines.length} lines${migLines.length > 20 ? ", the first 5 and the last 15" : ""}; stop: ${migStop}):
+
+\`\`\`
+${(migLines.length > 20 ? [...migLines.slice(0, 5), "…", ...migLines.slice(-15)] : migLines).join("\n")}
+\`\`\`
+${weekScaled ? `\n**Scaled down**: ${int(weekLoaded)} of the ${int(1000 * WEEK_STEPS)} records of 1,000 devices × a week; the targets are for the full fleet (\`bun bench/serve.ts\` without \`--quick\` loads it all), so its figures are not judged.\n` : ""}
 ### Single-record pushes/s (higher is better)
 
 ${measurementTable((r) => r.singlePeak, (n) => `${int(n)}/s`)}
@@ -684,4 +989,6 @@ ${refusals.join("\n")}
 ${serverErrors.length ? `\nServer log lines with errors or warnings (${serverErrors.length}, first 10):\n\n\`\`\`\n${serverErrors.slice(0, 10).join("\n")}\n\`\`\`` : "\nNo error or warning in the servers' logs."}
 Stops of the week's serve: ${weekStops.join(", ")}.`;
 console.log(body);
-writeSection("serve", body);
+// A try-out's figures would overwrite the full run's: --quick only prints.
+if (QUICK) log("--quick: bench/RESULTS.md left as it was");
+else writeSection("serve", body);

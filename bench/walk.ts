@@ -30,11 +30,15 @@ export interface WalkOptions {
   start?: number;
   /** Prefix of every recordId, so two runs' records are never duplicates of each other (default "walk"). */
   idPrefix?: string;
+  /** Seconds between two records of a device (default STEP_S): uptime and the counters advance by as much. */
+  stepS?: number;
 }
 
 export interface Walk {
-  /** The record of `device` (0 ≤ device < devices) at `step` (≥ 0): timestamp start + step × 600 s + a per-device offset. */
+  /** The record of `device` (0 ≤ device < devices) at `step` (≥ 0): timestamp start + step × stepS + a per-device offset below stepS. */
   recordAt(device: number, step: number): BagtowerRecord;
+  /** recordAt(device, step).unixTimestamp, without walking there. */
+  timestampAt(device: number, step: number): number;
 }
 
 
@@ -97,14 +101,14 @@ const F = {
   processes: _num("processes"),
 };
 
-function _initial(seed: number, device: number): State {
+function _initial(seed: number, device: number, stepS: number): State {
   const rand = mulberry32(Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(device + 1, 0xc2b2ae35));
   // Each device starts a little apart from the fixture, so the fleet is not in lockstep.
   const spread = (x: number, rel: number) => x * (1 + rel * (rand() * 2 - 1));
   return {
     step: 0,
     rand,
-    bootAt: -Math.floor(F.uptime / STEP_S),
+    bootAt: -Math.floor(F.uptime / stepS),
     cpu: spread(F.cpu, 0.3),
     perCpu: F.perCpu.map((c) => spread(c, 0.3)),
     used: spread(F.mem.used!, 0.2),
@@ -124,7 +128,7 @@ function _initial(seed: number, device: number): State {
   };
 }
 
-function _advance(s: State): void {
+function _advance(s: State, stepS: number): void {
   const r = s.rand;
   s.step++;
   const reboot = r() < REBOOT_P;
@@ -142,7 +146,7 @@ function _advance(s: State): void {
   s.temp = _clamp(_revert(r, s.temp, F.temp + (s.cpu - F.cpu) * 0.1, 0.2, 0.4), 20, 85);
   if (r() < 0.1) s.freq = _FREQS[Math.floor(r() * _FREQS.length)]!;
   s.rates = s.rates.map((rate, i) => _clamp(rate * Math.exp(0.2 * _gauss(r)), 10, 1e6 * (i + 1)));
-  const grow = [s.rates[0]! * STEP_S, s.rates[1]! * STEP_S];
+  const grow = [s.rates[0]! * stepS, s.rates[1]! * stepS];
   // Packets: ~600 bytes each sent, ~700 received (the fixture's ratio), with some noise.
   const add = [grow[0]!, grow[1]!, grow[0]! / (F.net[0]! / F.net[2]!), grow[1]! / (F.net[1]! / F.net[3]!)].map((g) => Math.max(0, Math.round(g * (1 + 0.1 * _gauss(r)))));
   s.net = reboot ? add : s.net.map((n, i) => n + add[i]!);
@@ -151,10 +155,12 @@ function _advance(s: State): void {
   s.processes = Math.max(1, Math.round(s.processes + 0.2 * (F.processes - s.processes) + 0.7 * _gauss(r)));
 }
 
-function _record(s: State, device: number, start: number, idPrefix: string): BagtowerRecord {
+const _timestamp = (start: number, stepS: number, device: number, step: number) => start + step * stepS + ((device * 37) % stepS);
+
+function _record(s: State, device: number, start: number, idPrefix: string, stepS: number): BagtowerRecord {
   const name = `bench-${String(device).padStart(4, "0")}`;
-  const ts = start + s.step * STEP_S + ((device * 37) % STEP_S);
-  const uptime = (s.step - s.bootAt) * STEP_S + ((device * 13) % 97) + 0.37;
+  const ts = _timestamp(start, stepS, device, s.step);
+  const uptime = (s.step - s.bootAt) * stepS + ((device * 13) % 97) + 0.37;
   const total = F.mem.total!;
   const used = Math.round(s.used);
   const pct = (x: number) => _round(_clamp(x, 0, 100), 1);
@@ -216,6 +222,8 @@ function _record(s: State, device: number, start: number, idPrefix: string): Bag
 export function createWalk(seed: number, devices: number, options: WalkOptions = {}): Walk {
   const start = options.start ?? FIXTURE.unixTimestamp;
   const idPrefix = options.idPrefix ?? "walk";
+  const stepS = options.stepS ?? STEP_S;
+  if (!Number.isInteger(stepS) || stepS < 1) throw new RangeError(`stepS ${stepS} is not a whole number of seconds ≥ 1`);
   const states = new Map<number, State>();
   return {
     recordAt(device, step) {
@@ -223,12 +231,13 @@ export function createWalk(seed: number, devices: number, options: WalkOptions =
       if (!Number.isInteger(step) || step < 0) throw new RangeError(`step ${step} is not a whole number ≥ 0`);
       let s = states.get(device);
       if (s === undefined || s.step > step) {
-        s = _initial(seed, device);
+        s = _initial(seed, device, stepS);
         states.set(device, s);
       }
-      while (s.step < step) _advance(s);
-      return _record(s, device, start, idPrefix);
+      while (s.step < step) _advance(s, stepS);
+      return _record(s, device, start, idPrefix, stepS);
     },
+    timestampAt: (device, step) => _timestamp(start, stepS, device, step),
   };
 }
 

@@ -79,6 +79,15 @@ describe("bench/walk.ts", () => {
     expect(resets).toBeLessThan(DEVICES * 2);
   });
 
+  test("another step: records that far apart, uptime advancing as much; timestampAt gives their timestamps without walking", () => {
+    const walk = createWalk(3, DEVICES, { start: 1_800_000_000, stepS: 7200 });
+    const [a, b] = [walk.recordAt(4, 10), walk.recordAt(4, 11)];
+    expect(b.unixTimestamp - a.unixTimestamp).toBe(7200);
+    if (valueOf(b, "uptime") > valueOf(a, "uptime")) expect(valueOf(b, "uptime") - valueOf(a, "uptime")).toBeCloseTo(7200, 5);
+    for (const step of [0, 11, 500]) expect(walk.timestampAt(4, step)).toBe(walk.recordAt(4, step).unixTimestamp);
+    expect(() => createWalk(3, DEVICES, { stepS: 0 })).toThrow("stepS 0 is not a whole number of seconds ≥ 1");
+  });
+
   test("refuses a device outside the fleet or a negative step", () => {
     const walk = createWalk(1, 2);
     expect(() => walk.recordAt(2, 0)).toThrow("device 2 is not in 0..1");
