@@ -4,9 +4,9 @@
 // Usage: bun test/helpers/serve-process.ts DB_PATH [PERIODS_JSON, e.g. {"seal":20}]
 import { dirname, join } from "node:path";
 import { createContext } from "../../src/context.ts";
-import { DEFAULT_ALERT_RULES } from "../../src/serve/alerts.ts";
 import { DEFAULT_LIMITS } from "../../src/serve/limits.ts";
 import { startServe } from "../../src/serve/server.ts";
+import { DEFAULT_RETENTION } from "../../src/serve/tsdb/tiers.ts";
 import { ADMIN_TOKEN, INGEST_KEY, READ_TOKEN } from "./serve.ts";
 
 const [dbPath, periods = "{}"] = process.argv.slice(2);
@@ -21,8 +21,8 @@ const running = startServe(ctx, {
   dbPath,
   keys: { ingest: INGEST_KEY, read: READ_TOKEN, admin: ADMIN_TOKEN, source: "flag" },
   limits: DEFAULT_LIMITS,
-  rules: DEFAULT_ALERT_RULES,
-  retention: { ms: 30 * 86_400_000, text: "30d" },
+  rules: {},
+  retention: DEFAULT_RETENTION,
   periods: JSON.parse(periods) as Record<string, number>,
 });
 console.error(`listening: ${running.url}`);

@@ -1,13 +1,10 @@
 // The schema-3 database generator (test/helpers/schema3-db.ts): what it writes is what the
 // schema-3 store wrote for the same walked records, and the store reads the walked values back.
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { Database } from "bun:sqlite";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Item } from "../../src/record/schema.ts";
-import { parseBagtowerBody } from "../../src/serve/ingest/bagtower.ts";
-import { DEFAULT_LIMITS } from "../../src/serve/limits.ts";
 import { openStore } from "../../src/serve/store.ts";
 import { schema3Walk, writeSchema3Database, type Schema3Options } from "../helpers/schema3-db.ts";
 
@@ -38,7 +35,8 @@ function seriesRows(out: unknown): Sample[] {
   return rows.map(({ key, ts, value }) => ({ key, ts, value }));
 }
 
-const OPTIONS: Schema3Options = { devices: 4, recordsPerDevice: 200, endS: 1_795_000_000, seed: 7 };
+// Ending an hour ago: the records stay inside the raw tier (30 days) that the migration keeps them in.
+const OPTIONS: Schema3Options = { devices: 4, recordsPerDevice: 200, endS: Math.floor(Date.now() / 1000) - 3600, seed: 7 };
 
 describe("writeSchema3Database", () => {
   test("the store opens what it writes and reads back every walked sample and the latest values", () => {
@@ -68,52 +66,6 @@ describe("writeSchema3Database", () => {
     } finally {
       store.close();
     }
-  }, 60_000);
-
-  // The generator is checked row for row against the store it stands in for while the store
-  // writes schema 3; once the store writes a newer schema this comparison has nothing to compare with.
-  const storeSchema = (() => {
-    const store = openStore(":memory:");
-    const version = (store.db.query("PRAGMA user_version").get() as { user_version: number }).user_version;
-    store.close();
-    return version;
-  })();
-  test.skipIf(storeSchema !== 3)("its rows are the schema-3 store's for the same records pushed one by one as they were made", async () => {
-    const options: Schema3Options = { devices: 3, recordsPerDevice: 40, endS: 1_795_000_000, seed: 11 };
-    const generated = join(dir, "generated.db");
-    writeSchema3Database(generated, options);
-    const walk = schema3Walk(options);
-    const pushed = join(dir, "pushed.db");
-    const store = openStore(pushed);
-    for (let step = 0; step < options.recordsPerDevice; step++) {
-      for (let d = 0; d < options.devices; d++) {
-        const record = walk.recordAt(d, step);
-        // The ingest path of POST /logs: validated, re-serialised, received when it was made.
-        const parsed = parseBagtowerBody(JSON.parse(JSON.stringify(record)), { limits: DEFAULT_LIMITS, nowS: record.unixTimestamp });
-        await store.ingest(parsed, "127.0.0.1", record.unixTimestamp * 1000);
-      }
-    }
-    store.close();
-    const dump = (path: string) => {
-      const db = new Database(path, { readonly: true });
-      try {
-        return {
-          version: db.query("PRAGMA user_version").get(),
-          journal: db.query("PRAGMA journal_mode").get(),
-          schema: db.query("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name").all(),
-          devices: db.query("SELECT * FROM devices ORDER BY dev").all(),
-          records: db.query("SELECT * FROM records ORDER BY seq").all(),
-          items: db.query("SELECT * FROM items ORDER BY dev, item").all(),
-          points: db.query("SELECT dev, ts, hex(vals) AS vals FROM points ORDER BY dev, ts").all(),
-          cursors: db.query("SELECT * FROM forward_cursor").all(),
-        };
-      } finally {
-        db.close();
-      }
-    };
-    const want = dump(pushed);
-    expect(want.records).toHaveLength(options.devices * options.recordsPerDevice);
-    expect(dump(generated)).toEqual(want);
   }, 60_000);
 
   test("refuses an empty fleet or no records", () => {
