@@ -792,7 +792,6 @@ const serveSingle = results.serve!;
 const weekScaled = WEEK_DEVICES !== 1000 || weekLoaded !== 1000 * WEEK_STEPS;
 const totalS = (performance.now() - runStarted) / 1000;
 const pq = (h: { latencies: number[] } | undefined, q: number) => (h ? quantile([...h.latencies].sort((a, b) => a - b), q) : Number.NaN);
-const p = (r: SystemResult, q: number) => pq(r.half, q);
 function latencyTable(q: number): string {
   const rows: string[][] = [];
   const ms = (n: number) => `${fmt(n, 2)} ms`;

@@ -90,6 +90,8 @@ export function migrateToChunks(db: Database, log: (line: string) => void, reten
   if (total === 0) return;
   log(`migrating the store: ${total}/${total} devices in ${((performance.now() - started) / 1000).toFixed(1)} s; reclaiming the old tables' space (VACUUM)`);
   try {
+    // VACUUM rebuilds the file: with the page map the seal needs to give freed pages back.
+    db.exec("PRAGMA auto_vacuum = INCREMENTAL");
     db.exec("VACUUM");
   } catch (error) {
     // Not enough room for the copy VACUUM makes: the free pages are reused by new data instead.

@@ -237,6 +237,11 @@ const _SILENT_SEAL_MS = 15 * 60_000;
  * seal never holds requests up for longer (the store yields between its transactions).
  */
 const _SEAL_TXN_ROWS = 200;
+/** Under a load that outruns the seal (a head this large), it takes ten times as much a transaction. */
+const _SEAL_BEHIND_ROWS = 20_000;
+/** Free pages the file may keep (of its head's churn) before a seal gives them back, and how many a step. */
+const _FREE_PAGES_KEPT = 512;
+const _VACUUM_STEP_PAGES = 512;
 /** Telemetrics payloads (and other text) kept per device and item, newest first. */
 const _STRING_HISTORY = 100;
 /** The record series' item: one sample per record, the value its recordId's hash (0 without one). */
@@ -263,6 +268,9 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const db = new Database(path, { create: true, strict: true });
   if (path !== ":memory:") chmodSync(path, 0o600);
+  // A new file keeps a map of its pages, so the seal can hand the head's freed pages back to the
+  // disk (incremental_vacuum) instead of leaving the file at its peak size; set before any table.
+  if ((db.query("PRAGMA page_count").get() as { page_count: number }).page_count === 0) db.exec("PRAGMA auto_vacuum = INCREMENTAL");
   db.exec("PRAGMA journal_mode = WAL");
   // A record is acknowledged only after its commit is on disk (SPEC §9): the commit itself does not
   // wait for the disk (NORMAL), ingest then awaits an fsync of the WAL on a worker thread
@@ -644,19 +652,7 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
   /** One device's cut head rows into chunks, and out of the head (in the caller's transaction). */
   function _sealRows(state: _DevState, cut: _HeadEntry[], cutoffs: Cutoffs): void {
     const seqs = JSON.stringify(cut.map((e) => e.seq));
-    const samples = new Map<number, { ts: number[]; values: number[] }>();
-    for (const row of q.headRows.all(seqs)) {
-      decodeHeadRow(row.vals, (sid, value) => {
-        let s = samples.get(sid);
-        if (!s) samples.set(sid, (s = { ts: [], values: [] }));
-        // Rows come in time order; a later row at the same second replaces the value (as a merge).
-        if (s.ts.at(-1) === row.ts) s.values[s.values.length - 1] = value;
-        else {
-          s.ts.push(row.ts);
-          s.values.push(value);
-        }
-      });
-    }
+    const samples = _samplesOfRows(seqs);
     const recordSid = _sid(state, _RECORD_ITEM, "");
     for (const [sid, s] of samples) chunks.writeSamples(sid, s, sid === recordSid, cutoffs);
     q.deleteHead.run(seqs);
@@ -691,10 +687,18 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
       for (const piece of _pieces(_sealCut(state, nowMs, all))) {
         work.push([state, piece]);
         rows += piece.length;
-        if (rows >= _SEAL_TXN_ROWS) await commit();
+        if (rows >= (headCount > _SEAL_BEHIND_ROWS ? 10 * _SEAL_TXN_ROWS : _SEAL_TXN_ROWS)) await commit();
       }
     }
     await commit();
+    // The head's pages freed by the seal go back to the disk, a step at a time between requests.
+    const pragma = (name: string) => Object.values(db.query(`PRAGMA ${name}`).get() as Record<string, number>)[0]!;
+    if (pragma("auto_vacuum") === 2) {
+      while (pragma("freelist_count") > _FREE_PAGES_KEPT) {
+        db.exec(`PRAGMA incremental_vacuum(${_VACUUM_STEP_PAGES})`);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
     return sealed;
   }
 
@@ -715,10 +719,18 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
     const state = states.get(dev);
     if (!state) return out;
     const seqs = state.head.filter((e) => e.ts >= fromS && e.ts <= toS).map((e) => e.seq);
-    if (seqs.length === 0) return out;
-    for (const row of q.headRows.all(JSON.stringify(seqs))) {
+    return seqs.length === 0 ? out : _samplesOfRows(JSON.stringify(seqs), sids);
+  }
+
+  /**
+   * The samples of these head rows (a JSON list of seqs) per series, in time order (`only`: of
+   * these series). A later row at the same second replaces the value, as a merge of the records.
+   */
+  function _samplesOfRows(seqs: string, only?: Map<number, string>): Map<number, { ts: number[]; values: number[] }> {
+    const out = new Map<number, { ts: number[]; values: number[] }>();
+    for (const row of q.headRows.all(seqs)) {
       decodeHeadRow(row.vals, (sid, value) => {
-        if (!sids.has(sid)) return;
+        if (only && !only.has(sid)) return;
         let s = out.get(sid);
         if (!s) out.set(sid, (s = { ts: [], values: [] }));
         if (s.ts.at(-1) === row.ts) s.values[s.values.length - 1] = value;

@@ -1,9 +1,10 @@
 // serve's bounded resources (issue 10 §4): per-request limits in every ingest API, cardinality caps,
 // future timestamps, paged fleet reads, the DOWN check in one commit, /ws caps, path decoding,
 // chunked bodies and --pattoo-open's confinement. Real HTTP on port 0, a real SQLite file.
+import { walCommits } from "../helpers/wal.ts";
 import { Database } from "bun:sqlite";
 import { afterEach, describe, expect, test } from "bun:test";
-import { openSync, readSync, closeSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import net from "node:net";
 import { renderMetrics } from "../../src/serve/metrics.ts";
 import { sampleRecord } from "../helpers/record.ts";
@@ -159,26 +160,6 @@ describe("cardinality caps", () => {
     expect(await records()).toBe(3);
   });
 });
-
-/** Commits in the database's write-ahead log since it was last reset (frames of the current salt with a commit size). */
-function walCommits(dbPath: string): number {
-  const fd = openSync(`${dbPath}-wal`, "r");
-  try {
-    const header = Buffer.alloc(32);
-    if (readSync(fd, header, 0, 32, 0) < 32) return 0;
-    const pageSize = header.readUInt32BE(8);
-    const salt = header.subarray(16, 24);
-    const frame = Buffer.alloc(24);
-    let commits = 0;
-    for (let at = 32; readSync(fd, frame, 0, 24, at) === 24; at += 24 + pageSize) {
-      if (!frame.subarray(8, 16).equals(salt)) break;
-      if (frame.readUInt32BE(4) !== 0) commits++;
-    }
-    return commits;
-  } finally {
-    closeSync(fd);
-  }
-}
 
 describe("a fleet at the cap", () => {
   test("10,000 devices going DOWN is one commit; /api/devices and /api/monitoring/resources are paged; /metrics yields while it is built", async () => {

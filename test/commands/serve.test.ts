@@ -7,7 +7,7 @@ import { DEFAULT_RULES } from "../../src/serve/alerts/rules.ts";
 import { toRates } from "../../src/serve/api.ts";
 import { createRateLimiter } from "../../src/serve/limits.ts";
 import { sampleRecord } from "../helpers/record.ts";
-import { adminAuth, INGEST_KEY, reply, startTestServe, type Reply } from "../helpers/serve.ts";
+import { adminAuth, reply, startTestServe, type Reply } from "../helpers/serve.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 let serve: ReturnType<typeof startTestServe>;

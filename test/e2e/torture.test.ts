@@ -1,7 +1,7 @@
 // Reliability under abuse (SPEC §12), in the short form CI runs; `npm run torture` runs the same
 // with larger counts (BAGTOWER_TORTURE=full). Each test prints what it tried and what survived.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { listSpool, readSpooled } from "../../src/deliver/spool.ts";
 import { BINARY, buildBinary } from "../helpers/binary.ts";

@@ -1,7 +1,7 @@
 import { globalArgs } from "../../argv.ts";
 import { loadConfig } from "../../config/load.ts";
 import { flushAll } from "../../deliver/push.ts";
-import { ExitCode, UsageError } from "../../errors.ts";
+import { ExitCode } from "../../errors.ts";
 import { parseFlag, wholeNumberText } from "../../flag-value.ts";
 import { defineBagtowerCommand, reportPush, requireSinks, sinkArgs, sinkOverrides } from "../_shared.ts";
 import { checkSink, sinkFilterArg } from "./shared.ts";

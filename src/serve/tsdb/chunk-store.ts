@@ -48,6 +48,7 @@ export function createChunkStore(db: Database, reportCorrupt: CorruptReport) {
     insert: db.query("INSERT INTO chunks (sid, start_ts, end_ts, n, data) VALUES (?, ?, ?, ?, ?)"),
     deleteFrom: db.query("DELETE FROM chunks WHERE sid = ? AND start_ts >= ?"),
     insertRollup: db.query("INSERT OR REPLACE INTO rollups (sid, tier, start_ts, end_ts, data) VALUES (?, ?, ?, ?, ?)"),
+    lastBlock: db.query<{ start_ts: number; end_ts: number; data: Uint8Array }, [number, number]>("SELECT start_ts, end_ts, data FROM rollups WHERE sid = ? AND tier = ? ORDER BY start_ts DESC LIMIT 1"),
     before: db.query<{ start_ts: number; n: number; data: Uint8Array }, [number, number]>("SELECT start_ts, n, data FROM chunks WHERE sid = ? AND end_ts < ? ORDER BY start_ts"),
     deleteBefore: db.query("DELETE FROM chunks WHERE sid = ? AND end_ts < ?"),
     range: db.query<{ start_ts: number; data: Uint8Array }, [number, number, number]>("SELECT start_ts, data FROM chunks WHERE sid = ? AND start_ts <= ? AND end_ts >= ? ORDER BY start_ts"),
@@ -62,6 +63,16 @@ export function createChunkStore(db: Database, reportCorrupt: CorruptReport) {
     } catch (error) {
       if (!(error instanceof CorruptChunkError)) throw error;
       reportCorrupt(sid, startTs, "chunk", error);
+      return undefined;
+    }
+  }
+
+  function _decodeBlock(sid: number, startTs: number, data: Uint8Array): Bucket[] | undefined {
+    try {
+      return decodeRollupBlock(data);
+    } catch (error) {
+      if (!(error instanceof CorruptChunkError)) throw error;
+      reportCorrupt(sid, startTs, "rollup", error);
       return undefined;
     }
   }
@@ -89,12 +100,29 @@ export function createChunkStore(db: Database, reportCorrupt: CorruptReport) {
     q.insert.run(sid, ts[from]!, ts[to - 1]!, to - from, encoder.bytes());
   }
 
-  /** One block per tier that still keeps samples this old, keyed by the samples' first second. */
+  /**
+   * The samples' buckets in each tier that still keeps samples this old: appended to the series'
+   * newest block of the tier while it has room and ends before them (frozen blocks grow to about
+   * _FROZEN_BLOCK_BUCKETS, so a year's graph reads a dozen rows), else a block of their own keyed
+   * by their first second.
+   */
   function _rollUp(sid: number, ts: number[], values: number[], cutoffs: Cutoffs): void {
     const start = ts[0]!;
     const end = ts.at(-1)!;
-    if (end >= cutoffs.fiveMinuteS) q.insertRollup.run(sid, 300, start, end, encodeRollupBlock(rollUp(ts, values, 300), 300));
-    if (end >= cutoffs.hourS) q.insertRollup.run(sid, 3600, start, end, encodeRollupBlock(rollUp(ts, values, 3600), 3600));
+    for (const tier of ROLLUP_SECONDS) {
+      if (end < (tier === 300 ? cutoffs.fiveMinuteS : cutoffs.hourS)) continue;
+      let buckets = rollUp(ts, values, tier);
+      const last = q.lastBlock.get(sid, tier);
+      const before = last && last.end_ts < start ? _decodeBlock(sid, last.start_ts, last.data) : undefined;
+      if (last && before && before.length + buckets.length <= _FROZEN_BLOCK_BUCKETS) {
+        const tail = before.at(-1);
+        if (tail && tail.start === buckets[0]!.start) {
+          before[before.length - 1] = mergeBucket(tail, buckets[0]!);
+          buckets = buckets.slice(1);
+        }
+        q.insertRollup.run(sid, tier, last.start_ts, end, encodeRollupBlock(before.concat(buckets), tier));
+      } else q.insertRollup.run(sid, tier, start, end, encodeRollupBlock(buckets, tier));
+    }
   }
 
   return {
@@ -163,15 +191,7 @@ export function createChunkStore(db: Database, reportCorrupt: CorruptReport) {
     readBuckets(sid: number, tier: RollupSeconds, fromS: number, toS: number): Bucket[] {
       const out: Bucket[] = [];
       for (const row of q.rollupRange.all(sid, tier, toS, fromS)) {
-        let buckets: Bucket[];
-        try {
-          buckets = decodeRollupBlock(row.data);
-        } catch (error) {
-          if (!(error instanceof CorruptChunkError)) throw error;
-          reportCorrupt(sid, row.start_ts, "rollup", error);
-          continue;
-        }
-        for (const b of buckets) if (b.start >= fromS - tier && b.start <= toS) out.push(b);
+        for (const b of _decodeBlock(sid, row.start_ts, row.data) ?? []) if (b.start >= fromS - tier && b.start <= toS) out.push(b);
       }
       for (const row of q.range.all(sid, toS, fromS - tier)) {
         const chunk = _decode(sid, row.start_ts, row.data);
@@ -200,14 +220,8 @@ export function createChunkStore(db: Database, reportCorrupt: CorruptReport) {
         removed += group.rows - 1;
       };
       for (const row of rows) {
-        let buckets: Bucket[];
-        try {
-          buckets = decodeRollupBlock(row.data);
-        } catch (error) {
-          if (!(error instanceof CorruptChunkError)) throw error;
-          reportCorrupt(sid, row.start_ts, "rollup", error);
-          continue; // left as it is: reported again when read
-        }
+        let buckets = _decodeBlock(sid, row.start_ts, row.data);
+        if (!buckets) continue; // left as it is: reported again when read
         if (group && group.buckets.length + buckets.length <= _FROZEN_BLOCK_BUCKETS) {
           const tail = group.buckets.at(-1);
           if (tail && buckets[0] && tail.start === buckets[0].start) {

@@ -1,3 +1,4 @@
+import { writeLeb } from "./leb128.ts";
 import { CorruptChunkError, InvalidSampleError } from "./errors.ts";
 import { MAX_SCALE, MAX_SHIFT, readScaled, scaleOf, ScaledWriter, shiftOf, toScaled, type Order } from "./scaled.ts";
 import { MAX_TIMESTAMP, readTimestamps, TimestampWriter } from "./timestamps.ts";
@@ -189,9 +190,9 @@ function _assemble(codec: number, scale: number, count: number, firstTs: number,
   out[0] = (CHUNK_VERSION << 4) | codec;
   out[1] = scale;
   let at = 2;
-  at = _writeLeb(out, at, count);
-  at = _writeLeb(out, at, firstTs);
-  at = _writeLeb(out, at, ts.length);
+  at = writeLeb(out, at, count);
+  at = writeLeb(out, at, firstTs);
+  at = writeLeb(out, at, ts.length);
   out.set(ts, at);
   at += ts.length;
   out.set(values, at);
@@ -200,15 +201,6 @@ function _assemble(codec: number, scale: number, count: number, firstTs: number,
   return out.slice(0, at + _CRC_BYTES);
 }
 
-function _writeLeb(out: Uint8Array, at: number, value: number): number {
-  let v = value;
-  while (v >= 0x80) {
-    out[at++] = (v % 0x80) | 0x80;
-    v = Math.floor(v / 0x80);
-  }
-  out[at++] = v;
-  return at;
-}
 
 interface _Cursor {
   at: number;

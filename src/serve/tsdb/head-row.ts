@@ -1,3 +1,4 @@
+import { writeLeb } from "./leb128.ts";
 import { CorruptChunkError } from "./errors.ts";
 
 /**
@@ -30,14 +31,14 @@ export function encodeHeadRow(sids: ArrayLike<number>, values: ArrayLike<number>
   let previous = 0;
   for (let i = 0; i < sids.length; i++) {
     const sid = sids[i]!;
-    at = _leb(out, at, sid - previous);
+    at = writeLeb(out, at, sid - previous);
     previous = sid;
     const value = values[i]!;
     let s = 0;
     for (; s < _POW10.length; s++) {
       const m = Math.round(value * _POW10[s]!);
       if (Math.abs(m) < _MAX_M && m / _POW10[s]! === value && !Object.is(value, -0)) {
-        at = _leb(out, at, (m >= 0 ? 2 * m : -2 * m - 1) * 8 + s);
+        at = writeLeb(out, at, (m >= 0 ? 2 * m : -2 * m - 1) * 8 + s);
         break;
       }
     }
@@ -76,15 +77,6 @@ export function decodeHeadRow(row: Uint8Array, each: (sid: number, value: number
   }
 }
 
-function _leb(out: Uint8Array, at: number, value: number): number {
-  let v = value;
-  while (v >= 0x80) {
-    out[at++] = (v % 0x80) | 0x80;
-    v = Math.floor(v / 0x80);
-  }
-  out[at++] = v;
-  return at;
-}
 
 function _readLeb(bytes: Uint8Array, start: number): [number, number] {
   let value = 0;

@@ -1,3 +1,4 @@
+import { writeLeb } from "./leb128.ts";
 import { MAX_CHUNK_SAMPLES } from "./chunk.ts";
 import { CorruptChunkError, InvalidSampleError } from "./errors.ts";
 import { MAX_SCALE, MAX_SHIFT, pow10, readScaled, scaleOf, ScaledWriter, shiftOf, toScaled } from "./scaled.ts";
@@ -236,7 +237,7 @@ function _header(width: number, n: number, first: number, indexBytes: number): U
   const out = new Uint8Array(1 + 4 * 8);
   out[0] = ROLLUP_VERSION << 4;
   let at = 1;
-  for (const value of [width, n, first, indexBytes]) at = _writeLeb(out, at, value);
+  for (const value of [width, n, first, indexBytes]) at = writeLeb(out, at, value);
   return out.subarray(0, at);
 }
 
@@ -266,7 +267,7 @@ function _column(values: Float64Array): Uint8Array {
   const head = new Uint8Array(2 + 8);
   head[0] = codec;
   head[1] = scaleByte;
-  const at = _writeLeb(head, 2, stream.length);
+  const at = writeLeb(head, 2, stream.length);
   const out = new Uint8Array(at + stream.length);
   out.set(head.subarray(0, at));
   out.set(stream, at);
@@ -295,15 +296,6 @@ function _scaledOf(values: Float64Array): { scale: number; shift: number; ints: 
   return { scale, shift, ints };
 }
 
-function _writeLeb(out: Uint8Array, at: number, value: number): number {
-  let v = value;
-  while (v >= 0x80) {
-    out[at++] = (v % 0x80) | 0x80;
-    v = Math.floor(v / 0x80);
-  }
-  out[at++] = v;
-  return at;
-}
 
 export interface RollupHeader {
   bucketSeconds: number;
