@@ -691,15 +691,18 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
       }
     }
     await commit();
-    // The head's pages freed by the seal go back to the disk, a step at a time between requests.
-    const pragma = (name: string) => Object.values(db.query(`PRAGMA ${name}`).get() as Record<string, number>)[0]!;
-    if (pragma("auto_vacuum") === 2) {
-      while (pragma("freelist_count") > _FREE_PAGES_KEPT) {
-        db.exec(`PRAGMA incremental_vacuum(${_VACUUM_STEP_PAGES})`);
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-    }
+    await _giveBackFreePages();
     return sealed;
+  }
+
+  /** Pages freed by a seal (the head) or by retention go back to the disk, a step at a time between requests. */
+  async function _giveBackFreePages(): Promise<void> {
+    const pragma = (name: string) => Object.values(db.query(`PRAGMA ${name}`).get() as Record<string, number>)[0]!;
+    if (pragma("auto_vacuum") !== 2) return;
+    while (pragma("freelist_count") > _FREE_PAGES_KEPT) {
+      db.exec(`PRAGMA incremental_vacuum(${_VACUUM_STEP_PAGES})`);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   function _devOf(id: string): { dev: number; period: number } | undefined {
@@ -939,6 +942,7 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
         })();
         await new Promise((resolve) => setImmediate(resolve));
       }
+      await _giveBackFreePages();
       return removed;
     },
     counts: () => ({ devices: deviceCount.key + deviceCount.open, records: recordCount }),
