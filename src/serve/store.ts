@@ -837,10 +837,8 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
       const sids = _itemSids(device.dev, item);
       // The tier is chosen for the part of the range that has data (a range from 0 asks for "all").
       const list = JSON.stringify([...sids.keys()]);
-      const rawFirst = Math.min(
-        db.query<{ t: number | null }, [string]>("SELECT min(start_ts) AS t FROM chunks WHERE sid IN (SELECT value FROM json_each(?))").get(list)?.t ?? Infinity,
-        ...(states.get(device.dev)?.head.map((e) => e.ts) ?? []),
-      );
+      let rawFirst = db.query<{ t: number | null }, [string]>("SELECT min(start_ts) AS t FROM chunks WHERE sid IN (SELECT value FROM json_each(?))").get(list)?.t ?? Infinity;
+      for (const entry of states.get(device.dev)?.head ?? []) if (entry.ts < rawFirst) rawFirst = entry.ts;
       const rolledFirst = db.query<{ t: number | null }, [string]>("SELECT min(start_ts) AS t FROM rollups WHERE sid IN (SELECT value FROM json_each(?))").get(list)?.t ?? Infinity;
       const dataFirst = Math.min(rawFirst, rolledFirst);
       if (dataFirst === Infinity) return { tier: "raw", stepS: 0, rows: [] };
