@@ -21,6 +21,7 @@ import { createLogger } from "../src/log.ts";
 import { createAlertEngine } from "../src/serve/alerts/engine.ts";
 import { createNotifier } from "../src/serve/alerts/notifier.ts";
 import { seedRules } from "../src/serve/alerts/rules.ts";
+import { prepareAlertSchema } from "../src/serve/alerts/schema.ts";
 import { createEventHub } from "../src/serve/events.ts";
 import { DEFAULT_LIMITS } from "../src/serve/limits.ts";
 import { openStore } from "../src/serve/store.ts";
@@ -234,6 +235,7 @@ async function inProcess(channel: boolean) {
   const notifier = createNotifier({ db: store.db, log: createLogger(1), now: () => clock });
   if (channel) notifier.channels.add({ url: `webhook+http://127.0.0.1:${receiver.port}/alerts` });
   // The alert engine with the default rules (its down rule), telling the notifier as serve does.
+  prepareAlertSchema(store.db);
   seedRules(store.db, {}, nowS());
   const engine = createAlertEngine({
     db: store.db,

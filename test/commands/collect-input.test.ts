@@ -31,7 +31,8 @@ describe("collect refuses bad input", () => {
     expect(t.logs[0]).toContain(why);
   });
 
-  test.skipIf(process.getuid?.() === 0)("an unreadable --root exits 78", async () => {
+  // Root reads anything: as root, test/e2e/collect-root-user.test.ts runs this case as the unprivileged test user.
+  test.skipIf(process.getuid?.() === 0)("an unreadable --root exits 78 (as root: run as the test user in test/e2e/collect-root-user.test.ts)", async () => {
     t = testContext();
     const root = join(t.home, "locked");
     mkdirSync(join(root, "proc"), { recursive: true });
