@@ -148,7 +148,7 @@ writeSection(
   "serve: alerts on the ingest path",
   `Command: \`bun bench/alert-rules.ts ${PHASE_S} ${ROUNDS}\`. ${machine()}.
 
-serve in-process (\`startServe\`, a real SQLite file, WAL with synchronous=FULL, the default rules),
+serve in-process (\`startServe\`, a real SQLite file, WAL, each commit fsynced, the default rules),
 ${DEVICES} devices, single-record pushes over ${CONNS} keep-alive connections, ${PHASE_S} s a phase, ${ROUNDS} interleaved rounds
 (medians; alert events summed), client and
 server in the same process (the latencies include the client's share). Load average at the end: ${fmt(load, 1)}

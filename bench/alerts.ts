@@ -280,7 +280,7 @@ ${table(["round", "serve", "ingest p99 before, ms", "burst p50, ms", "burst p99,
 
 Burst p99 with the channel / without: ${ratios.map((r) => fmt(r, 2)).join(", ")}, median ${fmt(quantile([...ratios].sort((x, y) => x - y), 0.5), 2)} (the issue allows ≤ 2). On shared cores the p99s swing by more than the alerts' own cost (compare the rounds' p99 before the burst); the in-process table below is that cost. The ${FLEET} DOWN transitions are one outbox transaction and one message (grouped; its text names 25 devices and counts the rest, its JSON lists all).
 
-In-process, the burst's own event-loop time (real SQLite file, WAL, synchronous=FULL; medians of 5; the longest gap between 1 ms ticks is what an ingest request could have waited):
+In-process, the burst's own event-loop time (real SQLite file, WAL, each commit fsynced; medians of 5; the longest gap between 1 ms ticks is what an ingest request could have waited):
 
 ${table(["serve", "down check of 1,000 devices, ms", "longest stall, ms", "delivery turn's longest stall, ms", "messages"], inRows)}`,
 );

@@ -117,7 +117,7 @@ ${table(["command", "median ms", "p10–p90 ms", "peak RSS MiB", "median vs floo
 The record is the full one (every built-in item this machine has): ${record.data.length} items (${record.data.map((i) => i.id).join(", ")}), ${record.meta.errors.length} errors.
 Each collect's CPU window came from the agent's own ring (no re-dated sample): median ${fmt(window.median, 2)} s, ${fmt(window.p10, 2)}–${fmt(window.p90, 2)} s p10–p90.
 push is \`push --quiet\` from a fresh home whose first push saved the sink: collect, two fsyncs of the spool file and directory, the HTTP round
-trip to a real \`serve\` on loopback (SQLite commit, synchronous=FULL) and the deletion of the spool file.
+trip to a real \`serve\` on loopback (its SQLite commit, fsynced) and the deletion of the spool file.
 The psutil script is \`bench/psutil_collect.py\` on Debian's \`/usr/bin/python3\` with python3-psutil; it does not wait for a CPU sample either.`;
 console.log(body);
 writeSection("collect", body);

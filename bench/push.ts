@@ -48,6 +48,6 @@ ${table(
 )}
 
 push includes collect, two fsyncs of the spool file and directory, the HTTP round trip, serve's
-SQLite commit (synchronous=FULL), and the deletion of the spool file.`;
+SQLite commit (fsynced), and the deletion of the spool file.`;
 console.log(body);
 writeSection("push to a local serve", body);
