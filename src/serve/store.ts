@@ -8,7 +8,7 @@ import { DEFAULT_LIMITS, LimitError, type Limits } from "./limits.ts";
 import { migrateToChunks } from "./store-migrate.ts";
 import { prepareSchema } from "./store-schema.ts";
 import { createWalSync } from "./wal-sync.ts";
-import { CHUNK_MIN_SAMPLES, createChunkStore, ROLLUP_SECONDS, type Cutoffs, type RollupSeconds } from "./tsdb/chunk-store.ts";
+import { CHUNK_MIN_SAMPLES, createChunkStore, type Cutoffs, type RollupSeconds } from "./tsdb/chunk-store.ts";
 import { decodeChunk } from "./tsdb/chunk.ts";
 import { CorruptChunkError } from "./tsdb/errors.ts";
 import { decodeHeadRow, encodeHeadRow } from "./tsdb/head-row.ts";
@@ -533,9 +533,10 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
           shapes.set(item.id, _knownShape(item, shape));
         }
         const val = item.val;
-        latest += `,"${item.id}":[${ts},${JSON.stringify(val)}]`;
+        const json = JSON.stringify(val);
+        latest += `,"${item.id}":[${ts},${json}]`;
         if (shape === "string") {
-          _text(state, item.id, ts, JSON.stringify(val));
+          _text(state, item.id, ts, json);
         } else if (typeof val === "number") {
           pairSids.push(_sid(state, item.id, ""));
           pairValues.push(val);
@@ -934,9 +935,6 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
         db.transaction(() => {
           dropRollups.run(dev, 300, nowS - retention.fiveMinuteS);
           dropRollups.run(dev, 3600, nowS - retention.hourS);
-          for (const { sid } of db.query<{ sid: number }, [number]>("SELECT sid FROM series WHERE dev = ? AND item != ''").all(dev)) {
-            for (const tier of ROLLUP_SECONDS) chunks.compactFrozen(sid, tier, rawCutoff);
-          }
         })();
         await new Promise((resolve) => setImmediate(resolve));
       }

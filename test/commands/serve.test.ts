@@ -168,7 +168,22 @@ describe("the fleet API", () => {
     expect(net.points.bytes_received.map((p: number[]) => p[1])).toEqual([100, 100, 100]);
     const recent = await (await serve.get(`/api/devices/pi-1/series?item=cpu&from=${nowS() - 90}`)).json();
     expect(recent.points[""]).toHaveLength(2);
-    for (const [query, status] of [["item=system", 400], ["item=nope", 404], ["", 400], ["item=cpu&from=garbage", 400], ["item=cpu&from=20&to=10", 400]] as const) {
+    // A step coarser than the samples: one [ts, avg, min, max] row per step, from the tier it names.
+    const hourly = await (await serve.get(`/api/devices/pi-1/series?item=cpu&step=3600&from=${nowS() - 3600}`)).json();
+    expect([hourly.tier, hourly.step]).toEqual(["1h", 3600]);
+    expect(hourly.points[""].every((p: number[]) => p.length === 4 && p[2]! <= p[1]! && p[1]! <= p[3]!)).toBe(true);
+    for (const [query, status] of [
+      ["item=system", 400],
+      ["item=nope", 404],
+      ["", 400],
+      ["item=cpu&from=garbage", 400],
+      ["item=cpu&from=20&to=10", 400],
+      ["item=cpu&step=0", 400],
+      ["item=cpu&step=1.5", 400],
+      ["item=cpu&step=-60", 400],
+      ["item=cpu&step=99999999", 400],
+      ["item=cpu&step=abc", 400],
+    ] as const) {
       expect({ query, status: (await serve.get(`/api/devices/pi-1/series?${query}`)).status }).toEqual({ query, status });
     }
   });

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { CHUNK_VERSION, createChunkEncoder, decodeChunk, iterateChunk, readChunkHeader, type Codec } from "../../src/serve/tsdb/chunk.ts";
 import { CorruptChunkError } from "../../src/serve/tsdb/errors.ts";
 import { mulberry32 } from "../helpers/prng.ts";
+import { resealed } from "../helpers/reseal.ts";
 
 
 /** A few chunks of each codec: one-decimal percents, a counter, arbitrary floats, one sample. */
@@ -22,14 +23,6 @@ function chunks(): { name: string; bytes: Uint8Array }[] {
     make("single xor", "xor", 1, () => Math.PI),
     make("single delta", "delta", 1, () => 48.3),
   ];
-}
-
-/** The same bytes with a checksum that matches them, to reach the stream checks behind the CRC. */
-function resealed(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(bytes.length + 4);
-  out.set(bytes);
-  new DataView(out.buffer).setUint32(bytes.length, Bun.hash.crc32(bytes), true);
-  return out;
 }
 
 /** Either CorruptChunkError, or a decode that is internally valid; anything else fails the test. */

@@ -5,6 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { CorruptChunkError, InvalidSampleError } from "../../src/serve/tsdb/errors.ts";
 import { aggregateToStep, decodeRollupBlock, encodeRollupBlock, mergeBucket, readRollupHeader, rollUp, rollUpBuckets, type Bucket } from "../../src/serve/tsdb/rollup.ts";
 import { mulberry32 } from "../helpers/prng.ts";
+import { resealed } from "../helpers/reseal.ts";
 
 interface Series {
   ts: number[];
@@ -230,13 +231,6 @@ function blocks(): { name: string; bytes: Uint8Array }[] {
     { name: "one bucket", bytes: encodeRollupBlock([{ start: 3600, min: 1, max: 1, sum: 1, count: 1, last: 1 }], 3600) },
     { name: "empty", bytes: encodeRollupBlock([], 300) },
   ];
-}
-
-function resealed(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(bytes.length + 4);
-  out.set(bytes);
-  new DataView(out.buffer).setUint32(bytes.length, Bun.hash.crc32(bytes), true);
-  return out;
 }
 
 /** CorruptChunkError, or buckets that are internally consistent; anything else fails the test. */

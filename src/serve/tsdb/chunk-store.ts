@@ -8,9 +8,9 @@ import { decodeRollupBlock, encodeRollupBlock, mergeBucket, rollUp, type Bucket 
  * A series' raw chunks do not overlap and follow each other in time. Rollups are made when raw
  * samples leave the raw tier (freeze, from the retention job; at once for samples already older,
  * a backfill): while a chunk is raw its 5-minute and 1-hour buckets are computed from it when read,
- * so the raw tier is stored once, and a seal only encodes chunks. Frozen blocks never change again
- * and are merged with their neighbours (compactFrozen). A bucket cut by a chunk or block boundary
- * is two partial buckets, merged when read.
+ * so the raw tier is stored once, and a seal only encodes chunks. Frozen blocks never change again;
+ * each grows by appending until it holds about _FROZEN_BLOCK_BUCKETS (_rollUp). A bucket cut by a
+ * chunk or block boundary is two partial buckets, merged when read.
  */
 export const ROLLUP_SECONDS = [300, 3600] as const;
 export type RollupSeconds = (typeof ROLLUP_SECONDS)[number];
@@ -200,46 +200,6 @@ export function createChunkStore(db: Database, reportCorrupt: CorruptReport) {
         for (const b of rollUp(chunk.ts, chunk.values, tier)) if (b.start >= fromS - tier && b.start <= toS) out.push(b);
       }
       return out;
-    },
-
-    /**
-     * Merges the rollup blocks that end before `frozenBeforeS` (their raw chunks are gone, so they
-     * never change again) into blocks of about _FROZEN_BLOCK_BUCKETS buckets: fewer, larger rows
-     * for the long graphs to read. Returns the blocks removed.
-     */
-    compactFrozen(sid: number, tier: RollupSeconds, frozenBeforeS: number): number {
-      const rows = db
-        .query<{ start_ts: number; end_ts: number; data: Uint8Array }, [number, number, number]>("SELECT start_ts, end_ts, data FROM rollups WHERE sid = ? AND tier = ? AND end_ts < ? ORDER BY start_ts")
-        .all(sid, tier, frozenBeforeS);
-      if (rows.length < 2) return 0;
-      let removed = 0;
-      let group: { start: number; lastStart: number; end: number; buckets: Bucket[]; rows: number } | undefined;
-      const flush = () => {
-        if (!group || group.rows < 2) return;
-        db.query("DELETE FROM rollups WHERE sid = ? AND tier = ? AND start_ts >= ? AND start_ts <= ?").run(sid, tier, group.start, group.lastStart);
-        q.insertRollup.run(sid, tier, group.start, group.end, encodeRollupBlock(group.buckets, tier));
-        removed += group.rows - 1;
-      };
-      for (const row of rows) {
-        let buckets = _decodeBlock(sid, row.start_ts, row.data);
-        if (!buckets) continue; // left as it is: reported again when read
-        if (group && group.buckets.length + buckets.length <= _FROZEN_BLOCK_BUCKETS) {
-          const tail = group.buckets.at(-1);
-          if (tail && buckets[0] && tail.start === buckets[0].start) {
-            group.buckets[group.buckets.length - 1] = mergeBucket(tail, buckets[0]);
-            buckets = buckets.slice(1);
-          }
-          group.buckets.push(...buckets);
-          group.lastStart = row.start_ts;
-          group.end = Math.max(group.end, row.end_ts);
-          group.rows++;
-        } else {
-          flush();
-          group = { start: row.start_ts, lastStart: row.start_ts, end: row.end_ts, buckets, rows: 1 };
-        }
-      }
-      flush();
-      return removed;
     },
   };
 }
