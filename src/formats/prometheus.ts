@@ -1,50 +1,7 @@
 // Prometheus text exposition format 0.0.4 (SPEC §7; prometheus.io "Exposition formats", Pushgateway README).
 import type { BagtowerRecord } from "../record/schema.ts";
-import { numericPoints, type NumericPoint } from "./flatten.ts";
+import { prometheusSamples } from "./prometheus-series.ts";
 import type { EncodeOptions, Encoded } from "./types.ts";
-
-/** Unit suffixes of the Prometheus naming guide, by item type; `count` and `number` have none. */
-const _UNIT_SUFFIX: Partial<Record<NumericPoint["type"], string>> = {
-  percent: "_percent",
-  bytes: "_bytes",
-  celsius: "_celsius",
-  seconds: "_seconds",
-  mhz: "_mhz",
-  dbm: "_dbm",
-  counter: "_total",
-};
-
-/**
- * The label that carries an array index or object key. Keys go in a label, not in the name, so
- * one family holds one item (`sum by (host)` over all CPUs works) and a new sensor or mount is a
- * new series, not a new metric name.
- */
-const _KEY_LABEL: Record<string, string> = {
-  cpu_per_cpu: "cpu",
-  load: "window",
-  temperature: "sensor",
-  filesystems: "mountpoint",
-  memory_bytes: "kind",
-  network: "kind",
-  sockets_info: "state",
-  wifi: "key",
-  battery: "key",
-};
-
-/**
- * Labels a config tag may not take: the ones set here, and the Pushgateway grouping labels
- * (a pushed sample whose job/instance differs from the URL's grouping key is refused).
- */
-const _RESERVED_LABELS = new Set(["device", "host", "job", "instance"]);
-
-function _metricName(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9_]/g, "_");
-}
-
-function _labelName(text: string): string {
-  const name = text.replace(/[^A-Za-z0-9_]/g, "_");
-  return /^[0-9]/.test(name) ? `_${name}` : name;
-}
 
 /** Label values escape backslash, double quote and line feed. */
 export function escapeLabelValue(text: string): string {
@@ -54,17 +11,6 @@ export function escapeLabelValue(text: string): string {
 /** HELP text escapes backslash and line feed. */
 function _escapeHelp(text: string): string {
   return text.replace(/[\\\n]/g, (c) => (c === "\n" ? "\\n" : "\\\\"));
-}
-
-/** `bagtower_<id>` plus the unit suffix of its type, unless the id already ends with it (`memory_bytes`). */
-export function prometheusFamilyName(point: Pick<NumericPoint, "id" | "type">): string {
-  const base = `bagtower_${_metricName(point.id)}`;
-  const suffix = _UNIT_SUFFIX[point.type];
-  return suffix === undefined || base.endsWith(suffix) ? base : `${base}${suffix}`;
-}
-
-export function prometheusKeyLabel(id: string): string {
-  return _KEY_LABEL[id] ?? "key";
 }
 
 interface _Family {
@@ -111,38 +57,19 @@ export function createExposition(): { add(record: BagtowerRecord): void; text():
   const families = new Map<string, _Family>();
 
   const add = (record: BagtowerRecord) => {
-    const common: [string, string][] = [
-      ["device", record.deviceId ?? record.meta.machineId],
-      ["host", record.meta.hostname],
-    ];
-    const tags: [string, string][] = Object.entries(record.meta.tags)
-      .map(([k, v]): [string, string] => [_labelName(k), v])
-      // `__` names are reserved for Prometheus itself.
-      .filter(([k]) => k !== "" && !k.startsWith("__") && !_RESERVED_LABELS.has(k))
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-
-    for (const point of numericPoints(record)) {
-      const name = prometheusFamilyName(point);
-      const type = point.type === "counter" ? "counter" : "gauge";
-      let family = families.get(name);
+    for (const sample of prometheusSamples(record)) {
+      let family = families.get(sample.name);
       if (family === undefined) {
-        family = { name, type, help: `bagtower item ${point.id} (${point.type})`, samples: [], labelSets: new Set() };
-        families.set(name, family);
+        family = { name: sample.name, type: sample.type, help: sample.help, samples: [], labelSets: new Set() };
+        families.set(sample.name, family);
       }
       // Two items that land on one name with different types cannot share a family; keep the first.
-      if (family.type !== type) continue;
-
-      const keyLabel = point.key === undefined ? undefined : prometheusKeyLabel(point.id);
-      const labels: [string, string][] = [];
-      if (keyLabel !== undefined && point.key !== undefined) labels.push([keyLabel, point.key]);
-      labels.push(...common);
-      for (const tag of tags) if (tag[0] !== keyLabel && !labels.some(([k]) => k === tag[0])) labels.push(tag);
-
-      const text = _labelText(labels);
+      if (family.type !== sample.type) continue;
+      const text = _labelText(sample.labels);
       // A duplicate series (same name and labels) makes the whole exposition invalid.
       if (family.labelSets.has(text)) continue;
       family.labelSets.add(text);
-      family.samples.push(`${name}${text} ${point.value}`);
+      family.samples.push(`${sample.name}${text} ${sample.value}`);
     }
   };
 
