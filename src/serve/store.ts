@@ -858,11 +858,11 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
           const { ts, values } = _rawOf(sid, head.get(sid), fromS, toS);
           buckets = rollUp(ts, values, picked.stepS);
         } else {
-          // Sealed buckets, then the head's (not sealed yet) rolled up the same way; partial
-          // buckets (a chunk boundary, the head) and the step's buckets become one each.
-          buckets = chunks.readBuckets(sid, tier, fromS - picked.stepS, toS);
+          // Sealed rows' step buckets, then the head's (not sealed yet) rolled up the same way; a
+          // step bucket cut by a row boundary or the head comes twice and becomes one.
+          buckets = chunks.readStepBuckets(sid, tier, fromS - picked.stepS, toS, picked.stepS);
           const fresh = head.get(sid);
-          if (fresh) buckets.push(...rollUp(fresh.ts, fresh.values, tier));
+          if (fresh) buckets.push(...aggregateToStep(rollUp(fresh.ts, fresh.values, tier), picked.stepS));
           buckets.sort((a, b) => a.start - b.start);
           buckets = aggregateToStep(buckets, picked.stepS);
         }

@@ -1,7 +1,8 @@
 import type { Database } from "bun:sqlite";
 import { createChunkEncoder, decodeChunk, type DecodedChunk } from "./chunk.ts";
 import { CorruptChunkError } from "./errors.ts";
-import { decodeRollupBlock, encodeRollupBlock, mergeBucket, rollUp, type Bucket } from "./rollup.ts";
+import { aggregateToStep, decodeRollupBlock, encodeRollupBlock, mergeBucket, rollUp, type Bucket } from "./rollup.ts";
+import { createStepCache } from "./step-cache.ts";
 
 /**
  * The sealed samples of every series, in SQLite (tables `chunks` and `rollups`, store-schema.ts).
@@ -26,6 +27,11 @@ const _CODECS = ["xor", "delta"] as const;
 const _CHUNK_MAX = 8192;
 /** Buckets per merged (frozen) rollup block: a year of hours in a dozen blocks. */
 const _FROZEN_BLOCK_BUCKETS = 1000;
+/**
+ * Step buckets the graph cache holds (~100 B each): a device's week, 90 days and year on the
+ * dashboard, each ~20,000, with room for a few more devices.
+ */
+const _STEP_CACHE_BUCKETS = 100_000;
 
 export interface Samples {
   ts: ArrayLike<number>;
@@ -53,10 +59,16 @@ export function createChunkStore(db: Database, reportCorrupt: CorruptReport) {
     before: db.query<{ start_ts: number; n: number; data: Uint8Array }, [number, number]>("SELECT start_ts, n, data FROM chunks WHERE sid = ? AND end_ts < ? ORDER BY start_ts"),
     deleteBefore: db.query("DELETE FROM chunks WHERE sid = ? AND end_ts < ?"),
     range: db.query<{ start_ts: number; data: Uint8Array }, [number, number, number]>("SELECT start_ts, data FROM chunks WHERE sid = ? AND start_ts <= ? AND end_ts >= ? ORDER BY start_ts"),
-    rollupRange: db.query<{ start_ts: number; data: Uint8Array }, [number, number, number, number]>(
-      "SELECT start_ts, data FROM rollups WHERE sid = ? AND tier = ? AND start_ts <= ? AND end_ts >= ? ORDER BY start_ts",
+    rangeRows: db.query<{ id: number; start_ts: number; bytes: number }, [number, number, number]>(
+      "SELECT id, start_ts, length(data) AS bytes FROM chunks WHERE sid = ? AND start_ts <= ? AND end_ts >= ? ORDER BY start_ts",
     ),
+    chunkData: db.query<{ data: Uint8Array }, [number]>("SELECT data FROM chunks WHERE id = ?"),
+    rollupRows: db.query<{ id: number; start_ts: number; bytes: number }, [number, number, number, number]>(
+      "SELECT id, start_ts, length(data) AS bytes FROM rollups WHERE sid = ? AND tier = ? AND start_ts <= ? AND end_ts >= ? ORDER BY start_ts",
+    ),
+    rollupData: db.query<{ data: Uint8Array }, [number]>("SELECT data FROM rollups WHERE id = ?"),
   };
+  const cache = createStepCache(_STEP_CACHE_BUCKETS);
 
   function _decode(sid: number, startTs: number, data: Uint8Array): DecodedChunk | undefined {
     try {
@@ -96,6 +108,7 @@ export function createChunkStore(db: Database, reportCorrupt: CorruptReport) {
   }
 
   function _chunk(sid: number, ts: ArrayLike<number>, values: ArrayLike<number>, from: number, to: number): void {
+    cache.dropSid(sid);
     const encoder = createChunkEncoder({ codecs: _CODECS });
     for (let i = from; i < to; i++) encoder.append(ts[i]!, values[i]!);
     q.insert.run(sid, ts[from]!, ts[to - 1]!, to - from, encoder.bytes());
@@ -108,6 +121,7 @@ export function createChunkStore(db: Database, reportCorrupt: CorruptReport) {
    * by their first second.
    */
   function _rollUp(sid: number, ts: number[], values: number[], cutoffs: Cutoffs): void {
+    cache.dropSid(sid);
     const start = ts[0]!;
     const end = ts.at(-1)!;
     for (const tier of ROLLUP_SECONDS) {
@@ -149,6 +163,7 @@ export function createChunkStore(db: Database, reportCorrupt: CorruptReport) {
       }
       for (let i = 0; i < ts.length; i++) merged.set(ts[i]!, values[i]!);
       const from = Math.min(ts[0]!, affected[0]?.start_ts ?? ts[0]!);
+      cache.dropSid(sid);
       q.deleteFrom.run(sid, from);
       const times = [...merged.keys()].sort((a, b) => a - b);
       _write(sid, times, times.map((t) => merged.get(t)!), record, cutoffs);
@@ -165,6 +180,7 @@ export function createChunkStore(db: Database, reportCorrupt: CorruptReport) {
         if (chunk) _rollUp(sid, Array.from(chunk.ts), Array.from(chunk.values), cutoffs);
         samples += row.n;
       }
+      cache.dropSid(sid);
       q.deleteBefore.run(sid, cutoffs.rawS);
       return samples;
     },
@@ -185,19 +201,34 @@ export function createChunkStore(db: Database, reportCorrupt: CorruptReport) {
     },
 
     /**
-     * The series' buckets of a tier that start in [fromS, toS], in order: its frozen blocks, then
-     * its raw chunks rolled up as they are read (the two never cover the same samples). Partial
-     * buckets (a boundary) come twice; the caller merges them (aggregateToStep).
+     * The series' buckets of `stepS` (a multiple of the tier's width) over the sealed rows that
+     * reach [fromS, toS], in order: its frozen blocks of the tier, then its raw chunks rolled up to
+     * the tier as they are read (the two never cover the same samples), each row's buckets
+     * aggregated to the step. A step bucket cut by a row boundary comes twice; the caller merges
+     * them (aggregateToStep). Each row's step buckets are cached (step-cache.ts).
      */
-    readBuckets(sid: number, tier: RollupSeconds, fromS: number, toS: number): Bucket[] {
+    readStepBuckets(sid: number, tier: RollupSeconds, fromS: number, toS: number, stepS: number): Bucket[] {
       const out: Bucket[] = [];
-      for (const row of q.rollupRange.all(sid, tier, toS, fromS)) {
-        for (const b of _decodeBlock(sid, row.start_ts, row.data) ?? []) if (b.start >= fromS - tier && b.start <= toS) out.push(b);
+      for (const row of q.rollupRows.all(sid, tier, toS, fromS)) {
+        const key = cache.key(sid, tier, row.start_ts, row.bytes, stepS);
+        let buckets = cache.get(key);
+        if (buckets === undefined) {
+          const data = q.rollupData.get(row.id)?.data;
+          buckets = aggregateToStep((data && _decodeBlock(sid, row.start_ts, data)) ?? [], stepS);
+          cache.set(sid, key, buckets);
+        }
+        for (const b of buckets) out.push(b);
       }
-      for (const row of q.range.all(sid, toS, fromS - tier)) {
-        const chunk = _decode(sid, row.start_ts, row.data);
-        if (!chunk) continue;
-        for (const b of rollUp(chunk.ts, chunk.values, tier)) if (b.start >= fromS - tier && b.start <= toS) out.push(b);
+      for (const row of q.rangeRows.all(sid, toS, fromS - tier)) {
+        const key = cache.key(sid, "raw", row.start_ts, row.bytes, stepS);
+        let buckets = cache.get(key);
+        if (buckets === undefined) {
+          const data = q.chunkData.get(row.id)?.data;
+          const chunk = data && _decode(sid, row.start_ts, data);
+          buckets = chunk ? aggregateToStep(rollUp(chunk.ts, chunk.values, tier), stepS) : [];
+          cache.set(sid, key, buckets);
+        }
+        for (const b of buckets) out.push(b);
       }
       return out;
     },
