@@ -63,7 +63,7 @@ export function completeMeta(meta: NonNullable<IngestBody["meta"]>, record: { de
   return {
     ...meta,
     recordId: meta.recordId ?? contentId("bagtower", record.deviceId, record.unixTimestamp, record.data),
-    machineId: meta.machineId ?? (record.deviceId.replace(/[^0-9a-zA-Z_-]/g, "_").slice(0, 64) || "_"),
+    machineId: meta.machineId ?? record.deviceId.replace(/[^0-9a-zA-Z_-]/g, "_").slice(0, 64),
     hostname: meta.hostname ?? record.deviceId,
     bootId: meta.bootId ?? "",
     seq: meta.seq ?? 0,
