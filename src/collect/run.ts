@@ -11,6 +11,7 @@ import { readState, writeState } from "../state.ts";
 import { VERSION } from "../version.ts";
 import type { ItemContext } from "./item.ts";
 import { listDir } from "../host.ts";
+import { readHostFacts } from "./host-facts.ts";
 import { createProbe, type Probe } from "./probe.ts";
 import { BUILTIN_IDS } from "../record/builtin-ids.ts";
 import { builtinItems } from "./registry.ts";
@@ -165,6 +166,7 @@ export async function runCollect(ctx: Context, config: Config, extra: Item[] = [
       tags: config.tags,
       errors,
       ...(meta.cpuWindowS !== undefined ? { cpuWindowS: meta.cpuWindowS } : {}),
+      host: readHostFacts(probe),
     },
   };
   return validateRecord(record);

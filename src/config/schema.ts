@@ -34,6 +34,8 @@ const sinkSchema = v.strictObject(
     database: v.optional(_text("a database name")),
     org: v.optional(_text("an organisation name")),
     bucket: v.optional(_text("a bucket name")),
+    /** The telemetrics form: 3, a JSON body (telemetrics-client 2.4 and later); 2, headers (older backends). */
+    telemetricsVersion: v.optional(v.picklist([2, 3], "expected 2 or 3")),
   },
   _unknown,
 );

@@ -5,6 +5,8 @@ import type { BagtowerRecord } from "../record/schema.ts";
 export interface EncodeOptions {
   pattooAgentId: string;
   pollingIntervalMs: number;
+  /** The telemetrics form: 3 (default) one JSON body, as telemetrics-client 2.4 and later post; 2 the fields as headers, for older backends. */
+  telemetricsVersion?: 2 | 3;
 }
 
 /**

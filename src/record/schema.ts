@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { deviceIdSchema } from "./device-id-rules.ts";
+import { hostFactsSchema } from "./host-facts.ts";
 
 /** Value types of SPEC §4.1; `counter` is monotonic and graphed as a rate. */
 export const ITEM_TYPES = ["percent", "number", "count", "counter", "bytes", "seconds", "celsius", "dbm", "mhz", "string"] as const;
@@ -64,8 +65,15 @@ export const selfMetricsSchema = v.object({
   lastError: v.nullable(v.string()),
 });
 
+/**
+ * A record's id, the key of deduplication: 1–128 characters without whitespace or control
+ * characters. bagtower's own are 22 or more; a microcontroller's counter (`42`) is as good an id.
+ */
+export const RECORD_ID_PATTERN = /^[^\s\p{Cc}]{1,128}$/u;
+export const recordIdSchema = v.pipe(v.string("expected a string"), v.regex(RECORD_ID_PATTERN, "expected 1–128 characters without spaces or control characters"));
+
 export const metaSchema = v.object({
-  recordId: v.pipe(v.string(), v.minLength(8), v.maxLength(128)),
+  recordId: recordIdSchema,
   machineId: v.pipe(v.string(), v.regex(/^[0-9a-zA-Z_-]{1,64}$/, "expected a machine id")),
   hostname: v.pipe(v.string(), v.maxLength(255)),
   bootId: v.pipe(v.string(), v.maxLength(64)),
@@ -75,6 +83,8 @@ export const metaSchema = v.object({
   errors: v.array(itemErrorSchema),
   cpuWindowS: v.optional(v.number()),
   self: v.optional(selfMetricsSchema),
+  /** The machine's os-release, DMI and CPU facts, for formats that carry them (telemetrics). */
+  host: v.optional(hostFactsSchema),
 });
 
 export type RecordMeta = v.InferOutput<typeof metaSchema>;

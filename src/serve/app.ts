@@ -398,6 +398,8 @@ export function createServeApp(options: ServeOptions) {
     _route("ingest", "POST", "/api/v2/write", ingestInflux),
     _route("ingest", "POST", "/", ingestTelemetrics),
     _route("ingest", "POST", "/v2/collector", ingestTelemetrics),
+    // telemetrics-client 2.4's default address; the handler reads either form on all three paths.
+    _route("ingest", "POST", "/v3/collector", ingestTelemetrics),
     _route("open", "GET", "/healthz", () => jsonResponse({ status: "ok", uptimeSeconds: Math.round((now() - startedMs) / 1000), ...store.counts(), store: store.stats() })),
     _route("read", "GET", "/metrics", async () => new Response(await renderMetrics(store, alerts, counters, wsClients), { headers: { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" } })),
     _route("read", "GET", "/ws", upgradeWs),

@@ -119,7 +119,7 @@ export const wirePlans: Record<SinkConfig["format"], WirePlan> = {
   telemetrics: {
     batch: () => 1,
     request: (records, sink, options) => {
-      const encoded = encoders.telemetrics(records, options);
+      const encoded = encoders.telemetrics(records, { ...options, telemetricsVersion: sink.telemetricsVersion });
       // The backend knows a client by its TID: the sink's key is that TID, and a `headers` entry still wins.
       const headers = mergeHeaders({ "Content-Type": encoded.contentType }, encoded.headers, sink.apiKey ? { "X-Telemetry-TID": sink.apiKey } : undefined, sink.headers);
       return { method: "POST", url: joinUrl(sink.url, ""), headers, body: encoded.body };

@@ -70,6 +70,19 @@ describe("collect over fixture trees", () => {
     });
   });
 
+  // telemetrics prints its header (the TID), a blank line and the v3 JSON body; the golden keeps
+  // the fields and the header, and the payload must be the golden record itself.
+  test.each(CASES)("%s: collect --format telemetrics fills the fields from the device (expected.telemetrics.json)", async (name) => {
+    const root = fixtureContext(name);
+    writeFileSync(join(t.home, "config.json"), JSON.stringify({ deviceId: `${name}-1`, tags: { site: "fixtures" } }));
+    const code = await runCli(["collect", "--home", t.home, "--root", root, "--format", "telemetrics"], { overrides: t.ctx });
+    expect({ code, logs: t.logs }).toEqual({ code: 0, logs: [] });
+    const [head, body] = t.out.join("").split("\n\n") as [string, string];
+    const { payload, ...fields } = JSON.parse(body) as Record<string, string>;
+    expect(JSON.parse(payload!)).toEqual(JSON.parse(readFileSync(join(root, "expected.json"), "utf8")));
+    expectGolden(join(root, "expected.telemetrics.json"), `${JSON.stringify({ headers: head.split("\n"), fields }, null, 2)}\n`);
+  });
+
   const item = (record: Awaited<ReturnType<typeof collectFixture>>, id: string) => record.data.find((i) => i.id === id)?.val;
 
   test("pi4: thermal zone, WiFi, no battery, device-tree model, 10-minute CPU window", async () => {

@@ -230,16 +230,16 @@ describe("telemetrics-backend collector", () => {
     expect(history.values.at(-1)[1]).toBe("hello world\n");
   });
 
-  test("bagtower's own telemetrics record (x-api-key in the sink's headers) brings its items, filed under its deviceId", async () => {
-    const encoded = encodeTelemetrics([fixture], OPTIONS);
-    const res = await fetch(`${serve.url}/`, { method: "POST", body: encoded.body, headers: { ...encoded.headers, "x-api-key": INGEST_KEY } });
+  test.each([3, 2] as const)("bagtower's own telemetrics record, v%i (x-api-key in the sink's headers), brings its items, filed under its deviceId", async (version) => {
+    const encoded = encodeTelemetrics([fixture], { ...OPTIONS, telemetricsVersion: version });
+    const res = await fetch(`${serve.url}/`, { method: "POST", body: encoded.body, headers: { "Content-Type": encoded.contentType, ...encoded.headers, "x-api-key": INGEST_KEY } });
     expect(res.status).toBe(201);
     // Not under machine_id: that rotates every 3 days and would make a new device each time.
     expect(fixture.deviceId).toBeString();
     expect((await serve.get(`/api/devices/${fixture.meta.machineId}`)).status).toBe(404);
     const items = await itemsOf(fixture.deviceId!);
     expect(items.memory).toBe(16.8);
-    expect(items.telemetrics).toMatchObject({ record_format_version: "4", classification: "org.bagtower/device/health" });
+    expect(items.telemetrics).toMatchObject({ record_format_version: "4", classification: "org.bagtower/device/health", system_name: "debian", build: "12" });
   });
 
   test.each([
@@ -257,6 +257,98 @@ describe("telemetrics-backend collector", () => {
   });
 });
 
+/**
+ * What telemetrics-client 2.4 posts, byte for byte (test/fixtures/telemetrics/README.md says how it
+ * was made): its 15 record fields and the payload as one JSON object; each value is the spool
+ * line's text up to its first space (strtok), hence cpu_model "Intel(R)".
+ */
+const CLIENT_V3_BODY = readFileSync(join(FIXTURES, "..", "telemetrics", "client-2.4-v3-body.json"), "utf8");
+const { payload: CLIENT_V3_PAYLOAD, ...CLIENT_V3_FIELDS } = JSON.parse(CLIENT_V3_BODY) as Record<string, string>;
+/** The client's body with members changed (undefined: left out), for the hostile cases. */
+const clientV3Body = (change: Record<string, unknown> = {}) => JSON.stringify({ ...CLIENT_V3_FIELDS, payload: CLIENT_V3_PAYLOAD, ...change });
+const CLIENT_V3_HEADERS = { "X-Telemetry-TID": INGEST_KEY, "Content-Type": "application/json" };
+
+describe("telemetrics-client 2.4 (v3 JSON body)", () => {
+  const records = async () => (await (await serve.get("/healthz")).json()).records as number;
+
+  test.each(["/v3/collector", "/v2/collector", "/"])("POST %s: the fields become the telemetrics item, the payload is kept as sent, 201", async (path) => {
+    const res = await fetch(`${serve.url}${path}`, { method: "POST", body: CLIENT_V3_BODY, headers: CLIENT_V3_HEADERS });
+    expect(res.status).toBe(201);
+    expect(await res.text()).toBe("Record submitted\n");
+    const items = await itemsOf("clr7f3a0123456789");
+    expect(items.telemetrics).toEqual({ ...CLIENT_V3_FIELDS, cpu_model: "Intel(R)" });
+    const history = await (await serve.get("/api/devices/clr7f3a0123456789/history?item=telemetrics.payload")).json();
+    expect(history.values.at(-1)[1]).toBe('Process /usr/bin/foo crashed\n"signal": 11\tcafé');
+  });
+
+  test.each(["/v3/collector", "/v2/collector", "/"])("POST %s: an older client's record headers are still read there", async (path) => {
+    const headers: Record<string, string> = { "X-Telemetry-TID": INGEST_KEY, "Content-Type": "application/text" };
+    for (const [name, value] of Object.entries(CLIENT_V3_FIELDS)) headers[name] = value;
+    const res = await fetch(`${serve.url}${path}`, { method: "POST", body: "hello world\n", headers });
+    expect(res.status).toBe(201);
+    const history = await (await serve.get("/api/devices/clr7f3a0123456789/history?item=telemetrics.payload")).json();
+    expect(history.values.at(-1)[1]).toBe("hello world\n");
+  });
+
+  test("a resent record (same event_id) is stored once", async () => {
+    for (let i = 0; i < 2; i++) expect((await fetch(`${serve.url}/v3/collector`, { method: "POST", body: CLIENT_V3_BODY, headers: CLIENT_V3_HEADERS })).status).toBe(201);
+    expect(await records()).toBe(1);
+  });
+
+  test("a body without a JSON Content-Type (curl -d) is still read as one", async () => {
+    const res = await fetch(`${serve.url}/v3/collector`, { method: "POST", body: CLIENT_V3_BODY, headers: { "X-Telemetry-TID": INGEST_KEY, "Content-Type": "application/x-www-form-urlencoded" } });
+    expect(res.status).toBe(201);
+  });
+
+  test.each([
+    ["a missing field", clientV3Body({ severity: undefined }), 400, "field severity: required"],
+    ["a field of the wrong type", clientV3Body({ severity: 1 }), 400, "field severity: expected a string"],
+    ["a bad field value", clientV3Body({ classification: "nope" }), 400, 'field classification: expected domain/probe/kind, got "nope"'],
+    ["no payload", clientV3Body({ payload: undefined }), 400, "field payload: expected the payload as a string"],
+    ["a payload that is not a string", clientV3Body({ payload: { a: 1 } }), 400, "field payload: expected the payload as a string"],
+    ["an array", `[${clientV3Body()}]`, 400, "body: expected a JSON object of record fields and a payload"],
+    ["malformed JSON", clientV3Body().slice(0, -2), 400, "body is not valid JSON"],
+    ["a timestamp from the future", clientV3Body({ creation_timestamp: "1895400000" }), 422, "field creation_timestamp"],
+  ])("%s → a 4xx naming it, nothing stored", async (_, body, status, message) => {
+    const res = await fetch(`${serve.url}/v3/collector`, { method: "POST", body, headers: CLIENT_V3_HEADERS });
+    expect(res.status).toBe(status);
+    expect(((await res.json()) as { error: string }).error).toContain(message);
+    expect(await records()).toBe(0);
+  });
+
+  test("invalid UTF-8 in the body → 400, nothing stored", async () => {
+    const bytes = new TextEncoder().encode(clientV3Body({ payload: "PAYLOAD" }));
+    const at = new TextDecoder().decode(bytes).indexOf("PAYLOAD");
+    bytes.set([0xc3, 0x28], at);
+    const res = await fetch(`${serve.url}/v3/collector`, { method: "POST", body: bytes, headers: CLIENT_V3_HEADERS });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toBe("body is not valid UTF-8");
+    expect(await records()).toBe(0);
+  });
+
+  test.each([
+    ["the stock backend's TID", { "X-Telemetry-TID": "6907c830-eed9-4ce9-81ae-76daf8d88f0f" }, 403, "X-Telemetry-TID: not the ingest key"],
+    ["no TID", {}, 401, "X-Telemetry-TID"],
+  ])("%s (and no x-api-key) → refused, nothing stored", async (_, tid, status, message) => {
+    const res = await fetch(`${serve.url}/v3/collector`, { method: "POST", body: clientV3Body(), headers: { "Content-Type": "application/json", ...tid } });
+    expect(res.status).toBe(status);
+    expect(((await res.json()) as { error: string }).error).toContain(message);
+    expect(await records()).toBe(0);
+  });
+});
+
+describe("telemetrics-client 2.4 (v3 JSON body) over the body limit", () => {
+  test("a payload over serve's body limit → 413, nothing stored", async () => {
+    serve.stop();
+    serve = startTestServe({ bodyBytes: 4096 });
+    serve.clock.set(Date.UTC(2026, 10, 23, 12, 0, 0));
+    const res = await fetch(`${serve.url}/v3/collector`, { method: "POST", body: clientV3Body({ payload: "x".repeat(5000) }), headers: CLIENT_V3_HEADERS });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: string }).error).toContain("over the limit of 4096 bytes");
+    expect((await (await serve.get("/healthz")).json()).records).toBe(0);
+  });
+});
+
 describe("bagtower push in every format into serve", () => {
   test.each([
     ["bagtower", { apiKey: INGEST_KEY }, "pi4-1"],
@@ -264,9 +356,12 @@ describe("bagtower push in every format into serve", () => {
     ["datadog", { apiKey: INGEST_KEY }, "pi4-1"],
     ["influx", { apiKey: INGEST_KEY, database: "bagtower" }, "pi4-1"],
     ["telemetrics", { headers: { "x-api-key": INGEST_KEY } }, "pi4-1"],
-  ] as const)("%s: filed under the configured device id", async (format, sink, device) => {
+    ["telemetrics", { headers: { "x-api-key": INGEST_KEY }, telemetricsVersion: 2 }, "pi4-1"],
+    ["telemetrics", { apiKey: INGEST_KEY, path: "/v3/collector", telemetricsVersion: 3 }, "pi4-1"],
+  ] as const)("%s %j: filed under the configured device id", async (format, sink, device) => {
     const { pushHome } = await import("../helpers/push.ts");
-    const home = pushHome({ format, url: serve.url, ...sink }, {}, Math.floor(serve.clock.now() / 1000) * 1000);
+    const { path = "", ...rest } = sink as { path?: string };
+    const home = pushHome({ format, url: serve.url + path, ...rest }, {}, Math.floor(serve.clock.now() / 1000) * 1000);
     try {
       const config = JSON.parse(readFileSync(join(home.home, "config.json"), "utf8"));
       writeFileSync(join(home.home, "config.json"), JSON.stringify({ ...config, deviceId: "pi4-1" }));

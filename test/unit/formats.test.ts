@@ -6,7 +6,7 @@ import { encoders } from "../../src/formats/index.ts";
 import { encodeInflux } from "../../src/formats/influx.ts";
 import { encodePattoo, pattooChecksum } from "../../src/formats/pattoo.ts";
 import { encodePrometheus, encodePrometheusTextfile } from "../../src/formats/prometheus.ts";
-import { encodeTelemetrics } from "../../src/formats/telemetrics.ts";
+import { encodeTelemetrics, telemetricsFields } from "../../src/formats/telemetrics.ts";
 import type { EncodeOptions } from "../../src/formats/types.ts";
 import { type BagtowerRecord, type Item, recordSchema } from "../../src/record/schema.ts";
 import { FIXTURES } from "../helpers/context.ts";
@@ -402,34 +402,63 @@ describe("encodePrometheus", () => {
 });
 
 describe("encodeTelemetrics", () => {
-  test("record headers from the system item", async () => {
+  const PI4_FIELDS = {
+    record_format_version: "4",
+    classification: "org.bagtower/device/health",
+    severity: "1",
+    machine_id: "07070707070707070707070707070707",
+    creation_timestamp: "1773773233",
+    arch: "aarch64",
+    // No DMI on a Pi: the device-tree model where telemetrics-client would put product and board names.
+    host_type: "no_sv_file|Raspberry Pi 4 Model B Rev 1.4|no_pvr_file",
+    build: "12",
+    kernel_version: "6.6.31-v8+",
+    payload_format_version: "1",
+    system_name: "debian",
+    board_name: "Raspberry Pi 4 Model B Rev 1.4|no_bv_file",
+    cpu_model: "blank",
+    bios_version: "no_bv_file",
+    // sha256sum of the recordId / machineId, computed outside bagtower.
+    event_id: "c22728dba8ddec790aeaba261d2bfacb",
+  };
+
+  test("v3 (the default): one JSON body of the 15 fields and the record as the payload string; only the TID as a header", async () => {
     const record = await fixture("pi4");
     const out = encodeTelemetrics([record], OPTIONS);
     expect(out.contentType).toBe("application/json");
+    expect(out.headers).toEqual({ "X-Telemetry-TID": "bagtower-c121d3ba5db191d1" });
+    const body = JSON.parse(out.body);
+    // telemetrics-client's order: the 15 fields in common.h's order, then payload.
+    expect(Object.keys(body)).toEqual([...Object.keys(PI4_FIELDS), "payload"]);
+    expect(body).toEqual({ ...PI4_FIELDS, payload: JSON.stringify(record) });
+    expect(encodeTelemetrics([record], { ...OPTIONS, telemetricsVersion: 3 })).toEqual(out);
+  });
+
+  test("v2: the same fields as headers, the record as the body", async () => {
+    const record = await fixture("pi4");
+    const out = encodeTelemetrics([record], { ...OPTIONS, telemetricsVersion: 2 });
     expect(JSON.parse(out.body)).toEqual(record);
-    expect(out.headers).toEqual({
-      record_format_version: "4",
-      classification: "org.bagtower/device/health",
-      severity: "1",
-      machine_id: "07070707070707070707070707070707",
-      creation_timestamp: "1773773233",
-      arch: "aarch64",
-      host_type: "Raspberry_Pi_4_Model_B_Rev_1.4",
-      build: "Debian_GNU_Linux_12__bookworm_",
-      kernel_version: "6.6.31-v8+",
-      payload_format_version: "1",
-      system_name: "Debian_GNU_Linux_12__bookworm_",
-      board_name: "Raspberry_Pi_4_Model_B_Rev_1.4",
-      cpu_model: "unknown",
-      bios_version: "unknown",
-      // sha256sum of the recordId / machineId, computed outside bagtower.
-      event_id: "c22728dba8ddec790aeaba261d2bfacb",
-      "X-Telemetry-TID": "bagtower-c121d3ba5db191d1",
-    });
+    expect(out.headers).toEqual({ ...PI4_FIELDS, "X-Telemetry-TID": "bagtower-c121d3ba5db191d1" });
+  });
+
+  test.each([
+    ["DMI of a PC", { osId: "fedora", osVariantId: "workstation", osVersionId: "41", sysVendor: "Dell Inc.", productName: "XPS 13 9310", productVersion: "", boardName: "0DXP1F", boardVendor: "Dell Inc.", biosVersion: "3.21.0", cpuModel: "Intel(R) Core(TM) i7" }, { host_type: "Dell Inc.|XPS 13 9310|blank", system_name: "fedora_workstation", build: "41", board_name: "0DXP1F|Dell Inc.", bios_version: "3.21.0", cpu_model: "Intel(R) Core(TM) i7" }],
+    ["a Jetson: device-tree model, no DMI", { osId: "ubuntu", osVersionId: "22.04", deviceTreeModel: "NVIDIA Jetson AGX Orin Developer Kit", cpuModel: "" }, { host_type: "no_sv_file|NVIDIA Jetson AGX Orin Developer Kit|no_pvr_file", board_name: "NVIDIA Jetson AGX Orin Developer Kit|no_bv_file", bios_version: "no_bv_file", cpu_model: "blank" }],
+    ["nothing known: the client's fallbacks", {}, { host_type: "no_sv_file|no_pn_file|no_pvr_file", system_name: "unknown", build: "0", board_name: "no_bn_file|no_bv_file", bios_version: "no_bv_file", cpu_model: "blank" }],
+    ["a value a header cannot carry", { osId: "my\u00e9os", cpuModel: "x".repeat(300) }, { system_name: "my_os", cpu_model: "x".repeat(199) }],
+  ])("fields from meta.host: %s", (_, host, expected) => {
+    const record = rec({ data: [] });
+    record.meta.host = host;
+    expect(telemetricsFields(record)).toMatchObject(expected);
+  });
+
+  test("a record without meta.host (an older agent's, or a sketch's forwarded) has only its system item's model", () => {
+    const record = rec({ data: [{ id: "system", type: "string", val: { kernel: "6.1", os: "Debian", arch: "x86_64", model: "QEMU Standard PC" } }] });
+    expect(telemetricsFields(record)).toMatchObject({ host_type: "QEMU Standard PC", board_name: "QEMU Standard PC", system_name: "unknown", build: "unknown", cpu_model: "unknown", bios_version: "unknown", arch: "x86_64", kernel_version: "6.1" });
   });
 
   test("without a system item every derived header is unknown", () => {
-    const headers = encodeTelemetrics([rec({ data: [] })], OPTIONS).headers;
+    const headers = encodeTelemetrics([rec({ data: [] })], { ...OPTIONS, telemetricsVersion: 2 }).headers;
     for (const name of ["arch", "host_type", "build", "kernel_version", "system_name", "board_name"]) expect(headers[name]).toBe("unknown");
   });
 

@@ -2,12 +2,18 @@
 import * as v from "valibot";
 import { deviceIdSchema } from "../../record/device-id-rules.ts";
 import { checkedItem } from "../../record/item-check.ts";
-import { itemSchema, metaSchema, type Item } from "../../record/schema.ts";
+import { itemSchema, metaSchema, type BagtowerRecord, type Item } from "../../record/schema.ts";
 import { issueText } from "../../issue-text.ts";
 import { HttpError } from "../http-errors.ts";
 import { checkCount, checkNotFuture, LimitError } from "../limits.ts";
 import type { IngestRecord } from "../store.ts";
-import { MAX_UNIX_SECONDS, type ParseOptions } from "./normalize.ts";
+import { contentId, MAX_UNIX_SECONDS, type ParseOptions } from "./normalize.ts";
+
+/**
+ * meta as a receiver accepts it: every field optional, so a third-party sender can add just a
+ * recordId (deduplication) or tags; the stored record gets the defaults of completeMeta.
+ */
+const _ingestMetaSchema = v.partial(metaSchema);
 
 /**
  * The record as a receiver accepts it: meta and UTCTimestamp are optional, because
@@ -19,7 +25,7 @@ const _record = <T extends v.GenericSchema>(item: T) =>
     unixTimestamp: v.pipe(v.number("expected a number"), v.integer("expected whole seconds"), v.minValue(0, "expected seconds since 1970"), v.maxValue(MAX_UNIX_SECONDS, "expected seconds before the year 3000")),
     UTCTimestamp: v.optional(v.pipe(v.string("expected a string"), v.maxLength(64, "expected an ISO 8601 timestamp"))),
     data: v.array(item, "expected an array of items"),
-    meta: v.optional(metaSchema),
+    meta: v.optional(_ingestMetaSchema),
   });
 export const ingestRecordSchema = _record(itemSchema);
 // The same record with its items checked by checkedItem (record/item-check.ts) instead.
@@ -34,17 +40,37 @@ function _checkMeta(meta: IngestBody["meta"], max: number, itemsPerRecord: numbe
     if (text.length > max) throw new LimitError(413, "stringLength", `${where}meta.${path}: ${text.length} characters, over the limit of ${max}`);
   };
   let tags = 0;
-  for (const k in meta.tags) {
+  for (const k in meta.tags ?? {}) {
     if (++tags > itemsPerRecord) throw new LimitError(413, "itemsPerRecord", `${where}meta.tags: more than ${itemsPerRecord} tags, over the limit of ${itemsPerRecord}`);
     over(k, "tags (a name)");
-    over(meta.tags[k]!, `tags.${k.slice(0, 40)}`);
+    over(meta.tags![k]!, `tags.${k.slice(0, 40)}`);
   }
-  checkCount(meta.errors.length, itemsPerRecord, "itemsPerRecord", `${where}meta.errors`);
-  for (let i = 0; i < meta.errors.length; i++) {
-    over(meta.errors[i]!.id, `errors.${i}.id`);
-    over(meta.errors[i]!.message, `errors.${i}.message`);
+  const errors = meta.errors ?? [];
+  checkCount(errors.length, itemsPerRecord, "itemsPerRecord", `${where}meta.errors`);
+  for (let i = 0; i < errors.length; i++) {
+    over(errors[i]!.id, `errors.${i}.id`);
+    over(errors[i]!.message, `errors.${i}.message`);
   }
   if (meta.self?.lastError) over(meta.self.lastError, "self.lastError");
+}
+
+/**
+ * A partial meta made whole for the stored record, which forwarding hands to encoders that read
+ * every field: recordId from the content (as for foreign formats), machineId from the deviceId,
+ * hostname the deviceId, bootId "", seq 0, agent "", no tags, no errors.
+ */
+export function completeMeta(meta: NonNullable<IngestBody["meta"]>, record: { deviceId: string; unixTimestamp: number; data: Item[] }): BagtowerRecord["meta"] {
+  return {
+    ...meta,
+    recordId: meta.recordId ?? contentId("bagtower", record.deviceId, record.unixTimestamp, record.data),
+    machineId: meta.machineId ?? record.deviceId.replace(/[^0-9a-zA-Z_-]/g, "_").slice(0, 64),
+    hostname: meta.hostname ?? record.deviceId,
+    bootId: meta.bootId ?? "",
+    seq: meta.seq ?? 0,
+    agent: meta.agent ?? "",
+    tags: meta.tags ?? {},
+    errors: meta.errors ?? [],
+  };
 }
 
 /**
@@ -103,7 +129,7 @@ export function parseBagtowerBody(json: unknown, { limits, nowS }: ParseOptions)
       agent: record.meta?.agent,
       unixTimestamp: record.unixTimestamp,
       data: record.data,
-      body: () => JSON.stringify(record),
+      body: () => JSON.stringify(record.meta ? { ...record, meta: completeMeta(record.meta, { deviceId, unixTimestamp: record.unixTimestamp, data: record.data }) } : record),
     });
   });
   return out;
