@@ -14,7 +14,8 @@ import { readCronState } from "../cron/manage.ts";
 import { errorMessage } from "../errors.ts";
 import { encodeHomeAssistant, type MqttMessage } from "../formats/home-assistant.ts";
 import type { EncodeOptions } from "../formats/types.ts";
-import { isLoginRefusal, mqttPublishAll } from "../mqtt/client.ts";
+import { isLoginRefusal, mqttPublishAll, type MqttRefusedError } from "../mqtt/client.ts";
+import { CONNACK_REFUSALS } from "../mqtt/packets.ts";
 import type { BagtowerRecord } from "../record/schema.ts";
 import { readState, writeState } from "../state.ts";
 import { backoffMs, MAX_WAIT_IN_RUN_MS } from "./http.ts";
@@ -92,8 +93,8 @@ export function mqttTransport(ctx: Context, config: Config, sink: SinkConfig, op
           return { kind: "accepted", status: 0, text: "" };
         } catch (error) {
           const where = `mqtt ${address.host}:${address.port}`;
-          if (isLoginRefusal(error)) return { kind: "refused", message: errorMessage(error), hint: "check the user name and password in the URL (mqtt://user:pass@host/prefix) and the broker's ACL" };
-          if (_certificateError(error)) return { kind: "refused", message: `${where}: TLS: ${errorMessage(error)}`, hint: "trust the broker's certificate with the sink's caFile (a PEM file) or use its host name as in the certificate" };
+          if (isLoginRefusal(error)) return { kind: "refused", message: `CONNACK ${(error as MqttRefusedError).code} (${CONNACK_REFUSALS[(error as MqttRefusedError).code]})`, hint: "check the user name and password in the URL (mqtt://user:pass@host/prefix) and the broker's ACL" };
+          if (_certificateError(error)) return { kind: "refused", message: `TLS: ${errorMessage(error)}`, hint: "trust the broker's certificate with the sink's caFile (a PEM file) or use its host name as in the certificate" };
           const code = (error as { code?: unknown }).code;
           return { kind: "retryable", message: `${where}: ${typeof code === "string" ? code : errorMessage(error)}` };
         }
