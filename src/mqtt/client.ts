@@ -45,9 +45,12 @@ export class MqttRefusedError extends Error {
   }
 }
 
-/** Codes 2, 4 and 5: the client id, the user name or password, or the rights are wrong. */
-export function isLoginRefusal(error: unknown): boolean {
-  return error instanceof MqttRefusedError && (error.code === 2 || error.code === 4 || error.code === 5);
+/**
+ * Every refusal but 3 (server unavailable) is the client's settings: the protocol version (1), the
+ * client id (2), the user name or password (4), the rights (5); a retry would be refused the same way.
+ */
+export function isSettingsRefusal(error: unknown): error is MqttRefusedError {
+  return error instanceof MqttRefusedError && error.code !== 3;
 }
 
 async function _readPacket(reader: SocketReader): Promise<{ type: number; body: Buffer }> {

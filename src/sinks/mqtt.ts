@@ -14,7 +14,7 @@ import { readCronState } from "../cron/manage.ts";
 import { errorMessage } from "../errors.ts";
 import { encodeHomeAssistant, type MqttMessage } from "../formats/home-assistant.ts";
 import type { EncodeOptions } from "../formats/types.ts";
-import { isLoginRefusal, mqttPublishAll, type MqttRefusedError } from "../mqtt/client.ts";
+import { isSettingsRefusal, mqttPublishAll } from "../mqtt/client.ts";
 import { CONNACK_REFUSALS } from "../mqtt/packets.ts";
 import type { BagtowerRecord } from "../record/schema.ts";
 import { readState, writeState } from "../state.ts";
@@ -93,7 +93,10 @@ export function mqttTransport(ctx: Context, config: Config, sink: SinkConfig, op
           return { kind: "accepted", status: 0, text: "" };
         } catch (error) {
           const where = `mqtt ${address.host}:${address.port}`;
-          if (isLoginRefusal(error)) return { kind: "refused", message: `CONNACK ${(error as MqttRefusedError).code} (${CONNACK_REFUSALS[(error as MqttRefusedError).code]})`, hint: "check the user name and password in the URL (mqtt://user:pass@host/prefix) and the broker's ACL" };
+          if (isSettingsRefusal(error)) {
+            const hint = error.code === 1 ? "the broker does not speak MQTT 3.1.1 (mosquitto, EMQX, HiveMQ and HA's add-on do)" : "check the user name and password in the URL (mqtt://user:pass@host/prefix) and the broker's ACL";
+            return { kind: "refused", message: `CONNACK ${error.code} (${CONNACK_REFUSALS[error.code] ?? "refused"})`, hint };
+          }
           if (_certificateError(error)) return { kind: "refused", message: `TLS: ${errorMessage(error)}`, hint: "trust the broker's certificate with the sink's caFile (a PEM file) or use its host name as in the certificate" };
           const code = (error as { code?: unknown }).code;
           return { kind: "retryable", message: `${where}: ${typeof code === "string" ? code : errorMessage(error)}` };
