@@ -24,8 +24,9 @@ export interface FlushResult {
   /** Why the sink stopped early with records left: a retryable failure, the rate limit, Retry-After. */
   held?: string;
   /**
-   * The server refused the sink's configuration (401, 403, 404, 405): the records stay spooled,
-   * the sink stopped for this run, and the run exits 78.
+   * The server refused the sink's configuration (401, 403, 404, 405; an MQTT broker's CONNACK
+   * refusal or untrusted certificate, with no status and a hint of its own): the records stay
+   * spooled, the sink stopped for this run, and the run exits 78.
    */
   refused?: { status?: number; message: string; url: string; hint?: string };
   /** Where this sink's rejected records are (spool/<sink>/rejected). */

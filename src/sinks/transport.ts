@@ -9,7 +9,7 @@ import type { EncodeOptions } from "../formats/types.ts";
 import type { BagtowerRecord } from "../record/schema.ts";
 import { createSender, isConfigRefusal, type Outcome } from "./http.ts";
 import { mqttTransport } from "./mqtt.ts";
-import { wirePlans } from "./wire.ts";
+import { wirePlans, type WirePlan } from "./wire.ts";
 
 export type DeliveryOutcome =
   | Extract<Outcome, { kind: "accepted" | "retryable" }>
@@ -36,7 +36,7 @@ export interface Transport {
   prepare(records: BagtowerRecord[]): Delivery;
 }
 
-function _http(ctx: Context, config: Config, sink: SinkConfig, options: EncodeOptions, plan: (typeof wirePlans)[keyof typeof wirePlans]): Transport {
+function _http(ctx: Context, config: Config, sink: SinkConfig, options: EncodeOptions, plan: WirePlan): Transport {
   const send = createSender(ctx, config.http);
   return {
     batch: plan.batch,
