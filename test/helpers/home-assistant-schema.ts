@@ -90,6 +90,9 @@ export function renderTemplates(templates: string[], statePayload: string): stri
   return JSON.parse(run.stdout.toString());
 }
 
+let _jinja: boolean | undefined;
+
 export function jinjaAvailable(): boolean {
-  return Bun.spawnSync(["python3", "-c", "import jinja2"]).exitCode === 0;
+  _jinja ??= Bun.spawnSync(["python3", "-c", "import jinja2"]).exitCode === 0;
+  return _jinja;
 }

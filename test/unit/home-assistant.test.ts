@@ -87,7 +87,7 @@ describe("encodeHomeAssistant", () => {
       // A value missing from a push renders None, which HA shows as unknown.
       expect(renderTemplates([configs[0].value_template], "{}")).toEqual(["None"]);
     }
-  });
+  }, 30_000); // Python and Jinja2 start slowly on a loaded machine
 
   test("strings are cut to HA's 255-character state; ISO times are timestamp sensors", () => {
     const out = encodeHomeAssistant(record([{ id: "long", type: "string", val: "x".repeat(1000) }, { id: "last_boot", type: "string", val: "2026-03-14T14:32:01.000Z" }]), OPTIONS);
