@@ -85,7 +85,7 @@ export function commandRunner(cmd: CommandDef<any>): _Runner | undefined {
 /** Sink flags shared by push and spool flush. */
 export const sinkArgs = {
   server: { type: "string", valueHint: "URL", description: "Push to this server instead of config.json's sinks, with its own queue (BAGTOWER_SERVER)" },
-  format: { type: "enum", options: [...SINK_FORMATS] as string[], valueHint: "FORMAT", description: "Wire format for --server (default bagtower; mqtt for an mqtt:// or mqtts:// URL)" },
+  format: { type: "enum", options: [...SINK_FORMATS] as string[], valueHint: "FORMAT", description: "Wire format for --server (default bagtower, or mqtt for mqtt(s)://)" },
   "api-key": { type: "string", valueHint: "KEY", description: "API key for --server (BAGTOWER_API_KEY)" },
   database: { type: "string", valueHint: "DB", description: "Influx 1.x database for --server" },
   org: { type: "string", valueHint: "ORG", description: "Influx 2 organisation for --server" },

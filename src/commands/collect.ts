@@ -82,7 +82,7 @@ export default defineBagtowerCommand({
   meta: { name: "collect", description: "Read the device once and print one record on stdout" },
   args: {
     ...globalArgs,
-    format: { type: "enum", options: [...COLLECT_FORMATS], valueHint: "FORMAT", description: "json (one line), pretty, ndjson, or a wire format: pattoo, datadog, influx, prometheus, telemetrics, mqtt (topic and payload a line)" },
+    format: { type: "enum", options: [...COLLECT_FORMATS], valueHint: "FORMAT", description: "json (one line), pretty, ndjson, or a wire format: pattoo, datadog, influx, prometheus, telemetrics, mqtt" },
     pretty: { type: "boolean", description: "Same as --format pretty" },
     watch: { type: "string", valueHint: "INTERVAL", description: "Print a record every INTERVAL (10s, 1m) until stopped, as ndjson" },
     only: { type: "string", valueHint: "ITEMS", description: "Comma-separated item ids to read (e.g. cpu,memory)" },
