@@ -2,13 +2,15 @@
 // runCli's strict parser and a command's run, and the sink flags and report of push and spool flush.
 import type { ArgsDef, CommandDef, CommandMeta, SubCommandsDef } from "citty";
 import type { ParsedArgs } from "../argv.ts";
-import { adHocSinkOverride } from "../config/sinks.ts";
+import { adHocFormat, adHocSinkOverride } from "../config/sinks.ts";
 import type { ConfigOverride } from "../config/override.ts";
 import type { Config } from "../config/schema.ts";
 import { SINK_FORMATS } from "../config/sink-formats.ts";
 import type { Context, GlobalFlags } from "../context.ts";
 import type { PushResult } from "../deliver/push.ts";
-import { ConfigError, ExitCode, worstExitCode } from "../errors.ts";
+import { ConfigError, ExitCode, UsageError, worstExitCode } from "../errors.ts";
+import { redactUrl } from "../redact.ts";
+import { parseMqttSinkUrl } from "../sinks/mqtt-url.ts";
 
 /** What runCli hands every command besides its arguments: test seams for the Context. */
 export interface CommandData {
@@ -83,7 +85,7 @@ export function commandRunner(cmd: CommandDef<any>): _Runner | undefined {
 /** Sink flags shared by push and spool flush. */
 export const sinkArgs = {
   server: { type: "string", valueHint: "URL", description: "Push to this server instead of config.json's sinks, with its own queue (BAGTOWER_SERVER)" },
-  format: { type: "enum", options: [...SINK_FORMATS] as string[], valueHint: "FORMAT", description: "Wire format for --server (default bagtower)" },
+  format: { type: "enum", options: [...SINK_FORMATS] as string[], valueHint: "FORMAT", description: "Wire format for --server (default bagtower, or mqtt for mqtt(s)://)" },
   "api-key": { type: "string", valueHint: "KEY", description: "API key for --server (BAGTOWER_API_KEY)" },
   database: { type: "string", valueHint: "DB", description: "Influx 1.x database for --server" },
   org: { type: "string", valueHint: "ORG", description: "Influx 2 organisation for --server" },
@@ -99,6 +101,14 @@ export function sinkOverrides(args: Partial<Record<keyof typeof sinkArgs, string
       if (args[flag] !== undefined) throw new ConfigError(`--${flag} needs --server URL (sinks in config.json carry their own settings)`);
     }
   }
+  // A topic with + or # is a mistake in the command line, said before anything is spooled for it.
+  if (args.server !== undefined && adHocFormat(args.format, args.server) === "mqtt") {
+    try {
+      parseMqttSinkUrl(args.server.trim());
+    } catch (error) {
+      throw new UsageError(`--server ${redactUrl(args.server)}: ${(error as Error).message}`);
+    }
+  }
   overrides.push(
     ...adHocSinkOverride({ server: args.server, format: args.format, apiKey: args["api-key"], database: args.database, org: args.org, bucket: args.bucket }, "--server"),
   );
@@ -112,7 +122,7 @@ export function requireSinks(config: Config): void {
 }
 
 /** What a person checks when a server refuses a sink's configuration. */
-function _refusalHint(status: number): string {
+function _refusalHint(status: number | undefined): string {
   if (status === 401 || status === 403) return "check --api-key (or the sink's apiKey/headers in config.json) and that the URL is this server's";
   return "check the URL (--server or the sink's url: host, port and path) and --format";
 }
@@ -126,7 +136,7 @@ export function reportPush(ctx: Context, result: Pick<PushResult, "results" | "l
   const codes: number[] = [];
   for (const r of result.results) {
     if (r.refused) {
-      ctx.log.error(`sink ${r.sink}: ${r.refused.url} answered ${r.refused.message}: ${_refusalHint(r.refused.status)}; ${r.remaining} record(s) stay in the spool`);
+      ctx.log.error(`sink ${r.sink}: ${r.refused.url} answered ${r.refused.message}: ${r.refused.hint ?? _refusalHint(r.refused.status)}; ${r.remaining} record(s) stay in the spool`);
       codes.push(ExitCode.config);
       continue;
     }

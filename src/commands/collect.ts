@@ -12,7 +12,7 @@ import { UnknownItemError } from "../collect/selection.ts";
 import { runningLong } from "../jit.ts";
 import { defineBagtowerCommand } from "./_shared.ts";
 
-export const COLLECT_FORMATS = ["json", "pretty", "ndjson", "pattoo", "datadog", "influx", "prometheus", "telemetrics"] as const;
+export const COLLECT_FORMATS = ["json", "pretty", "ndjson", "pattoo", "datadog", "influx", "prometheus", "telemetrics", "mqtt"] as const;
 export type CollectFormat = (typeof COLLECT_FORMATS)[number];
 
 /** Turns a record into the text `collect` prints. */
@@ -29,6 +29,11 @@ export async function recordRenderer(ctx: Context, config: Config, format: Colle
   if (format === "pretty") return (record) => `${JSON.stringify(record, null, 2)}\n`;
   const [{ encoders }, { encodeOptions }] = await Promise.all([import("../formats/index.ts"), import("../deliver/encode-options.ts")]);
   const options: EncodeOptions = encodeOptions(ctx, config);
+  if (format === "mqtt") {
+    // What the mqtt sink would publish with its defaults, as `mosquitto_sub -v` prints it: topic, space, payload.
+    const { homeAssistantLines } = await import("../sinks/mqtt-preview.ts");
+    return (record) => homeAssistantLines(ctx, record, options);
+  }
   if (format === "telemetrics") {
     return (record) => {
       const encoded = encoders.telemetrics([record], options);
@@ -77,7 +82,7 @@ export default defineBagtowerCommand({
   meta: { name: "collect", description: "Read the device once and print one record on stdout" },
   args: {
     ...globalArgs,
-    format: { type: "enum", options: [...COLLECT_FORMATS], valueHint: "FORMAT", description: "json (one line), pretty, ndjson, or a wire format: pattoo, datadog, influx, prometheus, telemetrics" },
+    format: { type: "enum", options: [...COLLECT_FORMATS], valueHint: "FORMAT", description: "json (one line), pretty, ndjson, or a wire format: pattoo, datadog, influx, prometheus, telemetrics, mqtt" },
     pretty: { type: "boolean", description: "Same as --format pretty" },
     watch: { type: "string", valueHint: "INTERVAL", description: "Print a record every INTERVAL (10s, 1m) until stopped, as ndjson" },
     only: { type: "string", valueHint: "ITEMS", description: "Comma-separated item ids to read (e.g. cpu,memory)" },

@@ -2,6 +2,7 @@ import * as v from "valibot";
 import { deviceIdSchema } from "../record/device-id-rules.ts";
 import { labelsSchema } from "../record/labels.ts";
 import { retentionSchema } from "../serve/tsdb/tiers.ts";
+import { parseMqttSinkUrl } from "../sinks/mqtt-url.ts";
 import { SINK_FORMATS } from "./sink-formats.ts";
 
 const _int = (min: number, max: number, what = "a whole number") =>
@@ -24,11 +25,11 @@ export { SINK_FORMATS };
 
 const _unknown = "unknown field (see the config reference in docs/CONFIGURATION.md)";
 
-const sinkSchema = v.strictObject(
+const _sinkFields = v.strictObject(
   {
     name: v.pipe(v.string("expected a string"), v.regex(/^[A-Za-z0-9_-]{1,64}$/, "expected 1–64 letters, digits, '_' or '-'")),
     format: v.picklist(SINK_FORMATS, `expected one of ${SINK_FORMATS.join(", ")}`),
-    url: v.pipe(v.string("expected a URL"), v.url("expected an http(s) URL"), v.regex(/^https?:\/\//i, "expected an http(s) URL")),
+    url: v.pipe(v.string("expected a URL"), v.url("expected an http(s) URL"), v.regex(/^(https?|mqtts?):\/\//i, "expected an http(s) URL (mqtt:// or mqtts:// for format mqtt)")),
     apiKey: v.optional(_text("a non-empty API key")),
     headers: v.optional(v.record(v.string(), v.string(), "expected an object of header strings")),
     database: v.optional(_text("a database name")),
@@ -36,8 +37,31 @@ const sinkSchema = v.strictObject(
     bucket: v.optional(_text("a bucket name")),
     /** The telemetrics form: 3, a JSON body (telemetrics-client 2.4 and later); 2, headers (older backends). */
     telemetricsVersion: v.optional(v.picklist([2, 3], "expected 2 or 3")),
+    // mqtts:// brokers: trusted certificates (PEM) besides the system's, e.g. a self-signed broker's.
+    caFile: v.optional(_text("a path to a PEM file")),
   },
   _unknown,
+);
+
+/** An mqtt sink has an mqtt(s):// URL with a topic prefix it may publish to; every other format an http(s) one. */
+function _sinkUrlProblem(sink: v.InferOutput<typeof _sinkFields>): string | undefined {
+  const mqttUrl = /^mqtts?:\/\//i.test(sink.url);
+  if (sink.format !== "mqtt") return mqttUrl ? `format ${sink.format} needs an http(s) URL; for an MQTT broker use format mqtt` : undefined;
+  try {
+    parseMqttSinkUrl(sink.url);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+const sinkSchema = v.pipe(
+  _sinkFields,
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const problem = _sinkUrlProblem(dataset.value);
+    if (problem) addIssue({ message: problem, path: [{ type: "object", origin: "value", input: dataset.value, key: "url", value: dataset.value.url }] });
+  }),
 );
 
 export const configSchema = v.strictObject(
@@ -112,7 +136,13 @@ export const configSchema = v.strictObject(
     serve: v.optional(
       v.strictObject(
         {
-          forward: v.optional(v.array(sinkSchema, "expected an array of sinks to forward to"), []),
+          forward: v.optional(
+            v.pipe(
+              v.array(sinkSchema, "expected an array of sinks to forward to"),
+              v.check((sinks) => sinks.every((s) => s.format !== "mqtt"), "format mqtt is a device's sink (push), not a forward target"),
+            ),
+            [],
+          ),
           // The text of serve's --retention (which overrides it): "30d" or "raw=30d,5m=90d,1h=2y".
           retention: v.optional(retentionSchema),
           // Alert rules (docs/ALERTS.md): expressions, or {expr, name?, id?}; serve checks the expressions.

@@ -49,11 +49,16 @@ export function adHocSinkName(adHoc: AdHocSink & { server: string }): string {
   return `${host}-${new Bun.CryptoHasher("sha256").update(destination).digest("hex").slice(0, 8)}`;
 }
 
+/** The format of an ad-hoc server: the one given, else mqtt for an mqtt(s):// URL, else bagtower. */
+export function adHocFormat(format: string | undefined, server: string): string {
+  return format ?? (/^mqtts?:\/\//i.test(server.trim()) ? "mqtt" : "bagtower");
+}
+
 /** An ad-hoc server replaces the configured sinks for this run, as one sink named by adHocSinkName. */
 export function adHocSinkOverride(adHoc: AdHocSink, source: string): ConfigOverride[] {
   if (!adHoc.server) return [];
   const server = adHoc.server;
-  const sink: Record<string, string> = { name: adHocSinkName({ ...adHoc, server }), format: adHoc.format ?? "bagtower", url: server };
+  const sink: Record<string, string> = { name: adHocSinkName({ ...adHoc, server }), format: adHocFormat(adHoc.format, server), url: server };
   for (const key of ["apiKey", "database", "org", "bucket"] as const) if (adHoc[key] !== undefined) sink[key] = adHoc[key]!;
   return [{ path: "sinks", value: [sink], source }];
 }

@@ -5,12 +5,12 @@ import type { Context } from "../context.ts";
 import type { EncodeOptions } from "../formats/types.ts";
 import { DEFAULT_PERIOD_S } from "../record/period.ts";
 import type { BagtowerRecord } from "../record/schema.ts";
-import { createSender, isConfigRefusal, MAX_WAIT_IN_RUN_MS, type Outcome, type Send } from "../sinks/http.ts";
+import { MAX_WAIT_IN_RUN_MS } from "../sinks/http.ts";
 import { redact, redactUrl, sinkSecrets } from "../redact.ts";
 import { ageSlots, allowed, recordSend } from "./ratelimit.ts";
 import { readSinkState, writeSinkState, type SinkState } from "./sink-state.ts";
 import { CorruptSpoolFile, listSpool, spoolDirOf, moveAside, readSpooled, removeDeadTemps, removeEntries, type SpoolEntry } from "./spool.ts";
-import { wirePlans } from "../sinks/wire.ts";
+import { transportFor, type DeliveryOutcome, type Transport } from "../sinks/transport.ts";
 
 export interface FlushResult {
   sink: string;
@@ -24,10 +24,11 @@ export interface FlushResult {
   /** Why the sink stopped early with records left: a retryable failure, the rate limit, Retry-After. */
   held?: string;
   /**
-   * The server refused the sink's configuration (401, 403, 404, 405): the records stay spooled,
-   * the sink stopped for this run, and the run exits 78.
+   * The server refused the sink's configuration (401, 403, 404, 405; an MQTT broker's CONNACK
+   * refusal or untrusted certificate, with no status and a hint of its own): the records stay
+   * spooled, the sink stopped for this run, and the run exits 78.
    */
-  refused?: { status: number; message: string; url: string };
+  refused?: { status?: number; message: string; url: string; hint?: string };
   /** Where this sink's rejected records are (spool/<sink>/rejected). */
   rejectedDir?: string;
   periodSeconds?: number;
@@ -56,7 +57,7 @@ interface _Run {
   sink: SinkConfig;
   dir: string;
   state: SinkState;
-  send: Send;
+  transport: Transport;
   options: EncodeOptions;
   result: FlushResult;
   /** Makes a message safe to log and store: no URL credentials, not the sink's key. */
@@ -105,7 +106,7 @@ function _rateCount(run: _Run, records: number, bytes: number): void {
   run.state.rate.bytes = recordSend(run.state.rate.bytes, minute, limits.byteWindowMinutes, bytes);
 }
 
-function _accepted(run: _Run, outcome: Extract<Outcome, { kind: "accepted" }>, entries: SpoolEntry[], bytes: number): void {
+function _accepted(run: _Run, outcome: Extract<DeliveryOutcome, { kind: "accepted" }>, entries: SpoolEntry[], bytes: number): void {
   removeEntries(run.dir, entries);
   _rateCount(run, entries.length, bytes);
   run.state.delivered += entries.length;
@@ -143,12 +144,12 @@ export async function flushSink(ctx: Context, config: Config, sink: SinkConfig, 
     sink,
     dir: spoolDirOf(ctx, sink.name),
     state: readSinkState(ctx, sink.name),
-    send: createSender(ctx, config.http),
+    transport: transportFor(ctx, config, sink, options),
     options,
     clean: (message) => redact(message, sinkSecrets(sink)),
     result: { sink: sink.name, sent: 0, rejected: 0, expired: 0, rateLimited: 0, superseded: 0, corrupt: 0, remaining: 0 },
   };
-  const plan = wirePlans[sink.format];
+  const plan = run.transport;
   const now = ctx.now();
   removeDeadTemps(run.dir);
   let entries = listSpool(run.dir);
@@ -182,8 +183,8 @@ export async function flushSink(ctx: Context, config: Config, sink: SinkConfig, 
     const loaded = _load(run, entries.slice(0, size));
     entries = entries.slice(size);
     if (loaded.length === 0) continue;
-    const request = plan.request(loaded.map((l) => l.record), sink, options);
-    const bytes = Buffer.byteLength(request.body);
+    const delivery = plan.prepare(loaded.map((l) => l.record));
+    const bytes = delivery.bytes;
     const batch = loaded.map((l) => l.entry);
 
     if (!_rateAllows(run, batch.length, bytes)) {
@@ -198,7 +199,7 @@ export async function flushSink(ctx: Context, config: Config, sink: SinkConfig, 
       break;
     }
 
-    const outcome = await run.send(request, plan.accepts);
+    const outcome = await delivery.send();
     if (outcome.kind === "accepted") {
       _accepted(run, outcome, batch, bytes);
       if (plan.newestOnly) run.result.superseded += batch.length - 1;
@@ -210,10 +211,10 @@ export async function flushSink(ctx: Context, config: Config, sink: SinkConfig, 
       entries = [...batch, ...entries];
       break;
     }
-    if (isConfigRefusal(outcome.status)) {
+    if (outcome.kind === "refused") {
       // Every record would be refused the same way: none of them is at fault, so all stay queued.
       _held(run, outcome.message);
-      run.result.refused = { status: outcome.status, message: run.clean(outcome.message), url: redactUrl(request.url) };
+      run.result.refused = { status: outcome.status, message: run.clean(outcome.message), url: redactUrl(delivery.target), ...(outcome.hint ? { hint: outcome.hint } : {}) };
       entries = [...batch, ...entries];
       break;
     }

@@ -40,7 +40,9 @@ export function createForwarder(ctx: Context, http: Config["http"], sinks: SinkC
   let running = false;
 
   async function _one(target: (typeof targets)[number]): Promise<void> {
-    const plan = wirePlans[target.sink.format];
+    const format = target.sink.format;
+    if (format === "mqtt") return; // the config schema refuses an mqtt forward target
+    const plan = wirePlans[format];
     for (;;) {
       const cursor = store.forwardCursor(target.sink.name);
       const rows = store.recordsAfter(cursor, plan.newestOnly ? _BATCH : Math.min(_BATCH, plan.batch({ batchMax: _BATCH })));

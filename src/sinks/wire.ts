@@ -43,7 +43,10 @@ function _json(sink: SinkConfig): Record<string, string> {
   return mergeHeaders({ "Content-Type": "application/json" }, sink.headers);
 }
 
-export const wirePlans: Record<SinkConfig["format"], WirePlan> = {
+/** The formats that travel over HTTP; mqtt has its own transport (src/sinks/mqtt.ts). */
+export type HttpSinkFormat = Exclude<SinkConfig["format"], "mqtt">;
+
+export const wirePlans: Record<HttpSinkFormat, WirePlan> = {
   bagtower: {
     batch: (state) => Math.max(1, Math.min(state.batchMax ?? 1, 1000)),
     request: (records, sink) => ({
