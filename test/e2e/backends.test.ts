@@ -3,7 +3,6 @@
 // missing package fails the test, since .ci/run must have installed it.
 import { expect, test } from "bun:test";
 import {
-  backendAvailable,
   promQuery,
   pushgatewayMetrics,
   startInfluxDB,
@@ -13,10 +12,11 @@ import {
   vmExport,
 } from "../helpers/backends.ts";
 import { waitFor } from "../helpers/wait.ts";
+import { type PrereqName, skipWithout } from "../helpers/prereq.ts";
 
 const LINE = "bagtower,host=h cpu=12.5 1795400000";
 const TIMEOUT = 60_000;
-const missing = (name: Parameters<typeof backendAvailable>[0]) => !backendAvailable(name) && !process.env.CI;
+const missing = (name: PrereqName) => skipWithout(name);
 
 test.skipIf(missing("victoria-metrics"))(
   "VictoriaMetrics takes an Influx line and exports it",
