@@ -1,5 +1,5 @@
 // The arm64 build runs `collect` and `push` under qemu user-mode emulation with an arm64 sysroot
-// from Debian's packages (scripts/arm64-sysroot.sh, run by .ci/run).
+// from Debian's packages (scripts/arm64-sysroot.sh, run by scripts/test-deps.sh).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

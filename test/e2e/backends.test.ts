@@ -1,6 +1,6 @@
 // Exercises test/helpers/backends.ts against the real daemons: each one starts on loopback, takes
 // one write, gives it back, and stops. Skipped locally when a package is missing; in CI (CI=true) a
-// missing package fails the test, since .ci/run must have installed it.
+// missing package fails the test, since CI must have installed it (scripts/test-deps.sh).
 import { expect, test } from "bun:test";
 import {
   promQuery,

@@ -1,6 +1,6 @@
 // push into the real systems a fleet already runs (SPEC §7), then read every value back and compare
 // it with the record that was sent. Skipped locally when a Debian package is missing; in CI a
-// missing package fails (.ci/run installs them).
+// missing package fails (scripts/test-deps.sh installs them).
 import { afterEach, expect, test } from "bun:test";
 import { join } from "node:path";
 import { readFileSync, writeFileSync } from "node:fs";

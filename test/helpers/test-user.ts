@@ -1,4 +1,4 @@
-// The unprivileged user that crontab tests run as (created by .ci/run), so the machine's own
+// The unprivileged user that crontab tests run as (created by scripts/test-deps.sh), so the machine's own
 // crontab is never touched.
 import { chownSync, copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -19,7 +19,7 @@ export const skipWithoutTestUser = skipWithout("test-user");
 
 /** A directory (with spaces in its name, if asked) owned by the test user, holding a copy of the binary at bin/bagtower. */
 export function userHome(binary: string, name = "home"): { root: string; home: string; cleanup: () => void } {
-  if (!testUserIds) throw new Error(`the user ${TEST_USER} does not exist: .ci/run creates it (useradd -m ${TEST_USER})`);
+  if (!testUserIds) throw new Error(`the user ${TEST_USER} does not exist: scripts/test-deps.sh creates it (useradd -m ${TEST_USER})`);
   const root = mkdtempSync("/tmp/bagtower-user-");
   const home = join(root, name);
   mkdirSync(join(home, "bin"), { recursive: true });
