@@ -2,8 +2,8 @@
 # Everything the tests need beyond `npm ci`, on Debian (or Ubuntu): the Debian packages of the real
 # systems the tests run against, the arm64 sysroot for the qemu test, and the unprivileged user
 # bagtower-test the crontab tests run as. Idempotent: when everything is there it changes nothing.
-#   sudo scripts/test-deps.sh && npm ci && sudo npm test      (CI, as root: scripts/test-deps.sh)
-# Run as root; without root it runs itself again through sudo, when there is a sudo.
+#   scripts/test-deps.sh && npm ci && npm test      (the README's test command; .ci/run runs it too)
+# It needs root: as another user it runs itself again through sudo, when there is a sudo.
 set -eu
 
 # victoria-metrics … prometheus-pushgateway: the sinks' and forwarding's real receivers
