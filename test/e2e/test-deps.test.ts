@@ -56,4 +56,4 @@ test.skipIf(!ready)("as root on a machine that has everything, it installs nothi
   expect(stderr).toContain("test-deps: the user bagtower-test exists");
   expect(stderr).toEndWith("test-deps: ready: npm ci && npm test (as root: the crontab and install tests switch to bagtower-test)\n");
   expect(result.exitCode).toBe(0);
-});
+}, 60_000); // it also stops the packages' daemons: seconds where there is no systemd
