@@ -28,6 +28,10 @@ fi
 command -v apt-get >/dev/null 2>&1 || { say "needs apt-get (Debian or Ubuntu); install the equivalents of: $PACKAGES"; exit 1; }
 cd "$(dirname "$0")/.."
 
+# Each step goes on when another failed (no network for apt still leaves the test user made);
+# the failures are named at the end, and the exit status is 1.
+failed=""
+
 # Only what is missing: a machine that has everything runs no apt-get at all.
 missing=""
 for package in $PACKAGES; do
@@ -35,9 +39,9 @@ for package in $PACKAGES; do
 done
 if [ -n "$missing" ]; then
   say "installing:$missing"
-  apt-get update -qq
   # shellcheck disable=SC2086 # one word per package
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 $missing
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 $missing; } \
+    || failed="$failed, apt-get install$missing"
 else
   say "every Debian package is installed"
 fi
@@ -47,13 +51,19 @@ for service in $DAEMONS; do
 done
 
 # An arm64 libc for qemu-user, so dist/bagtower-linux-arm64 runs here (does nothing when present).
-sh scripts/arm64-sysroot.sh
+sh scripts/arm64-sysroot.sh || failed="$failed, sh scripts/arm64-sysroot.sh"
 
 # The crontab tests run as this user, so the machine's own crontab is never touched.
 if id "$TEST_USER" >/dev/null 2>&1; then
   say "the user $TEST_USER exists"
-else
-  useradd -m -s /bin/sh "$TEST_USER"
+elif useradd -m -s /bin/sh "$TEST_USER"; then
   say "created the user $TEST_USER"
+else
+  failed="$failed, useradd $TEST_USER"
+fi
+
+if [ -n "$failed" ]; then
+  say "FAILED: ${failed#, } (see above); the tests that need them will be skipped (failed in CI)"
+  exit 1
 fi
 say "ready: npm ci && npm test (as root: the crontab and install tests switch to $TEST_USER)"

@@ -1,7 +1,7 @@
 // scripts/test-deps.sh: what the tests need on a fresh Debian machine, in one script that .ci/run
 // uses too. It installs only what is missing, so on a machine that has everything it installs nothing.
 import { afterAll, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO } from "../helpers/binary.ts";
 import { tempDir } from "../helpers/context.ts";
@@ -57,3 +57,17 @@ test.skipIf(!ready)("as root on a machine that has everything, it installs nothi
   expect(stderr).toEndWith("test-deps: ready: npm ci && npm test (as root: the crontab and install tests switch to bagtower-test)\n");
   expect(result.exitCode).toBe(0);
 }, 60_000); // it also stops the packages' daemons: seconds where there is no systemd
+
+test.skipIf(!ready)("a step that fails does not stop the others: the user is still checked, the failure is named, exit 1", () => {
+  // A checkout whose sysroot step fails, as it does without network.
+  const checkout = join(dir.dir, "checkout");
+  mkdirSync(join(checkout, "scripts"), { recursive: true });
+  writeFileSync(join(checkout, "scripts", "test-deps.sh"), text);
+  writeFileSync(join(checkout, "scripts", "arm64-sysroot.sh"), "echo 'E: no network' >&2; exit 3\n");
+  const result = Bun.spawnSync(["sh", join(checkout, "scripts", "test-deps.sh")], { stdout: "pipe", stderr: "pipe" });
+  const stderr = result.stderr.toString();
+  expect(stderr).toContain("E: no network");
+  expect(stderr).toContain("test-deps: the user bagtower-test exists");
+  expect(stderr).toEndWith("test-deps: FAILED: sh scripts/arm64-sysroot.sh (see above); the tests that need them will be skipped (failed in CI)\n");
+  expect(result.exitCode).toBe(1);
+}, 60_000);
