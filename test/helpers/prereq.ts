@@ -12,7 +12,7 @@ import { backendAvailable } from "./backends.ts";
 
 const REPO = resolve(import.meta.dir, "../..");
 /** The one command that installs every prerequisite (scripts/test-deps.sh), as the README says. */
-export const INSTALL_ALL = "sudo scripts/test-deps.sh";
+export const INSTALL_ALL = "scripts/test-deps.sh";
 
 interface Prereq {
   /** What is missing, as the report names it. */
@@ -129,7 +129,7 @@ export function prereqReport(missing: Missing[], ci: boolean): string {
     lines.push(`      install: ${m.install}`);
     if (m.files.size > 0) lines.push(`      needed by: ${[...m.files].sort().join(", ")}`);
   }
-  lines.push("", `Install them all with: ${INSTALL_ALL}   (as root: scripts/test-deps.sh)`);
+  lines.push("", `Install them all with: ${INSTALL_ALL}   (as root, or it runs itself through sudo)`);
   const width = Math.max(...lines.map((l) => l.length));
   const bar = "!".repeat(width + 4);
   return [bar, ...lines.map((l) => `! ${l.padEnd(width)} !`), bar].join("\n");
