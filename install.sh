@@ -111,6 +111,10 @@ remove() {
     rm -f "$bin"
     say "removed $bin; config and spool stay in $home (--purge removes them)"
   fi
+  if [ -L "$local_bin/bagtower" ] && [ "$(readlink "$local_bin/bagtower")" = "$bin" ]; then
+    rm -f "$local_bin/bagtower"
+    say "removed the link $local_bin/bagtower"
+  fi
 }
 
 # The platform: 64-bit Linux, glibc or musl. Bun has no 32-bit runtime: 32-bit ARM cannot work.
@@ -228,11 +232,33 @@ install_cron() {
   say "the crontab runs push every period; see: $bin cron status --home '$home'"
 }
 
+# Whether DIR is one of $PATH's entries.
+on_path() { # DIR
+  case ":${PATH:-}:" in *":$1:"*) return 0 ;; *) return 1 ;; esac
+}
+
+# The binary by name: a link in ~/.local/bin when that is on PATH (and holds no other bagtower),
+# else the line that puts ~/.bagtower/bin on PATH.
+path_hint() {
+  on_path "$home/bin" && return 0
+  if on_path "$local_bin" && [ -d "$local_bin" ]; then
+    if [ -L "$local_bin/bagtower" ] || [ ! -e "$local_bin/bagtower" ]; then
+      ln -sfn "$bin" "$local_bin/bagtower"
+      say "linked $local_bin/bagtower to $bin: run it as bagtower"
+      return 0
+    fi
+    say "$local_bin/bagtower is another file: left as it is"
+  fi
+  say "to run it as bagtower, put $home/bin on your PATH, e.g.:"
+  say "  echo 'export PATH=\"$home/bin:\$PATH\"' >> ~/.profile && . ~/.profile"
+}
+
 main() {
   parse_args "$@"
   home=${BAGTOWER_HOME:-"${HOME:?HOME is not set}/.bagtower"}
   download_url=${BAGTOWER_DOWNLOAD_URL:-$DEFAULT_DOWNLOAD_URL}
   bin="$home/bin/bagtower"
+  local_bin="$HOME/.local/bin"
   if [ "$action" != install ]; then
     remove
     exit 0
@@ -253,6 +279,7 @@ main() {
   keep_installer
   first_push
   if [ "$cron" = 1 ] && [ "$pushed" = 1 ]; then install_cron; fi
+  path_hint
   say "done"
 }
 

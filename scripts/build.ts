@@ -1,9 +1,11 @@
 #!/usr/bin/env bun
-// Compiles the single-file executables into dist/. The x64 runtime is the `bun` package this
-// checkout runs on; other runtimes come from their npm packages (@oven/bun-linux-aarch64 …), which
-// npm refuses to install on a foreign CPU, so they are fetched with `npm pack` into .cache/ once.
+// Compiles the single-file executables into dist/: the targets named, or without one this machine's
+// own (`npm run build`; `npm run build:all` names the release set). This machine's runtime is the
+// `bun` package this checkout runs on; other runtimes come from their npm packages
+// (@oven/bun-linux-aarch64 …), which npm refuses to install on a foreign CPU, so they are fetched
+// with `npm pack` into .cache/ once.
 import { $ } from "bun";
-import { existsSync, mkdirSync, realpathSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 const root = resolve(import.meta.dir, "..");
@@ -14,19 +16,26 @@ const bunVersion = Bun.version;
 interface Target {
   name: string;
   bunTarget: string;
-  runtimePackage?: string;
+  runtimePackage: string;
 }
 
 const TARGETS: Record<string, Target> = {
-  "linux-x64": { name: "linux-x64", bunTarget: "bun-linux-x64" },
+  "linux-x64": { name: "linux-x64", bunTarget: "bun-linux-x64", runtimePackage: "@oven/bun-linux-x64" },
   "linux-arm64": { name: "linux-arm64", bunTarget: "bun-linux-arm64", runtimePackage: "@oven/bun-linux-aarch64" },
   "linux-x64-musl": { name: "linux-x64-musl", bunTarget: "bun-linux-x64-musl", runtimePackage: "@oven/bun-linux-x64-musl" },
   "linux-arm64-musl": { name: "linux-arm64-musl", bunTarget: "bun-linux-arm64-musl", runtimePackage: "@oven/bun-linux-aarch64-musl" },
 };
 
-/** The runtime binary a target is built on: this process's own for x64, a fetched package otherwise. */
+/** The target this machine runs: its CPU, and musl when the musl loader is what runs programs here. */
+function hostTarget(): string {
+  const arch = process.arch === "arm64" ? "arm64" : "x64";
+  const musl = readdirSync("/lib").some((name) => name.startsWith("ld-musl-"));
+  return `linux-${arch}${musl ? "-musl" : ""}`;
+}
+
+/** The runtime binary a target is built on: this process's own for this machine, a fetched package otherwise. */
 async function runtimeFor(target: Target): Promise<string> {
-  if (!target.runtimePackage) return realpathSync(process.execPath);
+  if (target.name === hostTarget()) return realpathSync(process.execPath);
   const dir = join(root, ".cache", "runtimes", `${target.name}-${bunVersion}`);
   const binary = join(dir, "package", "bin", "bun");
   if (existsSync(binary)) return binary;
@@ -53,7 +62,7 @@ async function build(target: Target): Promise<void> {
 }
 
 const requested = process.argv.slice(2);
-const names = requested.length > 0 ? requested : ["linux-x64", "linux-arm64"];
+const names = requested.length > 0 ? requested : [hostTarget()];
 for (const name of names) {
   const target = TARGETS[name];
   if (!target) {

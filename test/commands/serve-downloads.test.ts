@@ -5,6 +5,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "../helpers/context.ts";
 import { ADMIN_TOKEN, INGEST_KEY, READ_TOKEN, startTestServe } from "../helpers/serve.ts";
+import { skipWithout } from "../helpers/prereq.ts";
 
 const sha256 = (bytes: Uint8Array | string) => new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
 const proxied = { "x-forwarded-for": "203.0.113.9" };
@@ -136,7 +137,7 @@ describe("/install.sh", () => {
     expect(await res.text()).not.toContain("#!/bin/sh");
   });
 
-  test.skipIf(!Bun.which("shellcheck") && !process.env.CI)("the served script, token set in, is shellcheck-clean POSIX sh", async () => {
+  test.skipIf(skipWithout("shellcheck"))("the served script, token set in, is shellcheck-clean POSIX sh", async () => {
     const file = join(dir.dir, "served-install.sh");
     writeFileSync(file, await (await serve.get(`/install.sh?token=${READ_TOKEN}`)).text());
     const result = Bun.spawnSync(["shellcheck", "-s", "sh", file], { stdout: "pipe" });

@@ -1,5 +1,5 @@
 // The arm64 build runs `collect` and `push` under qemu user-mode emulation with an arm64 sysroot
-// from Debian's packages (scripts/arm64-sysroot.sh, run by .ci/run).
+// from Debian's packages (scripts/arm64-sysroot.sh, run by scripts/test-deps.sh).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -7,6 +7,7 @@ import * as v from "valibot";
 import { recordSchema } from "../../src/record/schema.ts";
 import { REPO } from "../helpers/binary.ts";
 import { tempDir } from "../helpers/context.ts";
+import { skipWithout } from "../helpers/prereq.ts";
 
 const SYSROOT = join(REPO, ".cache", "arm64-sysroot");
 const QEMU = Bun.which("qemu-aarch64-static") ?? Bun.which("qemu-aarch64");
@@ -42,7 +43,7 @@ async function emulated(...args: string[]) {
   return { stdout, stderr, code };
 }
 
-describe.skipIf(!ready && !process.env.CI)("dist/bagtower-linux-arm64 under qemu", () => {
+describe.skipIf(skipWithout("arm64"))("dist/bagtower-linux-arm64 under qemu", () => {
   test("it is an aarch64 executable", async () => {
     const header = new Uint8Array(await Bun.file(ARM64).slice(0, 20).arrayBuffer());
     expect([...header.slice(0, 4)]).toEqual([0x7f, 0x45, 0x4c, 0x46]);

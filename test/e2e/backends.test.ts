@@ -1,9 +1,8 @@
 // Exercises test/helpers/backends.ts against the real daemons: each one starts on loopback, takes
 // one write, gives it back, and stops. Skipped locally when a package is missing; in CI (CI=true) a
-// missing package fails the test, since .ci/run must have installed it.
+// missing package fails the test, since CI must have installed it (scripts/test-deps.sh).
 import { expect, test } from "bun:test";
 import {
-  backendAvailable,
   promQuery,
   pushgatewayMetrics,
   startInfluxDB,
@@ -13,10 +12,11 @@ import {
   vmExport,
 } from "../helpers/backends.ts";
 import { waitFor } from "../helpers/wait.ts";
+import { type PrereqName, skipWithout } from "../helpers/prereq.ts";
 
 const LINE = "bagtower,host=h cpu=12.5 1795400000";
 const TIMEOUT = 60_000;
-const missing = (name: Parameters<typeof backendAvailable>[0]) => !backendAvailable(name) && !process.env.CI;
+const missing = (name: PrereqName) => skipWithout(name);
 
 test.skipIf(missing("victoria-metrics"))(
   "VictoriaMetrics takes an Influx line and exports it",

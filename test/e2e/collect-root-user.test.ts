@@ -5,7 +5,9 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { BINARY, buildBinary } from "../helpers/binary.ts";
-import { runAsTestUser, skipWithoutTestUser, userHome } from "../helpers/test-user.ts";
+import { runAsTestUser, userHome } from "../helpers/test-user.ts";
+import { skipWithout } from "../helpers/prereq.ts";
+const skipWithoutTestUser = skipWithout("test-user");
 
 const asRoot = process.getuid?.() === 0;
 let home: ReturnType<typeof userHome> | undefined;

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { runCli } from "../../src/main.ts";
 import { REPO } from "../helpers/binary.ts";
 import { testContext } from "../helpers/context.ts";
+import { skipWithout } from "../helpers/prereq.ts";
 
 const FILES = { bash: "completions/bagtower.bash", zsh: "completions/_bagtower", fish: "completions/bagtower.fish" } as const;
 
@@ -19,7 +20,6 @@ async function generated(shell: string): Promise<string> {
   }
 }
 
-const has = (shell: string) => Bun.which(shell) !== null;
 const run = (argv: string[]) => {
   const result = Bun.spawnSync(argv, { cwd: REPO, stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH, HOME: "/tmp" } });
   return { code: result.exitCode, out: result.stdout.toString(), err: result.stderr.toString() };
@@ -36,7 +36,7 @@ describe("completions", () => {
     t.cleanup();
   });
 
-  test.skipIf(!has("bash") && !process.env.CI)("bash completes a subcommand, a flag and an enum value", () => {
+  test.skipIf(skipWithout("bash"))("bash completes a subcommand, a flag and an enum value", () => {
     const script = `source ${FILES.bash}
 c() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _bagtower; echo "\${COMPREPLY[*]}"; }
 c bagtower spo; c bagtower spool fl; c bagtower --home /x collect --wat; c bagtower collect --format infl`;
@@ -46,7 +46,7 @@ c bagtower spo; c bagtower spool fl; c bagtower --home /x collect --wat; c bagto
     expect(out).toBe("spool\nflush\n--watch\ninflux\n");
   });
 
-  test.skipIf(!has("zsh") && !process.env.CI)("zsh completes a subcommand and a flag (compadd captured)", () => {
+  test.skipIf(skipWithout("zsh"))("zsh completes a subcommand and a flag (compadd captured)", () => {
     const script = `autoload -U compinit; compinit -u -D; source ${FILES.zsh}
 compadd() { shift; print -r -- "$@"; }
 words=(bagtower ""); CURRENT=2; _bagtower
@@ -56,7 +56,7 @@ words=(bagtower cron install --p); CURRENT=4; _bagtower`;
     expect(out).toBe("collect push spool cron serve completions id update ping\n--home --config --verbose --quiet --period --help\n");
   });
 
-  test.skipIf(!has("fish") && !process.env.CI)("fish completes a subcommand and a flag", () => {
+  test.skipIf(skipWithout("fish"))("fish completes a subcommand and a flag", () => {
     const { code, out } = run(["fish", "-c", `source ${FILES.fish}; complete -C "bagtower spo"; complete -C "bagtower spool purge --ye"`]);
     expect(code).toBe(0);
     expect(out.split("\n").map((l) => l.split("\t")[0])).toEqual(["spool", "--yes", ""]);

@@ -4,7 +4,9 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BINARY, buildBinary } from "../helpers/binary.ts";
 import { FIXTURES } from "../helpers/context.ts";
-import { runAsTestUser, setUserCrontab, skipWithoutTestUser, userCrontab, userHome } from "../helpers/test-user.ts";
+import { runAsTestUser, setUserCrontab, userCrontab, userHome } from "../helpers/test-user.ts";
+import { skipWithout } from "../helpers/prereq.ts";
+const skipWithoutTestUser = skipWithout("test-user");
 
 const OTHER = "# my jobs\nMAILTO=\"\"\n\n*/5 * * * * /usr/bin/true   --keep   spacing # mine\n@reboot echo 'hello # bagtower fan'\n";
 

@@ -3,18 +3,19 @@
 // record pushed over it fires the alert, and the Alerts page shows it firing without a reload.
 // Screenshots go to test/artifacts/ (gitignored).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { BINARY, REPO, buildBinary } from "../helpers/binary.ts";
 import { tempDir } from "../helpers/context.ts";
 import { sampleRecord } from "../helpers/record.ts";
 import { drainText, waitFor } from "../helpers/wait.ts";
+import { skipWithout } from "../helpers/prereq.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(REPO, "test/artifacts");
 const API_KEY = "alerts-dashboard-ingest-key-0123";
-const skip = !existsSync(CHROMIUM) && !process.env.CI;
+const skip = skipWithout("chromium");
 
 let server: ReturnType<typeof Bun.spawn> | undefined;
 let base = "";

@@ -2,14 +2,14 @@
 // devices with Previous/Next, and a device page with hundreds of items asks only for the graphs in
 // view, the rest as they scroll in (today a device with 10,000 items fires 10,000 requests at once).
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { buildBinary } from "../helpers/binary.ts";
 import { SERVE_KEY, startServeBinary } from "../helpers/serve-binary.ts";
+import { skipWithout } from "../helpers/prereq.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 // No Chromium here: skip, except on CI, where a missing browser must fail rather than pass silently.
-const skip = !existsSync(CHROMIUM) && !process.env.CI;
+const skip = skipWithout("chromium");
 const WIDE_ITEMS = 400;
 
 let serve: Awaited<ReturnType<typeof startServeBinary>>;

@@ -2,16 +2,17 @@
 // session sends a channel's test message and sees the outcome, adds a channel (a bad URL shows the
 // server's one-line refusal), and creates a check; a read-only visitor gets no buttons.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { BINARY, buildBinary } from "../helpers/binary.ts";
 import { tempDir } from "../helpers/context.ts";
 import { startReceiver } from "../helpers/receiver.ts";
 import { drainText, waitFor } from "../helpers/wait.ts";
+import { skipWithout } from "../helpers/prereq.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
-const skip = !existsSync(CHROMIUM) && !process.env.CI;
+const skip = skipWithout("chromium");
 
 let server: ReturnType<typeof Bun.spawn> | undefined;
 let browser: Browser | undefined;

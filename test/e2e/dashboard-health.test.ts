@@ -3,7 +3,7 @@
 // failing and the device whose eMMC is worn out, and the device page has a power timeline and a
 // containers table. Screenshots go to test/artifacts/.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { makeRecordId } from "../../src/record/identity.ts";
@@ -12,10 +12,11 @@ import { REPO, buildBinary, runBinary } from "../helpers/binary.ts";
 import { FIXTURES, tempDir } from "../helpers/context.ts";
 import { sampleRecord } from "../helpers/record.ts";
 import { SERVE_KEY, startServeBinary } from "../helpers/serve-binary.ts";
+import { skipWithout } from "../helpers/prereq.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(REPO, "test/artifacts");
-const skip = !existsSync(CHROMIUM) && !process.env.CI;
+const skip = skipWithout("chromium");
 
 let serve: Awaited<ReturnType<typeof startServeBinary>> | undefined;
 let browser: Browser | undefined;

@@ -3,13 +3,14 @@
 // and the read token, and the test user pastes it (real sh, real crontab) and the device appears.
 // A viewer without the admin right sees a placeholder and where to find the key.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { BINARY, REPO, buildBinary } from "../helpers/binary.ts";
-import { runAsTestUser, setUserCrontab, skipWithoutTestUser, testUserIds, userCrontab } from "../helpers/test-user.ts";
+import { runAsTestUser, setUserCrontab, testUserIds, userCrontab } from "../helpers/test-user.ts";
 import { drainText, waitFor } from "../helpers/wait.ts";
+import { skipWithout } from "../helpers/prereq.ts";
 
 setDefaultTimeout(120_000);
 
@@ -20,7 +21,7 @@ const KEY = "dashboard-install-key-0123456789";
 const address = Object.values(networkInterfaces())
   .flat()
   .find((i) => i && i.family === "IPv4" && !i.internal)?.address;
-const skip = (!existsSync(CHROMIUM) || skipWithoutTestUser || !address) && !process.env.CI;
+const skip = skipWithout("chromium", "test-user") || (!address && !process.env.CI);
 
 let serve: ReturnType<typeof Bun.spawn> | undefined;
 let browser: Browser | undefined;

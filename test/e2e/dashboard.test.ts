@@ -2,7 +2,7 @@
 // test pushes BAG·Tower records to it over HTTP and drives the page with playwright-core.
 // Screenshots go to test/artifacts/ (gitignored) for a human to look at.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import * as v from "valibot";
@@ -12,6 +12,7 @@ import { BINARY, REPO, buildBinary } from "../helpers/binary.ts";
 import { tempDir } from "../helpers/context.ts";
 import { sampleRecord } from "../helpers/record.ts";
 import { drainText, waitFor } from "../helpers/wait.ts";
+import { skipWithout } from "../helpers/prereq.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(REPO, "test/artifacts");
@@ -20,7 +21,7 @@ const DEVICE = "pi-test";
 const MACHINE_ID = "5f3c9a0e1b2d4c6f8a7b9c0d1e2f3a4b";
 const BOOT_ID = "0b7e6a52-3c1d-4f7a-9b8e-2d4c6f8a0b1c";
 // No Chromium here: skip, except on CI, where a missing browser must fail rather than pass silently.
-const skip = !existsSync(CHROMIUM) && !process.env.CI;
+const skip = skipWithout("chromium");
 
 let server: ReturnType<typeof Bun.spawn> | undefined;
 let base = "";

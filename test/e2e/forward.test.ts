@@ -4,13 +4,14 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodeDatadog } from "../../src/formats/datadog.ts";
-import { backendAvailable, startVictoriaMetrics, vmExport, type Backend } from "../helpers/backends.ts";
+import { startVictoriaMetrics, vmExport, type Backend } from "../helpers/backends.ts";
 import { buildBinary } from "../helpers/binary.ts";
 import { FIXTURES } from "../helpers/context.ts";
 import { SERVE_KEY, startServeBinary } from "../helpers/serve-binary.ts";
 import { waitFor } from "../helpers/wait.ts";
+import { skipWithout } from "../helpers/prereq.ts";
 
-const skip = !backendAvailable("victoria-metrics") && !process.env.CI;
+const skip = skipWithout("victoria-metrics");
 let vm: Backend | undefined;
 let serve: Awaited<ReturnType<typeof startServeBinary>> | undefined;
 let port = 0;

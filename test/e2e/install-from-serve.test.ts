@@ -10,8 +10,10 @@ import { join } from "node:path";
 import { adHocSinkName } from "../../src/config/sinks.ts";
 import { VERSION } from "../../src/version.ts";
 import { BINARY, buildBinary, REPO } from "../helpers/binary.ts";
-import { runAsTestUser, setUserCrontab, skipWithoutTestUser, testUserIds, userCrontab } from "../helpers/test-user.ts";
+import { runAsTestUser, setUserCrontab, testUserIds, userCrontab } from "../helpers/test-user.ts";
 import { drainText, waitFor } from "../helpers/wait.ts";
+import { skipWithout } from "../helpers/prereq.ts";
+const skipWithoutTestUser = skipWithout("test-user");
 
 // Each install downloads and checks a 100 MB executable and runs it as another user.
 setDefaultTimeout(120_000);
@@ -212,7 +214,7 @@ describe.skipIf(skipWithoutTestUser)("curl -fsSL http://gateway:8787/install.sh 
     expect(sha256Of(bin)).toBe(sha256Of(older));
   });
 
-  test.skipIf(!arm64Ready && !process.env.CI)("an arm64 build from --downloads is handed out, its sum verifies, and it runs (under qemu)", async () => {
+  test.skipIf(skipWithout("arm64"))("an arm64 build from --downloads is handed out, its sum verifies, and it runs (under qemu)", async () => {
     const sums = await (await fetch(`${serve.url}/download/SHA256SUMS`)).text();
     expect(sums).toContain(`${sha256Of(BINARY)}  bagtower-linux-x64\n`);
     const line = sums.split("\n").find((l) => l.endsWith("  bagtower-linux-arm64"));

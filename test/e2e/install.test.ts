@@ -8,7 +8,9 @@ import { join } from "node:path";
 import { adHocSinkName } from "../../src/config/sinks.ts";
 import { BINARY, buildBinary, REPO } from "../helpers/binary.ts";
 import { SERVE_KEY, startServeBinary } from "../helpers/serve-binary.ts";
-import { runAsTestUser, setUserCrontab, skipWithoutTestUser, testUserIds, userCrontab } from "../helpers/test-user.ts";
+import { runAsTestUser, setUserCrontab, testUserIds, userCrontab } from "../helpers/test-user.ts";
+import { skipWithout } from "../helpers/prereq.ts";
+const skipWithoutTestUser = skipWithout("test-user");
 
 // An install downloads, checks and runs the binary as another user: seconds on a loaded machine.
 setDefaultTimeout(60_000);
@@ -205,6 +207,55 @@ describe.skipIf(skipWithoutTestUser)("install.sh: the first push decides whether
   });
 });
 
+describe.skipIf(skipWithoutTestUser)("install.sh: bagtower by name afterwards", () => {
+  function freshHome(name: string): string {
+    const dir = join(root, name);
+    mkdirSync(dir);
+    chownSync(dir, testUserIds!.uid, testUserIds!.gid);
+    return dir;
+  }
+  const PATH = "/usr/local/bin:/usr/bin:/bin";
+  const installWith = (userHome: string, path: string, ...args: string[]) =>
+    runAsTestUser(["sh", "-s", "--", "--no-cron", ...args], { HOME: userHome, PATH: path, BAGTOWER_DOWNLOAD_URL: `http://127.0.0.1:${files.port}/dl` }, readFileSync(join(REPO, "install.sh"), "utf8"));
+
+  test("without ~/.local/bin on PATH, it ends with the line that puts ~/.bagtower/bin on PATH, and that line works", async () => {
+    const userHome = freshHome("path hint");
+    const result = await installWith(userHome, PATH);
+    expect(result.code).toBe(0);
+    const bin = join(userHome, ".bagtower", "bin");
+    expect(result.stderr).toContain(`to run it as bagtower, put ${bin} on your PATH`);
+    const line = result.stderr.split("\n").find((l) => l.includes("echo 'export PATH="))!.replace(/^bagtower install: +/, "");
+    expect(line).toBe(`echo 'export PATH="${bin}:$PATH"' >> ~/.profile && . ~/.profile`);
+    // The suggested line, run in the user's shell, makes `bagtower` a command.
+    const run = await runAsTestUser(["sh", "-c", `${line} && bagtower --version`], { HOME: userHome, PATH });
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  test("with ~/.local/bin on PATH, it links bagtower there; --uninstall removes the link, a file of another program is left alone", async () => {
+    const userHome = freshHome("local bin");
+    const localBin = join(userHome, ".local", "bin");
+    await runAsTestUser(["mkdir", "-p", localBin], { HOME: userHome });
+    const path = `${localBin}:${PATH}`;
+    const result = await installWith(userHome, path);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(`linked ${localBin}/bagtower to ${join(userHome, ".bagtower", "bin", "bagtower")}`);
+    expect(result.stderr).not.toContain("put ");
+    const byName = await runAsTestUser(["bagtower", "--version"], { HOME: userHome, PATH: path });
+    expect(byName.code).toBe(0);
+    expect((await installWith(userHome, path, "--uninstall")).stderr).toContain(`removed the link ${localBin}/bagtower`);
+    expect(existsSync(join(localBin, "bagtower"))).toBe(false);
+
+    await runAsTestUser(["sh", "-c", `echo '#!/bin/sh' > '${localBin}/bagtower'`], { HOME: userHome });
+    const other = await installWith(userHome, path);
+    expect(other.code).toBe(0);
+    expect(other.stderr).toContain(`${localBin}/bagtower is another file: left as it is`);
+    expect(other.stderr).toContain("to run it as bagtower, put");
+    expect(readFileSync(join(localBin, "bagtower"), "utf8")).toBe("#!/bin/sh\n");
+  });
+});
+
 describe("install.sh refuses what it cannot install", () => {
   test.each([
     ["api.example/prod", "expected a URL starting with http:// or https://"],
@@ -317,7 +368,7 @@ describe("install.sh refuses what it cannot install", () => {
     }
   });
 
-  test.skipIf(!Bun.which("shellcheck") && !process.env.CI)("is shellcheck-clean POSIX sh", () => {
+  test.skipIf(skipWithout("shellcheck"))("is shellcheck-clean POSIX sh", () => {
     const result = Bun.spawnSync(["shellcheck", "-s", "sh", join(REPO, "install.sh")], { stdout: "pipe" });
     expect(result.stdout.toString()).toBe("");
     expect(result.exitCode).toBe(0);

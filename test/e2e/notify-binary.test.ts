@@ -6,11 +6,12 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildBinary, runBinary } from "../helpers/binary.ts";
 import { tempDir } from "../helpers/context.ts";
-import { mosquittoAvailable, smtpAvailable, startMosquitto, startSmtpServer } from "../helpers/mail-broker.ts";
+import { startMosquitto, startSmtpServer } from "../helpers/mail-broker.ts";
 import { startReceiver } from "../helpers/receiver.ts";
 import { startServeBinary } from "../helpers/serve-binary.ts";
 import { adminAuth, startTestServe } from "../helpers/serve.ts";
 import { waitFor } from "../helpers/wait.ts";
+import { skipWithout } from "../helpers/prereq.ts";
 
 beforeAll(() => buildBinary(), 120_000);
 
@@ -68,7 +69,7 @@ describe("bagtower ping", () => {
   });
 });
 
-describe.skipIf(!smtpAvailable() || !mosquittoAvailable())("serve --channel in the compiled binary", () => {
+describe.skipIf(skipWithout("aiosmtpd", "mosquitto"))("serve --channel in the compiled binary", () => {
   test("the channel test reaches a real SMTP server and a real MQTT broker", async () => {
     const smtp = await startSmtpServer();
     const broker = await startMosquitto();

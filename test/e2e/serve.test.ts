@@ -4,11 +4,12 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { backendAvailable, promQuery, startPrometheus } from "../helpers/backends.ts";
+import { promQuery, startPrometheus } from "../helpers/backends.ts";
 import { BINARY, buildBinary } from "../helpers/binary.ts";
 import { FIXTURES } from "../helpers/context.ts";
 import { SERVE_KEY, startServeBinary } from "../helpers/serve-binary.ts";
 import { waitFor } from "../helpers/wait.ts";
+import { skipWithout } from "../helpers/prereq.ts";
 
 let serve: Awaited<ReturnType<typeof startServeBinary>>;
 let agentHome = "";
@@ -80,7 +81,7 @@ test("promtool accepts /metrics", async () => {
   expect(check.exitCode).toBe(0);
 });
 
-test.skipIf(!backendAvailable("prometheus") && !process.env.CI)(
+test.skipIf(skipWithout("prometheus"))(
   "real Prometheus scrapes /metrics",
   async () => {
     const prom = await startPrometheus(`127.0.0.1:${serve.port}`, "/metrics");

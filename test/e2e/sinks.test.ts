@@ -1,15 +1,16 @@
 // push into the real systems a fleet already runs (SPEC §7), then read every value back and compare
 // it with the record that was sent. Skipped locally when a Debian package is missing; in CI a
-// missing package fails (.ci/run installs them).
+// missing package fails (scripts/test-deps.sh installs them).
 import { afterEach, expect, test } from "bun:test";
 import { join } from "node:path";
 import { readFileSync, writeFileSync } from "node:fs";
-import { backendAvailable, pushgatewayMetrics, startInfluxDB, startPushgateway, startVictoriaMetrics, vmExport, type Backend } from "../helpers/backends.ts";
+import { pushgatewayMetrics, startInfluxDB, startPushgateway, startVictoriaMetrics, vmExport, type Backend } from "../helpers/backends.ts";
 import { FIXTURES } from "../helpers/context.ts";
 import { pushHome } from "../helpers/push.ts";
+import { type PrereqName, skipWithout } from "../helpers/prereq.ts";
 
 const TIMEOUT = 60_000;
-const missing = (name: Parameters<typeof backendAvailable>[0]) => !backendAvailable(name) && !process.env.CI;
+const missing = (name: PrereqName) => skipWithout(name);
 
 // What the pi4 fixture reads (its golden record), and a clock on a whole second near now so the
 // engines take the timestamps as current.

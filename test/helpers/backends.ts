@@ -1,5 +1,5 @@
 // Starts real VictoriaMetrics, InfluxDB, Pushgateway and Prometheus (Debian's packages) on loopback
-// for integration tests, and stops them. Installs nothing: .ci/run installs the packages (see
+// for integration tests, and stops them. Installs nothing: scripts/test-deps.sh installs the packages (see
 // shared/BACKENDS.md). Each process gets free 127.0.0.1 ports, a fresh temp dir for its data and
 // its log, and a clean environment (INFLUXDB_* and the like in the caller's env would override the
 // generated config).

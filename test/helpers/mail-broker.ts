@@ -1,5 +1,5 @@
 // A real SMTP server (Debian's python3-aiosmtpd, writing a Maildir) and a real MQTT broker (Debian's
-// mosquitto) on free loopback ports, for the notification channels' tests. Installs nothing: .ci/run
+// mosquitto) on free loopback ports, for the notification channels' tests. Installs nothing: scripts/test-deps.sh
 // installs the packages.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

@@ -1,7 +1,8 @@
-// The unprivileged user that crontab tests run as (created by .ci/run), so the machine's own
+// The unprivileged user that crontab tests run as (created by scripts/test-deps.sh), so the machine's own
 // crontab is never touched.
 import { chownSync, copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { skipWithout } from "./prereq.ts";
 
 export const TEST_USER = "bagtower-test";
 
@@ -13,12 +14,12 @@ function _ids(): { uid: number; gid: number } | undefined {
 }
 
 export const testUserIds = _ids();
-/** Locally the tests skip without the user; in CI (CI=true) they must run. */
-export const skipWithoutTestUser = !testUserIds && !process.env.CI;
+/** Locally the tests skip without the user (or without root, which runuser needs); in CI (CI=true) they must run. Prefer `skipWithout("test-user")` in the test file: the report then names it. */
+export const skipWithoutTestUser = skipWithout("test-user");
 
 /** A directory (with spaces in its name, if asked) owned by the test user, holding a copy of the binary at bin/bagtower. */
 export function userHome(binary: string, name = "home"): { root: string; home: string; cleanup: () => void } {
-  if (!testUserIds) throw new Error(`the user ${TEST_USER} does not exist: .ci/run creates it (useradd -m ${TEST_USER})`);
+  if (!testUserIds) throw new Error(`the user ${TEST_USER} does not exist: scripts/test-deps.sh creates it (useradd -m ${TEST_USER})`);
   const root = mkdtempSync("/tmp/bagtower-user-");
   const home = join(root, name);
   mkdirSync(join(home, "bin"), { recursive: true });

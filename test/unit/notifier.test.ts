@@ -8,9 +8,10 @@ import { createLogger } from "../../src/log.ts";
 import { createNotifier, retryDelayMs } from "../../src/serve/alerts/notifier.ts";
 import type { AlertTransition } from "../../src/serve/alerts/transition.ts";
 import { manualClock, tempDir } from "../helpers/context.ts";
-import { mosquittoAvailable, smtpAvailable, startMosquitto, startSmtpServer } from "../helpers/mail-broker.ts";
+import { startMosquitto, startSmtpServer } from "../helpers/mail-broker.ts";
 import { startReceiver } from "../helpers/receiver.ts";
 import { waitFor } from "../helpers/wait.ts";
+import { skipWithout } from "../helpers/prereq.ts";
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -370,7 +371,7 @@ describe("the services' requests", () => {
     expect(notifier.attempts().every((a) => a.outcome === "sent")).toBe(true);
   });
 
-  test.skipIf(!smtpAvailable())("smtp: a real SMTP server (aiosmtpd) receives the alert mail with its subject, body, From and To", async () => {
+  test.skipIf(skipWithout("aiosmtpd"))("smtp: a real SMTP server (aiosmtpd) receives the alert mail with its subject, body, From and To", async () => {
     const smtp = await startSmtpServer();
     cleanups.push(smtp.stop);
     const { notifier, clock, run } = setup();
@@ -389,7 +390,7 @@ describe("the services' requests", () => {
   });
 
   for (const tls of ["starttls", "smtps"] as const) {
-    test.skipIf(!smtpAvailable())(`smtp over TLS (${tls}): the mail arrives through a server that requires it`, async () => {
+    test.skipIf(skipWithout("aiosmtpd"))(`smtp over TLS (${tls}): the mail arrives through a server that requires it`, async () => {
       const smtp = await startSmtpServer(tls);
       cleanups.push(smtp.stop);
       const { notifier, clock, run } = setup({ tlsCa: smtp.pem });
@@ -403,7 +404,7 @@ describe("the services' requests", () => {
     });
   }
 
-  test.skipIf(!smtpAvailable())("smtp with a login: STARTTLS, then AUTH; a wrong password is refused for good and never shown", async () => {
+  test.skipIf(skipWithout("aiosmtpd"))("smtp with a login: STARTTLS, then AUTH; a wrong password is refused for good and never shown", async () => {
     const smtp = await startSmtpServer("starttls", { user: "alerts@example.org", password: "s3cret-app-pw" });
     cleanups.push(smtp.stop);
     const { notifier, clock, run } = setup({ tlsCa: smtp.pem });
@@ -421,7 +422,7 @@ describe("the services' requests", () => {
     expect(result.detail).not.toContain("wrong-pw-123");
   });
 
-  test.skipIf(!smtpAvailable())("smtp over STARTTLS with an untrusted certificate is a retry naming the certificate, nothing sent in clear", async () => {
+  test.skipIf(skipWithout("aiosmtpd"))("smtp over STARTTLS with an untrusted certificate is a retry naming the certificate, nothing sent in clear", async () => {
     const smtp = await startSmtpServer("starttls");
     cleanups.push(smtp.stop);
     const { notifier } = setup();
@@ -432,7 +433,7 @@ describe("the services' requests", () => {
     expect(smtp.mails()).toHaveLength(0);
   });
 
-  test.skipIf(!smtpAvailable())("smtp: a password is not sent to a server that offers no STARTTLS, unless it is on loopback", async () => {
+  test.skipIf(skipWithout("aiosmtpd"))("smtp: a password is not sent to a server that offers no STARTTLS, unless it is on loopback", async () => {
     const smtp = await startSmtpServer();
     cleanups.push(smtp.stop);
     const { notifier } = setup();
@@ -444,7 +445,7 @@ describe("the services' requests", () => {
     expect(result.detail).not.toContain("hunter2pw");
   });
 
-  test.skipIf(!mosquittoAvailable())("mqtt: a real broker (mosquitto) delivers the JSON body to a subscriber", async () => {
+  test.skipIf(skipWithout("mosquitto"))("mqtt: a real broker (mosquitto) delivers the JSON body to a subscriber", async () => {
     const broker = await startMosquitto();
     cleanups.push(broker.stop);
     const sub = await broker.subscribe("bagtower/alerts");
@@ -458,7 +459,7 @@ describe("the services' requests", () => {
     expect(JSON.parse(line!)).toMatchObject({ kind: "firing", deviceId: "pi-a", ruleId: "down", count: 1 });
   });
 
-  test.skipIf(!mosquittoAvailable())("mqtt: a broker that refuses the login is a rejection, not retried", async () => {
+  test.skipIf(skipWithout("mosquitto"))("mqtt: a broker that refuses the login is a rejection, not retried", async () => {
     const broker = await startMosquitto({ anonymous: false });
     cleanups.push(broker.stop);
     const { notifier } = setup();
