@@ -7,13 +7,14 @@
 set -eu
 
 # victoria-metrics … prometheus-pushgateway: the sinks' and forwarding's real receivers
-# (test/helpers/backends.ts); python3-aiosmtpd, mosquitto: the notification channels
+# (test/helpers/backends.ts); python3-aiosmtpd, mosquitto: the notification channels and the
+# mqtt sink, python3-jinja2: its Home Assistant templates
 # (test/helpers/mail-broker.ts); cron: the crontab tests; bash, zsh, fish: completions; shellcheck:
 # install.sh; qemu-user-static: the arm64 binary; chromium, fonts-dejavu-core: the dashboard;
 # python3-psutil, time: the benchmarks.
 PACKAGES="ca-certificates curl victoria-metrics influxdb prometheus prometheus-pushgateway
 python3-psutil time cron bash zsh fish shellcheck qemu-user-static chromium fonts-dejavu-core
-python3-aiosmtpd mosquitto mosquitto-clients"
+python3-aiosmtpd python3-jinja2 mosquitto mosquitto-clients"
 # The daemons Debian starts on all interfaces when installed: the tests start their own on loopback.
 DAEMONS="victoria-metrics influxdb prometheus prometheus-pushgateway mosquitto"
 TEST_USER=bagtower-test

@@ -7,12 +7,13 @@ import { join } from "node:path";
 import { listSpool } from "../../src/deliver/spool.ts";
 import { numericPoints } from "../../src/formats/flatten.ts";
 import { freePort } from "../helpers/backends.ts";
-import { jinjaAvailable, renderTemplates, sensorConfigProblems } from "../helpers/home-assistant-schema.ts";
-import { mosquittoAvailable, startBroker, type Broker, type Received } from "../helpers/mqtt-broker.ts";
+import { renderTemplates, sensorConfigProblems } from "../helpers/home-assistant-schema.ts";
+import { startBroker, type Broker, type Received } from "../helpers/mqtt-broker.ts";
+import { skipWithout } from "../helpers/prereq.ts";
 import { pushHome } from "../helpers/push.ts";
 import { waitFor } from "../helpers/wait.ts";
 
-const available = mosquittoAvailable() && jinjaAvailable();
+const available = !skipWithout("mosquitto", "jinja2");
 let broker: Broker | undefined;
 let home: ReturnType<typeof pushHome> | undefined;
 afterEach(async () => {

@@ -6,10 +6,11 @@ import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildBinary, runBinary } from "../helpers/binary.ts";
 import { FIXTURES, tempDir } from "../helpers/context.ts";
-import { mosquittoAvailable, startBroker, type Broker } from "../helpers/mqtt-broker.ts";
+import { startBroker, type Broker } from "../helpers/mqtt-broker.ts";
+import { skipWithout } from "../helpers/prereq.ts";
 import { waitFor } from "../helpers/wait.ts";
 
-describe.skipIf(!mosquittoAvailable())("mqtt sink, compiled binary", () => {
+describe.skipIf(skipWithout("mosquitto"))("mqtt sink, compiled binary", () => {
   let broker: Broker;
   const home = tempDir("bagtower-mqtt-e2e-");
   beforeAll(async () => {

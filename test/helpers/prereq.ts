@@ -49,6 +49,7 @@ const PREREQS = {
   fish: { what: "fish", install: apt("fish"), available: () => onPath("fish") },
   shellcheck: { what: "ShellCheck", install: apt("shellcheck"), available: () => onPath("shellcheck") },
   aiosmtpd: { what: "an SMTP server (aiosmtpd)", install: apt("python3-aiosmtpd"), available: () => Bun.spawnSync([python3, "-c", "import aiosmtpd"]).exitCode === 0 },
+  jinja2: { what: "Jinja2 for Python (Home Assistant's templates)", install: apt("python3-jinja2"), available: () => Bun.spawnSync([python3, "-c", "import jinja2"]).exitCode === 0 },
   mosquitto: {
     what: "the MQTT broker Mosquitto and its clients",
     install: apt("mosquitto", "mosquitto-clients"),
