@@ -6,7 +6,7 @@
 import type { Config, SinkConfig } from "../config/schema.ts";
 import type { Context } from "../context.ts";
 import { createSender, isConfigRefusal, type Send } from "../sinks/http.ts";
-import { wirePlans } from "../sinks/wire.ts";
+import { wirePlans, type WirePlan } from "../sinks/wire.ts";
 import { errorMessage } from "../errors.ts";
 import type { EncodeOptions } from "../formats/types.ts";
 import type { BagtowerRecord } from "../record/schema.ts";
@@ -39,6 +39,26 @@ export function createForwarder(ctx: Context, http: Config["http"], sinks: SinkC
   const targets = sinks.map((sink) => ({ sink, send: createSender(ctx, http) as Send, status: { sink: sink.name, forwarded: 0, skipped: 0, lastError: null as string | null, behind: 0 } }));
   let running = false;
 
+  function _skipped(target: (typeof targets)[number], count: number, message: string): void {
+    target.status.skipped += count;
+    target.status.lastError = message;
+    ctx.log.warn(`forward ${target.sink.name}: the target refused ${count} record(s) (${message}); skipped`);
+  }
+
+  /** A refused batch again one record a request; false when the target stopped answering (the cursor stays). */
+  async function _singly(target: (typeof targets)[number], plan: WirePlan, group: BagtowerRecord[]): Promise<boolean> {
+    for (const record of group) {
+      const outcome = await target.send(plan.request([record], target.sink, options), plan.accepts);
+      if (outcome.kind === "retryable" || (outcome.kind === "rejected" && isConfigRefusal(outcome.status))) {
+        target.status.lastError = outcome.message;
+        return false;
+      }
+      if (outcome.kind === "rejected") _skipped(target, 1, outcome.message);
+      else target.status.forwarded++;
+    }
+    return true;
+  }
+
   async function _one(target: (typeof targets)[number]): Promise<void> {
     const plan = wirePlans[target.sink.format];
     for (;;) {
@@ -60,10 +80,12 @@ export function createForwarder(ctx: Context, http: Config["http"], sinks: SinkC
           target.status.lastError = outcome.message;
           return; // the cursor stays: the next tick tries again from here
         }
-        if (outcome.kind === "rejected") {
-          target.status.skipped += group.length;
-          target.status.lastError = outcome.message;
-          ctx.log.warn(`forward ${target.sink.name}: the target refused ${group.length} record(s) (${outcome.message}); skipped`);
+        if (outcome.kind === "rejected" && group.length > 1 && !plan.newestOnly) {
+          // One bad record, or a batch re-sent after a crash that Prometheus refuses whole as out of
+          // order: record by record, the ones the target takes go on and only the refused are skipped.
+          if (!(await _singly(target, plan, group))) return;
+        } else if (outcome.kind === "rejected") {
+          _skipped(target, group.length, outcome.message);
         } else {
           target.status.forwarded += group.length;
         }
