@@ -53,9 +53,9 @@ _bagtower_takes_value() {
 }
 _bagtower_values() {
   case "$1 $2" in
-    'collect --format') echo 'json pretty ndjson pattoo datadog influx prometheus telemetrics' ;;
-    'push --format') echo 'bagtower pattoo datadog influx prometheus telemetrics' ;;
-    'spool flush --format') echo 'bagtower pattoo datadog influx prometheus telemetrics' ;;
+    'collect --format') echo 'json pretty ndjson pattoo datadog influx prometheus remote_write telemetrics' ;;
+    'push --format') echo 'bagtower pattoo datadog influx prometheus remote_write telemetrics' ;;
+    'spool flush --format') echo 'bagtower pattoo datadog influx prometheus remote_write telemetrics' ;;
   esac
 }
 # The command path the words so far name (flags and their values skipped).
