@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { decodeRemoteWriteBody } from "../../src/formats/remote-write.ts";
+import { decodeRemoteWriteBody, encodeWriteRequest, remoteWriteBody, remoteWriteSeries } from "../../src/formats/remote-write.ts";
 import { prometheusSamples } from "../../src/formats/prometheus-series.ts";
 import type { BagtowerRecord } from "../../src/record/schema.ts";
 import { backendAvailable, promQuery, startPrometheus, startVictoriaMetrics, vmExport, type Backend } from "../helpers/backends.ts";
@@ -56,11 +56,11 @@ function agentHome() {
     run,
     /** One push with rw_level = `level`, its record in a later second than the last one's. */
     async push(level: number, ...args: string[]) {
-      // A record's time is whole seconds, rounded: after the last push ended no earlier record can be later than this.
-      await waitFor("the next second", () => Math.round(Date.now() / 1000) > lastSecond, 2_000);
+      // A record's time is the whole second it was made in: no earlier record is later than the second the last push ended in.
+      await waitFor("the next second", () => Math.floor(Date.now() / 1000) > lastSecond, 2_000);
       writeFileSync(join(home, "level.json"), JSON.stringify({ rw_level: level }));
       const result = await run("push", "--format", "remote_write", ...args);
-      lastSecond = Math.round(Date.now() / 1000);
+      lastSecond = Math.floor(Date.now() / 1000);
       return result;
     },
   };
@@ -113,10 +113,13 @@ test.skipIf(skipProm)(
       const all = levelIn(fault, 3);
       expect(all.map((s) => s.value)).toEqual([1, 2, 3, 4]);
       expect(await promSamples(prom, LEVEL.name, "rw-prom")).toEqual(all);
-      const rejected = JSON.parse((await agent.run("spool", "list", "--rejected", "--json")).stdout.toString()) as { status: number; reason: string }[];
       // The first two: Prometheus holds a later sample of their series. The third is the sample it
       // holds last, to the bit: an exact duplicate, which it takes (204) without storing it twice.
-      expect(rejected.map((r) => [r.status, r.reason])).toEqual([[400, "HTTP 400: out of order sample"], [400, "HTTP 400: out of order sample"]]);
+      const rows = JSON.parse((await agent.run("spool", "list", "--rejected", "--json")).stdout.toString()) as { sink: string; file: string; status: number; reason: string }[];
+      expect(rows.map((r) => [r.status, r.reason])).toEqual([[400, "HTTP 400: out of order sample"], [400, "HTTP 400: out of order sample"]]);
+      // Each sample carries its record's time: the refused records are the first two samples.
+      const records = rows.map((r) => JSON.parse(readFileSync(join(agent.home, "spool", r.sink, "rejected", r.file), "utf8")) as BagtowerRecord);
+      expect(records.map((r) => r.unixTimestamp * 1000)).toEqual(all.slice(0, 2).map((s) => s.timestampMs));
       expect((await agent.run("spool", "list", "--json")).stdout.toString().trim()).toBe("[]");
 
       // Nothing is left to re-send: the next push is one request with one record.
@@ -159,6 +162,17 @@ test.skipIf(skipVm)(
       const posted = await fetch(`${vm.url}/api/v1/write`, { method: "POST", body: collected.stdout, headers: { "Content-Encoding": "snappy", "Content-Type": "application/x-protobuf" } });
       expect(posted.status).toBe(204);
       expect((await vmExport(vm, `${LEVEL.name}{device="rw-collect"}`))[0]!.values).toEqual([8]);
+
+      // A body past snappy's 64 KiB block (100 records, ~100 KB of protobuf) read by VictoriaMetrics' own decoder.
+      const base = { ...fixture, deviceId: "rw-big" };
+      const many = Array.from({ length: 100 }, (_, i) => ({ ...base, unixTimestamp: Math.floor(Date.now() / 1000) - 6000 + i * 60 }));
+      const body = remoteWriteBody(many);
+      expect(encodeWriteRequest(remoteWriteSeries(many)).length).toBeGreaterThan(65_536);
+      const big = await fetch(`${vm.url}/api/v1/write`, { method: "POST", body, headers: { "Content-Encoding": "snappy", "Content-Type": "application/x-protobuf" } });
+      expect(big.status).toBe(204);
+      const bigMemory = (await vmExport(vm, `${MEMORY.name}{device="rw-big"}`))[0]!;
+      expect(bigMemory.timestamps).toEqual(many.map((r) => r.unixTimestamp * 1000));
+      expect(new Set(bigMemory.values)).toEqual(new Set([MEMORY.value]));
     } finally {
       await vm.stop();
     }
