@@ -21,7 +21,8 @@ export type RecordRenderer = (record: BagtowerRecord) => string | Uint8Array;
 /**
  * The record as text. Wire formats use the same encoders as push, so `--format prometheus` is a
  * node_exporter textfile and `--format influx` line protocol for an exec input. telemetrics prints
- * its record headers, a blank line, then the body, like an HTTP message. The encoders and the sink
+ * its record headers, a blank line, then the body, like an HTTP message; remote_write the binary
+ * request body itself (the command refuses it on a terminal). The encoders and the sink
  * state their options come from are loaded only for a wire format: JSON, the common case, needs neither.
  */
 export async function recordRenderer(ctx: Context, config: Config, format: CollectFormat): Promise<RecordRenderer> {
