@@ -4,9 +4,10 @@ const _encoder = new TextEncoder();
 const _pause = new Int32Array(new SharedArrayBuffer(4));
 
 /**
- * Writes all of `text` (or bytes: collect --format remote_write) to a file descriptor, synchronously. Not process.stdout: touching Node's
- * stream objects costs ~7 ms at start-up, a third of collect's whole budget. Handles partial writes
- * and EAGAIN (a parent may hand us a non-blocking pipe).
+ * Writes all of `text` (or bytes: collect --format remote_write) to a file descriptor,
+ * synchronously. Not process.stdout: touching Node's stream objects costs ~7 ms at start-up, a
+ * third of collect's whole budget. Handles partial writes and EAGAIN (a parent may hand us a
+ * non-blocking pipe).
  */
 export function writeFd(fd: number, text: string | Uint8Array): void {
   const bytes = typeof text === "string" ? _encoder.encode(text) : text;

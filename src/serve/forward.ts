@@ -1,6 +1,6 @@
 // Scale-out (SPEC §9): everything serve accepts is also sent on to an existing time-series engine
-// (VictoriaMetrics, InfluxDB, Prometheus' Pushgateway, Datadog, any remote-write receiver) through the same wire formats and
-// HTTP sender as push. The queue is the records table itself, with a cursor per target: a record
+// (VictoriaMetrics, InfluxDB, Prometheus' Pushgateway, Datadog, any remote-write receiver) through
+// the same wire formats and HTTP sender as push. The queue is the records table itself, with a cursor per target: a record
 // is forwarded after it is committed, and the cursor moves only when the target accepted it, so a
 // target that is down for a while gets everything, in order, once it is back.
 import type { Config, SinkConfig } from "../config/schema.ts";
