@@ -216,9 +216,11 @@ test("collect --format remote_write on a terminal: a usage error, nothing binary
   writeFileSync(join(agent.home, "level.json"), "{}");
   // script(1) gives the binary a real pseudo-terminal as stdout.
   const command = `BAGTOWER_HOME=${JSON.stringify(agent.home)} ${JSON.stringify(BINARY)} collect --format remote_write`;
-  const result = Bun.spawnSync(["script", "-qec", command, "/dev/null"], { env: { PATH: process.env.PATH }, stdout: "pipe", stderr: "pipe" });
+  const result = Bun.spawnSync(["script", "-qec", command, "/dev/null"], { env: { PATH: process.env.PATH }, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   expect(result.exitCode).toBe(2);
   expect(result.stdout.toString()).toMatch(/--format remote_write is binary \(snappy protobuf\): redirect stdout/);
+  // The series names travel as literals in the body: none reached the terminal.
+  expect(result.stdout.toString()).not.toContain("bagtower_");
 });
 
 test("collect --format remote_write --watch is a usage error", async () => {
