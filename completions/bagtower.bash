@@ -53,9 +53,9 @@ _bagtower_takes_value() {
 }
 _bagtower_values() {
   case "$1 $2" in
-    'collect --format') echo 'json pretty ndjson pattoo datadog influx prometheus telemetrics mqtt' ;;
-    'push --format') echo 'bagtower pattoo datadog influx prometheus telemetrics mqtt' ;;
-    'spool flush --format') echo 'bagtower pattoo datadog influx prometheus telemetrics mqtt' ;;
+    'collect --format') echo 'json pretty ndjson pattoo datadog influx prometheus remote_write telemetrics mqtt' ;;
+    'push --format') echo 'bagtower pattoo datadog influx prometheus remote_write telemetrics mqtt' ;;
+    'spool flush --format') echo 'bagtower pattoo datadog influx prometheus remote_write telemetrics mqtt' ;;
   esac
 }
 # The command path the words so far name (flags and their values skipped).

@@ -1,7 +1,7 @@
 import { statfs as _statfs, statfsSync, type StatsFs } from "node:fs";
 import { join, resolve } from "node:path";
 import { createLogger, logLevel, type Logger } from "./log.ts";
-import { writeStdout } from "./output.ts";
+import { stdoutIsTerminal, writeStdout } from "./output.ts";
 import { homePaths, type HomePaths } from "./paths.ts";
 
 /** What statfs(2) tells about a mounted filesystem, in the units collect needs. */
@@ -23,8 +23,10 @@ export interface Context {
   /** BAGTOWER_* and the few other variables bagtower honours, as read at start. */
   env: Readonly<Record<string, string | undefined>>;
   log: Logger;
-  /** Where data goes: stdout, never mixed with logs. */
-  write: (text: string) => void;
+  /** Where data goes: stdout, never mixed with logs. Bytes only for a binary format. */
+  write: (data: string | Uint8Array) => void;
+  /** Whether stdout is a terminal, where binary output would only garble the screen. */
+  stdoutIsTerminal: () => boolean;
   verbose: boolean;
   now: () => number;
   randomBytes: (size: number) => Uint8Array;
@@ -74,6 +76,7 @@ export function createContext(flags: GlobalFlags, overrides: Partial<Context> = 
     env,
     log: overrides.log ?? createLogger(logLevel(flags)),
     write: writeStdout,
+    stdoutIsTerminal,
     verbose: Boolean(flags.verbose),
     now: Date.now,
     randomBytes: (size) => crypto.getRandomValues(new Uint8Array(size)),

@@ -4,12 +4,13 @@ const _encoder = new TextEncoder();
 const _pause = new Int32Array(new SharedArrayBuffer(4));
 
 /**
- * Writes all of `text` to a file descriptor, synchronously. Not process.stdout: touching Node's
- * stream objects costs ~7 ms at start-up, a third of collect's whole budget. Handles partial writes
- * and EAGAIN (a parent may hand us a non-blocking pipe).
+ * Writes all of `text` (or bytes: collect --format remote_write) to a file descriptor,
+ * synchronously. Not process.stdout: touching Node's stream objects costs ~7 ms at start-up, a
+ * third of collect's whole budget. Handles partial writes and EAGAIN (a parent may hand us a
+ * non-blocking pipe).
  */
-export function writeFd(fd: number, text: string): void {
-  const bytes = _encoder.encode(text);
+export function writeFd(fd: number, text: string | Uint8Array): void {
+  const bytes = typeof text === "string" ? _encoder.encode(text) : text;
   let offset = 0;
   while (offset < bytes.length) {
     try {
@@ -23,7 +24,7 @@ export function writeFd(fd: number, text: string): void {
   }
 }
 
-export const writeStdout = (text: string) => writeFd(1, text);
+export const writeStdout = (text: string | Uint8Array) => writeFd(1, text);
 export const writeStderr = (text: string) => writeFd(2, text);
 /** node:tty's isatty would load Node's tty streams (+2 ms); a character device is what matters here. */
 export function stdoutIsTerminal(): boolean {

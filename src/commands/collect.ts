@@ -12,21 +12,27 @@ import { UnknownItemError } from "../collect/selection.ts";
 import { runningLong } from "../jit.ts";
 import { defineBagtowerCommand } from "./_shared.ts";
 
-export const COLLECT_FORMATS = ["json", "pretty", "ndjson", "pattoo", "datadog", "influx", "prometheus", "telemetrics", "mqtt"] as const;
+export const COLLECT_FORMATS = ["json", "pretty", "ndjson", "pattoo", "datadog", "influx", "prometheus", "remote_write", "telemetrics", "mqtt"] as const;
 export type CollectFormat = (typeof COLLECT_FORMATS)[number];
 
-/** Turns a record into the text `collect` prints. */
-export type RecordRenderer = (record: BagtowerRecord) => string;
+/** Turns a record into the text `collect` prints (bytes for remote_write). */
+export type RecordRenderer = (record: BagtowerRecord) => string | Uint8Array;
 
 /**
  * The record as text. Wire formats use the same encoders as push, so `--format prometheus` is a
  * node_exporter textfile and `--format influx` line protocol for an exec input. telemetrics prints
- * its record headers, a blank line, then the body, like an HTTP message. The encoders and the sink
+ * its record headers, a blank line, then the body, like an HTTP message; remote_write the binary
+ * request body itself (the command refuses it on a terminal). The encoders and the sink
  * state their options come from are loaded only for a wire format: JSON, the common case, needs neither.
  */
 export async function recordRenderer(ctx: Context, config: Config, format: CollectFormat): Promise<RecordRenderer> {
   if (format === "json" || format === "ndjson") return (record) => `${JSON.stringify(record)}\n`;
   if (format === "pretty") return (record) => `${JSON.stringify(record, null, 2)}\n`;
+  if (format === "remote_write") {
+    // The request body a remote-write sink sends, byte for byte: `| curl --data-binary @-` posts it.
+    const { remoteWriteBody } = await import("../formats/remote-write.ts");
+    return (record) => remoteWriteBody([record]);
+  }
   const [{ encoders }, { encodeOptions }] = await Promise.all([import("../formats/index.ts"), import("../deliver/encode-options.ts")]);
   const options: EncodeOptions = encodeOptions(ctx, config);
   if (format === "mqtt") {
@@ -69,6 +75,17 @@ export async function collectCommand(ctx: Context, config: Config, options: Coll
   return record;
 }
 
+/**
+ * remote_write is a snappy-compressed protobuf: on a terminal it would only garble the screen, and
+ * a --watch stream of them could not be split again (a snappy block does not state its own size).
+ */
+function _checkBinaryOutput(ctx: Context, watchMs: number | undefined): void {
+  if (watchMs !== undefined) throw new UsageError("--format remote_write prints one binary request body and cannot be used with --watch");
+  if (ctx.stdoutIsTerminal()) {
+    throw new UsageError("--format remote_write is binary (snappy protobuf): redirect stdout to a file or a pipe, e.g. | curl --data-binary @- -H 'Content-Encoding: snappy' -H 'Content-Type: application/x-protobuf' URL");
+  }
+}
+
 /** SIGINT and SIGTERM end a --watch loop cleanly (exit 0 after the current record). */
 function _untilSignal(): AbortSignal {
   const controller = new AbortController();
@@ -82,7 +99,7 @@ export default defineBagtowerCommand({
   meta: { name: "collect", description: "Read the device once and print one record on stdout" },
   args: {
     ...globalArgs,
-    format: { type: "enum", options: [...COLLECT_FORMATS], valueHint: "FORMAT", description: "json (one line), pretty, ndjson, or a wire format: pattoo, datadog, influx, prometheus, telemetrics, mqtt" },
+    format: { type: "enum", options: [...COLLECT_FORMATS], valueHint: "FORMAT", description: "json (one line), pretty, ndjson, or a wire format: pattoo, datadog, influx, prometheus, remote_write (binary), telemetrics, mqtt" },
     pretty: { type: "boolean", description: "Same as --format pretty" },
     watch: { type: "string", valueHint: "INTERVAL", description: "Print a record every INTERVAL (10s, 1m) until stopped, as ndjson" },
     only: { type: "string", valueHint: "ITEMS", description: "Comma-separated item ids to read (e.g. cpu,memory)" },
@@ -98,6 +115,7 @@ export default defineBagtowerCommand({
     const config = loadConfig(ctx, overrides);
     const watchMs = args.watch === undefined ? undefined : parseDuration(args.watch, "--watch");
     const format: CollectFormat = args.pretty ? "pretty" : (args.format ?? (watchMs ? "ndjson" : "json"));
+    if (format === "remote_write") _checkBinaryOutput(ctx, watchMs);
     const stop = data.stop ?? (watchMs === undefined ? undefined : _untilSignal());
     const render = await recordRenderer(ctx, config, format);
     let record: BagtowerRecord;

@@ -57,8 +57,8 @@ export function parseForward(text: string): SinkConfig {
   const at = text.indexOf("=");
   const format = text.slice(0, Math.max(at, 0));
   const url = text.slice(at + 1);
-  if (at <= 0 || !["influx", "datadog", "prometheus", "bagtower"].includes(format) || !/^https?:\/\/\S+$/.test(url)) {
-    throw new UsageError(`--forward ${text}: expected FORMAT=URL with FORMAT influx, datadog, prometheus or bagtower (e.g. influx=http://127.0.0.1:8428)`);
+  if (at <= 0 || !["influx", "datadog", "prometheus", "remote_write", "bagtower"].includes(format) || !/^https?:\/\/\S+$/.test(url)) {
+    throw new UsageError(`--forward ${text}: expected FORMAT=URL with FORMAT influx, datadog, prometheus, remote_write or bagtower (e.g. influx=http://127.0.0.1:8428, remote_write=http://127.0.0.1:8428/api/v1/write)`);
   }
   return { name: `forward-${format}`, format: format as SinkConfig["format"], url, ...(format === "influx" ? { database: "bagtower" } : {}) };
 }
@@ -117,7 +117,7 @@ export default defineBagtowerCommand({
     rule: { type: "string", valueHint: "EXPR", repeatable: true, description: "An alert rule, e.g. 'cpu > 80 for 10m' (repeatable; config: serve.rules; docs/ALERTS.md)" },
     alerts: { type: "string", valueHint: "RULES", description: "Thresholds of the default alert rules, e.g. cpu=80,memory=90,disk=95,wifi=30 (the defaults)" },
     "alert-history": { type: "string", valueHint: "DURATION", description: "Keep resolved alerts and their history this long (default 90d)" },
-    forward: { type: "string", valueHint: "FORMAT=URL", description: "Also send everything accepted to influx=URL, datadog=URL or prometheus=URL (config: serve.forward)" },
+    forward: { type: "string", valueHint: "FORMAT=URL", description: "Also send everything accepted to influx=URL, datadog=URL, prometheus=URL or remote_write=URL (the write endpoint) (config: serve.forward)" },
     channel: { type: "string", valueHint: "URL", repeatable: true, description: "Send every alert to this channel URL, e.g. ntfy://ntfy.sh/topic or smtp://user:pass@host:587/?from=…&to=… (repeatable; config: serve.channels; docs/NOTIFICATIONS.md)" },
     "pattoo-open": { type: "boolean", description: "Accept pattoo agents' posts without an API key (they cannot send one)" },
     "rate-limit": { type: "string", valueHint: "N", description: `Ingest requests a minute one address may send with the key (default ${DEFAULT_LIMITS.requestsPerMinute}; 0: no limit)` },

@@ -1,12 +1,12 @@
 // Scale-out (SPEC §9): everything serve accepts is also sent on to an existing time-series engine
-// (VictoriaMetrics, InfluxDB, Prometheus' Pushgateway, Datadog) through the same wire formats and
-// HTTP sender as push. The queue is the records table itself, with a cursor per target: a record
+// (VictoriaMetrics, InfluxDB, Prometheus' Pushgateway, Datadog, any remote-write receiver) through
+// the same wire formats and HTTP sender as push. The queue is the records table itself, with a cursor per target: a record
 // is forwarded after it is committed, and the cursor moves only when the target accepted it, so a
 // target that is down for a while gets everything, in order, once it is back.
 import type { Config, SinkConfig } from "../config/schema.ts";
 import type { Context } from "../context.ts";
 import { createSender, isConfigRefusal, type Send } from "../sinks/http.ts";
-import { wirePlans } from "../sinks/wire.ts";
+import { wirePlans, type WirePlan } from "../sinks/wire.ts";
 import { errorMessage } from "../errors.ts";
 import type { EncodeOptions } from "../formats/types.ts";
 import type { BagtowerRecord } from "../record/schema.ts";
@@ -39,6 +39,26 @@ export function createForwarder(ctx: Context, http: Config["http"], sinks: SinkC
   const targets = sinks.map((sink) => ({ sink, send: createSender(ctx, http) as Send, status: { sink: sink.name, forwarded: 0, skipped: 0, lastError: null as string | null, behind: 0 } }));
   let running = false;
 
+  function _skipped(target: (typeof targets)[number], count: number, message: string): void {
+    target.status.skipped += count;
+    target.status.lastError = message;
+    ctx.log.warn(`forward ${target.sink.name}: the target refused ${count} record(s) (${message}); skipped`);
+  }
+
+  /** A refused batch again one record a request; false when the target stopped answering (the cursor stays). */
+  async function _singly(target: (typeof targets)[number], plan: WirePlan, group: BagtowerRecord[]): Promise<boolean> {
+    for (const record of group) {
+      const outcome = await target.send(plan.request([record], target.sink, options), plan.accepts);
+      if (outcome.kind === "retryable" || (outcome.kind === "rejected" && isConfigRefusal(outcome.status))) {
+        target.status.lastError = outcome.message;
+        return false;
+      }
+      if (outcome.kind === "rejected") _skipped(target, 1, outcome.message);
+      else target.status.forwarded++;
+    }
+    return true;
+  }
+
   async function _one(target: (typeof targets)[number]): Promise<void> {
     const format = target.sink.format;
     if (format === "mqtt") return; // the config schema refuses an mqtt forward target
@@ -62,10 +82,12 @@ export function createForwarder(ctx: Context, http: Config["http"], sinks: SinkC
           target.status.lastError = outcome.message;
           return; // the cursor stays: the next tick tries again from here
         }
-        if (outcome.kind === "rejected") {
-          target.status.skipped += group.length;
-          target.status.lastError = outcome.message;
-          ctx.log.warn(`forward ${target.sink.name}: the target refused ${group.length} record(s) (${outcome.message}); skipped`);
+        if (outcome.kind === "rejected" && group.length > 1 && !plan.newestOnly) {
+          // One bad record, or a batch re-sent after a crash that Prometheus refuses whole as out of
+          // order: record by record, the ones the target takes go on and only the refused are skipped.
+          if (!(await _singly(target, plan, group))) return;
+        } else if (outcome.kind === "rejected") {
+          _skipped(target, group.length, outcome.message);
         } else {
           target.status.forwarded += group.length;
         }

@@ -9,7 +9,8 @@ export interface WireRequest {
   method: "POST" | "PUT";
   url: string;
   headers: Record<string, string>;
-  body: string;
+  /** Text, or bytes for a binary protocol (remote write's snappy protobuf). */
+  body: string | Uint8Array;
   /** HTTP Content-Encoding to apply. `deflate` is the zlib format, as HTTP and Datadog mean it. */
   compression?: "gzip" | "deflate";
 }

@@ -1,6 +1,7 @@
 import type { SinkConfig } from "../config/schema.ts";
 import { encodeBagtower } from "../formats/bagtower.ts";
 import { encoders } from "../formats/index.ts";
+import { REMOTE_WRITE_HEADERS, remoteWriteBody } from "../formats/remote-write.ts";
 import type { EncodeOptions } from "../formats/types.ts";
 import type { BagtowerRecord } from "../record/schema.ts";
 import type { WireRequest } from "./http.ts";
@@ -117,6 +118,22 @@ export const wirePlans: Record<HttpSinkFormat, WirePlan> = {
         body: encoders.prometheus([newest], options).body,
       };
     },
+    accepts: _2xx,
+  },
+  remote_write: {
+    // ~50 series a record: 100 records are a few thousand samples, under every receiver's request limit.
+    batch: () => 100,
+    request: (records, sink) => ({
+      method: "POST",
+      // The URL is the receiver's write endpoint as given: /api/v1/write, /api/v1/push (Mimir), /api/v1/receive (Thanos).
+      url: sink.url,
+      // The body is snappy already (the protocol has no uncompressed form), so no `compression`.
+      headers: mergeHeaders(REMOTE_WRITE_HEADERS, sink.apiKey ? { Authorization: `Bearer ${sink.apiKey}` } : undefined, sink.headers),
+      body: remoteWriteBody(records),
+    }),
+    // Prometheus answers 400 for out-of-order, duplicate and too-old samples and rolls the whole
+    // request back: the sender's batch-refused path then sends records one by one (SPEC §6), so the
+    // new records of a batch re-sent after a crash are stored and the old ones go to rejected/.
     accepts: _2xx,
   },
   telemetrics: {

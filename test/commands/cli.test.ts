@@ -47,7 +47,7 @@ describe("runCli", () => {
     expect(t.out).toEqual([]);
     expect(t.logs).toEqual([
       "error: unknown command 'colect' for 'bagtower'. Did you mean collect? See 'bagtower --help'.\n",
-      "error: --format xml: expected one of json, pretty, ndjson, pattoo, datadog, influx, prometheus, telemetrics, mqtt.\n",
+      "error: --format xml: expected one of json, pretty, ndjson, pattoo, datadog, influx, prometheus, remote_write, telemetrics, mqtt.\n",
       `error: ${join(t.home, "config.json")}: collect.timeoutMs: expected a whole number ≥ 50, got 1\n`,
     ]);
   });

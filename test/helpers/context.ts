@@ -55,7 +55,8 @@ export function testContext(overrides: Partial<Context> = {}, env: Record<string
     {
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
       log: createLogger(4, (line) => logs.push(line)),
-      write: (text) => out.push(text),
+      // Bytes (a binary format) as latin1, so Buffer.from(out.join(""), "latin1") gives them back exactly.
+      write: (text) => out.push(typeof text === "string" ? text : Buffer.from(text).toString("latin1")),
       sleep: async () => {},
       ...overrides,
     },

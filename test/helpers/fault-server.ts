@@ -31,6 +31,8 @@ export interface ReceivedRequest {
   headers: Record<string, string>;
   /** The body, decompressed when the request said Content-Encoding gzip or deflate. */
   body: string;
+  /** The body's bytes as they came (a binary or snappy body read as text would be mangled). */
+  raw: Buffer;
 }
 
 export interface FaultServer {
@@ -65,10 +67,11 @@ function _parse(buffer: Buffer): { request: ReceivedRequest; length: number } | 
   }
   const size = Number(headers["content-length"] ?? 0);
   if (buffer.length < end + 4 + size) return undefined;
-  let raw = buffer.subarray(end + 4, end + 4 + size);
+  const received = Buffer.from(buffer.subarray(end + 4, end + 4 + size));
+  let raw = received;
   if (headers["content-encoding"] === "gzip") raw = gunzipSync(raw);
   if (headers["content-encoding"] === "deflate") raw = inflateSync(raw);
-  return { request: { method, path, headers, body: raw.toString("utf8") }, length: end + 4 + size };
+  return { request: { method, path, headers, body: raw.toString("utf8"), raw: received }, length: end + 4 + size };
 }
 
 function _respond(socket: Socket<_Conn>, behaviour: { status: number; body?: string; headers?: Record<string, string> }): void {
@@ -116,9 +119,12 @@ function _stream(socket: Socket<_Conn>, behaviour: Extract<Behaviour, { stream: 
 
 async function _proxy(socket: Socket<_Conn>, request: ReceivedRequest, behaviour: { proxy: string; delayMs?: number; silent?: boolean }): Promise<void> {
   if (behaviour.delayMs) await Bun.sleep(behaviour.delayMs);
-  const headers = Object.fromEntries(Object.entries(request.headers).filter(([k]) => !["host", "content-length", "content-encoding", "connection"].includes(k)));
+  // A body the parser decompressed goes on as text; any other (snappy, binary) as the bytes it came as, with its encoding.
+  const decoded = request.headers["content-encoding"] === "gzip" || request.headers["content-encoding"] === "deflate";
+  const drop = ["host", "content-length", "connection", ...(decoded ? ["content-encoding"] : [])];
+  const headers = Object.fromEntries(Object.entries(request.headers).filter(([k]) => !drop.includes(k)));
   try {
-    const response = await fetch(`${behaviour.proxy}${request.path}`, { method: request.method, headers, body: request.body });
+    const response = await fetch(`${behaviour.proxy}${request.path}`, { method: request.method, headers, body: decoded ? request.body : request.raw });
     const body = await response.text();
     if (behaviour.silent) return; // accepted upstream, never answered: the client must resend
     _respond(socket, { status: response.status, body, headers: { "Content-Type": response.headers.get("content-type") ?? "application/json" } });
