@@ -98,8 +98,9 @@ export const METRIC_RULES: readonly MetricRule[] = [
   { item: "gpu", key: "{gpu}.load", name: "gpu_busy_percent", type: "number", unit: "percent", help: "GPU busy" },
   { item: "gpu", key: "{gpu}.mhz", name: "gpu_frequency_hertz", type: "number", unit: "Hz", scale: 1e6, help: "GPU clock" },
   { item: "gpu", key: "{gpu}.celsius", name: "gpu_temperature_celsius", type: "number", unit: "°C", help: "GPU temperature" },
-  { item: "storage_health", key: "{disk}.wear_a", name: "storage_wear_a_percent", type: "percent", unit: "percent", help: "eMMC life used, type A cells (upper bound of the JEDEC estimate)" },
-  { item: "storage_health", key: "{disk}.wear_b", name: "storage_wear_b_percent", type: "percent", unit: "percent", help: "eMMC life used, type B cells (upper bound of the JEDEC estimate)" },
+  // One name for both cell types: promtool reads a `_b_` in a name as an abbreviated unit (bytes).
+  { item: "storage_health", key: "{disk}.wear_a", name: "storage_life_used_percent", labels: { type: "a" }, type: "percent", unit: "percent", help: "eMMC life used by cell type (upper bound of the JEDEC estimate)" },
+  { item: "storage_health", key: "{disk}.wear_b", name: "storage_life_used_percent", labels: { type: "b" }, type: "percent", unit: "percent", help: "eMMC life used by cell type (upper bound of the JEDEC estimate)" },
   { item: "storage_health", key: "{disk}.pre_eol", name: "storage_pre_eol", type: "percent", unit: "level 1–3", help: "eMMC pre-EOL: 1 normal, 2 warning, 3 urgent" },
   { item: "disk_io", key: "{disk}.read_bytes", name: "disk_read_bytes_total", type: "counter", unit: "bytes", help: "bytes read per disk" },
   { item: "disk_io", key: "{disk}.written_bytes", name: "disk_written_bytes_total", type: "counter", unit: "bytes", help: "bytes written per disk" },
