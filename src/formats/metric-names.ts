@@ -169,14 +169,14 @@ const _GENERIC_SUFFIX: Partial<Record<MetricRule["type"], string>> = {
 const _INTEGER_TYPES = new Set<MetricRule["type"]>(["count", "bytes", "counter"]);
 
 /** A metric name part: lower case, digits and `_`, not starting with a digit. */
-export function metricNamePart(text: string): string {
+function _metricNamePart(text: string): string {
   const name = text.toLowerCase().replace(/[^a-z0-9_]/g, "_");
   return /^[0-9]/.test(name) ? `_${name}` : name;
 }
 
 /** `<id>` plus the unit suffix of its type, unless the id already ends with it. */
 function _genericName(id: string, type: MetricRule["type"]): string {
-  const base = metricNamePart(id);
+  const base = _metricNamePart(id);
   const suffix = _GENERIC_SUFFIX[type];
   return suffix === undefined || base.endsWith(suffix) ? base : `${base}${suffix}`;
 }
