@@ -11,6 +11,8 @@ import { encodeInflux } from "../../src/formats/influx.ts";
 import { METRIC_RULES, recordSeries, seriesItem } from "../../src/formats/metric-names.ts";
 import { prometheusExposition } from "../../src/formats/prometheus.ts";
 import { prometheusSamples } from "../../src/formats/prometheus-series.ts";
+import { DEFAULT_LIMITS } from "../../src/serve/limits.ts";
+import { wirePlans } from "../../src/sinks/wire.ts";
 import type { BagtowerRecord } from "../../src/record/schema.ts";
 import { fixtureRecords } from "../helpers/fixture-records.ts";
 import { promqlMetricNames } from "../helpers/promql.ts";
@@ -123,6 +125,13 @@ describe("serve stores the items bagtower's own lines and series carried", () =>
       expect({ device: record.deviceId, items }).toEqual({ device: record.deviceId, items: numeric(record) });
       expect(detail.device.labels).toEqual({ site: "fixtures" });
     }
+  });
+
+  test("a full influx batch of the largest fixture device fits serve's body limit", () => {
+    const server = records.find((r) => r.deviceId === "server-1")!;
+    const batch = wirePlans.influx.batch({ batchMax: null });
+    const bytes = Buffer.byteLength(encodeInflux(Array.from({ length: batch }, () => server), OPTIONS).body);
+    expect({ batch, fits: bytes <= DEFAULT_LIMITS.bodyBytes }).toEqual({ batch, fits: true });
   });
 
   test("lines and series of agents before the new names still map to their items", async () => {
