@@ -3,7 +3,7 @@
 // Influx lines or Datadog series, agents before the new names still map, and the doc and the
 // Grafana dashboard name only series the encoders produce.
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodeDatadog } from "../../src/formats/datadog.ts";
 import { numericPoints } from "../../src/formats/flatten.ts";
@@ -14,6 +14,7 @@ import { prometheusSamples } from "../../src/formats/prometheus-series.ts";
 import { DEFAULT_LIMITS } from "../../src/serve/limits.ts";
 import { wirePlans } from "../../src/sinks/wire.ts";
 import type { BagtowerRecord } from "../../src/record/schema.ts";
+import { tempDir } from "../helpers/context.ts";
 import { fixtureRecords } from "../helpers/fixture-records.ts";
 import { promqlMetricNames } from "../helpers/promql.ts";
 import { INGEST_KEY, startTestServe } from "../helpers/serve.ts";
@@ -95,6 +96,21 @@ describe("the Grafana dashboard", () => {
     expect([...new Set(named)].filter((n) => !produced.has(n))).toEqual([]);
     const variables = (dashboard.templating.list as { query: unknown; definition?: string }[]).flatMap((v) => (typeof v.query === "object" && v.query !== null ? [(v.query as { query: string }).query] : []));
     expect(variables.flatMap(promqlMetricNames).filter((n) => !produced.has(n))).toEqual([]);
+  });
+
+  // promtool parses rule expressions with Prometheus' own PromQL parser (VictoriaMetrics' MetricsQL accepts more).
+  test.skipIf(!Bun.which("promtool") && !process.env.CI)("every expression is valid PromQL, as Grafana would send it", () => {
+    const { dir, cleanup } = tempDir("bagtower-rules-");
+    try {
+      const concrete = exprs.map((e) => e.replaceAll("$device", ".*").replaceAll("$__rate_interval", "5m"));
+      const rules = `groups:\n  - name: dashboard\n    rules:\n${concrete.map((e, i) => `      - record: dashboard:expr${i}\n        expr: ${JSON.stringify(e)}\n`).join("")}`;
+      writeFileSync(join(dir, "rules.yml"), rules);
+      const check = Bun.spawnSync(["promtool", "check", "rules", join(dir, "rules.yml")], { stdout: "pipe", stderr: "pipe" });
+      expect({ code: check.exitCode, out: check.stderr.toString() }).toEqual({ code: 0, out: "" });
+      expect(check.stdout.toString()).toContain(`SUCCESS: ${concrete.length} rules found`);
+    } finally {
+      cleanup();
+    }
   });
 
   test("the name parser finds metrics, not functions, labels or strings", () => {
