@@ -143,6 +143,21 @@ describe("serve stores the items bagtower's own lines and series carried", () =>
     }
   });
 
+  test("serve's /metrics shows the series the devices' own expositions have, after an influx push", async () => {
+    expect((await fetch(`${serve.url}/write?precision=s`, { method: "POST", body: encodeInflux(records, OPTIONS).body, headers: { Authorization: `Token ${INGEST_KEY}` } })).status).toBe(204);
+    // name{labels but host} → value; the host a receiver knows may differ from the device's hostname.
+    const series = (text: string) =>
+      new Map(
+        text
+          .split("\n")
+          .filter((l) => /^bagtower_[a-z0-9_]+\{/.test(l) && !l.startsWith("bagtower_device_") && !l.startsWith("bagtower_serve_"))
+          .map((l) => [l.slice(0, l.lastIndexOf(" ")).replace(/,?host="[^"]*"/, ""), Number(l.slice(l.lastIndexOf(" ") + 1))]),
+      );
+    const own = series(prometheusExposition(records));
+    expect(own.size).toBeGreaterThan(300);
+    expect(series(await (await serve.get("/metrics")).text())).toEqual(own);
+  });
+
   test("a full influx batch of the largest fixture device fits serve's body limit", () => {
     const server = records.find((r) => r.deviceId === "server-1")!;
     const batch = wirePlans.influx.batch({ batchMax: null });
