@@ -100,12 +100,13 @@ const pool = Array.from({ length: DEVICES }, (_, d) =>
   Array.from({ length: POOL_STEPS }, (_, k) => {
     const record = poolWalk.recordAt(d, k);
     const json = JSON.stringify(record);
-    const line = influxLines([record]).trimEnd();
+    // A record is several lines (one per label set: cpu=0, mountpoint=/, …), each ending in its timestamp.
+    const lines = influxLines([record]).trimEnd().split("\n");
     return {
       // Everything of the record but its timestamps and the meta fields that change per record.
       head: `{"deviceId":"${record.deviceId}",`,
       rest: `"data":${JSON.stringify(record.data)},"meta":${JSON.stringify({ ...record.meta, recordId: undefined, seq: undefined }).slice(0, -1)}`,
-      influx: line.slice(0, line.lastIndexOf(" ") + 1),
+      influx: lines.map((line) => line.slice(0, line.lastIndexOf(" ") + 1)),
       bytes: json.length,
     };
   }),
@@ -114,7 +115,7 @@ const recordJson = (d: number, ts: number, recordId: string, seq: number) => {
   const p = pool[d % DEVICES]![seq % POOL_STEPS]!;
   return `${p.head}"unixTimestamp":${ts},"UTCTimestamp":"${new Date(ts * 1000).toISOString()}",${p.rest},"recordId":"${recordId}","seq":${seq}}}`;
 };
-const influxLineOf = (d: number, ts: number, seq: number) => `${pool[d % DEVICES]![seq % POOL_STEPS]!.influx}${ts}\n`;
+const influxLineOf = (d: number, ts: number, seq: number) => pool[d % DEVICES]![seq % POOL_STEPS]!.influx.map((head) => `${head}${ts}\n`).join("");
 
 // Every generated record is new: device = serial mod 1,000, and each device's timestamps go up by
 // one second per round over the fleet (unique per device, all within the past week).

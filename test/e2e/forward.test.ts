@@ -38,12 +38,13 @@ test.skipIf(skip)("bagtower, Datadog and Influx input all arrive in VictoriaMetr
   const dd = encodeDatadog([{ ...fixture, unixTimestamp: nowS - 50 }], { pattooAgentId: "x", pollingIntervalMs: 1 }).body;
   expect((await post("/api/v1/series", dd, { "DD-API-KEY": SERVE_KEY })).status).toBe(202);
   expect((await post("/write?precision=s", `sensor,host=greenhouse temp=21.5 ${nowS - 40}`, { Authorization: `Token ${SERVE_KEY}` })).status).toBe(204);
-  const cpu = await waitFor("pi-fwd's cpu in VictoriaMetrics", async () => (await vmExport(vm!, '{__name__="bagtower_cpu", device="pi-fwd"}'))[0], 15_000);
+  const cpu = await waitFor("pi-fwd's cpu in VictoriaMetrics", async () => (await vmExport(vm!, '{__name__="bagtower_cpu_percent", device="pi-fwd"}'))[0], 15_000);
   expect(cpu.values).toEqual([41.5]);
   expect(cpu.timestamps).toEqual([(nowS - 60) * 1000]);
-  expect((await vmExport(vm!, '{__name__="bagtower_cpu_per_cpu_1", device="pi-fwd"}'))[0]!.values).toEqual([20.75]);
-  expect((await vmExport(vm!, '{__name__="bagtower_memory", device="laptop-1"}'))[0]!.values).toEqual([fixture.data.find((i: { id: string }) => i.id === "memory").val]);
-  expect((await vmExport(vm!, '{__name__="bagtower_sensor_temp", device="greenhouse"}'))[0]!.values).toEqual([21.5]);
+  expect((await vmExport(vm!, '{__name__="bagtower_cpu_per_cpu_percent", cpu="1", device="pi-fwd"}'))[0]!.values).toEqual([20.75]);
+  expect((await vmExport(vm!, '{__name__="bagtower_memory_percent", device="laptop-1"}'))[0]!.values).toEqual([fixture.data.find((i: { id: string }) => i.id === "memory").val]);
+  // A foreign item (measurement sensor, field temp) keeps its key in the `key` label.
+  expect((await vmExport(vm!, '{__name__="bagtower_sensor", key="temp", device="greenhouse"}'))[0]!.values).toEqual([21.5]);
 }, 60_000);
 
 test.skipIf(skip)("VictoriaMetrics down for a while: records wait in serve's store, then arrive", async () => {
@@ -62,7 +63,7 @@ test.skipIf(skip)("VictoriaMetrics down for a while: records wait in serve's sto
   const series = await waitFor(
     "all five outage records in VictoriaMetrics",
     async () => {
-      const found = (await vmExport(vm!, '{__name__="bagtower_cpu", device="pi-outage"}').catch(() => []))[0];
+      const found = (await vmExport(vm!, '{__name__="bagtower_cpu_percent", device="pi-outage"}').catch(() => []))[0];
       return found && found.values.length === 5 ? found : undefined;
     },
     30_000,

@@ -36,15 +36,20 @@ test.skipIf(missing("victoria-metrics"))(
     home = pushHome({ format: "influx", url: backend.url, database: "bagtower" }, {}, nowS * 1000);
     expect(await home.run("push")).toBe(0);
     const series = await vmExport(backend, '{__name__=~"bagtower_.*", db="bagtower"}');
-    const get = (name: string) => series.find((s) => s.metric.__name__ === name);
-    expect(get("bagtower_cpu")?.values).toEqual([value("cpu")]);
-    expect(get("bagtower_cpu")?.timestamps).toEqual([nowS * 1000]);
-    expect(get("bagtower_memory")?.values).toEqual([value("memory")]);
-    expect(get("bagtower_cpu_per_cpu_3")?.values).toEqual([value("cpu_per_cpu", "3")]);
-    expect(get("bagtower_load_1m")?.values).toEqual([value("load", "1m")]);
-    expect(get("bagtower_sockets_info_nb_established")?.values).toEqual([value("sockets_info", "nb_established")]);
-    expect(get("bagtower_network_bytes_received")?.values).toEqual([value("network", "bytes_received")]);
-    expect(get("bagtower_cpu")?.metric.host).toBe(expected.meta.hostname);
+    // The names of docs/METRICS.md: `<measurement>_<field>`, an item's key in a label.
+    const get = (name: string, labels: Record<string, string> = {}) => series.find((s) => s.metric.__name__ === name && Object.entries(labels).every(([k, v]) => s.metric[k] === v));
+    expect(get("bagtower_cpu_percent")?.values).toEqual([value("cpu")]);
+    expect(get("bagtower_cpu_percent")?.timestamps).toEqual([nowS * 1000]);
+    expect(get("bagtower_memory_percent")?.values).toEqual([value("memory")]);
+    expect(get("bagtower_cpu_per_cpu_percent", { cpu: "3" })?.values).toEqual([value("cpu_per_cpu", "3")]);
+    expect(get("bagtower_load1")?.values).toEqual([value("load", "1m")]);
+    expect(get("bagtower_tcp_sockets", { state: "established" })?.values).toEqual([value("sockets_info", "nb_established")]);
+    expect(get("bagtower_network_all_receive_bytes_total")?.values).toEqual([value("network", "bytes_received")]);
+    expect(get("bagtower_filesystem_used_percent", { mountpoint: "/boot/firmware" })?.values).toEqual([value("filesystems", "/boot/firmware")]);
+    expect(get("bagtower_cpu_percent")?.metric.host).toBe(expected.meta.hostname);
+    // What `filesystems_/` never was: selectable by PromQL.
+    const res = await fetch(`${backend.url}/api/v1/query?${new URLSearchParams({ query: 'bagtower_filesystem_used_percent{mountpoint="/"}', time: String(nowS) })}`);
+    expect(((await res.json()) as { data: { result: { value: [number, string] }[] } }).data.result.map((r) => Number(r.value[1]))).toEqual([value("filesystems", "/")]);
   },
   TIMEOUT,
 );
@@ -58,10 +63,13 @@ test.skipIf(missing("influxdb"))(
     home = pushHome({ format: "influx", url: influx.url, database: "bagtower" }, {}, nowS * 1000);
     expect(await home.run("push")).toBe(0);
     expect(await home.run("push")).toBe(0); // a second write would be refused on a type conflict
-    const body = await influx.query("bagtower", "SELECT cpu, memory, sockets_info_nb_sockets_listen, memory_bytes_total FROM bagtower ORDER BY time ASC");
+    const body = await influx.query("bagtower", "SELECT cpu_percent, memory_percent, memory_total_bytes FROM bagtower WHERE cpu_percent >= 0 ORDER BY time ASC");
     const rows = body.results[0].series[0].values;
     expect(rows).toHaveLength(2);
-    expect(rows[0].slice(1)).toEqual([value("cpu"), value("memory"), value("sockets_info", "nb_sockets_listen"), value("memory_bytes", "total")]);
+    expect(rows[0].slice(1)).toEqual([value("cpu"), value("memory"), value("memory_bytes", "total")]);
+    // An item's key is a tag: one series per state, selectable in InfluxQL.
+    const listen = await influx.query("bagtower", "SELECT tcp_sockets FROM bagtower WHERE state = 'listen' ORDER BY time ASC");
+    expect(listen.results[0].series[0].values.map((r: unknown[]) => r[1])).toEqual([value("sockets_info", "nb_sockets_listen"), value("sockets_info", "nb_sockets_listen")]);
   },
   TIMEOUT,
 );
@@ -74,7 +82,7 @@ test.skipIf(missing("victoria-metrics"))(
     expect(await home.run("push")).toBe(0);
     const series = await vmExport(backend, '{__name__=~"bagtower.*"}');
     const names = series.map((s) => s.metric.__name__);
-    const cpu = series.find((s) => /^bagtower[._]cpu$/.test(s.metric.__name__!));
+    const cpu = series.find((s) => /^bagtower[._]cpu_percent$/.test(s.metric.__name__!));
     expect({ names: names.length > 5, cpu: cpu?.values }).toEqual({ names: true, cpu: [value("cpu")] });
     expect(cpu?.timestamps).toEqual([nowS * 1000]);
     // A record's host is its device id: here the one generated once for the home.
@@ -105,7 +113,7 @@ test.skipIf(missing("pushgateway"))(
     expect(line).toContain('job="bagtower"');
     expect(line).toContain(`instance="${deviceId}"`);
     expect(Number(line!.split(" ").at(-1))).toBe(value("memory"));
-    expect(text).toContain("# TYPE bagtower_network_total counter");
+    expect(text).toContain("# TYPE bagtower_network_all_receive_bytes_total counter");
   },
   TIMEOUT,
 );

@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { builtinItems } from "../../src/collect/registry.ts";
-import { DATADOG_COUNTER_SUFFIX, DATADOG_PREFIX, datadogMetricName } from "../../src/formats/datadog.ts";
+import { DATADOG_PREFIX, datadogMetricName } from "../../src/formats/datadog.ts";
 import { escapeLabelValue } from "../../src/formats/prometheus.ts";
 import { BUILTIN_IDS } from "../../src/record/builtin-ids.ts";
 import { toDeviceId } from "../../src/record/device-id-rules.ts";
@@ -69,8 +69,8 @@ describe("names shared by both directions", () => {
     expect(builtinItems.map((item): string => item.id)).toEqual([...BUILTIN_IDS]);
   });
 
-  test("datadog metric names are built from the prefix and suffix ingest reads", () => {
-    expect(datadogMetricName({ id: "network", key: "bytes_sent", type: "counter", value: 1 })).toBe(`${DATADOG_PREFIX}network.bytes_sent${DATADOG_COUNTER_SUFFIX}`);
+  test("datadog metric names are built from the prefix ingest reads and the shared metric names", () => {
+    expect(datadogMetricName({ name: "network_receive_bytes_total" })).toBe(`${DATADOG_PREFIX}network_receive_bytes_total`);
   });
 
   test("a device id from a host name: cleaned, or nothing", () => {

@@ -166,29 +166,29 @@ describe("encodeDatadog", () => {
       tags: { site: "lab", env: "x" },
       data: [
         { id: "cpu", type: "percent", val: cpu },
-        { id: "network", type: "counter", val: { "rx bytes": rx } },
+        { id: "network_interfaces", type: "counter", val: { "eth0.bytes_received": rx } },
         { id: "status", type: "string", val: "UP" },
       ],
     });
 
-  test("merges the points of one metric across records; counters are gauges named .total", () => {
+  test("merges the points of one metric across records; counters are gauges named _total; a key is a tag", () => {
     const out = encodeDatadog([at("dev-1", 100, 10, 5), at("dev-2", 130, 30, 1), at("dev-1", 160, 20, 9)], OPTIONS);
     expect(out.contentType).toBe("application/json");
     const tags1 = '["env:x","site:lab","device:dev-1"]';
     const tags2 = '["env:x","site:lab","device:dev-2"]';
     expect(out.body).toBe(
       `{"series":[` +
-        `{"metric":"bagtower.cpu","points":[[100,10],[160,20]],"type":"gauge","host":"dev-1","tags":${tags1}},` +
-        `{"metric":"bagtower.network.rx_bytes.total","points":[[100,5],[160,9]],"type":"gauge","host":"dev-1","tags":${tags1}},` +
-        `{"metric":"bagtower.cpu","points":[[130,30]],"type":"gauge","host":"dev-2","tags":${tags2}},` +
-        `{"metric":"bagtower.network.rx_bytes.total","points":[[130,1]],"type":"gauge","host":"dev-2","tags":${tags2}}` +
+        `{"metric":"bagtower.cpu_percent","points":[[100,10],[160,20]],"type":"gauge","host":"dev-1","tags":${tags1}},` +
+        `{"metric":"bagtower.network_receive_bytes_total","points":[[100,5],[160,9]],"type":"gauge","host":"dev-1","tags":["interface:eth0",${tags1.slice(1)}},` +
+        `{"metric":"bagtower.cpu_percent","points":[[130,30]],"type":"gauge","host":"dev-2","tags":${tags2}},` +
+        `{"metric":"bagtower.network_receive_bytes_total","points":[[130,1]],"type":"gauge","host":"dev-2","tags":["interface:eth0",${tags2.slice(1)}}` +
         `]}`,
     );
   });
 
   test("host falls back to the hostname without a device id, and no device tag is added", () => {
     const body = JSON.parse(encodeDatadog([rec({ hostname: "box", data: [{ id: "cpu", type: "percent", val: 1 }] })], OPTIONS).body);
-    expect(body.series).toEqual([{ metric: "bagtower.cpu", points: [[1700000000, 1]], type: "gauge", host: "box", tags: [] }]);
+    expect(body.series).toEqual([{ metric: "bagtower.cpu_percent", points: [[1700000000, 1]], type: "gauge", host: "box", tags: [] }]);
   });
 
   test("fixture metric names use only [A-Za-z0-9_.]", async () => {
@@ -200,12 +200,13 @@ describe("encodeDatadog", () => {
       }
     }
     const pi4 = JSON.parse(encodeDatadog([await fixture("pi4")], OPTIONS).body) as { series: { metric: string }[] };
-    expect(pi4.series.map((s) => s.metric)).toContain("bagtower.temperature.cpu_thermal");
+    expect(pi4.series.map((s) => s.metric)).toContain("bagtower.temperature_celsius");
+    expect(pi4.series.map((s) => s.metric)).not.toContain("bagtower.filesystems./");
   });
 });
 
 describe("encodeInflux", () => {
-  test("escapes tag keys, tag values and field keys; a device id keeps its colon", () => {
+  test("escapes tag keys and tag values; a key is a tag on its own line; a device id keeps its colon", () => {
     const out = encodeInflux(
       [
         rec({
@@ -222,25 +223,34 @@ describe("encodeInflux", () => {
     );
     expect(out.contentType).toBe("text/plain; charset=utf-8");
     expect(out.body).toBe(
-      "bagtower,host=my\\ host,device=dev:1,site\\ name=a\\,b\\=c\\ d temperature_coretemp/Package\\ id\\ 0=52,temperature_a\\=b\\,c=1,cpu=22 1700000000\n",
+      "bagtower,host=my\\ host,device=dev:1,site\\ name=a\\,b\\=c\\ d cpu_percent=22 1700000000\n" +
+        "bagtower,host=my\\ host,device=dev:1,sensor=coretemp/Package\\ id\\ 0,site\\ name=a\\,b\\=c\\ d temperature_celsius=52 1700000000\n" +
+        "bagtower,host=my\\ host,device=dev:1,sensor=a\\=b\\,c,site\\ name=a\\,b\\=c\\ d temperature_celsius=1 1700000000\n",
     );
   });
 
-  test("int or float follows the item type, never the value", () => {
+  test("int or float follows the metric, never the value; a scaled counter is a float", () => {
     const at = (unixTimestamp: number, temp: number, rx: number) =>
       rec({
         unixTimestamp,
         data: [
-          { id: "temp", type: "celsius", val: temp },
-          { id: "sockets", type: "count", val: { a: 3 } },
-          { id: "mem", type: "bytes", val: 1024 },
-          { id: "network", type: "counter", val: { rx } },
+          { id: "temperature", type: "celsius", val: { cpu: temp } },
+          { id: "sockets_info", type: "count", val: { nb_established: 3 } },
+          { id: "memory_bytes", type: "bytes", val: { total: 1024 } },
+          { id: "network", type: "counter", val: { bytes_received: rx } },
           { id: "processes", type: "number", val: 7 },
+          { id: "disk_io", type: "counter", val: { "sda.io_ms": 1500 } },
         ],
       });
     expect(encodeInflux([at(1, 22, 5), at(2, 22.5, 6.5)], OPTIONS).body).toBe(
-      "bagtower,host=h temp=22,sockets_a=3i,mem=1024i,network_rx=5i,processes=7i 1\n" +
-        "bagtower,host=h temp=22.5,sockets_a=3i,mem=1024i,network_rx=7i,processes=7i 2\n",
+      "bagtower,host=h memory_total_bytes=1024i,network_all_receive_bytes_total=5i,processes=7i 1\n" +
+        "bagtower,host=h,sensor=cpu temperature_celsius=22 1\n" +
+        "bagtower,host=h,state=established tcp_sockets=3i 1\n" +
+        "bagtower,host=h,disk=sda disk_io_time_seconds_total=1.5 1\n" +
+        "bagtower,host=h memory_total_bytes=1024i,network_all_receive_bytes_total=7i,processes=7i 2\n" +
+        "bagtower,host=h,sensor=cpu temperature_celsius=22.5 2\n" +
+        "bagtower,host=h,state=established tcp_sockets=3i 2\n" +
+        "bagtower,host=h,disk=sda disk_io_time_seconds_total=1.5 2\n",
     );
   });
 
@@ -249,7 +259,8 @@ describe("encodeInflux", () => {
     const body = encodeInflux(await Promise.all(CASES.map(fixture)), OPTIONS).body;
     expect(body.endsWith("\n")).toBe(true);
     const lines = body.trimEnd().split("\n");
-    expect(lines).toHaveLength(3);
+    // Every line starts with its own record's host: a record's lines stay together.
+    expect(lines.map((l) => /host=(\S+?),/.exec(l)![1]).filter((h, i, all) => h !== all[i - 1])).toHaveLength(3);
     for (const line of lines) {
       // Split only on unescaped separators: the laptop has `coretemp/Package\ id\ 0`.
       const fields = line.split(/(?<!\\) /)[1]!;
@@ -260,9 +271,11 @@ describe("encodeInflux", () => {
         types.set(key, isInt);
       }
     }
-    expect(types.get("cpu_per_cpu_0")).toBe(false);
-    expect(types.get("sockets_info_nb_established")).toBe(true);
-    expect(types.get("load_1m")).toBe(false);
+    expect(types.get("cpu_per_cpu_percent")).toBe(false);
+    expect(types.get("tcp_sockets")).toBe(true);
+    expect(types.get("load1")).toBe(false);
+    // No field name carries a key: every one is a Prometheus metric name after `bagtower_`.
+    for (const key of types.keys()) expect(key).toMatch(/^[a-z_][a-z0-9_]*$/);
   });
 
   test("a record without numbers writes no line", () => {
@@ -279,11 +292,13 @@ describe("encodePrometheus", () => {
           tags: { team: 'a"b\\c\nd', job: "dropped", "Rack-No": "7", __x: "dropped", cpu: "tagcpu" },
           data: [
             { id: "cpu_per_cpu", type: "percent", val: [1.5, 2] },
-            { id: "network", type: "counter", val: { rx: 5 } },
+            { id: "network_interfaces", type: "counter", val: { "wlan0.bytes_received": 5 } },
             { id: "status", type: "string", val: "UP" },
             { id: "memory_bytes", type: "bytes", val: { total: 100 } },
             { id: "uptime", type: "seconds", val: 12 },
             { id: "load", type: "number", val: { "1m": 0.5 } },
+            { id: "wifi", type: "dbm", val: { rssi_dbm: -60, signal_quality_percent: 71.4 } },
+            { id: "sensor", type: "number", val: { "a b": 1 } },
           ],
         }),
       ],
@@ -293,22 +308,33 @@ describe("encodePrometheus", () => {
     const team = 'team="a\\"b\\\\c\\nd"';
     expect(out.body).toBe(
       [
-        "# HELP bagtower_cpu_per_cpu_percent bagtower item cpu_per_cpu (percent)",
+        "# HELP bagtower_cpu_per_cpu_percent CPU busy per CPU (percent; item cpu_per_cpu)",
         "# TYPE bagtower_cpu_per_cpu_percent gauge",
         `bagtower_cpu_per_cpu_percent{cpu="0",device="m1",host="h",Rack_No="7",${team}} 1.5`,
         `bagtower_cpu_per_cpu_percent{cpu="1",device="m1",host="h",Rack_No="7",${team}} 2`,
-        "# HELP bagtower_network_total bagtower item network (counter)",
-        "# TYPE bagtower_network_total counter",
-        `bagtower_network_total{kind="rx",device="m1",host="h",Rack_No="7",cpu="tagcpu",${team}} 5`,
-        "# HELP bagtower_memory_bytes bagtower item memory_bytes (bytes)",
-        "# TYPE bagtower_memory_bytes gauge",
-        `bagtower_memory_bytes{kind="total",device="m1",host="h",Rack_No="7",cpu="tagcpu",${team}} 100`,
-        "# HELP bagtower_uptime_seconds bagtower item uptime (seconds)",
+        "# HELP bagtower_network_receive_bytes_total bytes received per interface (bytes; item network_interfaces)",
+        "# TYPE bagtower_network_receive_bytes_total counter",
+        `bagtower_network_receive_bytes_total{interface="wlan0",device="m1",host="h",Rack_No="7",cpu="tagcpu",${team}} 5`,
+        "# HELP bagtower_memory_total_bytes MemTotal (bytes; item memory_bytes)",
+        "# TYPE bagtower_memory_total_bytes gauge",
+        `bagtower_memory_total_bytes{device="m1",host="h",Rack_No="7",cpu="tagcpu",${team}} 100`,
+        "# HELP bagtower_uptime_seconds time since boot (seconds; item uptime)",
         "# TYPE bagtower_uptime_seconds gauge",
         `bagtower_uptime_seconds{device="m1",host="h",Rack_No="7",cpu="tagcpu",${team}} 12`,
-        "# HELP bagtower_load bagtower item load (number)",
-        "# TYPE bagtower_load gauge",
-        `bagtower_load{window="1m",device="m1",host="h",Rack_No="7",cpu="tagcpu",${team}} 0.5`,
+        "# HELP bagtower_load1 load average over 1 minute (runnable tasks; item load)",
+        "# TYPE bagtower_load1 gauge",
+        `bagtower_load1{device="m1",host="h",Rack_No="7",cpu="tagcpu",${team}} 0.5`,
+        // One unit per name: dBm and percent are two metrics.
+        "# HELP bagtower_wifi_signal_dbm WiFi signal level (dBm; item wifi)",
+        "# TYPE bagtower_wifi_signal_dbm gauge",
+        `bagtower_wifi_signal_dbm{device="m1",host="h",Rack_No="7",cpu="tagcpu",${team}} -60`,
+        "# HELP bagtower_wifi_link_quality_percent WiFi link quality, link / 70 (percent; item wifi)",
+        "# TYPE bagtower_wifi_link_quality_percent gauge",
+        `bagtower_wifi_link_quality_percent{device="m1",host="h",Rack_No="7",cpu="tagcpu",${team}} 71.4`,
+        // An item no rule names: its type's unit suffix, the key in `key`.
+        "# HELP bagtower_sensor bagtower item sensor (number)",
+        "# TYPE bagtower_sensor gauge",
+        `bagtower_sensor{key="a b",device="m1",host="h",Rack_No="7",cpu="tagcpu",${team}} 1`,
         "",
       ].join("\n"),
     );
@@ -317,7 +343,7 @@ describe("encodePrometheus", () => {
   test("only the newest record is written, without timestamps", () => {
     const at = (unixTimestamp: number, cpu: number) => rec({ deviceId: "d", unixTimestamp, data: [{ id: "cpu", type: "percent", val: cpu }] });
     expect(encodePrometheus([at(200, 2), at(100, 1)], OPTIONS).body).toBe(
-      '# HELP bagtower_cpu_percent bagtower item cpu (percent)\n# TYPE bagtower_cpu_percent gauge\nbagtower_cpu_percent{device="d",host="h"} 2\n',
+      '# HELP bagtower_cpu_percent CPU busy, percent of all CPUs (percent; item cpu)\n# TYPE bagtower_cpu_percent gauge\nbagtower_cpu_percent{device="d",host="h"} 2\n',
     );
   });
 
@@ -338,7 +364,7 @@ describe("encodePrometheus", () => {
     ).body;
     expect(body).toBe(
       [
-        "# HELP bagtower_cpu_percent bagtower item cpu (percent)",
+        "# HELP bagtower_cpu_percent CPU busy, percent of all CPUs (percent; item cpu)",
         "# TYPE bagtower_cpu_percent gauge",
         'bagtower_cpu_percent{device="d",host="h"} 1',
         "# HELP bagtower_x_total bagtower item x (counter)",
@@ -375,8 +401,8 @@ describe("encodePrometheus", () => {
       expect([...help.values()].every((n) => n === 1)).toBe(true);
       expect([...type.keys()]).toEqual([...help.keys()]);
       expect([...type.values()].every((n) => n === 1)).toBe(true);
-      expect(type.has("bagtower_network_total")).toBe(true);
-      expect(body).toContain('bagtower_filesystems_percent{mountpoint="/",');
+      expect(type.has("bagtower_network_all_receive_bytes_total")).toBe(true);
+      expect(body).toContain('bagtower_filesystem_used_percent{mountpoint="/",');
     }
   });
 
@@ -504,7 +530,7 @@ describe("every encoder", () => {
       const text = out.body + JSON.stringify(out.headers);
       expect({ name, nan: text.includes("NaN"), inf: text.includes("Infinity") }).toEqual({ name, nan: false, inf: false });
     }
-    expect(encodeInflux([nonFinite], OPTIONS).body).toBe("bagtower,host=h,device=d c_0=1i,e_y=2i 1700000000\n");
+    expect(encodeInflux([nonFinite], OPTIONS).body).toBe("bagtower,host=h,device=d,key=0 c=1i 1700000000\nbagtower,host=h,device=d,key=y e_bytes=2i 1700000000\n");
   });
 
   test("fixtures encode in every format", async () => {

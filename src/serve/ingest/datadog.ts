@@ -1,8 +1,10 @@
 // Datadog v1 series: POST /api/v1/series ({"series": [{metric, points, type, host, tags}]}), as
 // chouette-iot and Datadog agents send it; `host` is the device. bagtower's own datadog sink names
-// metrics bagtower.<id>[.<key>] (counters with .total): those map back to the original items.
+// metrics as metric-names.ts does (bagtower.network_receive_bytes_total, tag interface:eth0), and
+// agents before issue 15 bagtower.<id>[.<key>] (counters with .total): both map back to the items.
 import * as v from "valibot";
 import { DATADOG_COUNTER_SUFFIX, DATADOG_PREFIX } from "../../formats/datadog.ts";
+import { GENERIC_KEY_LABEL, seriesItem } from "../../formats/metric-names.ts";
 import { toDeviceId } from "../../record/device-id-rules.ts";
 import { LABEL_NAME_PATTERN } from "../../record/labels.ts";
 import type { Item } from "../../record/schema.ts";
@@ -32,16 +34,27 @@ export const seriesSchema = v.object({
   ),
 });
 
-/** `bagtower.cpu_per_cpu.0` → item cpu_per_cpu, key 0; `bagtower.network.bytes_sent.total` → a counter. */
-function _item(metric: string, type: string | undefined): { id: string; key?: string; type: Item["type"] } {
+/**
+ * The item of a metric: a bagtower rule's name and key tags (`bagtower.cpu_per_cpu_percent`,
+ * cpu:0), an unknown bagtower item with its `key` tag, an agent's before issue 15
+ * (`bagtower.cpu_per_cpu.0`, `bagtower.network.bytes_sent.total` a counter), or any other metric
+ * as an item of that name.
+ */
+function _item(metric: string, type: string | undefined, tags: Record<string, string>, value: number): { id: string; key?: string; type: Item["type"]; value: number; keyLabels: string[] } {
+  if (metric.startsWith(DATADOG_PREFIX)) {
+    const found = seriesItem(metric.slice(DATADOG_PREFIX.length), tags, value);
+    if (found !== undefined) return found;
+  }
   const counter = metric.endsWith(DATADOG_COUNTER_SUFFIX);
   const name = counter ? metric.slice(0, -DATADOG_COUNTER_SUFFIX.length) : metric;
   const itemType: Item["type"] = counter ? "counter" : type === "count" ? "count" : "number";
   if (name.startsWith(DATADOG_PREFIX)) {
     const [id, ...rest] = name.slice(DATADOG_PREFIX.length).split(".");
-    return { id: toItemId(id!), key: rest.length ? rest.join(".") : undefined, type: itemType };
+    if (rest.length > 0) return { id: toItemId(id!), key: rest.join("."), type: itemType, value, keyLabels: [] };
+    const key = tags[GENERIC_KEY_LABEL];
+    return { id: toItemId(id!), key, type: itemType, value, keyLabels: key === undefined ? [] : [GENERIC_KEY_LABEL] };
   }
-  return { id: toItemId(name), type: itemType };
+  return { id: toItemId(name), type: itemType, value, keyLabels: [] };
 }
 
 /**
@@ -60,12 +73,14 @@ export function parseDatadog(json: unknown, { limits, nowS }: ParseOptions): Ing
     const tags = Object.fromEntries((s.tags ?? []).map((t) => (t.includes(":") ? [t.slice(0, t.indexOf(":")), t.slice(t.indexOf(":") + 1)] : [t, ""])));
     const deviceId = toDeviceId(tags.device) ?? toDeviceId(s.host ?? undefined);
     if (!deviceId) throw new HttpError(400, `series.${index}.host: required (the device), or a device:<id> tag`);
+    // Tags that carried an item's key (interface:eth0) are not the record's labels; the key is the same for every point.
+    const keyLabels = new Set(_item(s.metric, s.type, tags, 0).keyLabels);
     const labels: Record<string, string> = {};
-    for (const [k, value] of Object.entries(tags)) if (k !== "device" && LABEL_NAME_PATTERN.test(k)) labels[k] = value;
+    for (const [k, value] of Object.entries(tags)) if (k !== "device" && !keyLabels.has(k) && LABEL_NAME_PATTERN.test(k)) labels[k] = value;
     checkLabels(labels, limits, `series.${index}.tags`);
-    const item = _item(s.metric, s.type);
-    for (const [ts, value] of s.points) {
-      if (value === null || !Number.isFinite(value)) continue;
+    for (const [ts, raw] of s.points) {
+      if (raw === null || !Number.isFinite(raw)) continue;
+      const { keyLabels: _, ...item } = _item(s.metric, s.type, tags, raw);
       const seconds = Math.floor(ts);
       checkNotFuture(seconds, nowS, limits, `series.${index}.points`);
       const key = `${deviceId}\u0000${seconds}`;
@@ -75,7 +90,7 @@ export function parseDatadog(json: unknown, { limits, nowS }: ParseOptions): Ing
         checkCount(groups.size, limits.recordsPerRequest, "recordsPerRequest", "series (one record per host and timestamp)", true);
       }
       Object.assign(group.labels, labels);
-      group.entries.push({ ...item, value });
+      group.entries.push(item);
     }
   });
   return [...groups.values()].map((g) => {

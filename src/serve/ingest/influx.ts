@@ -1,8 +1,11 @@
 // Influx line protocol: POST /write (InfluxDB 1.x: ?db=&precision=) and /api/v2/write
 // (?org=&bucket=&precision=). The device is the `device` tag, else `host`. Measurement `bagtower`
-// (bagtower's own influx sink) maps fields back to items: cpu_per_cpu_0 → cpu_per_cpu[0]. Any other
-// measurement becomes one item per measurement with a key per field (Telegraf's cpu → cpu.usage_idle …).
+// (bagtower's own influx sink) maps fields back to items through metric-names.ts:
+// `filesystem_used_percent` with tag mountpoint=/ → filesystems["/"]; the fields of agents before
+// issue 15 too (cpu_per_cpu_0 → cpu_per_cpu[0]). Any other measurement becomes one item per
+// measurement with a key per field (Telegraf's cpu → cpu.usage_idle …).
 import { INFLUX_KEY_SEPARATOR, INFLUX_MEASUREMENT } from "../../formats/influx.ts";
+import { GENERIC_KEY_LABEL, seriesItem } from "../../formats/metric-names.ts";
 import { BUILTIN_IDS } from "../../record/builtin-ids.ts";
 import { toDeviceId } from "../../record/device-id-rules.ts";
 import { LABEL_NAME_PATTERN } from "../../record/labels.ts";
@@ -16,7 +19,8 @@ import { checkItems, checkLabels, foreignToIngest, groupItems, toItemId, type Pa
 /** Longest built-in id first, so `cpu_per_cpu_0` is not read as `cpu` + `per_cpu_0`. */
 const _BUILTINS = [...BUILTIN_IDS].sort((a, b) => b.length - a.length);
 
-function _bagtowerField(field: string): { id: string; key?: string } {
+/** A field of agents before issue 15: `<id>` or `<id>_<key>`. */
+function _oldBagtowerField(field: string): { id: string; key?: string } {
   for (const id of _BUILTINS) {
     if (field === id) return { id };
     if (field.startsWith(`${id}${INFLUX_KEY_SEPARATOR}`)) return { id, key: field.slice(id.length + INFLUX_KEY_SEPARATOR.length) };
@@ -47,15 +51,29 @@ export function parseInflux(body: string, params: URLSearchParams, { limits, now
       groups.set(key, (group = { deviceId, ts, labels: {}, entries: [] }));
       checkCount(groups.size, limits.recordsPerRequest, "recordsPerRequest", `line ${lineNumber} (one record per device and timestamp)`, true);
     }
-    for (const [k, value] of Object.entries(point.tags)) if (k !== "device" && k !== "host" && LABEL_NAME_PATTERN.test(k)) group.labels[k] = value;
-    checkLabels(group.labels, limits, `line ${lineNumber}`);
     const ours = point.measurement === INFLUX_MEASUREMENT;
+    // Tags that carried an item's key (interface=eth0) are not the record's labels.
+    const keyLabels = new Set<string>();
     for (const [field, raw] of Object.entries(point.fields)) {
       const value = typeof raw === "boolean" ? Number(raw) : raw;
       const type: Item["type"] = typeof value === "string" ? "string" : point.integers.has(field) ? "count" : "number";
-      if (ours) group.entries.push({ ..._bagtowerField(field), type, value });
-      else group.entries.push({ id: toItemId(typeof value === "string" ? `${point.measurement}_text` : point.measurement), key: field.slice(0, 64), type, value });
+      if (!ours) {
+        group.entries.push({ id: toItemId(typeof value === "string" ? `${point.measurement}_text` : point.measurement), key: field.slice(0, 64), type, value });
+        continue;
+      }
+      const item = typeof value === "number" ? seriesItem(field, point.tags, value) : undefined;
+      if (item !== undefined) {
+        for (const label of item.keyLabels) keyLabels.add(label);
+        group.entries.push({ id: item.id, key: item.key, type: item.type, value: item.value });
+      } else if (point.tags[GENERIC_KEY_LABEL] !== undefined) {
+        keyLabels.add(GENERIC_KEY_LABEL);
+        group.entries.push({ id: toItemId(field), key: point.tags[GENERIC_KEY_LABEL], type, value });
+      } else {
+        group.entries.push({ ..._oldBagtowerField(field), type, value });
+      }
     }
+    for (const [k, value] of Object.entries(point.tags)) if (k !== "device" && k !== "host" && !keyLabels.has(k) && LABEL_NAME_PATTERN.test(k)) group.labels[k] = value;
+    checkLabels(group.labels, limits, `line ${lineNumber}`);
   };
   try {
     eachLine(body, add);

@@ -17,6 +17,17 @@ export class LineError extends Error {}
 
 /** Reads up to an unescaped stop character; `\` escapes the next character (kept for others). */
 function _until(line: string, at: number, stops: string, escapable: string): [string, number] {
+  // Most names and values hold no backslash: find the stop and slice, without building the text
+  // character by character (bagtower's own lines repeat host, device and tags on every line).
+  for (let i = at; i < line.length; i++) {
+    const c = line[i]!;
+    if (c === "\\") return _untilEscaped(line, at, stops, escapable);
+    if (stops.includes(c)) return [line.slice(at, i), i];
+  }
+  return [line.slice(at), line.length];
+}
+
+function _untilEscaped(line: string, at: number, stops: string, escapable: string): [string, number] {
   let out = "";
   let i = at;
   while (i < line.length) {
