@@ -62,6 +62,15 @@ function _variadic(def: unknown): boolean {
 }
 
 /**
+ * `unknown option --onyl for 'bagtower collect'. Did you mean --only?`: a single-dash long name
+ * (`-format`) is matched against the long flags too.
+ */
+export function unknownOptionError(token: string, bare: string, longNames: readonly string[], commandName: string): UsageError {
+  const suggestion = bare.length > 1 ? didYouMean(bare, longNames, "--") : "";
+  return new UsageError(`unknown option ${token} for '${commandName}'.${suggestion} See '${commandName} --help'.`);
+}
+
+/**
  * Parses a command's arguments strictly: an unknown flag, a missing value, an enum value out of
  * range or a stray argument is a UsageError (exit 2) with a suggestion. A typo in a crontab line
  * must fail loudly, not run with a default. A repeated flag keeps the last value, unless its
@@ -89,10 +98,10 @@ export function parseCommandArgs(commandName: string, args: ArgsDef, tokens: rea
       const name = token.slice(2, eq < 0 ? undefined : eq);
       inline = eq < 0 ? undefined : token.slice(eq + 1);
       flag = long.get(name) ?? long.get(_kebab(name));
-      if (!flag) throw new UsageError(`unknown option --${name} for '${commandName}'.${didYouMean(name, [...long.keys()], "--")} ${hint}`);
+      if (!flag) throw unknownOptionError(`--${name}`, name, [...long.keys()], commandName);
     } else if (token.startsWith("-") && token.length > 1 && !/^-\d/.test(token)) {
       flag = short.get(token.slice(1));
-      if (!flag) throw new UsageError(`unknown option ${token} for '${commandName}'. ${hint}`);
+      if (!flag) throw unknownOptionError(token, token.slice(1), [...long.keys()], commandName);
     } else {
       stray.push(token);
       continue;
@@ -141,6 +150,7 @@ export async function resolveCommandPath(
   const rest: string[] = [];
   let current = root;
   let lastValued: { flag: string; value: string; at: number } | undefined; // the last flag that took the next word as its value
+  let unknownFlag: { token: string; bare: string; long: string[]; where: string } | undefined;
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i]!;
     const subCommands = await resolve<Record<string, unknown> | undefined>(current.subCommands);
@@ -152,6 +162,11 @@ export async function resolveCommandPath(
       rest.push(token);
       // A flag's value is not a command name: `--home /x collect`, `serve --port 0`.
       const args = await resolve<ArgsDef>(current.args ?? {});
+      const { long, short } = _flagTable(args);
+      const bare = token.replace(/^--?/, "").split("=")[0]!;
+      const known = token.startsWith("--") ? long.has(bare) || long.has(_kebab(bare)) : short.has(bare);
+      // Kept for later: a subcommand's own flag may come before its name (`serve --rotate key`).
+      if (!known) unknownFlag ??= { token, bare, long: [...long.keys()], where: path.map((p) => p.name).join(" ") };
       const def = args[token.slice(2)] ?? Object.entries(args).find(([key]) => `--${_kebab(key)}` === token)?.[1];
       if (!token.includes("=") && def && (def.type === "string" || def.type === "enum") && argv[i + 1] !== undefined) {
         rest.push(argv[++i]!);
@@ -160,6 +175,8 @@ export async function resolveCommandPath(
       continue;
     }
     const next = subCommands[token];
+    // `serve --chanel x`: the typo is the flag, and `x` its value, not a command.
+    if (!next && unknownFlag) throw unknownOptionError(unknownFlag.token, unknownFlag.bare, unknownFlag.long, unknownFlag.where);
     if (!next) {
       const where = path.map((p) => p.name).join(" ");
       const suggestion = didYouMean(token, Object.keys(subCommands), "");

@@ -1,4 +1,4 @@
-import { fstatSync, writeSync } from "node:fs";
+import { writeSync } from "node:fs";
 
 const _encoder = new TextEncoder();
 const _pause = new Int32Array(new SharedArrayBuffer(4));
@@ -25,11 +25,3 @@ export function writeFd(fd: number, text: string): void {
 
 export const writeStdout = (text: string) => writeFd(1, text);
 export const writeStderr = (text: string) => writeFd(2, text);
-/** node:tty's isatty would load Node's tty streams (+2 ms); a character device is what matters here. */
-export function stdoutIsTerminal(): boolean {
-  try {
-    return fstatSync(1).isCharacterDevice();
-  } catch {
-    return false;
-  }
-}

@@ -8,7 +8,7 @@ import type { Config } from "../config/schema.ts";
 import { SINK_FORMATS } from "../config/sink-formats.ts";
 import type { Context, GlobalFlags } from "../context.ts";
 import type { PushResult } from "../deliver/push.ts";
-import { ConfigError, ExitCode, worstExitCode } from "../errors.ts";
+import { ConfigError, ExitCode, UsageError, worstExitCode } from "../errors.ts";
 
 /** What runCli hands every command besides its arguments: test seams for the Context. */
 export interface CommandData {
@@ -91,6 +91,22 @@ export const sinkArgs = {
   "device-id": { type: "string", valueHint: "ID", description: "The device id the server knows this device by" },
 } as const satisfies ArgsDef;
 
+/**
+ * --database picks an Influx 1.x database, --org and --bucket an Influx 2 bucket: given to another
+ * format, or both kinds at once, one of them would be ignored without a word.
+ */
+function _checkInfluxFlags(args: Partial<Record<keyof typeof sinkArgs, string>>): void {
+  const given = (["database", "org", "bucket"] as const).filter((flag) => args[flag] !== undefined);
+  const format = args.format ?? "bagtower";
+  if (given.length && format !== "influx") {
+    throw new UsageError(`--${given[0]} applies to --format influx only, not ${format}${args.format ? "" : " (the default)"}; drop it or add --format influx`);
+  }
+  if (args.database !== undefined && given.length > 1) {
+    throw new UsageError(`--database (Influx 1.x) and --${given[1]} (Influx 2) name different APIs: pass --database DB, or --org ORG --bucket BUCKET`);
+  }
+  if (args.org !== undefined && args.bucket === undefined) throw new UsageError("--org needs --bucket (Influx 2 writes to a bucket of an organisation)");
+}
+
 export function sinkOverrides(args: Partial<Record<keyof typeof sinkArgs, string>>): ConfigOverride[] {
   const overrides: ConfigOverride[] = [];
   if (args["device-id"] !== undefined) overrides.push({ path: "deviceId", value: args["device-id"], source: "--device-id" });
@@ -99,6 +115,7 @@ export function sinkOverrides(args: Partial<Record<keyof typeof sinkArgs, string
       if (args[flag] !== undefined) throw new ConfigError(`--${flag} needs --server URL (sinks in config.json carry their own settings)`);
     }
   }
+  _checkInfluxFlags(args);
   overrides.push(
     ...adHocSinkOverride({ server: args.server, format: args.format, apiKey: args["api-key"], database: args.database, org: args.org, bucket: args.bucket }, "--server"),
   );

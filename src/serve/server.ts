@@ -22,6 +22,7 @@ import { sealJob } from "./jobs/seal.ts";
 import { scheduleJobs, type Job, type JobPeriods } from "./jobs/schedule.ts";
 import { selfPushJob } from "./jobs/self-push.ts";
 import type { Limits } from "./limits.ts";
+import { listenFailure, listenOrigin } from "./listen-address.ts";
 import { openStore, type Store, type StoreOptions } from "./store.ts";
 import type { Retention } from "./tsdb/tiers.ts";
 
@@ -136,10 +137,11 @@ export function startServe(ctx: Context, options: StartServeOptions): RunningSer
     });
   } catch (error) {
     store.close();
-    throw new UsageError(`cannot listen on ${host}:${port}: ${errorMessage(error)}`);
+    // Exit 1, not a usage error: the flag is well-formed, the machine cannot do it.
+    throw new BagtowerError(listenFailure(host, port, error), ExitCode.failure, { cause: error });
   }
   app.attach(server);
-  const url = `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${server.port}`;
+  const url = listenOrigin(host, server.port!);
   const jobs: Job[] = [
     retentionJob(store, options.retention, ctx.now, ctx.log),
     seal,
