@@ -31,7 +31,7 @@ export function parseCollectorOutput(text: string): Item[] {
     json = JSON.parse(text);
   } catch {
     const at = jsonSyntaxError(text);
-    throw new Error(`output is not JSON${at ? ` (line ${at.line}, column ${at.column}: ${at.reason})` : ""}: "${text.trim().slice(0, 60)}"`);
+    throw new Error(`output is not JSON: "${text.trim().slice(0, 60)}"${at ? ` (line ${at.line}, column ${at.column}: ${at.reason})` : ""}`);
   }
   const result = v.safeParse(_customOutput, json);
   if (!result.success) {
