@@ -131,6 +131,8 @@ function plotOptions(graph, type, rate, keys, bands) {
           label: scalar ? graph.item.id : key,
           scale: scaleOf[i],
           stroke: color,
+          // The second axis's curves are dashed: which scale a line is read on shows at a glance.
+          ...(scaleOf[i] === "y2" ? { dash: [6, 4] } : {}),
           width: 1.5,
           // A band replaces the area fill: two fills would hide each other.
           fill: scalar && bands.length === 0 ? `${color}14` : undefined,
