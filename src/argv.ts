@@ -160,8 +160,9 @@ export async function resolveCommandPath(
     }
     if (token.startsWith("-")) {
       rest.push(token);
-      // A flag's value is not a command name: `--home /x collect`, `serve --port 0`.
-      const args = await resolve<ArgsDef>(current.args ?? {});
+      // A flag's value is not a command name: `--home /x collect`, `serve --port 0`. The global
+      // flags are every command's, a group's too (`spool --home /x list`).
+      const args: ArgsDef = { ...globalArgs, ...(await resolve<ArgsDef>(current.args ?? {})) };
       const { long, short } = _flagTable(args);
       const bare = token.replace(/^--?/, "").split("=")[0]!;
       const known = token.startsWith("--") ? long.has(bare) || long.has(_kebab(bare)) : short.has(bare);

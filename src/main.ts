@@ -43,7 +43,7 @@ export async function runCli(argv: readonly string[], data: CommandData = {}): P
     const names = path.map((p) => p.name);
     const name = names.join(" ");
     const args = (typeof leaf.cmd.args === "function" ? await leaf.cmd.args() : await leaf.cmd.args) ?? {};
-    const { values, help } = parseCommandArgs(name, { ...args, version: { type: "boolean" } }, rest);
+    const { values, help } = parseCommandArgs(name, { ...globalArgs, ...args, version: { type: "boolean" } }, rest);
     const run = commandRunner(leaf.cmd);
     if (help) {
       write(await renderHelp(leaf.cmd, names, run !== undefined));

@@ -89,14 +89,18 @@ describe("unknown options", () => {
       [["--hme", "x", "collect"], "unknown option --hme for 'bagtower'. Did you mean --home?"],
       [["spool", "list", "--rejectd"], "unknown option --rejectd for 'bagtower spool list'. Did you mean --rejected?"],
       [["collect", "-format", "json"], "unknown option -format for 'bagtower collect'. Did you mean --format?"],
+      [["spool", "--hme", "x", "list"], "unknown option --hme for 'bagtower spool'. Did you mean --home?"],
     ] as const) {
       const result = await runBinary([...args], { env: env() });
       expect(result.code).toBe(2);
       expect(result.stderr).toStartWith(`error: ${message}`);
       expect(result.stderr.split("\n")).toHaveLength(2);
     }
-    // A subcommand's own flag before its name still works.
+    // A subcommand's own flag before its name still works, and a global flag before a group's subcommand.
     expect((await runBinary(["serve", "--json", "key"], { env: env() })).code).toBe(0);
+    const stats = await runBinary(["spool", "--home", home, "stats", "--json"]);
+    expect(stats.code).toBe(0);
+    expect(JSON.parse(stats.stdout)).toBeDefined();
   });
 });
 
