@@ -11,7 +11,7 @@ export const globalArgs = {
 } as const satisfies ArgsDef;
 
 /** `cpuSampleMs` → `cpu-sample-ms`: flags are written in kebab case whatever the arg's key. */
-function _kebab(name: string): string {
+export function kebabFlag(name: string): string {
   return name.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
 }
 
@@ -36,7 +36,7 @@ function _flagTable(args: ArgsDef) {
       continue;
     }
     const kind = def.type === "enum" ? "enum" : def.type === "boolean" ? "boolean" : "string";
-    const flag: _Flag = { key, name: _kebab(key), kind, options: "options" in def ? def.options : undefined, repeatable: _repeatable(def) };
+    const flag: _Flag = { key, name: kebabFlag(key), kind, options: "options" in def ? def.options : undefined, repeatable: _repeatable(def) };
     long.set(flag.name, flag);
     if (kind === "boolean") long.set(`no-${flag.name}`, { ...flag, negated: true });
     const alias = "alias" in def ? def.alias : undefined;
@@ -97,7 +97,7 @@ export function parseCommandArgs(commandName: string, args: ArgsDef, tokens: rea
       const eq = token.indexOf("=");
       const name = token.slice(2, eq < 0 ? undefined : eq);
       inline = eq < 0 ? undefined : token.slice(eq + 1);
-      flag = long.get(name) ?? long.get(_kebab(name));
+      flag = long.get(name) ?? long.get(kebabFlag(name));
       if (!flag) throw unknownOptionError(`--${name}`, name, [...long.keys()], commandName);
     } else if (token.startsWith("-") && token.length > 1 && !/^-\d/.test(token)) {
       flag = short.get(token.slice(1));
@@ -132,7 +132,7 @@ export function parseCommandArgs(commandName: string, args: ArgsDef, tokens: rea
     else if (stray[index] !== undefined) values[key] = stray[index];
   });
   for (const [key, def] of Object.entries(args)) {
-    if (def.required && values[key] === undefined && !values.help) throw new UsageError(`'${commandName}' needs ${def.type === "positional" ? `<${key}>` : `--${_kebab(key)}`}. ${hint}`);
+    if (def.required && values[key] === undefined && !values.help) throw new UsageError(`'${commandName}' needs ${def.type === "positional" ? `<${key}>` : `--${kebabFlag(key)}`}. ${hint}`);
   }
   const help = values.help === true;
   delete values.help;
@@ -165,10 +165,10 @@ export async function resolveCommandPath(
       const args: ArgsDef = { ...globalArgs, ...(await resolve<ArgsDef>(current.args ?? {})) };
       const { long, short } = _flagTable(args);
       const bare = token.replace(/^--?/, "").split("=")[0]!;
-      const known = token.startsWith("--") ? long.has(bare) || long.has(_kebab(bare)) : short.has(bare);
+      const known = token.startsWith("--") ? long.has(bare) || long.has(kebabFlag(bare)) : short.has(bare);
       // Kept for later: a subcommand's own flag may come before its name (`serve --rotate key`).
       if (!known) unknownFlag ??= { token, bare, long: [...long.keys()], where: path.map((p) => p.name).join(" ") };
-      const def = args[token.slice(2)] ?? Object.entries(args).find(([key]) => `--${_kebab(key)}` === token)?.[1];
+      const def = args[token.slice(2)] ?? Object.entries(args).find(([key]) => `--${kebabFlag(key)}` === token)?.[1];
       if (!token.includes("=") && def && (def.type === "string" || def.type === "enum") && argv[i + 1] !== undefined) {
         rest.push(argv[++i]!);
         lastValued = { flag: token, value: argv[i]!, at: i };

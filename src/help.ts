@@ -1,4 +1,5 @@
 import type { ArgDef, ArgsDef, CommandDef } from "citty";
+import { kebabFlag } from "./argv.ts";
 
 /** The width every help text fits in: a terminal split in two, an email, a man-page pager. */
 export const HELP_WIDTH = 100;
@@ -7,10 +8,6 @@ export const HELP_WIDTH = 100;
 const _MAX_LABEL = 30;
 
 const _resolve = async <T>(value: unknown): Promise<T> => (typeof value === "function" ? await value() : await value) as T;
-
-function _kebab(name: string): string {
-  return name.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
-}
 
 /** Words of `text` filled into lines of at most `width` characters; a longer word is cut. */
 export function wrapText(text: string, width: number): string[] {
@@ -50,7 +47,7 @@ function _table(rows: [string, string][]): string[] {
 }
 
 function _optionRow(key: string, def: ArgDef): [string, string] {
-  const name = `--${_kebab(key)}`;
+  const name = `--${kebabFlag(key)}`;
   const hint = "valueHint" in def && def.valueHint ? def.valueHint : def.type === "boolean" ? "" : key.toUpperCase();
   let text = def.description ?? "";
   if (def.type === "enum" && def.options?.length) {
