@@ -133,6 +133,7 @@ export default defineBagtowerCommand({
     runningLong();
     const port = args.port === undefined ? 8787 : parseFlag(wholeNumberText(0, 65535, "expected a port number 0–65535"), args.port, "--port");
     const host = args.host ?? "127.0.0.1";
+    if (!host.trim()) throw new UsageError("--host needs an address: 127.0.0.1 (the default), ::1, 0.0.0.0 or :: for every interface, or one of this machine's");
     const retentionFlag = args.retention === undefined ? undefined : parseRetention(args.retention);
     const dedupWindowS = Math.round(parseDuration(args["dedup-window"] ?? "7d", "--dedup-window") / 1000);
     const pushEveryMs = args["push-self"] === undefined ? undefined : parseDuration(args["push-self"], "--push-self");

@@ -7,14 +7,16 @@ import { errorMessage } from "../errors.ts";
 export function listenOrigin(host: string, port: number): string {
   if (host === "0.0.0.0" || host === "") return `http://127.0.0.1:${port}`;
   if (host === "::" || host === "[::]") return `http://[::1]:${port}`;
-  const bare = host.replace(/^\[(.*)\]$/, "$1");
-  return `http://${bare.includes(":") ? `[${bare}]` : bare}:${port}`;
+  return `http://${hostPort(host, port)}`;
 }
+
+/** An IPv6 address (with a zone, as fe80::1%eth0): the one kind of host a URL puts in brackets. */
+const _IPV6 = /^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[\w.-]+)?$/;
 
 /** `host:port` as a person reads it, IPv6 in brackets. */
 export function hostPort(host: string, port: number): string {
   const bare = host.replace(/^\[(.*)\]$/, "$1");
-  return `${bare.includes(":") ? `[${bare}]` : bare}:${port}`;
+  return `${_IPV6.test(bare) ? `[${bare}]` : bare}:${port}`;
 }
 
 /**
@@ -29,7 +31,12 @@ export function listenFailure(host: string, port: number, error: unknown): strin
   if (code === "EADDRNOTAVAIL" || /EADDRNOTAVAIL|not available/i.test(text)) {
     return `${where}: no interface of this machine has that address; --host takes one of its addresses, 127.0.0.1, or 0.0.0.0 for all`;
   }
-  if (code === "ENOTFOUND" || code === "EAI_NONAME" || /ENOTFOUND|getaddrinfo/i.test(text)) return `${where}: '${host}' is neither an IP address nor a name this machine resolves`;
+  // Bun reports a name it could not resolve as ENOTFOUND from getaddrinfo, or as ENOENT from listen.
+  if (["ENOTFOUND", "EAI_NONAME", "ENOENT"].includes(code) || /ENOTFOUND|ENOENT|getaddrinfo/i.test(text)) {
+    return `${where}: '${host}' is neither an IP address nor a name this machine resolves`;
+  }
   if (code === "EACCES" || /EACCES|permission/i.test(text)) return `${where}: permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)`;
+  if (code === "EINVAL" || /EINVAL/.test(text)) return `${where}: the system refuses that address (a link-local IPv6 address needs its interface, as fe80::1%eth0)`;
+  if (!/^[\w.:%[\]-]+$/.test(host)) return `${where}: '${host}' is not an IP address or a host name (e.g. 127.0.0.1, ::1, 0.0.0.0)`;
   return `${where}: ${text}`;
 }

@@ -50,8 +50,12 @@ describe("serve's URLs", () => {
   test.skipIf(!hasIpv6Loopback() && !process.env.CI)("--host ::1: every printed URL has the address in brackets, and answers", async () => {
     const home = freshHome();
     let answered = 0;
+    let installUrl = "";
     const stderr = await serveUntilStarted(["--host", "::1", "--port", "0", "--home", home], async (text) => {
       answered = (await fetch(new URL("/", /dashboard: (\S+)/.exec(text)![1]!))).status;
+      // The dashboard's "Add a device" command is made of the address the browser used.
+      const port = /listening on http:\/\/\[::1\]:(\d+)\//.exec(text)![1];
+      installUrl = ((await (await fetch(`http://[::1]:${port}/api/install`)).json()) as { installUrl: string }).installUrl;
     });
     expect(answered).toBe(200);
     const port = /listening on http:\/\/\[::1\]:(\d+)\/, database /.exec(stderr)?.[1];
@@ -61,18 +65,20 @@ describe("serve's URLs", () => {
     expect(stderr).toContain(`install a device: curl -fsSL http://[::1]:${port}/install.sh | sh`);
     expect(stderr).not.toMatch(/http:\/\/::1/);
     expect(readFileSync(join(home, "serve-url"), "utf8")).toBe(`http://[::1]:${port}\n`);
+    expect(installUrl).toStartWith(`http://[::1]:${port}/install.sh`);
     for (const url of stderr.match(/http:\/\/\S+/g)!) expect(() => new URL(url)).not.toThrow();
   }, 30_000);
 });
 
 describe("an unusable address or port is one line and exit 1", () => {
-  for (const host of ["10.255.255.1", "nonsense host"]) {
+  // foo.invalid: Bun's listen says "ENOENT: no such file or directory, listen" for a name that does not resolve.
+  for (const host of ["10.255.255.1", "nonsense host", "foo.invalid"]) {
     test(`--host ${host}`, async () => {
       const result = await runBinary(["serve", "--host", host, "--port", "0", "--home", freshHome()]);
       expect(result.code).toBe(1);
       expect(result.stderr.split("\n")).toHaveLength(2);
       expect(result.stderr).toStartWith(`error: cannot listen on ${host}:0: `);
-      expect(result.stderr).toMatch(host === "nonsense host" ? /is neither an IP address nor a name this machine resolves/ : /no interface of this machine has that address/);
+      expect(result.stderr).toMatch(host !== "10.255.255.1" ? /is neither an IP address nor a name this machine resolves/ : /no interface of this machine has that address/);
       expect(result.stderr).not.toMatch(/ENOENT|EADDRNOTAVAIL|getaddrinfo/);
     }, 30_000);
   }
@@ -98,6 +104,12 @@ describe("an unusable address or port is one line and exit 1", () => {
     // A later start uses the same key and no longer calls it new.
     expect(await serveUntilStarted(["--host", "127.0.0.1", "--port", "0", "--home", home])).not.toContain("ingest key:");
   }, 60_000);
+});
+
+test("an empty --host is a usage error", async () => {
+  const result = await runBinary(["serve", "--host", "", "--port", "0", "--home", freshHome()]);
+  expect(result.code).toBe(2);
+  expect(result.stderr).toStartWith("error: --host needs an address");
 });
 
 test("--db in a directory that does not exist is refused and nothing is created", async () => {
