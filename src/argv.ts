@@ -11,7 +11,7 @@ export const globalArgs = {
 } as const satisfies ArgsDef;
 
 /** `cpuSampleMs` → `cpu-sample-ms`: flags are written in kebab case whatever the arg's key. */
-function _kebab(name: string): string {
+export function kebabFlag(name: string): string {
   return name.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
 }
 
@@ -36,7 +36,7 @@ function _flagTable(args: ArgsDef) {
       continue;
     }
     const kind = def.type === "enum" ? "enum" : def.type === "boolean" ? "boolean" : "string";
-    const flag: _Flag = { key, name: _kebab(key), kind, options: "options" in def ? def.options : undefined, repeatable: _repeatable(def) };
+    const flag: _Flag = { key, name: kebabFlag(key), kind, options: "options" in def ? def.options : undefined, repeatable: _repeatable(def) };
     long.set(flag.name, flag);
     if (kind === "boolean") long.set(`no-${flag.name}`, { ...flag, negated: true });
     const alias = "alias" in def ? def.alias : undefined;
@@ -59,6 +59,15 @@ function _repeatable(def: unknown): boolean {
 /** A positional marked `variadic: true` (the last one) takes every remaining argument, as a list. */
 function _variadic(def: unknown): boolean {
   return (def as { variadic?: unknown }).variadic === true;
+}
+
+/**
+ * `unknown option --onyl for 'bagtower collect'. Did you mean --only?`: a single-dash long name
+ * (`-format`) is matched against the long flags too.
+ */
+export function unknownOptionError(token: string, bare: string, longNames: readonly string[], commandName: string): UsageError {
+  const suggestion = bare.length > 1 ? didYouMean(bare, longNames, "--") : "";
+  return new UsageError(`unknown option ${token} for '${commandName}'.${suggestion} See '${commandName} --help'.`);
 }
 
 /**
@@ -88,11 +97,11 @@ export function parseCommandArgs(commandName: string, args: ArgsDef, tokens: rea
       const eq = token.indexOf("=");
       const name = token.slice(2, eq < 0 ? undefined : eq);
       inline = eq < 0 ? undefined : token.slice(eq + 1);
-      flag = long.get(name) ?? long.get(_kebab(name));
-      if (!flag) throw new UsageError(`unknown option --${name} for '${commandName}'.${didYouMean(name, [...long.keys()], "--")} ${hint}`);
+      flag = long.get(name) ?? long.get(kebabFlag(name));
+      if (!flag) throw unknownOptionError(`--${name}`, name, [...long.keys()], commandName);
     } else if (token.startsWith("-") && token.length > 1 && !/^-\d/.test(token)) {
       flag = short.get(token.slice(1));
-      if (!flag) throw new UsageError(`unknown option ${token} for '${commandName}'. ${hint}`);
+      if (!flag) throw unknownOptionError(token, token.slice(1), [...long.keys()], commandName);
     } else {
       stray.push(token);
       continue;
@@ -123,7 +132,7 @@ export function parseCommandArgs(commandName: string, args: ArgsDef, tokens: rea
     else if (stray[index] !== undefined) values[key] = stray[index];
   });
   for (const [key, def] of Object.entries(args)) {
-    if (def.required && values[key] === undefined && !values.help) throw new UsageError(`'${commandName}' needs ${def.type === "positional" ? `<${key}>` : `--${_kebab(key)}`}. ${hint}`);
+    if (def.required && values[key] === undefined && !values.help) throw new UsageError(`'${commandName}' needs ${def.type === "positional" ? `<${key}>` : `--${kebabFlag(key)}`}. ${hint}`);
   }
   const help = values.help === true;
   delete values.help;
@@ -141,6 +150,7 @@ export async function resolveCommandPath(
   const rest: string[] = [];
   let current = root;
   let lastValued: { flag: string; value: string; at: number } | undefined; // the last flag that took the next word as its value
+  let unknownFlag: { token: string; bare: string; long: string[]; where: string } | undefined;
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i]!;
     const subCommands = await resolve<Record<string, unknown> | undefined>(current.subCommands);
@@ -150,9 +160,15 @@ export async function resolveCommandPath(
     }
     if (token.startsWith("-")) {
       rest.push(token);
-      // A flag's value is not a command name: `--home /x collect`, `serve --port 0`.
-      const args = await resolve<ArgsDef>(current.args ?? {});
-      const def = args[token.slice(2)] ?? Object.entries(args).find(([key]) => `--${_kebab(key)}` === token)?.[1];
+      // A flag's value is not a command name: `--home /x collect`, `serve --port 0`. The global
+      // flags are every command's, a group's too (`spool --home /x list`).
+      const args: ArgsDef = { ...globalArgs, ...(await resolve<ArgsDef>(current.args ?? {})) };
+      const { long, short } = _flagTable(args);
+      const bare = token.replace(/^--?/, "").split("=")[0]!;
+      const known = token.startsWith("--") ? long.has(bare) || long.has(kebabFlag(bare)) : short.has(bare);
+      // Kept for later: a subcommand's own flag may come before its name (`serve --rotate key`).
+      if (!known) unknownFlag ??= { token, bare, long: [...long.keys()], where: path.map((p) => p.name).join(" ") };
+      const def = args[token.slice(2)] ?? Object.entries(args).find(([key]) => `--${kebabFlag(key)}` === token)?.[1];
       if (!token.includes("=") && def && (def.type === "string" || def.type === "enum") && argv[i + 1] !== undefined) {
         rest.push(argv[++i]!);
         lastValued = { flag: token, value: argv[i]!, at: i };
@@ -160,6 +176,8 @@ export async function resolveCommandPath(
       continue;
     }
     const next = subCommands[token];
+    // `serve --chanel x`: the typo is the flag, and `x` its value, not a command.
+    if (!next && unknownFlag) throw unknownOptionError(unknownFlag.token, unknownFlag.bare, unknownFlag.long, unknownFlag.where);
     if (!next) {
       const where = path.map((p) => p.name).join(" ");
       const suggestion = didYouMean(token, Object.keys(subCommands), "");

@@ -1,10 +1,11 @@
-import { defineCommand, renderUsage, type CommandDef } from "citty";
+import { defineCommand, type CommandDef } from "citty";
 import { globalArgs, parseCommandArgs, resolveCommandPath } from "./argv.ts";
 import { commandRunner, type CommandData } from "./commands/_shared.ts";
 import { commandTree } from "./commands/index.ts";
 import { BagtowerError, ExitCode } from "./errors.ts";
+import { renderHelp } from "./help.ts";
 import { createLogger, logLevel, timestamped } from "./log.ts";
-import { stdoutIsTerminal, writeStderr, writeStdout } from "./output.ts";
+import { writeStderr, writeStdout } from "./output.ts";
 import { VERSION } from "./version.ts";
 
 export const rootCommand: CommandDef<any> = defineCommand({
@@ -13,12 +14,6 @@ export const rootCommand: CommandDef<any> = defineCommand({
   // The root is handed down (completions walks the whole tree), so nothing below imports this file.
   subCommands: commandTree(() => rootCommand),
 });
-
-/** citty colours its help; a pipe or a file gets plain text. */
-async function _usage(cmd: CommandDef, parent: CommandDef | undefined, colour: boolean): Promise<string> {
-  const text = await renderUsage(cmd, parent);
-  return `${colour ? text : text.replace(/\x1b\[[0-9;]*m/g, "")}\n`;
-}
 
 function _causeChain(error: unknown): string[] {
   const lines: string[] = [];
@@ -42,25 +37,24 @@ export async function runCli(argv: readonly string[], data: CommandData = {}): P
     data.overrides?.log ??
     createLogger(logLevel({ verbose, quiet: argv.includes("--quiet") }), argv.includes("--cron") ? timestamped(writeStderr, data.overrides?.now) : writeStderr);
   const write = data.overrides?.write ?? writeStdout;
-  const colour = !data.overrides?.write && stdoutIsTerminal();
   try {
     const { path, rest } = await resolveCommandPath(rootCommand, argv);
     const leaf = path.at(-1)!;
-    const parent = path.at(-2);
-    const name = path.map((p) => p.name).join(" ");
+    const names = path.map((p) => p.name);
+    const name = names.join(" ");
     const args = (typeof leaf.cmd.args === "function" ? await leaf.cmd.args() : await leaf.cmd.args) ?? {};
-    const { values, help } = parseCommandArgs(name, { ...args, version: { type: "boolean" } }, rest);
+    const { values, help } = parseCommandArgs(name, { ...globalArgs, ...args, version: { type: "boolean" } }, rest);
+    const run = commandRunner(leaf.cmd);
     if (help) {
-      write(await _usage(leaf.cmd, parent?.cmd, colour));
+      write(await renderHelp(leaf.cmd, names, run !== undefined));
       return ExitCode.ok;
     }
     if (values.version) {
       write(`${VERSION}\n`);
       return ExitCode.ok;
     }
-    const run = commandRunner(leaf.cmd);
     if (!run) {
-      write(await _usage(leaf.cmd, parent?.cmd, colour));
+      write(await renderHelp(leaf.cmd, names, false));
       log.error(`'${name}' needs a command: see the list above.`);
       return ExitCode.usage;
     }

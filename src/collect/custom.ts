@@ -4,6 +4,7 @@ import type { ReadableStreamDefaultReader } from "node:stream/web";
 import * as v from "valibot";
 import { errorMessage } from "../errors.ts";
 import { issueText } from "../issue-text.ts";
+import { jsonSyntaxError } from "../json-error.ts";
 import { ITEM_ID_PATTERN, itemSchema, type Item, type ItemError } from "../record/schema.ts";
 
 /** What a collectors.d program may print (SPEC §4.4): one item, an array of items, or `{name: number}`. */
@@ -29,7 +30,8 @@ export function parseCollectorOutput(text: string): Item[] {
   try {
     json = JSON.parse(text);
   } catch {
-    throw new Error(`output is not JSON: "${text.trim().slice(0, 60)}"`);
+    const at = jsonSyntaxError(text);
+    throw new Error(`output is not JSON: "${text.trim().slice(0, 60)}"${at ? ` (line ${at.line}, column ${at.column}: ${at.reason})` : ""}`);
   }
   const result = v.safeParse(_customOutput, json);
   if (!result.success) {

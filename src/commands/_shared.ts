@@ -93,6 +93,23 @@ export const sinkArgs = {
   "device-id": { type: "string", valueHint: "ID", description: "The device id the server knows this device by" },
 } as const satisfies ArgsDef;
 
+/**
+ * --database picks an Influx 1.x database, --org and --bucket an Influx 2 bucket: given to another
+ * format, or both kinds at once, one of them would be ignored without a word.
+ */
+function _checkInfluxFlags(args: Partial<Record<keyof typeof sinkArgs, string>>): void {
+  const given = (["database", "org", "bucket"] as const).filter((flag) => args[flag] !== undefined);
+  // Without --format the URL decides (mqtt:// is mqtt), else bagtower.
+  const format = args.server !== undefined ? adHocFormat(args.format, args.server) : (args.format ?? "bagtower");
+  if (given.length && format !== "influx") {
+    throw new UsageError(`--${given[0]} applies to --format influx only, not ${format}${args.format ? "" : " (the default)"}; drop it or add --format influx`);
+  }
+  if (args.database !== undefined && given.length > 1) {
+    throw new UsageError(`--database (Influx 1.x) and --${given[1]} (Influx 2) name different APIs: pass --database DB, or --org ORG --bucket BUCKET`);
+  }
+  if (args.org !== undefined && args.bucket === undefined) throw new UsageError("--org needs --bucket (Influx 2 writes to a bucket of an organisation)");
+}
+
 export function sinkOverrides(args: Partial<Record<keyof typeof sinkArgs, string>>): ConfigOverride[] {
   const overrides: ConfigOverride[] = [];
   if (args["device-id"] !== undefined) overrides.push({ path: "deviceId", value: args["device-id"], source: "--device-id" });
@@ -109,6 +126,7 @@ export function sinkOverrides(args: Partial<Record<keyof typeof sinkArgs, string
       throw new UsageError(`--server ${redactUrl(args.server)}: ${(error as Error).message}`);
     }
   }
+  _checkInfluxFlags(args);
   overrides.push(
     ...adHocSinkOverride({ server: args.server, format: args.format, apiKey: args["api-key"], database: args.database, org: args.org, bucket: args.bucket }, "--server"),
   );

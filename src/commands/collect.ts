@@ -112,6 +112,9 @@ export default defineBagtowerCommand({
     if (args.root !== undefined) overrides.push({ path: "collect.rootfs", value: args.root, source: "--root" });
     if (args.only !== undefined) overrides.push({ path: "items.only", value: splitList(args.only), source: "--only" });
     if (args["device-id"] !== undefined) overrides.push({ path: "deviceId", value: args["device-id"], source: "--device-id" });
+    if (args.pretty && args.format !== undefined && args.format !== "pretty") {
+      throw new UsageError(`--pretty prints indented JSON, so it cannot go with --format ${args.format}; pass one of them`);
+    }
     const config = loadConfig(ctx, overrides);
     const watchMs = args.watch === undefined ? undefined : parseDuration(args.watch, "--watch");
     const format: CollectFormat = args.pretty ? "pretty" : (args.format ?? (watchMs ? "ndjson" : "json"));

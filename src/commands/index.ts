@@ -14,4 +14,5 @@ export const commandTree = (root: () => CommandDef<any>): Record<string, () => P
   id: () => import("./id.ts").then((m) => m.default),
   update: () => import("./update.ts").then((m) => m.default),
   ping: () => import("./ping.ts").then((m) => m.default),
+  help: () => import("./help.ts").then((m) => m.helpCommand(root())),
 });

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { globalArgs } from "../argv.ts";
 import { loadConfig } from "../config/load.ts";
 import type { SinkConfig } from "../config/schema.ts";
@@ -132,6 +133,7 @@ export default defineBagtowerCommand({
     runningLong();
     const port = args.port === undefined ? 8787 : parseFlag(wholeNumberText(0, 65535, "expected a port number 0–65535"), args.port, "--port");
     const host = args.host ?? "127.0.0.1";
+    if (!host.trim()) throw new UsageError("--host needs an address: 127.0.0.1 (the default), ::1, 0.0.0.0 or :: for every interface, or one of this machine's");
     const retentionFlag = args.retention === undefined ? undefined : parseRetention(args.retention);
     const dedupWindowS = Math.round(parseDuration(args["dedup-window"] ?? "7d", "--dedup-window") / 1000);
     const pushEveryMs = args["push-self"] === undefined ? undefined : parseDuration(args["push-self"], "--push-self");
@@ -142,10 +144,12 @@ export default defineBagtowerCommand({
     const rules = { ...ruleSeeds(config.serve.rules, args.rule), thresholds };
     const limits: Limits = { ...DEFAULT_LIMITS, ...config.serve.limits, ..._capFlags(args), requestsPerMinute: _rateLimit(args["rate-limit"]) };
     const publicUrl = args["public-url"] === undefined ? undefined : parsePublicUrl(args["public-url"]);
-    const keys = loadKeys(ctx, _givenKey(ctx, args["api-key"], args["api-key-file"]));
     const dbPath = args.db ?? ctx.paths.serveDb;
+    if (args.db !== undefined) _checkDbDirectory(args.db);
     const forwardSinks = [...config.serve.forward, ...(args.forward ? [parseForward(args.forward)] : [])];
-    const serve = startServe(ctx, {
+    // Last before the start: a key generated here is either shown or, if the start fails, removed.
+    const keys = loadKeys(ctx, _givenKey(ctx, args["api-key"], args["api-key-file"]));
+    const serve = _startOrForgetKey(ctx, keys, () => startServe(ctx, {
       host,
       port,
       dbPath,
@@ -162,8 +166,8 @@ export default defineBagtowerCommand({
       forward: forwardSinks.length ? { sinks: forwardSinks, http: config.http, encode: encodeOptions(ctx, config) } : undefined,
       selfPush: pushEveryMs === undefined ? undefined : { everyMs: pushEveryMs, push: selfPusher(ctx, config) },
       channels: { config: config.serve.channels, flags: _list(args.channel) },
-    });
-    ctx.log.info(`bagtower serve: listening on ${host}:${serve.port}, database ${dbPath}`);
+    }));
+    ctx.log.info(`bagtower serve: listening on ${serve.url}/, database ${dbPath}`);
     if (keys.source === "generated") ctx.log.info(`ingest key: ${keys.ingest} (new; kept in ${keyFiles(ctx).ingest}; bagtower serve key shows it)`);
     const base = publicUrl ? publicUrl.origin : serve.url;
     writeFileAtomic(ctx.paths.serveUrl, `${base}\n`, { durable: false });
@@ -189,6 +193,31 @@ export default defineBagtowerCommand({
     return { exitCode: ExitCode.ok, data: { url: serve.url } };
   },
 });
+
+/**
+ * A key generated for a start that then fails (the port is taken) was never shown: removing it
+ * lets the next start generate one and say so, instead of using a key nobody was told about.
+ */
+function _startOrForgetKey<T>(ctx: Context, keys: Keys, start: () => T): T {
+  try {
+    return start();
+  } catch (error) {
+    if (keys.source === "generated") rmSync(keyFiles(ctx).ingest, { force: true });
+    throw error;
+  }
+}
+
+/** --db names a file in an existing directory: a typo must not create /nonexistent/dir. */
+function _checkDbDirectory(path: string): void {
+  const dir = dirname(resolve(path));
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    isDir = false;
+  }
+  if (!isDir) throw new UsageError(`--db ${path}: the directory ${dir} does not exist; create it first or pick another path`);
+}
 
 /** The --max-* flags given, as limits (whole numbers; 0 only where it means none, e.g. no labels). */
 function _capFlags(args: Partial<Record<keyof typeof LIMIT_FLAGS, string | undefined>>): Partial<Limits> {

@@ -3,6 +3,8 @@ import * as v from "valibot";
 import type { Context } from "../context.ts";
 import { ConfigError } from "../errors.ts";
 import { issuePath, issueText } from "../issue-text.ts";
+import { jsonSyntaxError } from "../json-error.ts";
+import { didYouMean } from "../suggest.ts";
 import type { ConfigOverride } from "./override.ts";
 import { configSchema, type Config } from "./schema.ts";
 import { envAdHocSink } from "./sinks.ts";
@@ -113,7 +115,9 @@ export function readConfigFile(path: string, mustExist: boolean): Record<string,
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`${path}: not valid JSON (${(error as Error).message})`, { cause: error });
+    const at = jsonSyntaxError(text);
+    const where = at ? `${path}:${at.line}:${at.column}` : path;
+    throw new ConfigError(`${where}: not valid JSON: ${at?.reason ?? (error as Error).message}`, { cause: error });
   }
   if (!_isPlainObject(parsed)) throw new ConfigError(`${path}: expected a JSON object at the top level`);
   return parsed;
@@ -137,7 +141,34 @@ export function resolveConfig(file: Record<string, unknown>, fileLabel: string, 
   const result = v.safeParse(configSchema, merged);
   if (result.success) return result.output;
   const path = issuePath(result.issues, "(top level)");
-  throw new ConfigError(`${_sourceOf(path, overrides, fileLabel)}: ${issueText(result.issues, "(top level)")}`);
+  const source = _sourceOf(path, overrides, fileLabel);
+  const issue = result.issues[0];
+  // A strict object's extra key (valibot expects `never` there): suggest the field it resembles.
+  if (issue.type === "strict_object" && issue.expected === "never" && typeof issue.input === "string") {
+    const fields = _fieldsAt(configSchema, (issue.path ?? []).slice(0, -1).map((item) => item.key));
+    throw new ConfigError(`${source}: ${path}: unknown field.${didYouMean(issue.input, fields)} The fields are listed in docs/CONFIGURATION.md.`);
+  }
+  throw new ConfigError(`${source}: ${issueText(result.issues, "(top level)")}`);
+}
+
+type _Schema = { type: string; wrapped?: _Schema; item?: _Schema; entries?: Record<string, _Schema>; options?: _Schema[] };
+
+/** The field names of the object at `keys` in the schema (through optional, array and union wrappers). */
+function _fieldsAt(schema: unknown, keys: readonly unknown[]): string[] {
+  let nodes = [schema as _Schema];
+  const unwrap = (node: _Schema): _Schema[] => {
+    if (node.wrapped) return unwrap(node.wrapped);
+    if (node.options) return node.options.flatMap(unwrap);
+    return [node];
+  };
+  for (const key of keys) {
+    nodes = nodes.flatMap(unwrap).flatMap((node) => {
+      if (node.item && typeof key === "number") return [node.item];
+      const entry = typeof key === "string" ? node.entries?.[key] : undefined;
+      return entry ? [entry] : [];
+    });
+  }
+  return nodes.flatMap(unwrap).flatMap((node) => Object.keys(node.entries ?? {}));
 }
 
 export function loadConfig(ctx: Context, flagOverrides: ConfigOverride[] = []): Config {

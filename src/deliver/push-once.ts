@@ -36,8 +36,14 @@ export function selfDeviceId(config: Config, hostname: string): string | undefin
   return config.deviceId ?? toDeviceId(hostname);
 }
 
+/** What one self push delivered: the device id it pushed as and the period the receiver answered. */
+export interface SelfPushed {
+  deviceId?: string;
+  periodSeconds?: number;
+}
+
 /** serve --push-self: collects this machine and pushes it to the receiver at `url`, as a device would; never throws. */
-export function selfPusher(ctx: Context, base: Config): (url: string, apiKey: string) => Promise<void> {
+export function selfPusher(ctx: Context, base: Config): (url: string, apiKey: string) => Promise<SelfPushed | undefined> {
   return async (url, apiKey) => {
     const config: Config = { ...base, sinks: [{ name: "self", format: "bagtower", url, apiKey }] };
     try {
@@ -47,8 +53,10 @@ export function selfPusher(ctx: Context, base: Config): (url: string, apiKey: st
       const result = await runPush(ctx, config, record);
       const held = result.results?.find((r) => r.held)?.held;
       if (held) ctx.log.warn(`self push: ${held}`);
+      return { deviceId: record.deviceId, periodSeconds: result.periodSeconds };
     } catch (error) {
       ctx.log.warn(`self push failed: ${errorMessage(error)}`);
+      return undefined;
     }
   };
 }

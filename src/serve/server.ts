@@ -20,8 +20,9 @@ import { idleGcJob } from "./jobs/idle-gc.ts";
 import { retentionJob } from "./jobs/retention.ts";
 import { sealJob } from "./jobs/seal.ts";
 import { scheduleJobs, type Job, type JobPeriods } from "./jobs/schedule.ts";
-import { selfPushJob } from "./jobs/self-push.ts";
+import { selfPushJob, type SelfPush } from "./jobs/self-push.ts";
 import type { Limits } from "./limits.ts";
+import { listenFailure, listenOrigin } from "./listen-address.ts";
 import { openStore, type Store, type StoreOptions } from "./store.ts";
 import type { Retention } from "./tsdb/tiers.ts";
 
@@ -51,7 +52,7 @@ export interface StartServeOptions {
   /** Targets everything accepted is sent on to (config's serve.forward and --forward), with config's http settings. */
   forward?: { sinks: SinkConfig[]; http: Config["http"]; encode: EncodeOptions };
   /** --push-self: push this machine's record to the receiver's own address this often. */
-  selfPush?: { everyMs: number; push: (url: string, apiKey: string) => Promise<void> };
+  selfPush?: { everyMs: number; push: SelfPush };
   /** Bun's hard ceiling on a body, past which it refuses before our own 413 (default twice limits.bodyBytes). */
   bodyCeilingBytes?: number;
   /** `--downloads DIR`: release files served under /download/ besides the running executable. */
@@ -136,10 +137,11 @@ export function startServe(ctx: Context, options: StartServeOptions): RunningSer
     });
   } catch (error) {
     store.close();
-    throw new UsageError(`cannot listen on ${host}:${port}: ${errorMessage(error)}`);
+    // Exit 1, not a usage error: the flag is well-formed, the machine cannot do it.
+    throw new BagtowerError(listenFailure(host, port, error), ExitCode.failure, { cause: error });
   }
   app.attach(server);
-  const url = `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${server.port}`;
+  const url = listenOrigin(host, server.port!);
   const jobs: Job[] = [
     retentionJob(store, options.retention, ctx.now, ctx.log),
     seal,
@@ -150,7 +152,13 @@ export function startServe(ctx: Context, options: StartServeOptions): RunningSer
     checks.job,
   ];
   if (forwarder) jobs.push(forwardJob(forwarder));
-  if (selfPush) jobs.push(selfPushJob(selfPush.push, url, options.keys.ingest, selfPush.everyMs));
+  if (selfPush) {
+    const periodIs = (deviceId: string, periodSeconds: number) => {
+      const device = store.updateDevice(deviceId, { periodSeconds });
+      if (device) app.events.publish("device.updated", { deviceId, periodSeconds: device.periodSeconds, labels: device.labels });
+    };
+    jobs.push(selfPushJob(selfPush.push, url, options.keys.ingest, selfPush.everyMs, periodIs));
+  }
   const scheduled = scheduleJobs(jobs, options.periods ?? {}, ctx.log);
   return {
     url,

@@ -185,6 +185,9 @@ describe("the dashboard in Chromium, served by bagtower serve", () => {
     expect((await legend("sockets_info")).sort()).toEqual(["nb_established", "nb_sockets_close", "nb_sockets_closing", "nb_sockets_listen"]);
     expect(await legend("cpu")).toEqual(["cpu"]);
     expect(await page.locator(".graph[data-item=network] h3").innerText()).toContain("/s");
+    // Bytes and packets are read on their own axes (the packets' curves dashed), each named.
+    expect(await page.locator(".graph[data-item=network]").getAttribute("data-axes")).toBe("bytes/s | packets/s");
+    expect(await page.locator(".graph[data-item=network] .unit").innerText()).toBe("bytes/s · packets/s");
     // Strings are a table, not a graph.
     const strings = page.locator(".strings");
     expect(await strings.count()).toBe(1);

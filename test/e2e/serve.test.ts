@@ -117,6 +117,12 @@ test("serve --push-self: this machine shows up by its hostname", async () => {
     );
     const hostname = (await Bun.file("/proc/sys/kernel/hostname").text()).trim();
     expect(device).toMatchObject({ id: hostname, status: "UP" });
+    // Its period is the one it pushes at, not a new device's 10 minutes (the header, DOWN checks).
+    await waitFor(
+      "the self device's period set to --push-self's 1 s",
+      async () => ((await (await fetch(`${own.url}/api/devices`)).json()) as any).devices[0].periodSeconds === 1,
+      20_000,
+    );
   } finally {
     await own.stop();
   }

@@ -56,6 +56,17 @@ describe("resolveConfig", () => {
     expect(configError(() => resolveConfig({ collect: { cpuSample: 5 } }, "config.json", []))).toStartWith("config.json: collect.cpuSample: unknown field");
   });
 
+  test("an unknown field suggests the known one at its place (issue 15)", () => {
+    expect(configError(() => resolveConfig({ deviceid: "pi" }, "config.json", []))).toBe(
+      "config.json: deviceid: unknown field. Did you mean deviceId? The fields are listed in docs/CONFIGURATION.md.",
+    );
+    expect(configError(() => resolveConfig({ collect: { cpuSampleMS: 5 } }, "c", []))).toStartWith("c: collect.cpuSampleMS: unknown field. Did you mean cpuSampleMs?");
+    expect(configError(() => resolveConfig({ sinks: [{ name: "a", format: "influx", url: "http://x", databse: "d" }] }, "c", []))).toStartWith("c: sinks.0.databse: unknown field. Did you mean database?");
+    expect(configError(() => resolveConfig({ serve: { limits: { itemsPerdevice: 3 } } }, "c", []))).toStartWith("c: serve.limits.itemsPerdevice: unknown field. Did you mean itemsPerDevice?");
+    // Nothing close: no guess.
+    expect(configError(() => resolveConfig({ zzzzzzzz: 1 }, "c", []))).toBe("c: zzzzzzzz: unknown field. The fields are listed in docs/CONFIGURATION.md.");
+  });
+
   test("sinks are checked: format, URL and unique names", () => {
     expect(configError(() => resolveConfig({ sinks: [{ name: "a", format: "graphite", url: "http://x" }] }, "c", []))).toStartWith("c: sinks.0.format: expected one of bagtower");
     expect(configError(() => resolveConfig({ sinks: [{ name: "a", format: "influx", url: "ftp://x" }] }, "c", []))).toStartWith("c: sinks.0.url: expected an http(s) URL");
@@ -87,10 +98,13 @@ describe("loadConfig", () => {
     expect(loadConfig(t.ctx).sinks).toEqual([]);
   });
 
-  test("invalid JSON names the file", () => {
+  test("invalid JSON names the file, the line and the column, and what was expected there", () => {
     t = testContext();
     writeFileSync(join(t.home, "config.json"), "{ nope");
-    expect(configError(() => loadConfig(t.ctx))).toStartWith(`${join(t.home, "config.json")}: not valid JSON`);
+    expect(configError(() => loadConfig(t.ctx))).toBe(`${join(t.home, "config.json")}:1:3: not valid JSON: expected a "quoted" field name, found 'n'`);
+    // The JSONC a README once showed: the comment's line.
+    writeFileSync(join(t.home, "config.json"), '{\n  "deviceId": "pi-kitchen",\n  // where records go\n  "sinks": []\n}\n');
+    expect(configError(() => loadConfig(t.ctx))).toBe(`${join(t.home, "config.json")}:3:3: not valid JSON: expected a "quoted" field name, found a comment (JSON has none)`);
   });
 
   test("a config file named with --config must exist", () => {

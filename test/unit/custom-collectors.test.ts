@@ -24,6 +24,8 @@ describe("parseCollectorOutput", () => {
   test("a plain object → number items", () => expect(parseCollectorOutput('{"rpm": 5400, "fan2": 1.5}\n')).toEqual([{ id: "rpm", type: "number", val: 5400 }, { id: "fan2", type: "number", val: 1.5 }]));
   test("empty output", () => expect(() => parseCollectorOutput("")).toThrow("not JSON"));
   test("garbage", () => expect(() => parseCollectorOutput("fan: fast")).toThrow('not JSON: "fan: fast"'));
+  test("where the JSON breaks: line and column", () =>
+    expect(() => parseCollectorOutput('{"id": "rpm",\n "type": "number", "val": 5,}')).toThrow(`(line 2, column 29: expected a "quoted" field name, found '}' after a comma (JSON allows no trailing comma))`));
   test("truncated JSON", () => expect(() => parseCollectorOutput('{"id":"rpm","type":')).toThrow("not JSON"));
   test("wrong shapes", () => {
     expect(() => parseCollectorOutput('{"id":"rpm","type":"number","val":"fast"}')).toThrow("not an item");

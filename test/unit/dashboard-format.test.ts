@@ -1,6 +1,6 @@
 // The dashboard's value and time formatting (dashboard/format.js, run as is by the browser).
 import { describe, expect, test } from "bun:test";
-import { axisFormatter, formatBytes, formatCompact, formatSeconds, headline, relTime, toMs, unitLabel, valueFormatter } from "../../src/serve/dashboard/format.js";
+import { axisFormatter, formatBytes, formatCompact, formatSeconds, headline, relTime, toMs, unitAxes, unitLabel, valueFormatter } from "../../src/serve/dashboard/format.js";
 
 describe("relTime", () => {
   const now = Date.parse("2026-12-01T12:00:00Z");
@@ -60,13 +60,26 @@ describe("values", () => {
     expect(valueFormatter("percent", false, "")(42.26)).toBe("42.3 %");
     expect(valueFormatter("celsius", false, "")(48.04)).toBe("48 °C");
     expect(valueFormatter("counter", true, "bytes_sent")(12_000)).toBe("11.7 KiB/s");
-    expect(valueFormatter("counter", true, "packets_sent")(40)).toBe("40/s");
+    expect(valueFormatter("counter", true, "packets_sent")(40)).toBe("40 packets/s");
     expect(valueFormatter("number", false, "signal_quality_percent")(71)).toBe("71 %");
     expect(valueFormatter("number", false, "rssi_dbm")(-61.4)).toBe("-61 dBm");
     expect(valueFormatter("mhz", false, "")(1499.6)).toBe("1500 MHz");
     expect(valueFormatter("seconds", false, "")(7200)).toBe("2 h");
     expect(axisFormatter("percent", false)(50)).toBe("50%");
     expect(axisFormatter("bytes", true)(2048)).toBe("2 KiB/s");
+  });
+
+  test("two units in one item get an axis each, named: bytes/s and packets/s (issue 15)", () => {
+    const network = unitAxes("counter", true, ["bytes_sent", "bytes_received", "packets_sent", "packets_received"]);
+    expect(network.scaleOf).toEqual(["y", "y", "y2", "y2"]);
+    expect(network.axes.map((axis) => axis.label)).toEqual(["bytes/s", "packets/s"]);
+    expect(network.axes[0]!.format(2048)).toBe("2 KiB/s");
+    expect(network.axes[1]!.format(40)).toBe("40");
+    expect(unitAxes("number", false, ["rssi_dbm", "signal_quality_percent"]).axes.map((axis) => axis.label)).toEqual(["dBm", "%"]);
+    expect(unitAxes("counter", true, ["read_bytes", "written_bytes", "io_ms"]).axes.map((axis) => axis.label)).toEqual(["bytes/s", "ms/s"]);
+    // One unit, or more than two: one axis, as before.
+    expect(unitAxes("percent", false, ["0", "1"]).axes).toHaveLength(1);
+    expect(unitAxes("count", false, ["nb_established", "nb_sockets_listen"]).scaleOf).toEqual(["y", "y"]);
   });
 
   test("a graph's unit", () => {

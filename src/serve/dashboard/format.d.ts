@@ -11,3 +11,5 @@ export function valueFormatter(type: string, rate: boolean, key: string): Format
 export function axisFormatter(type: string, rate: boolean): Formatter;
 export function unitLabel(type: string): string;
 export function headline(value: unknown): number | undefined;
+export function keyUnit(type: string, key: string): string;
+export function unitAxes(type: string, rate: boolean, keys: string[]): { scaleOf: string[]; axes: { scale: string; unit: string; label: string; format: Formatter }[] };

@@ -58,6 +58,7 @@ export function valueFormatter(type, rate, key) {
   if (/bytes/.test(key || "") && (type === "counter" || type === "bytes")) return (v) => formatBytes(v) + perSecond;
   if (/percent/.test(key || "") && !rate) return (v) => `${round(v, 1)} %`;
   if (/dbm/.test(key || "") && !rate) return (v) => `${round(v, 0)} dBm`;
+  if (/packets/.test(key || "")) return (v) => `${formatCompact(v)} packets${perSecond}`;
   switch (type) {
     case "percent":
       return (v) => `${round(v, 1)} %`;
@@ -108,3 +109,38 @@ export function headline(value) {
   }
   return undefined;
 }
+
+/**
+ * The unit of one key of an item, where its name says more than the item's type: network's
+ * bytes_received and packets_received, wifi's rssi_dbm and signal_quality_percent.
+ */
+export function keyUnit(type, key) {
+  if (/bytes/.test(key || "") && (type === "counter" || type === "bytes")) return "bytes";
+  if (/packets/.test(key || "")) return "packets";
+  if (/percent/.test(key || "")) return "percent";
+  if (/dbm/.test(key || "")) return "dbm";
+  // disk_io's io_ms: milliseconds spent on I/O, beside its bytes.
+  if (/(^|_)ms$/.test(key || "")) return "ms";
+  return type;
+}
+
+/**
+ * The y axes of a graph: one, or two when its keys are of exactly two units (bytes and packets
+ * on one scale would flatten the packets to the floor). `scaleOf[i]` is key i's scale ("y" or
+ * "y2"); each axis has its unit's label ("bytes/s") and its tick formatter.
+ */
+export function unitAxes(type, rate, keys) {
+  const units = keys.map((key) => keyUnit(type, key));
+  const distinct = [...new Set(units)];
+  if (distinct.length !== 2) return { scaleOf: keys.map(() => "y"), axes: [{ scale: "y", unit: type, label: "", format: axisFormatter(type, rate) }] };
+  const perSecond = rate ? "/s" : "";
+  const axis = (unit, scale) => ({
+    scale,
+    unit,
+    label: `${UNIT_NAME[unit] || unit}${perSecond}`,
+    format: unit === "bytes" ? (v) => formatBytes(v) + perSecond : unit === "percent" ? (v) => `${round(v, 1)}%` : (v) => formatCompact(v),
+  });
+  return { scaleOf: units.map((unit) => (unit === distinct[0] ? "y" : "y2")), axes: [axis(distinct[0], "y"), axis(distinct[1], "y2")] };
+}
+
+const UNIT_NAME = { bytes: "bytes", packets: "packets", percent: "%", dbm: "dBm", celsius: "°C", ms: "ms" };

@@ -2,7 +2,7 @@
 // index.html loads before the modules (its global `uPlot`); the plot is made once per item and
 // shape, then fed new columns with setData.
 import { h } from "./dom.js";
-import { absTime, axisFormatter, unitLabel, valueFormatter } from "./format.js";
+import { absTime, unitAxes, unitLabel, valueFormatter } from "./format.js";
 import { lastValue } from "./series.js";
 
 const GRAPH_HEIGHT = 220;
@@ -38,7 +38,9 @@ export function createGraph(item) {
 export function setGraphItem(graph, item) {
   graph.item = item;
   const counter = item.type === "counter";
-  graph.unit.textContent = unitLabel(item.type);
+  const { axes } = unitAxes(item.type, counter, item.keys || []);
+  // Two units (network's bytes and packets): both named, one per axis.
+  graph.unit.textContent = axes.length === 2 ? axes.map((axis) => axis.label).join(" · ") : unitLabel(item.type);
   graph.unit.title = counter ? "a counter, drawn as its rate per second" : `type ${item.type}`;
   if (counter) graph.title.textContent = `${item.id} /s`;
   graph.latest.textContent = item.shape === "scalar" && typeof item.latest === "number" ? valueFormatter(item.type, false, "")(item.latest) : "";
@@ -64,6 +66,8 @@ export function drawGraph(graph, window, range) {
   graph.plotEl.replaceChildren();
   graph.keysSig = keysSig;
   graph.plot = new uPlot(plotOptions(graph, type, rate, keys, bands), columns, graph.plotEl);
+  // The axes' labels are drawn on the canvas; the card names them too (for the tests and the curious).
+  graph.card.dataset.axes = unitAxes(type, rate, keys).axes.map((axis) => axis.label || axis.unit).join(" | ");
   // The band's own series (min, max) have no place in the legend.
   const rows = graph.plot.root.querySelectorAll(".u-legend .u-series");
   for (let i = keys.length + 1; i < rows.length; i++) rows[i].classList.add("band");
@@ -94,8 +98,19 @@ export function destroyGraph(graph) {
  */
 function plotOptions(graph, type, rate, keys, bands) {
   const scalar = keys.length === 1 && keys[0] === "";
-  const axisFmt = axisFormatter(type, rate);
-  const bandSeries = bands.flatMap(() => [0, 1].map(() => ({ label: "", stroke: "transparent", width: 0, points: { show: false }, value: () => "" })));
+  const { scaleOf, axes } = unitAxes(type, rate, keys);
+  const bandSeries = bands.flatMap((band) => [0, 1].map(() => ({ label: "", scale: scaleOf[band.key - 1], stroke: "transparent", width: 0, points: { show: false }, value: () => "" })));
+  const yAxis = (axis, i) => ({
+    scale: axis.scale,
+    side: i === 0 ? 3 : 1,
+    stroke: "#64748b",
+    size: 64,
+    ...(axis.label ? { label: axis.label, labelSize: 18, labelFont: "12px system-ui, sans-serif" } : {}),
+    // The second axis draws no grid of its own: two grids would cross.
+    grid: { show: i === 0, stroke: "#eef1f5", width: 1 },
+    ticks: { show: false },
+    values: (u, splits) => splits.map((v) => (v == null ? "" : axis.format(v))),
+  });
   return {
     bands: bands.map((band) => ({ series: [band.max, band.min], fill: `${PALETTE[(band.key - 1) % PALETTE.length]}1f` })),
     width: Math.max(200, graph.plotEl.clientWidth),
@@ -104,7 +119,7 @@ function plotOptions(graph, type, rate, keys, bands) {
     legend: { show: true, live: true },
     scales: {
       x: { time: true, range: () => graph.window },
-      y: { range: (u, min, max) => yRange(type, min, max) },
+      ...Object.fromEntries(axes.map((axis) => [axis.scale, { range: (u, min, max) => yRange(axis.unit === "percent" ? "percent" : type, min, max) }])),
     },
     series: [
       // Away from the cursor the legend shows the latest values, not a row of dashes.
@@ -114,7 +129,10 @@ function plotOptions(graph, type, rate, keys, bands) {
         const fmt = valueFormatter(type, rate, key);
         return {
           label: scalar ? graph.item.id : key,
+          scale: scaleOf[i],
           stroke: color,
+          // The second axis's curves are dashed: which scale a line is read on shows at a glance.
+          ...(scaleOf[i] === "y2" ? { dash: [6, 4] } : {}),
           width: 1.5,
           // A band replaces the area fill: two fills would hide each other.
           fill: scalar && bands.length === 0 ? `${color}14` : undefined,
@@ -129,7 +147,7 @@ function plotOptions(graph, type, rate, keys, bands) {
     ],
     axes: [
       { stroke: "#64748b", values: TIME_TICKS, space: 80, grid: { stroke: "#eef1f5", width: 1 }, ticks: { stroke: "#e2e8f0", width: 1 } },
-      { stroke: "#64748b", size: 64, grid: { stroke: "#eef1f5", width: 1 }, ticks: { show: false }, values: (u, splits) => splits.map((v) => (v == null ? "" : axisFmt(v))) },
+      ...axes.map(yAxis),
     ],
   };
 }
