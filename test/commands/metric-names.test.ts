@@ -18,6 +18,7 @@ import { tempDir } from "../helpers/context.ts";
 import { fixtureRecords } from "../helpers/fixture-records.ts";
 import { promqlMetricNames } from "../helpers/promql.ts";
 import { INGEST_KEY, startTestServe } from "../helpers/serve.ts";
+import { skipWithout } from "../helpers/prereq.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 const NOW_MS = Date.UTC(2027, 0, 15, 12, 0, 0);
@@ -58,7 +59,7 @@ describe("metric names", () => {
   });
 
   // promtool lints names too (counters end in _total, no non-base units, no type in the name).
-  test.skipIf(!Bun.which("promtool") && !process.env.CI)("promtool accepts the exposition of every fixture device at once", () => {
+  test.skipIf(skipWithout("prometheus"))("promtool accepts the exposition of every fixture device at once", () => {
     const check = Bun.spawnSync(["promtool", "check", "metrics"], { stdin: Buffer.from(prometheusExposition(records)), stdout: "pipe", stderr: "pipe" });
     expect({ code: check.exitCode, out: check.stdout.toString() + check.stderr.toString() }).toEqual({ code: 0, out: "" });
   });
@@ -99,7 +100,7 @@ describe("the Grafana dashboard", () => {
   });
 
   // promtool parses rule expressions with Prometheus' own PromQL parser (VictoriaMetrics' MetricsQL accepts more).
-  test.skipIf(!Bun.which("promtool") && !process.env.CI)("every expression is valid PromQL, as Grafana would send it", () => {
+  test.skipIf(skipWithout("prometheus"))("every expression is valid PromQL, as Grafana would send it", () => {
     const { dir, cleanup } = tempDir("bagtower-rules-");
     try {
       const concrete = exprs.map((e) => e.replaceAll("$device", ".*").replaceAll("$__rate_interval", "5m"));

@@ -9,12 +9,13 @@ import { join } from "node:path";
 import { encodeInflux } from "../../src/formats/influx.ts";
 import { prometheusExposition } from "../../src/formats/prometheus.ts";
 import type { BagtowerRecord } from "../../src/record/schema.ts";
-import { backendAvailable, startVictoriaMetrics, vmExport, type Backend } from "../helpers/backends.ts";
+import { startVictoriaMetrics, vmExport, type Backend } from "../helpers/backends.ts";
 import { fixtureRecords } from "../helpers/fixture-records.ts";
 import { promqlMetricNames } from "../helpers/promql.ts";
+import { skipWithout } from "../helpers/prereq.ts";
 
 const TIMEOUT = 60_000;
-const skip = !backendAvailable("victoria-metrics") && !process.env.CI;
+const skip = skipWithout("victoria-metrics");
 const OPTIONS = { pattooAgentId: "a".repeat(64), pollingIntervalMs: 600_000 };
 // Two pushes a minute apart, the later one a minute ago: rate() has two points, the counters grew.
 const T2_S = Math.floor(Date.now() / 1000) - 60;

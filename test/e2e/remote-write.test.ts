@@ -9,16 +9,17 @@ import { join } from "node:path";
 import { decodeRemoteWriteBody, encodeWriteRequest, remoteWriteBody, remoteWriteSeries } from "../../src/formats/remote-write.ts";
 import { prometheusSamples } from "../../src/formats/prometheus-series.ts";
 import type { BagtowerRecord } from "../../src/record/schema.ts";
-import { backendAvailable, promQuery, startPrometheus, startVictoriaMetrics, vmExport, type Backend } from "../helpers/backends.ts";
+import { promQuery, startPrometheus, startVictoriaMetrics, vmExport, type Backend } from "../helpers/backends.ts";
 import { BINARY, buildBinary } from "../helpers/binary.ts";
 import { FIXTURES, tempDir } from "../helpers/context.ts";
 import { startFaultServer, type FaultServer } from "../helpers/fault-server.ts";
 import { SERVE_KEY, startServeBinary } from "../helpers/serve-binary.ts";
 import { waitFor } from "../helpers/wait.ts";
+import { skipWithout } from "../helpers/prereq.ts";
 
 const TIMEOUT = 90_000;
-const skipProm = !backendAvailable("prometheus") && !process.env.CI;
-const skipVm = !backendAvailable("victoria-metrics") && !process.env.CI;
+const skipProm = skipWithout("prometheus");
+const skipVm = skipWithout("victoria-metrics");
 
 const fixture = JSON.parse(readFileSync(join(FIXTURES, "pi4", "expected.json"), "utf8")) as BagtowerRecord;
 /** The series name and labels (other than device/host) one item gets, from the encoders' own naming. */
