@@ -57,7 +57,7 @@ describe("--help", () => {
   test("options are left-aligned with their value hint; an enum's values are in its description", async () => {
     const { stdout } = await runBinary(["spool", "flush", "--help"], { env: env() });
     expect(stdout).toContain("\n  --home DIR       State directory");
-    expect(stdout).toMatch(/\n {2}--format FORMAT {2}Wire format for --server: one of bagtower, pattoo, datadog,/);
+    expect(stdout).toMatch(/\n {2}--format FORMAT {2}Wire format for --server \(default bagtower, or mqtt for mqtt\(s\):\/\/\): one of\n {19}bagtower, pattoo, datadog,/);
     expect(stdout).toContain("USAGE\n  bagtower spool flush [options]\n");
   });
 

@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { pushgatewayMetrics, startInfluxDB, startPushgateway, startVictoriaMetrics, vmExport, type Backend } from "../helpers/backends.ts";
 import { FIXTURES } from "../helpers/context.ts";
 import { pushHome } from "../helpers/push.ts";
+import { waitFor } from "../helpers/wait.ts";
 import { type PrereqName, skipWithout } from "../helpers/prereq.ts";
 
 const TIMEOUT = 60_000;
@@ -47,9 +48,14 @@ test.skipIf(missing("victoria-metrics"))(
     expect(get("bagtower_network_all_receive_bytes_total")?.values).toEqual([value("network", "bytes_received")]);
     expect(get("bagtower_filesystem_used_percent", { mountpoint: "/boot/firmware" })?.values).toEqual([value("filesystems", "/boot/firmware")]);
     expect(get("bagtower_cpu_percent")?.metric.host).toBe(expected.meta.hostname);
-    // What `filesystems_/` never was: selectable by PromQL.
-    const res = await fetch(`${backend.url}/api/v1/query?${new URLSearchParams({ query: 'bagtower_filesystem_used_percent{mountpoint="/"}', time: String(nowS) })}`);
-    expect(((await res.json()) as { data: { result: { value: [number, string] }[] } }).data.result.map((r) => Number(r.value[1]))).toEqual([value("filesystems", "/")]);
+    // What `filesystems_/` never was: selectable by PromQL. VictoriaMetrics indexes a new series'
+    // labels a moment after it stores the samples, so the label filter may find it only then.
+    const query = async () => {
+      const res = await fetch(`${backend!.url}/api/v1/query?${new URLSearchParams({ query: 'bagtower_filesystem_used_percent{mountpoint="/"}', time: String(nowS) })}`);
+      return ((await res.json()) as { data: { result: { value: [number, string] }[] } }).data.result.map((r) => Number(r.value[1]));
+    };
+    await waitFor("VictoriaMetrics' label index has the series", async () => (await query()).length > 0, 30_000);
+    expect(await query()).toEqual([value("filesystems", "/")]);
   },
   TIMEOUT,
 );
