@@ -100,13 +100,12 @@ const pool = Array.from({ length: DEVICES }, (_, d) =>
   Array.from({ length: POOL_STEPS }, (_, k) => {
     const record = poolWalk.recordAt(d, k);
     const json = JSON.stringify(record);
-    // A record is several lines (one per label set: cpu=0, mountpoint=/, …), each ending in its timestamp.
-    const lines = influxLines([record]).trimEnd().split("\n");
+    const line = influxLines([record]).trimEnd();
     return {
       // Everything of the record but its timestamps and the meta fields that change per record.
       head: `{"deviceId":"${record.deviceId}",`,
       rest: `"data":${JSON.stringify(record.data)},"meta":${JSON.stringify({ ...record.meta, recordId: undefined, seq: undefined }).slice(0, -1)}`,
-      influx: lines.map((line) => line.slice(0, line.lastIndexOf(" ") + 1)),
+      influx: line.slice(0, line.lastIndexOf(" ") + 1),
       bytes: json.length,
     };
   }),
@@ -115,7 +114,7 @@ const recordJson = (d: number, ts: number, recordId: string, seq: number) => {
   const p = pool[d % DEVICES]![seq % POOL_STEPS]!;
   return `${p.head}"unixTimestamp":${ts},"UTCTimestamp":"${new Date(ts * 1000).toISOString()}",${p.rest},"recordId":"${recordId}","seq":${seq}}}`;
 };
-const influxLineOf = (d: number, ts: number, seq: number) => pool[d % DEVICES]![seq % POOL_STEPS]!.influx.map((head) => `${head}${ts}\n`).join("");
+const influxLineOf = (d: number, ts: number, seq: number) => `${pool[d % DEVICES]![seq % POOL_STEPS]!.influx}${ts}\n`;
 
 // Every generated record is new: device = serial mod 1,000, and each device's timestamps go up by
 // one second per round over the fleet (unique per device, all within the past week).
@@ -880,7 +879,7 @@ Command: \`bun bench/serve.ts${cmdArgs ? ` ${cmdArgs}` : ""}\`.
 Everything on loopback. Client and server share the 2 cores: ${pinned ? "the load generator (this Bun process, all its threads) is pinned to CPU 0 and each server to CPU 1 with `taskset`, so neither starves the other" : "**not pinned** (no taskset or fewer than 2 cores): client and server compete for the cores"}.
 The load generator is a raw HTTP/1.1 keep-alive client (bench/serve-http.ts): closed loop with ${SINGLE_CONNS} connections for single records and ${BATCH_CONNS} for batches of ${BATCH}, ${PHASE_S} s each after a warm-up;
 latency is an open loop at half of each system's own single-record peak (${OPEN_CONNS} connections; latency counted from each request's scheduled instant).
-Records: \`bench/walk.ts\` (seeded): every device's values take a random walk around the pi4 fixture's (\`test/fixtures/proc/pi4/expected.json\`, ${ITEMS} items, ${FIELDS} numbers, ~${int(TEMPLATE_BYTES)} bytes of JSON): percents with one decimal in 0–100, network counters growing by ~1–6 MB per 10 minutes with a reboot (counters and uptime start over) about every two weeks per device, socket and process counts wandering as integers, temperature with one decimal, load averages with two. The load phases cycle through ${POOL_STEPS} walked records per device of ${DEVICES} devices (with a new unixTimestamp, recordId and seq each); the week is the walk itself. VictoriaMetrics gets the same records as Influx lines (the project's \`encodeInflux\`, ${FIELDS} fields a line) on \`/write?precision=s\`.
+Records: \`bench/walk.ts\` (seeded): every device's values take a random walk around the pi4 fixture's (\`test/fixtures/proc/pi4/expected.json\`, ${ITEMS} items, ${FIELDS} numbers, ~${int(TEMPLATE_BYTES)} bytes of JSON): percents with one decimal in 0–100, network counters growing by ~1–6 MB per 10 minutes with a reboot (counters and uptime start over) about every two weeks per device, socket and process counts wandering as integers, temperature with one decimal, load averages with two. The load phases cycle through ${POOL_STEPS} walked records per device of ${DEVICES} devices (with a new unixTimestamp, recordId and seq each); the week is the walk itself. VictoriaMetrics gets the same records as Influx lines, one line of ${FIELDS} fields per record (\`influxLines\` of bench/walk.ts: its cheapest form; bagtower's influx sink writes a line per label set) on \`/write?precision=s\`.
 \`bagtower serve\` is the compiled binary with its defaults but \`--rate-limit 0\`: every request here comes from 127.0.0.1, and the default limit (${int(DEFAULT_LIMITS.requestsPerMinute)} requests a minute per key and address) would stop the load, as it would a runaway device.
 **Acknowledgements differ:** bagtower serve answers after its SQLite commit is fsynced (WAL; the fsync on a worker thread, src/serve/wal-sync.ts); VictoriaMetrics answers 204 once the lines are buffered in memory, before its data reaches the disk (it writes them later, in the background; \`/internal/force_flush\` forces it).
 
