@@ -264,6 +264,26 @@ interface _DevState {
   texts?: Map<string, string>;
 }
 
+/**
+ * Rows of several series, each in time order, as one list in time order; a tie keeps the series'
+ * order (the store's series ids). A merge, not a sort: each series is already ordered.
+ */
+export function mergeByTime<T extends { ts: number }>(lists: T[][]): T[] {
+  const live = lists.filter((l) => l.length > 0);
+  if (live.length <= 1) return live[0] ?? [];
+  const at = new Array<number>(live.length).fill(0);
+  const out: T[] = [];
+  for (;;) {
+    let pick = -1;
+    for (let i = 0; i < live.length; i++) {
+      const row = live[i]![at[i]!];
+      if (row !== undefined && (pick < 0 || row.ts < live[pick]![at[pick]!]!.ts)) pick = i;
+    }
+    if (pick < 0) return out;
+    out.push(live[pick]![at[pick]!++]!);
+  }
+}
+
 export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, options: StoreOptions = {}): Store {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const db = new Database(path, { create: true, strict: true });
@@ -851,8 +871,10 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
       const tier: RollupSeconds = picked.tier === "1h" ? 3600 : 300;
       const counter = db.query<{ type: string }, [number, string]>("SELECT type FROM items WHERE dev = ? AND item = ?").get(device.dev, item)?.type === "counter";
       const head = _headSamples(device.dev, sids, fromS - picked.stepS, toS);
-      const rows: (GraphRow & { sid: number })[] = [];
+      const perSeries: GraphRow[][] = [];
       for (const [sid, key] of sids) {
+        const rows: GraphRow[] = [];
+        perSeries.push(rows);
         let buckets: Bucket[];
         if (picked.tier === "raw") {
           const { ts, values } = _rawOf(sid, head.get(sid), fromS, toS);
@@ -868,11 +890,10 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
         }
         for (const b of buckets) {
           if (b.start + picked.stepS <= fromS || b.start > toS) continue;
-          rows.push({ key, ts: b.start, value: counter ? b.last : b.sum / b.count, min: b.min, max: b.max, sid });
+          rows.push({ key, ts: b.start, value: counter ? b.last : b.sum / b.count, min: b.min, max: b.max });
         }
       }
-      rows.sort((a, b) => a.ts - b.ts || a.sid - b.sid);
-      return { tier: picked.tier, stepS: picked.stepS, rows: rows.map(({ sid: _, ...row }) => row) };
+      return { tier: picked.tier, stepS: picked.stepS, rows: mergeByTime(perSeries) };
     },
     strings(id, item, fromS, toS) {
       const device = _devOf(id);

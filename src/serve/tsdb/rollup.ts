@@ -114,10 +114,12 @@ export function aggregateToStep(rows: readonly (Bucket | RawSample)[], stepS: nu
   for (const row of rows) {
     const bucket: Bucket = "count" in row ? row : { start: row.ts, min: row.value, max: row.value, sum: row.value, count: 1, last: row.value };
     const start = bucket.start - _mod(bucket.start, stepS);
+    // Buckets are never changed once made (the graph cache shares them), so an aligned one is kept as it is.
+    const aligned = start === bucket.start ? bucket : { ...bucket, start };
     const open = out.at(-1);
     if (open !== undefined && start < open.start) throw new InvalidSampleError(`row ${bucket.start} is before the previous one`);
-    if (open !== undefined && open.start === start) out[out.length - 1] = mergeBucket(open, { ...bucket, start });
-    else out.push({ ...bucket, start });
+    if (open !== undefined && open.start === start) out[out.length - 1] = mergeBucket(open, aligned);
+    else out.push(aligned);
   }
   return out;
 }
