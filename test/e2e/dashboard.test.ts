@@ -373,6 +373,15 @@ describe("the dashboard in Chromium, served by bagtower serve", () => {
     expect(await periodOf()).toBe(600);
     await page.keyboard.press("Escape");
 
+    // A live update (device.updated: new labels) redraws the header around the Edit button, not the
+    // button itself: a click across the redraw still lands, and the keyboard's focus stays on it.
+    await page.locator("#edit-period").focus();
+    const button = await page.locator("#edit-period").elementHandle();
+    const relabelled = await fetch(`${base}/api/devices/${DEVICE}`, { method: "PATCH", headers: { "content-type": "application/json", authorization: `Bearer ${adminToken}` }, body: JSON.stringify({ labels: { room: "hall" } }) });
+    expect(relabelled.status).toBe(200);
+    await page.locator(".device-title .chip", { hasText: "room=hall" }).waitFor();
+    expect(await button!.evaluate((el) => el.isConnected && el === el.ownerDocument.activeElement)).toBe(true);
+
     // Plain seconds, typed while a live update (device.updated: new labels) refreshes the header:
     // the open form keeps what was typed.
     await page.locator("#edit-period").click();

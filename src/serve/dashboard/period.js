@@ -17,17 +17,26 @@ export function createPeriodEditor(id, onSaved) {
   let savedFlash = false;
   let destroyed = false;
 
+  // The view's nodes are made once and updated in place: a live update that replaced the Edit
+  // button would swallow a click that spans it, and take the keyboard's focus with it.
+  const valueEl = h("span", { class: "period-value", id: "period-value" });
+  const editButton = h("button", { type: "button", class: "btn small", id: "edit-period", onclick: startEdit }, "Edit period");
+  const lockedHint = h("span", { class: "hint", id: "period-locked" }, `Changing the period needs an admin login: ${LOGIN_HINT}.`);
+  const savedNote = h("span", { class: "saved" }, "Saved");
+
+  function renderView() {
+    const admin = isAdmin();
+    valueEl.replaceChildren(h("strong", {}, formatPeriod(seconds)), " ", h("span", { class: "muted" }, `(${seconds} s)`));
+    editButton.disabled = !admin;
+    if (admin) editButton.removeAttribute("aria-describedby");
+    else editButton.setAttribute("aria-describedby", "period-locked");
+    const wanted = [valueEl, editButton, ...(admin ? [] : [lockedHint]), ...(savedFlash ? [savedNote] : [])];
+    const current = [...el.childNodes];
+    if (current.length !== wanted.length || wanted.some((node, i) => current[i] !== node)) el.replaceChildren(...wanted);
+  }
+
   function render() {
-    if (!editing) {
-      const admin = isAdmin();
-      el.replaceChildren(
-        h("span", { class: "period-value", id: "period-value" }, h("strong", {}, formatPeriod(seconds)), " ", h("span", { class: "muted" }, `(${seconds} s)`)),
-        h("button", { type: "button", class: "btn small", id: "edit-period", onclick: startEdit, disabled: !admin, "aria-describedby": admin ? null : "period-locked" }, "Edit period"),
-        ...(admin ? [] : [h("span", { class: "hint", id: "period-locked" }, `Changing the period needs an admin login: ${LOGIN_HINT}.`)]),
-        ...(savedFlash ? [h("span", { class: "saved" }, "Saved")] : []),
-      );
-      return;
-    }
+    if (!editing) return renderView();
     const input = h("input", {
       id: "period-input",
       name: "period",
