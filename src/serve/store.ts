@@ -13,6 +13,7 @@ import { decodeChunk } from "./tsdb/chunk.ts";
 import { CorruptChunkError } from "./tsdb/errors.ts";
 import { decodeHeadRow, encodeHeadRow } from "./tsdb/head-row.ts";
 import { recordIdHash } from "./tsdb/record-id-hash.ts";
+import { mergeByTime } from "./tsdb/merge-by-time.ts";
 import { aggregateToStep, rollUp, type Bucket } from "./tsdb/rollup.ts";
 import { DEFAULT_RETENTION, pickTier, type Retention, type Tier } from "./tsdb/tiers.ts";
 
@@ -262,26 +263,6 @@ interface _DevState {
   /** Series ids by item, then key. */
   sids?: Map<string, Map<string, number>>;
   texts?: Map<string, string>;
-}
-
-/**
- * Rows of several series, each in time order, as one list in time order; a tie keeps the series'
- * order (the store's series ids). A merge, not a sort: each series is already ordered.
- */
-export function mergeByTime<T extends { ts: number }>(lists: T[][]): T[] {
-  const live = lists.filter((l) => l.length > 0);
-  if (live.length <= 1) return live[0] ?? [];
-  const at = new Array<number>(live.length).fill(0);
-  const out: T[] = [];
-  for (;;) {
-    let pick = -1;
-    for (let i = 0; i < live.length; i++) {
-      const row = live[i]![at[i]!];
-      if (row !== undefined && (pick < 0 || row.ts < live[pick]![at[pick]!]!.ts)) pick = i;
-    }
-    if (pick < 0) return out;
-    out.push(live[pick]![at[pick]!++]!);
-  }
 }
 
 export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, options: StoreOptions = {}): Store {
@@ -844,13 +825,14 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
       if (!device || item === _RECORD_ITEM) return [];
       const sids = _itemSids(device.dev, item);
       const head = _headSamples(device.dev, sids, fromS, toS);
-      const out: { key: string; ts: number; value: number; sid: number }[] = [];
+      const perSeries: { key: string; ts: number; value: number }[][] = [];
       for (const [sid, key] of sids) {
         const { ts, values } = _rawOf(sid, head.get(sid), fromS, toS);
-        for (let i = 0; i < ts.length; i++) out.push({ key, ts: ts[i]!, value: values[i]!, sid });
+        const rows: { key: string; ts: number; value: number }[] = [];
+        for (let i = 0; i < ts.length; i++) rows.push({ key, ts: ts[i]!, value: values[i]! });
+        perSeries.push(rows);
       }
-      out.sort((a, b) => a.ts - b.ts || a.sid - b.sid);
-      return out.map(({ key, ts, value }) => ({ key, ts, value }));
+      return mergeByTime(perSeries);
     },
     graph(id, item, fromS, toS, nowS, stepS) {
       const device = _devOf(id);

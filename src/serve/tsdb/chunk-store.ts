@@ -209,26 +209,25 @@ export function createChunkStore(db: Database, reportCorrupt: CorruptReport) {
      */
     readStepBuckets(sid: number, tier: RollupSeconds, fromS: number, toS: number, stepS: number): Bucket[] {
       const out: Bucket[] = [];
-      for (const row of q.rollupRows.all(sid, tier, toS, fromS)) {
-        const key = cache.key(sid, tier, row.start_ts, row.bytes, stepS);
+      // A row's step buckets from the cache, else from its blob (read only then) as `tierBuckets` makes them.
+      const add = (kind: RollupSeconds | "raw", row: { id: number; start_ts: number; bytes: number }, data: (id: number) => Uint8Array | undefined, tierBuckets: (data: Uint8Array) => Bucket[] | undefined) => {
+        const key = cache.key(sid, kind, row.start_ts, row.bytes, stepS);
         let buckets = cache.get(key);
         if (buckets === undefined) {
-          const data = q.rollupData.get(row.id)?.data;
-          buckets = aggregateToStep((data && _decodeBlock(sid, row.start_ts, data)) ?? [], stepS);
+          const blob = data(row.id);
+          buckets = aggregateToStep((blob && tierBuckets(blob)) ?? [], stepS);
           cache.set(sid, key, buckets);
         }
         for (const b of buckets) out.push(b);
+      };
+      for (const row of q.rollupRows.all(sid, tier, toS, fromS)) {
+        add(tier, row, (id) => q.rollupData.get(id)?.data, (blob) => _decodeBlock(sid, row.start_ts, blob));
       }
       for (const row of q.rangeRows.all(sid, toS, fromS - tier)) {
-        const key = cache.key(sid, "raw", row.start_ts, row.bytes, stepS);
-        let buckets = cache.get(key);
-        if (buckets === undefined) {
-          const data = q.chunkData.get(row.id)?.data;
-          const chunk = data && _decode(sid, row.start_ts, data);
-          buckets = chunk ? aggregateToStep(rollUp(chunk.ts, chunk.values, tier), stepS) : [];
-          cache.set(sid, key, buckets);
-        }
-        for (const b of buckets) out.push(b);
+        add("raw", row, (id) => q.chunkData.get(id)?.data, (blob) => {
+          const chunk = _decode(sid, row.start_ts, blob);
+          return chunk && rollUp(chunk.ts, chunk.values, tier);
+        });
       }
       return out;
     },

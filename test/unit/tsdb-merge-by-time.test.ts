@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mergeByTime } from "../../src/serve/store.ts";
+import { mergeByTime } from "../../src/serve/tsdb/merge-by-time.ts";
 import { mulberry32 } from "../helpers/prng.ts";
 
 describe("mergeByTime (a graph's series into one list)", () => {
