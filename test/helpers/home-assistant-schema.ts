@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { DEBIAN_PYTHON3 } from "./prereq.ts";
 // Home Assistant's MQTT discovery schema for a sensor, as documented (home-assistant.io/integrations/mqtt
 // "Discovery messages" and /integrations/sensor.mqtt, the sensor device classes and their units at
 // developers.home-assistant.io/docs/core/entity/sensor), as checks a test runs on what the broker holds.
@@ -86,10 +86,7 @@ export function sensorConfigProblems(topic: string, payload: string, discoveryPr
 /** Renders each template with Jinja2 (as HA does) for `value_json` = the state payload parsed. */
 export function renderTemplates(templates: string[], statePayload: string): string[] {
   const script = "import json,sys,jinja2\nd=json.loads(sys.argv[1])\nv=json.loads(d['state'])\nprint(json.dumps([jinja2.Environment().from_string(t).render(value_json=v) for t in d['templates']]))";
-  const run = Bun.spawnSync([PYTHON3, "-c", script, JSON.stringify({ templates, state: statePayload })], { stdin: "ignore", stderr: "pipe" });
+  const run = Bun.spawnSync([DEBIAN_PYTHON3, "-c", script, JSON.stringify({ templates, state: statePayload })], { stdin: "ignore", stderr: "pipe" });
   if (run.exitCode !== 0) throw new Error(`jinja2: ${run.stderr.toString()}`);
   return JSON.parse(run.stdout.toString());
 }
-
-/** Debian's python3, where python3-jinja2 installs (a python3 earlier on PATH may lack it). */
-export const PYTHON3 = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";

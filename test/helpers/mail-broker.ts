@@ -4,14 +4,14 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort } from "./backends.ts";
+import { DEBIAN_PYTHON3 } from "./prereq.ts";
 import { tempDir } from "./context.ts";
 import { drainText, waitFor } from "./wait.ts";
 
-const _PYTHON = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
 const _MOSQUITTO = existsSync("/usr/sbin/mosquitto") ? "/usr/sbin/mosquitto" : "mosquitto";
 
 export function smtpAvailable(): boolean {
-  return Bun.spawnSync([_PYTHON, "-c", "import aiosmtpd"]).exitCode === 0;
+  return Bun.spawnSync([DEBIAN_PYTHON3, "-c", "import aiosmtpd"]).exitCode === 0;
 }
 
 export function mosquittoAvailable(): boolean {
@@ -70,8 +70,8 @@ export async function startSmtpServer(tls: "none" | "starttls" | "smtps" = "none
   const tlsArgs = !cert ? [] : tls === "starttls" ? ["--tlscert", cert.cert, "--tlskey", cert.key] : ["--smtpscert", cert.cert, "--smtpskey", cert.key];
   // With a login: STARTTLS and AUTH required, through a small script (aiosmtpd's command line has no authenticator).
   const cmd = login
-    ? [_PYTHON, join(import.meta.dir, "smtp-auth-server.py"), String(port), maildir, cert!.cert, cert!.key, login.user, login.password]
-    : [_PYTHON, "-m", "aiosmtpd", "-n", "-l", `127.0.0.1:${port}`, ...tlsArgs, "-c", "aiosmtpd.handlers.Mailbox", maildir];
+    ? [DEBIAN_PYTHON3, join(import.meta.dir, "smtp-auth-server.py"), String(port), maildir, cert!.cert, cert!.key, login.user, login.password]
+    : [DEBIAN_PYTHON3, "-m", "aiosmtpd", "-n", "-l", `127.0.0.1:${port}`, ...tlsArgs, "-c", "aiosmtpd.handlers.Mailbox", maildir];
   const proc = Bun.spawn(cmd, { stdout: "ignore", stderr: "pipe" });
   const stderr = drainText(proc.stderr);
   await waitFor(`aiosmtpd on ${port} (${stderr.text()})`, () => _listening(port), 15_000, 50);

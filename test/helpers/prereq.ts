@@ -26,7 +26,9 @@ const apt = (...packages: string[]) => `apt-get install ${packages.join(" ")}`;
 const onPath = (program: string) => Bun.which(program) !== null;
 const isRoot = () => process.getuid?.() === 0;
 const userExists = (name: string) => Bun.spawnSync(["id", "-u", name], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
-const python3 = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+/** Debian's python3, where python3-aiosmtpd and python3-jinja2 install (a python3 earlier on PATH may lack them). */
+export const DEBIAN_PYTHON3 = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+const python3 = DEBIAN_PYTHON3;
 
 const PREREQS = {
   "victoria-metrics": { what: "VictoriaMetrics", install: apt("victoria-metrics"), available: () => backendAvailable("victoria-metrics") },
