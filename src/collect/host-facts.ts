@@ -4,7 +4,7 @@
 // (/proc/device-tree/model, or /sys/firmware/devicetree/base/model) that boards have instead of DMI.
 import type { HostFacts } from "../record/host-facts.ts";
 import type { Probe } from "./probe.ts";
-import { parseOsRelease } from "./items/system.ts";
+import { osRelease } from "./items/system.ts";
 
 const _MAX = 256;
 
@@ -30,7 +30,7 @@ const _DMI = {
 } as const;
 
 export function readHostFacts(probe: Probe): HostFacts {
-  const release = parseOsRelease(probe.maybeText("/etc/os-release") ?? probe.maybeText("/usr/lib/os-release") ?? "");
+  const release = osRelease(probe);
   const facts: HostFacts = {};
   const set = (key: keyof HostFacts, value: string | undefined) => {
     if (value !== undefined) facts[key] = value.trim().slice(0, _MAX);

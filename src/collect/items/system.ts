@@ -1,7 +1,7 @@
 // uname-equivalent files: /proc/sys/kernel/osrelease and /arch, /etc/os-release PRETTY_NAME, and the
 // model from /proc/device-tree/model (boards) or DMI (PCs and servers).
 import { defineItem, type ItemContext } from "../item.ts";
-import { sysValue } from "../probe.ts";
+import { sysValue, type Probe } from "../probe.ts";
 
 /** os-release `KEY=value` lines; values may be quoted, with backslash escapes inside. */
 export function parseOsRelease(text: string): Record<string, string> {
@@ -17,6 +17,11 @@ export function parseOsRelease(text: string): Record<string, string> {
     out[match[1]!] = value;
   }
   return out;
+}
+
+/** The machine's os-release, read and parsed once per run (the system item and meta.host both use it). */
+export function osRelease(probe: Probe): Record<string, string> {
+  return probe.once("os-release", () => parseOsRelease(probe.maybeText("/etc/os-release") ?? probe.maybeText("/usr/lib/os-release") ?? ""));
 }
 
 /** The device-tree model ends with a NUL byte; DMI names are padded with spaces. */
@@ -35,7 +40,7 @@ export const system = defineItem({
   id: "system",
   type: "string",
   read: (ic) => {
-    const release = parseOsRelease(ic.probe.maybeText("/etc/os-release") ?? ic.probe.maybeText("/usr/lib/os-release") ?? "");
+    const release = osRelease(ic.probe);
     const out: Record<string, string> = {
       kernel: sysValue(ic.probe.maybeText("/proc/sys/kernel/osrelease")) ?? "unknown",
       os: release.PRETTY_NAME ?? release.NAME ?? "Linux",
