@@ -63,11 +63,13 @@ function _variadic(def: unknown): boolean {
 
 /**
  * `unknown option --onyl for 'bagtower collect'. Did you mean --only?`: a single-dash long name
- * (`-format`) is matched against the long flags too.
+ * (`-format`) is matched against the long flags too. A command that takes an argument is told how
+ * to pass one that starts with a dash (`bagtower ping -- -Xa3…`), when no flag was meant.
  */
-export function unknownOptionError(token: string, bare: string, longNames: readonly string[], commandName: string): UsageError {
+export function unknownOptionError(token: string, bare: string, longNames: readonly string[], commandName: string, takesArgument = false): UsageError {
   const suggestion = bare.length > 1 ? didYouMean(bare, longNames, "--") : "";
-  return new UsageError(`unknown option ${token} for '${commandName}'.${suggestion} See '${commandName} --help'.`);
+  const dashed = takesArgument && !suggestion && !token.startsWith("--") ? ` An argument that starts with '-' goes after '--': '${commandName} -- ${token}'.` : "";
+  return new UsageError(`unknown option ${token} for '${commandName}'.${suggestion || dashed} See '${commandName} --help'.`);
 }
 
 /**
@@ -101,7 +103,7 @@ export function parseCommandArgs(commandName: string, args: ArgsDef, tokens: rea
       if (!flag) throw unknownOptionError(`--${name}`, name, [...long.keys()], commandName);
     } else if (token.startsWith("-") && token.length > 1 && !/^-\d/.test(token)) {
       flag = short.get(token.slice(1));
-      if (!flag) throw unknownOptionError(token, token.slice(1), [...long.keys()], commandName);
+      if (!flag) throw unknownOptionError(token, token.slice(1), [...long.keys()], commandName, positionals.length > 0);
     } else {
       stray.push(token);
       continue;

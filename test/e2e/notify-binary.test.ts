@@ -55,6 +55,11 @@ describe("bagtower ping", () => {
     expect(both.code).toBe(2);
     expect(both.stderr.trim().split("\n")).toHaveLength(1);
     expect((await ping("abcdefgh12", "--exit", "300")).code).toBe(2);
+    // A token issued before tokens stopped starting with '-' still pings, after '--'.
+    const dashed = await ping("-bcdefgh12");
+    expect(dashed.code).toBe(2);
+    expect(dashed.stderr).toContain("goes after '--': 'bagtower ping -- -bcdefgh12'");
+    expect((await ping("--", "-bcdefgh12")).stderr).toContain("no check has this token");
     const help = await runBinary(["ping", "--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout + help.stderr).toMatch(/--start[\s\S]*--fail[\s\S]*--exit/);

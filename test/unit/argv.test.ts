@@ -46,6 +46,13 @@ describe("parseCommandArgs", () => {
   });
   test("an unknown flag suggests the closest", () => expect(usage(["--onyl", "cpu"])).toBe("unknown option --onyl for 'bagtower collect'. Did you mean --only? See 'bagtower collect --help'."));
   test("an unknown short flag", () => expect(usage(["-x"])).toContain("unknown option -x"));
+  test("a command that takes an argument says how to pass one that starts with '-'", () => {
+    const ping = { ...globalArgs, target: { type: "positional", required: true }, start: { type: "boolean" } } as ArgsDef;
+    expect(() => parseCommandArgs("bagtower ping", ping, ["-Xa3kq9"])).toThrow("unknown option -Xa3kq9 for 'bagtower ping'. An argument that starts with '-' goes after '--': 'bagtower ping -- -Xa3kq9'.");
+    expect(() => parseCommandArgs("bagtower ping", ping, ["-start"])).toThrow("Did you mean --start?");
+    expect(parseCommandArgs("bagtower ping", ping, ["--start", "--", "-Xa3kq9"]).values).toMatchObject({ target: "-Xa3kq9", start: true });
+    expect(usage(["-Xa3kq9"])).not.toContain("goes after '--'");
+  });
   test("a missing value", () => expect(usage(["--only"])).toBe("option --only needs a value. See 'bagtower collect --help'."));
   test("a value that is another flag is missing", () => expect(usage(["--only", "--pretty"])).toContain("--only needs a value"));
   test("an enum value out of range", () => expect(usage(["--format", "jsn"])).toBe("--format jsn: expected one of json, pretty. Did you mean json?"));

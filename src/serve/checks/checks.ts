@@ -86,6 +86,16 @@ export function overdueAt(check: { period_s: number | null; cron: string | null;
   return next === undefined ? undefined : next / 1000 + check.grace_s;
 }
 
+/**
+ * A check's token: 18 random bytes as base64url (144 bits), except that it never starts with '-'.
+ * It is pasted as a command's argument (`bagtower ping TOKEN`, `curl …/ping/TOKEN`), where a leading
+ * dash reads as an option: one token in 64 did. A leading '-' becomes 'A' (under a bit of entropy lost).
+ */
+export function checkToken(bytes: Uint8Array): string {
+  const token = Buffer.from(bytes).toString("base64url");
+  return token.startsWith("-") ? `A${token.slice(1)}` : token;
+}
+
 export interface ChecksOptions {
   db: Database;
   notify: NotifyTransition;
@@ -202,7 +212,7 @@ export function createChecks(options: ChecksOptions) {
         throw error;
       }
     }
-    const token = Buffer.from(options.randomBytes(18)).toString("base64url");
+    const token = checkToken(options.randomBytes(18));
     const { id } = q.insert.get(c.name, token, c.periodSeconds ?? null, c.cron ?? null, c.graceSeconds, JSON.stringify(c.labels), nowS())!;
     return { ...view(q.byId.get(id)!), token };
   }
