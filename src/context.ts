@@ -1,5 +1,5 @@
 import { statfs as _statfs, statfsSync, type StatsFs } from "node:fs";
-import { join, resolve } from "node:path";
+import { join, resolve } from "./posix-path.ts";
 import { createLogger, logLevel, type Logger } from "./log.ts";
 import { stdoutIsTerminal, writeStdout } from "./output.ts";
 import { homePaths, type HomePaths } from "./paths.ts";

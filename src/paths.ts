@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join } from "./posix-path.ts";
 
 /** The names of the small documents in state/ (read and written through state.ts). */
 export const STATE_FILES = {

@@ -2,7 +2,7 @@
 // (serve's /download/), checked against that receiver's SHA256SUMS, renamed over itself in its own
 // directory: a run that stops at any point leaves the old executable or the new one, never a mix.
 import { chmodSync, closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join } from "./posix-path.ts";
 import { fsyncDir } from "./atomic-file.ts";
 import { releaseName } from "./build-target.ts";
 import type { Config } from "./config/schema.ts";

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join } from "./posix-path.ts";
 import * as v from "valibot";
 import { writeFileAtomic } from "./atomic-file.ts";
 

@@ -1,5 +1,5 @@
 import { accessSync, constants, statSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join } from "../posix-path.ts";
 import type { ReadableStreamDefaultReader } from "node:stream/web";
 import * as v from "valibot";
 import { errorMessage } from "../errors.ts";

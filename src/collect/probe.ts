@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { listDir } from "../host.ts";
-import { join } from "node:path";
+import { join } from "../posix-path.ts";
 import type { FsStats } from "../context.ts";
 
 /**

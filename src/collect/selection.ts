@@ -1,5 +1,5 @@
 import { statSync, accessSync, constants } from "node:fs";
-import { join } from "node:path";
+import { join } from "../posix-path.ts";
 import type { Config } from "../config/schema.ts";
 import { BagtowerError, ConfigError, ExitCode, errorMessage } from "../errors.ts";
 import { BUILTIN_IDS } from "../record/builtin-ids.ts";

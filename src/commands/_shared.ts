@@ -67,7 +67,7 @@ export function defineBagtowerCommand<const T extends ArgsDef>(def: {
   const cmd: CommandDef<T> = rest;
   if (run) {
     // parseCommandArgs made the values from this same args definition, globalArgs included.
-    // The Context (the home's paths, the logger, node:path) loads when a command runs: --version and
+    // The Context (the home's paths, the logger, node:fs) loads when a command runs: --version and
     // --help, answered before this, need none of it.
     _runners.set(cmd, async (values, data) => {
       const { createContext } = await import("../context.ts");

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, resolve } from "../posix-path.ts";
 import { globalArgs } from "../argv.ts";
 import { loadConfig } from "../config/load.ts";
 import type { SinkConfig } from "../config/schema.ts";

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, renameSync } from "node:fs";
-import { join } from "node:path";
+import { join } from "../posix-path.ts";
 import { fsyncDir } from "../atomic-file.ts";
 import type { Context } from "../context.ts";
 import { listAside, listSpool, spoolDirOf } from "./spool.ts";

@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { join } from "../posix-path.ts";
 import * as v from "valibot";
 import type { Config, SinkConfig } from "../config/schema.ts";
 import type { Context } from "../context.ts";

@@ -1,5 +1,5 @@
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname } from "../posix-path.ts";
 import type { Context } from "../context.ts";
 import { TempFailError } from "../errors.ts";
 import { processAlive } from "../host.ts";

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join } from "../posix-path.ts";
 import { writeFileAtomic } from "../atomic-file.ts";
 import type { SinkConfig } from "../config/schema.ts";
 import { redactUrl } from "../redact.ts";

@@ -1,5 +1,5 @@
 import { readFileSync, renameSync, unlinkSync } from "node:fs";
-import { join } from "node:path";
+import { join } from "../posix-path.ts";
 import { fsyncDir } from "../atomic-file.ts";
 import { UsageError } from "../errors.ts";
 import type { SinkInventory } from "./inventory.ts";

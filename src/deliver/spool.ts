@@ -1,5 +1,5 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync } from "node:fs";
-import { join } from "node:path";
+import { join } from "../posix-path.ts";
 import * as v from "valibot";
 import { fsyncDir, writeFileAtomic } from "../atomic-file.ts";
 import type { Context } from "../context.ts";

@@ -1,5 +1,5 @@
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join } from "../posix-path.ts";
 import { fsyncDir } from "../atomic-file.ts";
 import type { Context } from "../context.ts";
 import { BagtowerError, ConfigError, errorMessage } from "../errors.ts";

@@ -2,7 +2,7 @@
 // the release files of `serve --downloads DIR` (another CPU's or libc's builds), with a SHA256SUMS
 // that the installer and `bagtower update` check every download against.
 import { readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { join } from "../posix-path.ts";
 import { BUILD_TARGET, releaseName } from "../build-target.ts";
 import type { Logger } from "../log.ts";
 import { HttpError } from "./http-errors.ts";

@@ -1,6 +1,6 @@
 import { Database, type Statement } from "bun:sqlite";
 import { chmodSync, mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname } from "../posix-path.ts";
 import { DEFAULT_PERIOD_S } from "../record/period.ts";
 import type { Item } from "../record/schema.ts";
 import { HttpError } from "./http-errors.ts";

@@ -5,7 +5,7 @@ import { removeEntries, spoolDirOf } from "../../deliver/spool.ts";
 import { ExitCode, UsageError } from "../../errors.ts";
 import { defineBagtowerCommand } from "../_shared.ts";
 import { checkSink, sinkFilterArg } from "./shared.ts";
-import { join } from "node:path";
+import { join } from "../../posix-path.ts";
 
 export default defineBagtowerCommand({
   meta: { name: "purge", description: "Delete spooled records (or, with --rejected, the refused ones)" },
