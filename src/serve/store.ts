@@ -903,28 +903,40 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
       // stop can have much to delete, and ingest must not wait for all of it.
       await sealing;
       let removed = 0;
-      const recordsBefore = db.query<{ n: number }, [number, number]>("SELECT coalesce(sum(c.n), 0) AS n FROM chunks c JOIN series s ON s.sid = c.sid WHERE s.dev = ? AND s.item = '' AND c.end_ts < ?");
-      const numericSids = db.query<{ sid: number }, [number]>("SELECT sid FROM series WHERE dev = ? AND item != ''");
+      // Every chunk query bounds start_ts too (a chunk ending before the cutoff starts before it), so
+      // the (sid, start_ts) index stops at the cutoff: a pass with nothing to drop reads no chunk row.
+      const recordsBefore = db.query<{ n: number }, [number, number]>(
+        "SELECT coalesce(sum(c.n), 0) AS n FROM chunks c JOIN series s ON s.sid = c.sid WHERE s.dev = ?1 AND s.item = '' AND c.start_ts < ?2 AND c.end_ts < ?2",
+      );
+      // The device's numeric series with raw chunks to freeze, in one statement rather than one per series.
+      const sidsToFreeze = db.query<{ sid: number }, [number, number]>(
+        "SELECT DISTINCT c.sid FROM series s JOIN chunks c ON c.sid = s.sid WHERE s.dev = ?1 AND s.item != '' AND c.start_ts < ?2 AND c.end_ts < ?2",
+      );
       // As applyRetention's: the coarser tiers' cutoffs at the time this raw cutoff belongs to.
       const cutoffs = _cutoffs(cutoffS + retention.rawS);
-      const deleteRecords = db.query("DELETE FROM chunks WHERE sid IN (SELECT sid FROM series WHERE dev = ? AND item = '') AND end_ts < ?");
-      const deleteHead = db.query<{ seq: number }, [number, number]>("DELETE FROM head WHERE dev = ? AND ts < ? RETURNING seq");
+      const deleteRecords = db.query("DELETE FROM chunks WHERE sid IN (SELECT sid FROM series WHERE dev = ?1 AND item = '') AND start_ts < ?2 AND end_ts < ?2");
       const deleteTexts = db.query(
         "DELETE FROM strings WHERE dev = ?1 AND (ts < ?2 AND ts < (SELECT max(ts) FROM strings t WHERE t.dev = strings.dev AND t.item = strings.item) " +
           "OR id NOT IN (SELECT id FROM strings t WHERE t.dev = ?1 AND t.item = strings.item ORDER BY ts DESC, id DESC LIMIT ?3))",
       );
+      const headCutoff = Math.min(cutoffS, recordsCutoffS);
       for (const { dev } of db.query("SELECT dev FROM devices").all() as { dev: number }[]) {
         db.transaction(() => {
           const records = recordsBefore.get(dev, recordsCutoffS)!.n;
-          for (const { sid } of numericSids.all(dev)) chunks.freeze(sid, cutoffs);
+          for (const { sid } of sidsToFreeze.all(dev, cutoffs.rawS)) chunks.freeze(sid, cutoffs);
           deleteRecords.run(dev, recordsCutoffS);
-          const gone = new Set(deleteHead.all(dev, Math.min(cutoffS, recordsCutoffS)).map((r) => r.seq));
+          // The head's rows of a device are mirrored in its state (seq, ts): the old ones are found
+          // there, not by scanning the head table (it has no index by device and time).
           const state = states.get(dev);
-          if (state && gone.size > 0) state.head = state.head.filter((e) => !gone.has(e.seq));
-          headCount -= gone.size;
+          const old = state ? state.head.filter((e) => e.ts < headCutoff) : [];
+          if (old.length > 0) {
+            q.deleteHead.run(JSON.stringify(old.map((e) => e.seq)));
+            state!.head = state!.head.filter((e) => e.ts >= headCutoff);
+          }
+          headCount -= old.length;
           deleteTexts.run(dev, cutoffS, _STRING_HISTORY);
-          recordCount -= records + gone.size;
-          removed += records + gone.size;
+          recordCount -= records + old.length;
+          removed += records + old.length;
         })();
         await new Promise((resolve) => setImmediate(resolve));
       }

@@ -91,4 +91,18 @@ describe("the store after a restart", () => {
     expect(latest()).toEqual({ battery: [300, 70], cpu: [300, 30], os: [300, "Debian 13"] });
     expect(store.items("pi-01").find((i) => i.id === "os")?.keys).toEqual([]);
   });
+  test("retention finds the head's old rows after a restart too (from the rows the store reads back at start)", async () => {
+    const path = join(dir, "serve.db");
+    await store.ingest([100, 200, 5000, 6000].map((ts) => record(ts, [{ id: "cpu", type: "percent", val: ts / 100 }])), null, 6_000_000);
+    store.close();
+    store = openStore(path);
+    expect(await store.deleteOlderThan(1000)).toBe(2);
+    expect(store.counts().records).toBe(2);
+    expect(store.series("pi-01", "cpu", 0, 10_000).map((p) => p.value)).toEqual([50, 60]);
+    store.close();
+    store = openStore(path);
+    expect(store.counts().records).toBe(2);
+    expect(store.series("pi-01", "cpu", 0, 10_000).map((p) => p.value)).toEqual([50, 60]);
+    expect(await store.deleteOlderThan(1000)).toBe(0);
+  });
 });

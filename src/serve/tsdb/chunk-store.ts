@@ -56,8 +56,10 @@ export function createChunkStore(db: Database, reportCorrupt: CorruptReport) {
     deleteFrom: db.query("DELETE FROM chunks WHERE sid = ? AND start_ts >= ?"),
     insertRollup: db.query("INSERT OR REPLACE INTO rollups (sid, tier, start_ts, end_ts, data) VALUES (?, ?, ?, ?, ?)"),
     lastBlock: db.query<{ start_ts: number; end_ts: number; data: Uint8Array }, [number, number]>("SELECT start_ts, end_ts, data FROM rollups WHERE sid = ? AND tier = ? ORDER BY start_ts DESC LIMIT 1"),
-    before: db.query<{ start_ts: number; n: number; data: Uint8Array }, [number, number]>("SELECT start_ts, n, data FROM chunks WHERE sid = ? AND end_ts < ? ORDER BY start_ts"),
-    deleteBefore: db.query("DELETE FROM chunks WHERE sid = ? AND end_ts < ?"),
+    // A chunk that ends before the cutoff starts before it too: the start bound lets the (sid, start_ts)
+    // index stop at the cutoff instead of visiting every chunk of the series to read its end.
+    before: db.query<{ start_ts: number; n: number; data: Uint8Array }, [number, number]>("SELECT start_ts, n, data FROM chunks WHERE sid = ?1 AND start_ts < ?2 AND end_ts < ?2 ORDER BY start_ts"),
+    deleteBefore: db.query("DELETE FROM chunks WHERE sid = ?1 AND start_ts < ?2 AND end_ts < ?2"),
     range: db.query<{ start_ts: number; data: Uint8Array }, [number, number, number]>("SELECT start_ts, data FROM chunks WHERE sid = ? AND start_ts <= ? AND end_ts >= ? ORDER BY start_ts"),
     rangeRows: db.query<{ id: number; start_ts: number; bytes: number }, [number, number, number]>(
       "SELECT id, start_ts, length(data) AS bytes FROM chunks WHERE sid = ? AND start_ts <= ? AND end_ts >= ? ORDER BY start_ts",
