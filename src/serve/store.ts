@@ -768,7 +768,10 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
         pending.push({ records, address, nowMs, origin, resolve, reject });
         if (!scheduled) {
           scheduled = true;
-          setImmediate(_flush);
+          // While an fsync is in flight a commit could not be acknowledged before the next one
+          // anyway: the requests wait for it and commit together (one transaction, fewer WAL pages
+          // and less CPU per record under load), and the next fsync covers them all.
+          setImmediate(() => (walSync ? walSync.whenIdle(_flush) : _flush()));
         }
       });
     },

@@ -9,12 +9,21 @@ import { closeSync, fstatSync, fsync, openSync, statSync } from "node:fs";
  * waited for its fsync on the main thread (about a millisecond here, and more on an SD card),
  * which bounded single-record ingest. Several commits waiting share the next fsync.
  */
-export function createWalSync(dbPath: string): { durable(): Promise<void>; close(): void } {
+export interface WalSync {
+  /** Resolves after an fsync that began after this call. */
+  durable(): Promise<void>;
+  /** Calls `then` once no fsync is in flight (at once when none is). */
+  whenIdle(then: () => void): void;
+  close(): void;
+}
+
+export function createWalSync(dbPath: string): WalSync {
   const walPath = `${dbPath}-wal`;
   let fd: number | undefined;
   let inode = -1;
   let waiting: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   let inFlight = false;
+  let idle: (() => void)[] = [];
 
   /** The -wal file's descriptor, opened again if SQLite replaced the file; none before its first write. */
   function _fd(): number | undefined {
@@ -40,7 +49,12 @@ export function createWalSync(dbPath: string): { durable(): Promise<void>; close
     const finish = (error: unknown) => {
       inFlight = false;
       for (const w of batch) error ? w.reject(error) : w.resolve();
-      if (waiting.length > 0) _start();
+      // What waited for this fsync to end commits now; its durable() starts the next fsync, which
+      // then covers that commit and whatever else is waiting.
+      const then = idle;
+      idle = [];
+      for (const f of then) f();
+      if (waiting.length > 0 && !inFlight) _start();
     };
     try {
       const descriptor = _fd();
@@ -57,6 +71,10 @@ export function createWalSync(dbPath: string): { durable(): Promise<void>; close
         waiting.push({ resolve, reject });
         if (!inFlight) _start();
       });
+    },
+    whenIdle(then) {
+      if (inFlight) idle.push(then);
+      else then();
     },
     close() {
       if (fd !== undefined) closeSync(fd);
