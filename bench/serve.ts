@@ -527,21 +527,30 @@ let graphItems = 0;
 let graphPoints = 0;
 let graphBytes = 0;
 
-/** One load of a device's page as the dashboard does it: the device, then every numeric item's series in parallel. */
+/** One load of a device's page as the dashboard does it: the device, then every numeric item's series in one request (`items=`). */
 async function graphLoad(url: string, device: string, query: string) {
   const started = performance.now();
   const answer = (await (await fetch(`${url}/api/devices/${device}`)).json()) as { items: { id: string; shape: string }[] };
   const numeric = answer.items.filter((i) => i.shape !== "string");
-  const texts = await Promise.all(numeric.map(async (i) => (await fetch(`${url}/api/devices/${device}/series?item=${encodeURIComponent(i.id)}&${query}`)).text()));
+  const text = await (await fetch(`${url}/api/devices/${device}/series?items=${numeric.map((i) => encodeURIComponent(i.id)).join(",")}&${query}`)).text();
   const ms = performance.now() - started;
-  const series = texts.map((t) => JSON.parse(t) as { points: Record<string, unknown[]>; tier?: string });
+  const series = (JSON.parse(text) as { series: { points: Record<string, unknown[]>; tier?: string }[] }).series;
   return {
     ms,
     items: numeric.length,
-    bytes: texts.reduce((n, t) => n + t.length, 0),
+    bytes: text.length,
     points: series.reduce((n, s) => n + Object.values(s.points ?? {}).reduce((m, p) => m + p.length, 0), 0),
     tiers: [...new Set(series.map((s) => s.tier ?? "—"))],
   };
+}
+
+/** The same page as before `items=`: the device, then one request per numeric item, all in parallel (the reference for graphLoad). */
+async function graphLoadPerItem(url: string, device: string, query: string): Promise<number> {
+  const started = performance.now();
+  const answer = (await (await fetch(`${url}/api/devices/${device}`)).json()) as { items: { id: string; shape: string }[] };
+  const numeric = answer.items.filter((i) => i.shape !== "string");
+  await Promise.all(numeric.map(async (i) => (await fetch(`${url}/api/devices/${device}/series?item=${encodeURIComponent(i.id)}&${query}`)).text()));
+  return performance.now() - started;
 }
 
 const graphRound = async () => {
@@ -659,8 +668,12 @@ for (const range of YEAR_RANGES) {
   const fromS = toS - range.days * 86400;
   const stepS = dashboardStep(range.days * 86400);
   const loads = [];
-  for (let rep = 0; rep < GRAPH_REPS; rep++) loads.push(await graphLoad(`http://127.0.0.1:${yearServe.port}`, yearDevice, `from=${fromS}&to=${toS}&step=${stepS}`));
-  yearGraphs.push({ ...range, stepS, stats: summarize(loads.map((l) => l.ms)), last: loads.at(-1)! });
+  const perItem: number[] = [];
+  for (let rep = 0; rep < GRAPH_REPS; rep++) {
+    loads.push(await graphLoad(`http://127.0.0.1:${yearServe.port}`, yearDevice, `from=${fromS}&to=${toS}&step=${stepS}`));
+    perItem.push(await graphLoadPerItem(`http://127.0.0.1:${yearServe.port}`, yearDevice, `from=${fromS}&to=${toS}&step=${stepS}`));
+  }
+  yearGraphs.push({ ...range, stepS, stats: summarize(loads.map((l) => l.ms)), perItem: summarize(perItem), last: loads.at(-1)! });
 }
 const yearRss = rssOf(yearServe.pid);
 weekStops.push(await yearServe.stop());
@@ -865,7 +878,7 @@ const sealText = (sealed: Sealed) =>
       : sealed.stopped === "stable"
         ? `sealed but ${int(sealed.headRecords ?? Number.NaN)} head records ${fmt(sealed.ms / 1000)} s after the load, then no change for ${fmt(SEAL_STABLE_MS / 1000, 0)} s (the devices' open hours, sealed after 15 minutes of silence)`
         : `**${int(sealed.headRecords ?? Number.NaN)} head records still unsealed after ${fmt(sealed.ms / 1000)} s**`;
-const yearGraphText = yearGraphs.map((y) => `${fmt(y.stats.median, 1)} ms`).join(" / ");
+const yearGraphText = `${yearGraphs.map((y) => `${fmt(y.stats.median, 1)} ms`).join(" / ")}; one request per item in parallel, interleaved with them: ${yearGraphs.map((y) => `${fmt(y.perItem.median, 1)} ms`).join(" / ")}`;
 const yearGraphDetail = yearGraphs
   .map((y) => `${y.label}: step ${int(y.stepS)} s, p90 ${fmt(y.stats.p90, 1)} ms, max ${fmt(y.stats.max, 1)} ms, ${int(y.last.points)} points in ${int(y.last.bytes)} bytes, tier ${y.last.tiers.join("/")}`)
   .join("; ");
@@ -907,9 +920,9 @@ ${table(
       weekVerdict(rateOf(liveClosed) >= 0.9 * rateOf(liveFresh)),
     ],
     [`p99 at half of serve's own peak, on the week's database`, "≤ 20 ms", `${fmt(pq(liveOpen, 0.99), 2)} ms at ${int(liveHalfRate)}/s (p50 ${fmt(pq(liveOpen, 0.5), 2)} ms)`, `at half the fresh peak, ${int(liveRate)}/s: ${fmt(pq(liveOpenFreshHalf, 0.99), 2)} ms`, "—", weekVerdict(pq(liveOpen, 0.99) <= 20)],
-    [`one device's graphs over a week (the device + ${graphItems} series in parallel), median of ${GRAPH_REPS}`, "≤ 30 ms", `${fmt(g.median, 1)} ms (p90 ${fmt(g.p90, 1)}, max ${fmt(g.max, 1)})`, "—", "—", weekVerdict(g.median <= 30)],
+    [`one device's graphs over a week (the device, then its ${graphItems} series in one request, as the dashboard asks), median of ${GRAPH_REPS}`, "≤ 30 ms", `${fmt(g.median, 1)} ms (p90 ${fmt(g.p90, 1)}, max ${fmt(g.max, 1)})`, "—", "—", weekVerdict(g.median <= 30)],
     [
-      `one device's graphs over a week / 90 days / a year, for a device with ${int(yearLoad.okUnits)} records over 365 days in the week's database (the device + ${yearGraphs[0]!.last.items} series in parallel, the dashboard's step), median of ${GRAPH_REPS}`,
+      `one device's graphs over a week / 90 days / a year, for a device with ${int(yearLoad.okUnits)} records over 365 days in the week's database (the device, then its ${yearGraphs[0]!.last.items} series in one request with the dashboard's step), median of ${GRAPH_REPS}`,
       "≤ 30 ms / ≤ 50 ms / ≤ 50 ms",
       `${yearGraphText} (${yearGraphDetail})`,
       "—",

@@ -137,13 +137,11 @@ export function toRates(points: [number, number][]): [number, number][] {
   return out;
 }
 
-export function getSeries(api: ApiContext, id: string, params: URLSearchParams) {
-  _device(api, id);
-  const item = params.get("item");
-  if (!item) throw new HttpError(400, "item: required (e.g. ?item=cpu)");
-  const meta = api.store.items(id).find((i) => i.id === item);
-  if (!meta) throw new HttpError(404, `device "${id}" has no item "${item}"`);
-  if (meta.shape === "string") throw new HttpError(400, `item "${item}" holds text, not numbers: see GET /api/devices/${id}`);
+/** Items one series request may name (`items=a,b,…`): a device page asks for the graphs in view. */
+export const MAX_SERIES_ITEMS = 200;
+
+/** The window and step of a series request: `from`/`to` (unix seconds or ISO 8601, default the last 24 h), `step`. */
+function _window(api: ApiContext, params: URLSearchParams) {
   const nowS = Math.floor(api.now() / 1000);
   const to = _seconds(params.get("to"), nowS, "to");
   const from = _seconds(params.get("from"), to - 86400, "from");
@@ -151,7 +149,12 @@ export function getSeries(api: ApiContext, id: string, params: URLSearchParams) 
   const stepText = params.get("step");
   const step = stepText === null || stepText === "" ? undefined : Number(stepText);
   if (step !== undefined && !(/^\d{1,7}$/.test(stepText!) && step >= 1 && step <= 31 * 86400)) throw new HttpError(400, `step: expected whole seconds between 1 and 2678400, got "${stepText!.slice(0, 40)}"`);
-  const graph = api.store.graph(id, item, from, to, nowS, step);
+  return { nowS, from, to, step };
+}
+
+function _series(api: ApiContext, id: string, meta: ItemRow, window: ReturnType<typeof _window>) {
+  const item = meta.id;
+  const graph = api.store.graph(id, item, window.from, window.to, window.nowS, window.step);
   const rate = meta.type === "counter";
   // A rollup row is [ts, avg, min, max] (the dashboard draws the band); a counter's is [ts, last],
   // graphed as the rate between rows, as between samples.
@@ -162,6 +165,40 @@ export function getSeries(api: ApiContext, id: string, params: URLSearchParams) 
   const order = new Map(meta.keys.map((k, i) => [k, i]));
   const keys = Object.keys(points).sort((a, b) => (order.get(a) ?? Number.MAX_SAFE_INTEGER) - (order.get(b) ?? Number.MAX_SAFE_INTEGER) || a.localeCompare(b, undefined, { numeric: true }));
   return { item, type: meta.type, rate, tier: graph.tier, step: graph.stepS, keys, points: Object.fromEntries(keys.map((k) => [k, points[k]!])) };
+}
+
+/**
+ * One numeric item's points (`item=cpu`), or several items' in one answer (`items=cpu,memory,…`:
+ * `{series: [...]}` in the order asked, an item this device has no numbers for as `{item, error}`),
+ * so a device page costs one request rather than one per graph.
+ */
+export function getSeries(api: ApiContext, id: string, params: URLSearchParams) {
+  _device(api, id);
+  const list = params.get("items");
+  const item = params.get("item");
+  if (list !== null && item !== null) throw new HttpError(400, "item and items: give one of them");
+  if (list === null && !item) throw new HttpError(400, "item: required (e.g. ?item=cpu, or ?items=cpu,memory)");
+  const items = api.store.items(id);
+  const byId = new Map(items.map((i) => [i.id, i]));
+  if (list === null) {
+    const meta = byId.get(item!);
+    if (!meta) throw new HttpError(404, `device "${id}" has no item "${item}"`);
+    if (meta.shape === "string") throw new HttpError(400, `item "${item}" holds text, not numbers: see GET /api/devices/${id}`);
+    return _series(api, id, meta, _window(api, params));
+  }
+  const names = list.split(",");
+  if (names.some((name) => name === "")) throw new HttpError(400, "items: expected item ids separated by commas, none empty");
+  if (names.length > MAX_SERIES_ITEMS) throw new HttpError(400, `items: at most ${MAX_SERIES_ITEMS} in one request, got ${names.length}`);
+  if (new Set(names).size !== names.length) throw new HttpError(400, "items: an item is named twice");
+  const window = _window(api, params);
+  return {
+    series: names.map((name) => {
+      const meta = byId.get(name);
+      if (!meta) return { item: name.slice(0, 200), error: `device "${id}" has no item "${name.slice(0, 200)}"` };
+      if (meta.shape === "string") return { item: name, error: `item "${name}" holds text, not numbers` };
+      return _series(api, id, meta, window);
+    }),
+  };
 }
 
 /** A text item's values as they changed (and telemetrics payloads, item `telemetrics.payload`), newest last. */

@@ -188,6 +188,34 @@ describe("the fleet API", () => {
     }
   });
 
+  test("series of several items in one request: the same answers in the order asked, per-item errors, bounded", async () => {
+    const from = nowS() - 3600;
+    const one = async (item: string) => (await serve.get(`/api/devices/pi-1/series?item=${item}&from=${from}&step=600`)).json();
+    const many = await (await serve.get(`/api/devices/pi-1/series?items=network,cpu,nope,system,cpu_per_cpu&from=${from}&step=600`)).json();
+    expect(many.series.map((s: { item: string }) => s.item)).toEqual(["network", "cpu", "nope", "system", "cpu_per_cpu"]);
+    expect(many.series[0]).toEqual(await one("network"));
+    expect(many.series[1]).toEqual(await one("cpu"));
+    expect(many.series[4]).toEqual(await one("cpu_per_cpu"));
+    expect(many.series[2]).toEqual({ item: "nope", error: 'device "pi-1" has no item "nope"' });
+    expect(many.series[3]).toEqual({ item: "system", error: 'item "system" holds text, not numbers' });
+    const tooMany = Array.from({ length: 201 }, (_, i) => `m${i}`).join(",");
+    for (const [query, status, message] of [
+      ["items=cpu&item=cpu", 400, "give one of them"],
+      ["items=", 400, "none empty"],
+      ["items=cpu,,memory", 400, "none empty"],
+      ["items=cpu,cpu", 400, "named twice"],
+      [`items=${tooMany}`, 400, "at most 200"],
+      ["items=cpu&step=0", 400, "step"],
+      ["items=cpu&from=20&to=10", 400, "from"],
+    ] as const) {
+      const res = await serve.get(`/api/devices/pi-1/series?${query}`);
+      const body = await res.json();
+      expect({ query: query.slice(0, 40), status: res.status }).toEqual({ query: query.slice(0, 40), status });
+      expect(body.error).toContain(message);
+    }
+    expect((await serve.get("/api/devices/nobody/series?items=cpu")).status).toBe(404);
+  });
+
   test("history: a text item's values as they changed, once each; numbers and unknown items refused", async () => {
     const at = nowS();
     const withOs = (ts: number, os: string) => ({ ...sampleRecord("pi-1", ts), data: [{ id: "system", type: "string", val: { kernel: "6.6", os } }] });

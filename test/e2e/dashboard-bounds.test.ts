@@ -41,7 +41,7 @@ async function open(path: string): Promise<{ page: Page; errors: string[]; serie
   const series: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
   page.on("request", (r) => {
-    if (r.url().includes("/series?")) series.push(new URL(r.url()).searchParams.get("item")!);
+    if (r.url().includes("/series?")) series.push(...new URL(r.url()).searchParams.get("items")!.split(","));
   });
   await page.goto(`${serve.url}${path}`);
   return { page, errors, series };

@@ -206,16 +206,21 @@ describe("the dashboard in Chromium, served by bagtower serve", () => {
   pageTest("90 days and a year ask for about 600 points (step); rollup rows (min, max) draw a band", `/#/device/${DEVICE}`, async (page) => {
     await page.locator(".graph[data-item=cpu] canvas").waitFor();
     expect(await page.locator(".ranges .btn").allInnerTexts()).toEqual(["1h", "6h", "24h", "7d", "30d", "90d", "1y"]);
-    // The answer of a rollup tier, as the store gives it for 90 days: points [t, avg, min, max].
-    await page.route(/\/series\?item=cpu&/, async (route) => {
+    // The answer of a rollup tier, as the store gives it for 90 days: points [t, avg, min, max],
+    // in place of cpu's entry in the page's one series request (the other items as served).
+    const asksForCpu = (url: string | URL) => String(url).includes("/series?") && (new URL(String(url)).searchParams.get("items") ?? "").split(",").includes("cpu");
+    await page.route(asksForCpu, async (route) => {
       const to = Number(new URL(route.request().url()).searchParams.get("to"));
       const points = Array.from({ length: 50 }, (_, i) => [to - (50 - i) * 14_400, 40 + (i % 5), 30, 60 + (i % 3)]);
-      await route.fulfill({ json: { item: "cpu", type: "percent", rate: false, keys: [""], points: { "": points }, tier: "1h", step: 14_400 } });
+      const answer = (await (await route.fetch()).json()) as { series: { item: string }[] };
+      const series = answer.series.map((s) => (s.item === "cpu" ? { item: "cpu", type: "percent", rate: false, keys: [""], points: { "": points }, tier: "1h", step: 14_400 } : s));
+      await route.fulfill({ json: { series } });
     });
     const stepOf = async (range: string) => {
-      const request = page.waitForRequest((r) => r.url().includes("/series?item=cpu&"));
+      // The answer, not just the request: the route's handler has fulfilled it (unroute never races it).
+      const response = page.waitForResponse((r) => asksForCpu(r.url()));
       await page.locator(`.ranges .btn[data-range='${range}']`).click();
-      const url = new URL((await request).url());
+      const url = new URL((await response).url());
       return { step: url.searchParams.get("step"), span: Number(url.searchParams.get("to")) - Number(url.searchParams.get("from")) };
     };
     expect(await stepOf("90d")).toEqual({ step: "12960", span: 90 * 86_400 });
@@ -227,7 +232,7 @@ describe("the dashboard in Chromium, served by bagtower serve", () => {
     expect(await page.locator(".graph[data-item=cpu] .no-data").count()).toBe(0);
     await screenshot(page, "device-90d-band");
     expect(await stepOf("1y")).toEqual({ step: "52560", span: 365 * 86_400 });
-    await page.unroute(/\/series\?item=cpu&/);
+    await page.unroute(asksForCpu);
     expect(await stepOf("1h")).toEqual({ step: "60", span: 3600 });
     await page.locator(".graph[data-item=cpu] canvas").waitFor();
   });
@@ -248,7 +253,7 @@ describe("the dashboard in Chromium, served by bagtower serve", () => {
     await page.locator("#live", { hasText: "live" }).waitFor();
     const series: string[] = [];
     page.on("request", (request) => {
-      if (/\/api\/devices\/[^/]+\/series\?/.test(request.url())) series.push(new URL(request.url()).searchParams.get("item")!);
+      if (/\/api\/devices\/[^/]+\/series\?/.test(request.url())) series.push(...new URL(request.url()).searchParams.get("items")!.split(","));
     });
     const legend = (item: string, text: string) => page.locator(`.graph[data-item=${item}] .u-legend`, { hasText: text }).waitFor({ timeout: 15_000 });
     // Seconds ahead of the records before, so each one is the newest.
@@ -256,7 +261,7 @@ describe("the dashboard in Chromium, served by bagtower serve", () => {
 
     // The first record: a counter's rate needs the reading before it, which the page has not seen
     // (the series holds rates): network alone asks again; every other graph takes the values as they are.
-    const networkAgain = page.waitForResponse((response) => response.url().includes("/series?item=network"));
+    const networkAgain = page.waitForResponse((response) => response.url().includes("/series?items=network&"));
     await push(t, 66.6);
     await legend("cpu", "66.6 %");
     await legend("cpu_per_cpu", "61.6 %");

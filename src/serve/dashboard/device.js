@@ -22,6 +22,8 @@ const ITEM_ORDER = ["cpu", "cpu_per_cpu", "memory", "diskusage", "temperature", 
 const TABLES = { containers: containersTable };
 /** Pushed records kept to redo on a graph whose series request was under way when they came. */
 const RECENT_RECORDS = 20;
+/** Items in one series request: the receiver takes up to 200 (MAX_SERIES_ITEMS); a URL of 100 ids stays short. */
+const SERIES_PER_REQUEST = 100;
 /** Alerts of the device listed at the foot of its page (the Alerts page has them all). */
 const ALERT_HISTORY = 20;
 
@@ -264,14 +266,22 @@ export function deviceView(root, id, params) {
     for (const graph of wanted) graph.loaded = generation;
     const mark = received;
     const step = seriesStep(RANGES[range]);
-    const results = await Promise.all(
-      wanted.map((graph) =>
-        api(`${devicePath(id)}/series?item=${encodeURIComponent(graph.item.id)}&from=${from}&to=${to}&step=${step}`).then(
-          (series) => ({ graph, series }),
-          (error) => ({ graph, error }),
+    // One request for the graphs in view (in groups under the receiver's cap of items a request),
+    // not one per graph; an item that fails comes back with its error, the others are drawn.
+    const groups = [];
+    for (let i = 0; i < wanted.length; i += SERIES_PER_REQUEST) groups.push(wanted.slice(i, i + SERIES_PER_REQUEST));
+    const answers = await Promise.all(
+      groups.map((group) =>
+        api(`${devicePath(id)}/series?items=${group.map((g) => encodeURIComponent(g.item.id)).join(",")}&from=${from}&to=${to}&step=${step}`).then(
+          (answer) => group.map((graph, i) => {
+            const series = answer.series[i];
+            return series.error ? { graph, error: new Error(series.error) } : { graph, series };
+          }),
+          (error) => group.map((graph) => ({ graph, error })),
         ),
       ),
     );
+    const results = answers.flat();
     // A newer load (another range, a reconnect) started meanwhile: its answer wins.
     if (generation !== seriesGeneration || destroyed) return;
     for (const { graph, series, error } of results) {
