@@ -21,8 +21,8 @@ import { DEFAULT_RETENTION, pickTier, type Retention, type Tier } from "./tsdb/t
  * The receiver's store (SPEC §9, docs/TSDB.md): a time-series engine on one bun:sqlite file in WAL
  * mode. An accepted record costs an append to the head log (its numbers, a few bytes each), its
  * device's row (latest values) and, with forward targets, its body in the outbox: a request is
- * answered only after that is committed, and the writes of concurrent requests are grouped into one
- * transaction per event-loop turn. A background seal (seal()) moves the head into compressed chunks
+ * answered only after that is committed and fsynced, and the writes of concurrent requests are
+ * grouped into one transaction per event-loop turn, or per fsync while one is in flight. A background seal (seal()) moves the head into compressed chunks
  * per series with their 5-minute and 1-hour rollups, device by device, between requests.
  * Deduplication keeps only a hash of each recordId, as the value of the device's record series.
  */
