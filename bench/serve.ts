@@ -527,11 +527,16 @@ let graphItems = 0;
 let graphPoints = 0;
 let graphBytes = 0;
 
+/** The device's page: its items, of which the numeric ones have graphs. */
+async function numericItems(url: string, device: string): Promise<{ id: string; shape: string }[]> {
+  const answer = (await (await fetch(`${url}/api/devices/${device}`)).json()) as { items: { id: string; shape: string }[] };
+  return answer.items.filter((i) => i.shape !== "string");
+}
+
 /** One load of a device's page as the dashboard does it: the device, then every numeric item's series in one request (`items=`). */
 async function graphLoad(url: string, device: string, query: string) {
   const started = performance.now();
-  const answer = (await (await fetch(`${url}/api/devices/${device}`)).json()) as { items: { id: string; shape: string }[] };
-  const numeric = answer.items.filter((i) => i.shape !== "string");
+  const numeric = await numericItems(url, device);
   const text = await (await fetch(`${url}/api/devices/${device}/series?items=${numeric.map((i) => encodeURIComponent(i.id)).join(",")}&${query}`)).text();
   const ms = performance.now() - started;
   const series = (JSON.parse(text) as { series: { points: Record<string, unknown[]>; tier?: string }[] }).series;
@@ -547,8 +552,7 @@ async function graphLoad(url: string, device: string, query: string) {
 /** The same page as before `items=`: the device, then one request per numeric item, all in parallel (the reference for graphLoad). */
 async function graphLoadPerItem(url: string, device: string, query: string): Promise<number> {
   const started = performance.now();
-  const answer = (await (await fetch(`${url}/api/devices/${device}`)).json()) as { items: { id: string; shape: string }[] };
-  const numeric = answer.items.filter((i) => i.shape !== "string");
+  const numeric = await numericItems(url, device);
   await Promise.all(numeric.map(async (i) => (await fetch(`${url}/api/devices/${device}/series?item=${encodeURIComponent(i.id)}&${query}`)).text()));
   return performance.now() - started;
 }
