@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { ArgsDef } from "citty";
-import { globalArgs, parseCommandArgs } from "../../src/argv.ts";
+import { globalArgs, kebabFlag, parseCommandArgs } from "../../src/argv.ts";
 import { parseDuration } from "../../src/duration.ts";
 import { UsageError } from "../../src/errors.ts";
 import { closest, editDistance } from "../../src/suggest.ts";
@@ -22,6 +22,17 @@ const usage = (tokens: string[]) => {
   }
   throw new Error("expected a usage error");
 };
+
+describe("kebabFlag", () => {
+  test("is the camel-to-kebab rule (a capital after a lower-case letter or a digit starts a word), on every name", () => {
+    const rule = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
+    const names = ["cpuSampleMs", "device-id", "apiKey", "ABC", "aB", "a1B", "already-kebab", "x", "", "maxHTTPRetries", "v2Api", "_privateX", "Z9zZ"];
+    for (const name of names) expect(kebabFlag(name)).toBe(rule(name));
+    // Every pair and triple of the characters that matter to the rule.
+    const chars = ["a", "Z", "7", "-", "_"];
+    for (const a of chars) for (const b of chars) for (const c of ["", ...chars]) expect(kebabFlag(a + b + c)).toBe(rule(a + b + c));
+  });
+});
 
 describe("parseCommandArgs", () => {
   test("flags, inline values, booleans and kebab/camel names", () => {
