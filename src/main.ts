@@ -3,7 +3,6 @@ import { globalArgs, parseCommandArgs, resolveCommandPath } from "./argv.ts";
 import { commandRunner, type CommandData } from "./commands/_shared.ts";
 import { commandTree } from "./commands/index.ts";
 import { BagtowerError, ExitCode } from "./errors.ts";
-import { renderHelp } from "./help.ts";
 import { createLogger, logLevel, timestamped } from "./log.ts";
 import { writeStderr, writeStdout } from "./output.ts";
 import { VERSION } from "./version.ts";
@@ -46,7 +45,7 @@ export async function runCli(argv: readonly string[], data: CommandData = {}): P
     const { values, help } = parseCommandArgs(name, { ...globalArgs, ...args, version: { type: "boolean" } }, rest);
     const run = commandRunner(leaf.cmd);
     if (help) {
-      write(await renderHelp(leaf.cmd, names, run !== undefined));
+      write(await (await import("./help.ts")).renderHelp(leaf.cmd, names, run !== undefined));
       return ExitCode.ok;
     }
     if (values.version) {
@@ -54,7 +53,7 @@ export async function runCli(argv: readonly string[], data: CommandData = {}): P
       return ExitCode.ok;
     }
     if (!run) {
-      write(await renderHelp(leaf.cmd, names, false));
+      write(await (await import("./help.ts")).renderHelp(leaf.cmd, names, false));
       log.error(`'${name}' needs a command: see the list above.`);
       return ExitCode.usage;
     }
