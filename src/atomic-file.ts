@@ -8,7 +8,10 @@ export interface AtomicWriteOptions {
   /**
    * fsync the file and the directory (default). Caches in `state/` pass false: a killed process
    * still never leaves a torn file (rename is atomic), and a power cut may at worst lose the
-   * latest version, which costs a CPU sample, not data.
+   * latest version, which costs a CPU sample, not data. Without durability the old file is
+   * unlinked before the rename: renaming over an existing file makes ext4 (auto_da_alloc) start
+   * writing the new one out at once, ~0.2 ms per file against ~0.04 ms, and collect writes three.
+   * A reader between the two steps finds no file, which a cache reads as a miss.
    */
   durable?: boolean;
 }
@@ -33,8 +36,22 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
     throw error;
   }
   closeSync(fd);
-  renameSync(temp, path);
+  try {
+    if (!durable) _unlinkIfExists(path);
+    renameSync(temp, path);
+  } catch (error) {
+    unlinkSync(temp);
+    throw error;
+  }
   if (durable) fsyncDir(dir);
+}
+
+function _unlinkIfExists(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
 }
 
 export function fsyncDir(dir: string): void {

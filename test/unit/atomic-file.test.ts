@@ -1,0 +1,39 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { writeFileAtomic } from "../../src/atomic-file.ts";
+
+const dirs: string[] = [];
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), "bagtower-atomic-"));
+  dirs.push(dir);
+  return dir;
+};
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("writeFileAtomic", () => {
+  for (const durable of [true, false]) {
+    test(`${durable ? "durable" : "a cache (durable: false)"}: replaces the file whole, mode 0600, no temp file left`, () => {
+      const dir = tempDir();
+      const path = join(dir, "state", "x.json");
+      writeFileAtomic(path, "a much longer first version", { durable });
+      writeFileAtomic(path, "short", { durable });
+      expect(readFileSync(path, "utf8")).toBe("short");
+      expect(statSync(path).mode & 0o777).toBe(0o600);
+      expect(readdirSync(join(dir, "state"))).toEqual(["x.json"]);
+      writeFileAtomic(path, new Uint8Array([104, 105]), { durable });
+      expect(readFileSync(path, "utf8")).toBe("hi");
+    });
+  }
+
+  test("a cache never replaces a directory in its way, and leaves no temp file", () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, "taken"));
+    expect(() => writeFileAtomic(join(dir, "taken"), "x", { durable: false })).toThrow();
+    expect(statSync(join(dir, "taken")).isDirectory()).toBe(true);
+    expect(readdirSync(dir)).toEqual(["taken"]);
+  });
+});
