@@ -93,5 +93,5 @@ export function currentSeq(ctx: Context): number {
  * Bun's native hasher: ohash's own digest pulls in node:crypto, which costs collect 3 MB of RSS.
  */
 export function makeRecordId(machineId: string, bootId: string, seq: number, unixMs: number): string {
-  return new Bun.CryptoHasher("sha256").update(serialize([machineId, bootId, seq, unixMs])).digest("base64url");
+  return Bun.SHA256.hash(serialize([machineId, bootId, seq, unixMs]), "base64url");
 }
