@@ -183,6 +183,10 @@ describe("top_processes", () => {
     ["truncated", "42 (node) S 1 2 3", undefined],
     ["no comm", "42 node S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22", undefined],
     ["malformed number", stat(42, "node", 100, 50, 300, 2048).replace(" 100 50 ", " x 50 "), undefined],
+    ["as the kernel prints it, with its newline", `${stat(9, "sh", 5, 6, 7, 8)}\n`, { pid: 9, comm: "sh", ticks: 11, starttime: 7, rssPages: 8 }],
+    ["a negative rss counts as none", stat(9, "sh", 5, 6, 7, -3), { pid: 9, comm: "sh", ticks: 11, starttime: 7, rssPages: 0 }],
+    ["the last field used is the last field", stat(9, "sh", 5, 6, 7, 8).split(" ").slice(0, 24).join(" "), { pid: 9, comm: "sh", ticks: 11, starttime: 7, rssPages: 8 }],
+    ["one field short", stat(9, "sh", 5, 6, 7, 8).split(" ").slice(0, 23).join(" "), undefined],
   ])("parseProcStat %s", (_, text, parsed) => expect(parseProcStat(text)).toEqual(parsed as never));
 
   test.each([
