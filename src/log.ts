@@ -37,11 +37,12 @@ function _consola(level: number, write: (line: string) => void): ConsolaInstance
 export function createLogger(level: number, write: (line: string) => void = writeStderr): Logger {
   let instance: ConsolaInstance | undefined;
   const get = () => (instance ??= _consola(level, write));
+  // A message below the level is dropped here, as consola would, without loading it.
   return {
     error: (message: unknown, ...args: unknown[]) => get().error(message, ...args),
-    warn: (message: unknown, ...args: unknown[]) => get().warn(message, ...args),
-    info: (message: unknown, ...args: unknown[]) => get().info(message, ...args),
-    debug: (message: unknown, ...args: unknown[]) => get().debug(message, ...args),
+    warn: (message: unknown, ...args: unknown[]) => void (level >= 1 && get().warn(message, ...args)),
+    info: (message: unknown, ...args: unknown[]) => void (level >= 3 && get().info(message, ...args)),
+    debug: (message: unknown, ...args: unknown[]) => void (level >= 4 && get().debug(message, ...args)),
   } as Logger;
 }
 
