@@ -218,6 +218,16 @@ describe.skipIf(skipWithoutTestUser)("install.sh: bagtower by name afterwards", 
   const installWith = (userHome: string, path: string, ...args: string[]) =>
     runAsTestUser(["sh", "-s", "--", "--no-cron", ...args], { HOME: userHome, PATH: path, BAGTOWER_DOWNLOAD_URL: `http://127.0.0.1:${files.port}/dl` }, readFileSync(join(REPO, "install.sh"), "utf8"));
 
+  test("the installed binary is left out of the page cache, as after a reboot (a freshly written file counts ~5 MiB more RSS per run)", async () => {
+    const userHome = freshHome("page cache");
+    const result = await installWith(userHome, PATH);
+    expect(result.code).toBe(0);
+    // No --server: nothing ran the binary after it was installed.
+    const resident = Bun.spawnSync(["fincore", "--bytes", "--noheadings", "--output", "RES", join(userHome, ".bagtower", "bin", "bagtower")]);
+    expect(resident.exitCode).toBe(0);
+    expect(Number(resident.stdout.toString().trim())).toBe(0);
+  });
+
   test("without ~/.local/bin on PATH, it ends with the line that puts ~/.bagtower/bin on PATH, and that line works", async () => {
     const userHome = freshHome("path hint");
     const result = await installWith(userHome, PATH);
