@@ -1,7 +1,7 @@
 // Shared by the benchmarks: machine description, statistics, timing a spawned command, and the
 // results file (one section per benchmark, replaced in place so others' sections survive).
 import { cpus, totalmem } from "node:os";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 export const REPO = resolve(import.meta.dir, "..");
@@ -57,6 +57,24 @@ export async function peakRss(cmd: string[], env: Record<string, string | undefi
   const proc = Bun.spawn(["/usr/bin/time", "-f", "%M", "-o", out, ...cmd], { stdout: "ignore", stderr: "inherit", env });
   if ((await proc.exited) !== 0) throw new Error(`${cmd.join(" ")} failed under /usr/bin/time`);
   return Number((await Bun.file(out).text()).trim().split("\n").at(-1)) * 1024;
+}
+
+/**
+ * Drops a file's pages from the page cache, as a reboot does (install.sh does the same to the binary
+ * it installs): flushed first, since only clean pages can be dropped, then dd's `iflag=nocache`
+ * (posix_fadvise DONTNEED). Pages a running process maps stay. Returns whether none are left.
+ */
+export function evictPageCache(path: string): boolean {
+  const fd = openSync(path, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  const dd = Bun.spawnSync(["dd", `if=${path}`, "iflag=nocache", "count=0", "status=none"], { stderr: "pipe" });
+  if (dd.exitCode !== 0) throw new Error(`dd iflag=nocache ${path}: ${dd.stderr.toString().trim()}`);
+  const fincore = Bun.spawnSync(["fincore", "--bytes", "--noheadings", "--output", "RES", path], { stdout: "pipe", stderr: "ignore" });
+  return fincore.exitCode === 0 && Number(fincore.stdout.toString().trim()) === 0;
 }
 
 /** Replaces the section `## title` of bench/RESULTS.md (or appends it). */
