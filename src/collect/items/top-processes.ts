@@ -105,10 +105,9 @@ function _readStats(ic: ItemContext): ProcStat[] {
   const out: ProcStat[] = [];
   const numbers: number[] = [];
   for (const name of ic.probe.list("/proc")) if (_PID.test(name)) numbers.push(Number(name));
-  // A typed array sorts numbers natively, without a comparator called for every pair.
-  const pids = new Float64Array(numbers).sort();
+  const pids = numbers.sort((a, b) => a - b);
   if (pids.length > _MAX_PROCESSES) ic.warn("top_processes", `${pids.length} processes: only the first ${_MAX_PROCESSES} by pid were read`);
-  for (const pid of pids.subarray(0, _MAX_PROCESSES)) {
+  for (const pid of pids.slice(0, _MAX_PROCESSES)) {
     // A process may end between the listing and the read: it is simply not counted.
     const text = ic.probe.maybeText(`/proc/${pid}/stat`);
     const stat = text === undefined ? undefined : parseProcStat(text);
