@@ -8,6 +8,7 @@ import { releaseName } from "./build-target.ts";
 import type { Config } from "./config/schema.ts";
 import type { Context } from "./context.ts";
 import { BagtowerError, ConfigError, errorMessage, ExitCode, TempFailError } from "./errors.ts";
+import { dropPageCache } from "./page-cache.ts";
 import { sha256File } from "./serve/downloads.ts";
 
 /** A receiver's address for downloads: the origin of a bagtower sink (serve answers at its root). */
@@ -113,6 +114,7 @@ export async function runUpdate(ctx: Context, input: UpdateInput): Promise<Updat
     if (version === undefined) throw new BagtowerError(`the downloaded ${name} does not run on this machine; ${input.executable} was not replaced`);
     renameSync(temp, input.executable);
     fsyncDir(dir);
+    dropPageCache(input.executable);
     return { ...result, status: "updated", sha256: expected, version };
   } catch (error) {
     // A directory of another user (a root install), a full or read-only disk: the file system's word, in one line.

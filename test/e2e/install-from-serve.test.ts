@@ -164,6 +164,8 @@ describe.skipIf(skipWithoutTestUser)("curl -fsSL http://gateway:8787/install.sh 
     const update = await runAsTestUser([bin, "update"], { HOME: home });
     expect(update.stderr).toContain(`updated ${bin} to ${VERSION} from ${serve.url}`);
     expect(update.code).toBe(0);
+    // Left out of the page cache, as install.sh leaves it (src/page-cache.ts says why).
+    expect(Bun.spawnSync(["fincore", "--bytes", "--noheadings", "--output", "RES", bin]).stdout.toString().trim()).toBe("0");
     expect(sha256Of(bin)).toBe(sha256Of(BINARY));
     expect(statSync(bin).mode & 0o777).toBe(0o755);
     expect(readdirSync(join(b(), "bin"))).toEqual(["bagtower"]);
