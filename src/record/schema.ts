@@ -9,9 +9,19 @@ export type ItemType = (typeof ITEM_TYPES)[number];
 export const ITEM_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
 export const MAX_STRING_LENGTH = 1024;
 
-const _finite = v.pipe(v.number("expected a number"), v.finite("expected a finite number"));
-const _key = v.pipe(v.string(), v.regex(/^[^\s].{0,63}$/, "expected a key of 1–64 characters"));
-const _text = v.pipe(v.string("expected a string"), v.maxLength(MAX_STRING_LENGTH, `expected at most ${MAX_STRING_LENGTH} characters`));
+// The leaves every value passes through are one check each rather than a pipe of a type and a rule:
+// the same answers and messages, at a fraction of the cost (collect validates its record in the
+// interpreter; a receiver validates every number of every record).
+const _finite = v.custom<number>(
+  (input) => typeof input === "number" && Number.isFinite(input),
+  (issue) => (typeof issue.input === "number" && !Number.isNaN(issue.input) ? "expected a finite number" : "expected a number"),
+);
+const _KEY = /^[^\s].{0,63}$/;
+const _key = v.custom<string>((input) => typeof input === "string" && _KEY.test(input), "expected a key of 1–64 characters");
+const _text = v.custom<string>(
+  (input) => typeof input === "string" && input.length <= MAX_STRING_LENGTH,
+  (issue) => (typeof issue.input === "string" ? `expected at most ${MAX_STRING_LENGTH} characters` : "expected a string"),
+);
 
 const _numbers = v.array(_finite, "expected an array of numbers");
 const _numbersByKey = v.record(_key, _finite, "expected an object of numbers");
@@ -31,7 +41,10 @@ export const stringValueSchema = v.lazy((input): v.GenericSchema<unknown, v.Infe
 export type NumericValue = v.InferOutput<typeof numericValueSchema>;
 export type StringValue = v.InferOutput<typeof stringValueSchema>;
 
-const _itemId = v.pipe(v.string("expected a string"), v.regex(ITEM_ID_PATTERN, "expected 1–64 letters, digits, '_', '.', ':' or '-'"));
+const _itemId = v.custom<string>(
+  (input) => typeof input === "string" && ITEM_ID_PATTERN.test(input),
+  (issue) => (typeof issue.input === "string" ? "expected 1–64 letters, digits, '_', '.', ':' or '-'" : "expected a string"),
+);
 const _textItem = v.strictObject({ id: _itemId, type: v.literal("string"), val: stringValueSchema });
 const _numericTypes = ITEM_TYPES.filter((t) => t !== "string") as Exclude<ItemType, "string">[];
 const _numericItem = v.strictObject({ id: _itemId, type: v.picklist(_numericTypes, `expected one of ${ITEM_TYPES.join(", ")}`), val: numericValueSchema });
