@@ -2,6 +2,7 @@ import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { dirname, resolve } from "../posix-path.ts";
 import { globalArgs } from "../argv.ts";
 import { loadConfig } from "../config/load.ts";
+import { serveConfig } from "../config/serve-schema.ts";
 import type { SinkConfig } from "../config/schema.ts";
 import type { Context } from "../context.ts";
 import { encodeOptions } from "../deliver/encode-options.ts";
@@ -140,13 +141,14 @@ export default defineBagtowerCommand({
     const thresholds = parseAlertRules(args.alerts);
     const alertHistoryMs = parseDuration(args["alert-history"] ?? "90d", "--alert-history");
     const config = loadConfig(ctx);
-    const retention = retentionFlag ?? config.serve.retention ?? DEFAULT_RETENTION;
-    const rules = { ...ruleSeeds(config.serve.rules, args.rule), thresholds };
-    const limits: Limits = { ...DEFAULT_LIMITS, ...config.serve.limits, ..._capFlags(args), requestsPerMinute: _rateLimit(args["rate-limit"]) };
+    const settings = serveConfig(config.serve);
+    const retention = retentionFlag ?? settings.retention ?? DEFAULT_RETENTION;
+    const rules = { ...ruleSeeds(settings.rules, args.rule), thresholds };
+    const limits: Limits = { ...DEFAULT_LIMITS, ...settings.limits, ..._capFlags(args), requestsPerMinute: _rateLimit(args["rate-limit"]) };
     const publicUrl = args["public-url"] === undefined ? undefined : parsePublicUrl(args["public-url"]);
     const dbPath = args.db ?? ctx.paths.serveDb;
     if (args.db !== undefined) _checkDbDirectory(args.db);
-    const forwardSinks = [...config.serve.forward, ...(args.forward ? [parseForward(args.forward)] : [])];
+    const forwardSinks = [...settings.forward, ...(args.forward ? [parseForward(args.forward)] : [])];
     // Last before the start: a key generated here is either shown or, if the start fails, removed.
     const keys = loadKeys(ctx, _givenKey(ctx, args["api-key"], args["api-key-file"]));
     const serve = _startOrForgetKey(ctx, keys, () => startServe(ctx, {
@@ -165,7 +167,7 @@ export default defineBagtowerCommand({
       downloadsDir: args.downloads,
       forward: forwardSinks.length ? { sinks: forwardSinks, http: config.http, encode: encodeOptions(ctx, config) } : undefined,
       selfPush: pushEveryMs === undefined ? undefined : { everyMs: pushEveryMs, push: selfPusher(ctx, config) },
-      channels: { config: config.serve.channels, flags: _list(args.channel) },
+      channels: { config: settings.channels, flags: _list(args.channel) },
     }));
     ctx.log.info(`bagtower serve: listening on ${serve.url}/, database ${dbPath}`);
     if (keys.source === "generated") ctx.log.info(`ingest key: ${keys.ingest} (new; kept in ${keyFiles(ctx).ingest}; bagtower serve key shows it)`);

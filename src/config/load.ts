@@ -151,13 +151,14 @@ export function resolveConfig(file: Record<string, unknown>, fileLabel: string, 
   throw new ConfigError(`${source}: ${issueText(result.issues, "(top level)")}`);
 }
 
-type _Schema = { type: string; wrapped?: _Schema; item?: _Schema; entries?: Record<string, _Schema>; options?: _Schema[] };
+type _Schema = { type: string; wrapped?: _Schema; item?: _Schema; entries?: Record<string, _Schema>; options?: _Schema[]; getter?: (input: unknown) => _Schema };
 
 /** The field names of the object at `keys` in the schema (through optional, array and union wrappers). */
 function _fieldsAt(schema: unknown, keys: readonly unknown[]): string[] {
   let nodes = [schema as _Schema];
   const unwrap = (node: _Schema): _Schema[] => {
     if (node.wrapped) return unwrap(node.wrapped);
+    if (node.getter) return unwrap(node.getter(undefined)); // the lazily built serve section
     if (node.options) return node.options.flatMap(unwrap);
     return [node];
   };

@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { parseAlertRules, ruleSeeds } from "../../src/commands/serve.ts";
 import { resolveConfig } from "../../src/config/load.ts";
+import { serveConfig } from "../../src/config/serve-schema.ts";
 import type { AlertTransition } from "../../src/serve/alerts/transition.ts";
 import { sampleRecord } from "../helpers/record.ts";
 import { adminAuth, READ_TOKEN, startTestServe } from "../helpers/serve.ts";
@@ -235,8 +236,8 @@ describe("rules from serve --rule, the config file and --alerts", () => {
 
   test("config.json's serve.rules: expressions or {expr, name, id}; a wrong shape is named", () => {
     const config = resolveConfig({ serve: { rules: ["cpu > 80 for 10m", { expr: "down", name: "gone", id: "gone" }] } }, "config.json", []);
-    expect(ruleSeeds(config.serve.rules, [])).toEqual({ config: [{ expr: "cpu > 80 for 10m" }, { expr: "down", name: "gone", id: "gone" }], flags: [] });
-    expect(resolveConfig({}, "config.json", []).serve.rules).toEqual([]);
+    expect(ruleSeeds(serveConfig(config.serve).rules, [])).toEqual({ config: [{ expr: "cpu > 80 for 10m" }, { expr: "down", name: "gone", id: "gone" }], flags: [] });
+    expect(serveConfig(resolveConfig({}, "config.json", []).serve).rules).toEqual([]);
     expect(() => resolveConfig({ serve: { rules: [42] } }, "config.json", [])).toThrow("config.json: serve.rules.0: expected a rule expression or {expr, name, id}");
     expect(() => resolveConfig({ serve: { rules: "cpu > 1" } }, "config.json", [])).toThrow("config.json: serve.rules: expected an array of alert rules");
   });

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { envOverrides, loadConfig, parseTags, resolveConfig } from "../../src/config/load.ts";
+import { serveConfig } from "../../src/config/serve-schema.ts";
 import { ConfigError } from "../../src/errors.ts";
 import { testContext, type TestContext } from "../helpers/context.ts";
 
@@ -76,8 +77,8 @@ describe("resolveConfig", () => {
 
   test("serve.channels: entries with a url are kept whole for the notifier; anything else names the field", () => {
     const channel = { url: "ntfy://ntfy.sh/t", labels: { zone: "zone-1" }, resendInterval: "2h" };
-    expect(resolveConfig({ serve: { channels: [channel] } }, "c", []).serve.channels).toEqual([channel]);
-    expect(resolveConfig({}, "c", []).serve.channels).toEqual([]);
+    expect(serveConfig(resolveConfig({ serve: { channels: [channel] } }, "c", []).serve).channels).toEqual([channel]);
+    expect(serveConfig(resolveConfig({}, "c", []).serve).channels).toEqual([]);
     expect(configError(() => resolveConfig({ serve: { channels: "ntfy://x/y" } }, "c", []))).toStartWith("c: serve.channels: expected a list of channels");
     expect(configError(() => resolveConfig({ serve: { channels: [{ name: "no url" }] } }, "c", []))).toStartWith("c: serve.channels.0.url: expected a channel {url, rules?");
   });
