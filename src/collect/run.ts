@@ -6,7 +6,8 @@ import { issueText } from "../issue-text.ts";
 import { resolveGeneratedDeviceId } from "../record/device-id.ts";
 import { makeRecordId, nextSeq, resolveMachineId } from "../record/identity.ts";
 import { MAX_ITEMS_PER_RECORD } from "../record/limits.ts";
-import { ITEM_ID_PATTERN, itemSchema, recordSchema, type BagtowerRecord, type Item, type ItemError } from "../record/schema.ts";
+import { checkedItem } from "../record/item-check.ts";
+import { ITEM_ID_PATTERN, itemSchema, recordEnvelopeSchema, recordSchema, type BagtowerRecord, type Item, type ItemError } from "../record/schema.ts";
 import { readState, writeState } from "../state.ts";
 import { VERSION } from "../version.ts";
 import type { ItemContext } from "./item.ts";
@@ -56,6 +57,13 @@ async function _readItem(def: (typeof builtinItems)[number], ic: ItemContext): P
  * garbage), that item alone moves to meta.errors and the rest of the record is kept.
  */
 export function validateRecord(record: BagtowerRecord): BagtowerRecord {
+  // The receiver's fast path (record/item-check.ts, fuzzed against the schema): items it vouches
+  // for skip valibot's per-value pipelines, a third of collect's time spent validating.
+  const items = record.data.map(checkedItem);
+  if (items.every((item) => item !== undefined)) {
+    const envelope = v.safeParse(recordEnvelopeSchema, record);
+    if (envelope.success) return { ...envelope.output, data: items as Item[] };
+  }
   const checked = v.safeParse(recordSchema, record);
   if (checked.success) return checked.output;
   const data: Item[] = [];

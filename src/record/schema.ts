@@ -107,12 +107,16 @@ export type RecordMeta = v.InferOutput<typeof metaSchema>;
  * body; meta is what a receiver needs for deduplication. The receiver reuses this schema, with meta
  * and UTCTimestamp optional (microcontroller sketches send neither).
  */
-export const recordSchema = v.strictObject({
-  deviceId: v.optional(deviceIdSchema),
-  unixTimestamp: v.pipe(v.number("expected a number"), v.integer("expected whole seconds"), v.minValue(0)),
-  UTCTimestamp: v.pipe(v.string(), v.isoTimestamp("expected an ISO 8601 timestamp")),
-  data: v.array(itemSchema, "expected an array of items"),
-  meta: metaSchema,
-});
+const _recordOf = <T extends v.GenericSchema>(item: T) =>
+  v.strictObject({
+    deviceId: v.optional(deviceIdSchema),
+    unixTimestamp: v.pipe(v.number("expected a number"), v.integer("expected whole seconds"), v.minValue(0)),
+    UTCTimestamp: v.pipe(v.string(), v.isoTimestamp("expected an ISO 8601 timestamp")),
+    data: v.array(item, "expected an array of items"),
+    meta: metaSchema,
+  });
+export const recordSchema = _recordOf(itemSchema);
+/** The record around its items, for when record/item-check.ts has checked the items themselves. */
+export const recordEnvelopeSchema = _recordOf(v.unknown());
 
 export type BagtowerRecord = v.InferOutput<typeof recordSchema>;

@@ -30,6 +30,27 @@ describe("validateRecord", () => {
     record.data.splice(1, 1);
     expect(validateRecord(record)).toEqual(record);
   });
+
+  test("every value shape passes unchanged; a text over the limit moves to meta.errors like a NaN", () => {
+    const record = base();
+    record.data = [
+      { id: "a", type: "count", val: [1, 2.5, -3] },
+      { id: "b", type: "bytes", val: { "eth0.rx": 1, "wlan0 tx": 2 } },
+      { id: "c", type: "string", val: "x".repeat(1024) },
+      { id: "d", type: "string", val: "y".repeat(1025) },
+      { id: "e", type: "number", val: { "": 1 } },
+    ];
+    const checked = validateRecord(structuredClone(record));
+    expect(checked.data).toEqual(record.data.slice(0, 3));
+    expect(checked.meta.errors.map((e) => e.id)).toEqual(["d", "e"]);
+  });
+
+  test("a record whose own fields are wrong is refused by the schema, items valid or not", () => {
+    const record = base();
+    record.data.splice(1, 1);
+    record.meta.machineId = "not a machine id";
+    expect(() => validateRecord(record)).toThrow("machine id");
+  });
 });
 
 describe("parseSetOption", () => {
