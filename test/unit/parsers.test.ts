@@ -1,4 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { batteryLevel, batteryStatus, type PowerSupply } from "../../src/collect/items/battery.ts";
 import { parseBtime } from "../../src/collect/items/boot.ts";
 import { parseProcStatCpus } from "../../src/collect/items/cpu.ts";
@@ -7,7 +10,8 @@ import { parseMounts, realMounts } from "../../src/collect/items/filesystems.ts"
 import { parseLoadavg } from "../../src/collect/items/load-average.ts";
 import { memoryFigures, parseMeminfo } from "../../src/collect/items/memory.ts";
 import { networkTotals, parseNetDev } from "../../src/collect/items/network.ts";
-import { countProcesses } from "../../src/collect/items/processes.ts";
+import { processIds } from "../../src/collect/pids.ts";
+import { createProbe } from "../../src/collect/probe.ts";
 import { parseTcpStates, socketsInfo } from "../../src/collect/items/sockets.ts";
 import { parseOsRelease } from "../../src/collect/items/system.ts";
 import { milliCelsius } from "../../src/collect/items/thermal.ts";
@@ -186,7 +190,21 @@ describe("parseOsRelease", () => {
   test("malformed lines are skipped", () => expect(parseOsRelease("lower=x\nNOEQUALS\nA=1\n")).toEqual({ A: "1" }));
 });
 
-describe("countProcesses", () => {
-  test("numeric entries only", () => expect(countProcesses(["1", "22", "self", "sys", "333", "1a"])).toBe(3));
-  test("empty", () => expect(countProcesses([])).toBe(0));
+describe("processIds", () => {
+  const rootWith = (entries: string[]) => {
+    const root = mkdtempSync(join(tmpdir(), "bagtower-pids-"));
+    for (const name of entries) mkdirSync(join(root, "proc", name), { recursive: true });
+    return root;
+  };
+  const statfs = async () => ({ bsize: 0, blocks: 0, bfree: 0, bavail: 0 });
+  test("numeric entries only, ascending as numbers, listed once per run", () => {
+    const root = rootWith(["1", "22", "self", "sys", "333", "1a", "10"]);
+    const probe = createProbe(root, statfs);
+    expect(processIds(probe)).toEqual([1, 10, 22, 333]);
+    mkdirSync(join(root, "proc", "4"));
+    expect(processIds(probe)).toEqual([1, 10, 22, 333]);
+    expect(processIds(createProbe(root, statfs))).toEqual([1, 4, 10, 22, 333]);
+    rmSync(root, { recursive: true });
+  });
+  test("no /proc: none", () => expect(processIds(createProbe("/nonexistent-root", statfs))).toEqual([]));
 });

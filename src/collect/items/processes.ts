@@ -1,16 +1,13 @@
 // The number of numeric entries in /proc, one per process.
 import { defineItem } from "../item.ts";
-
-export function countProcesses(entries: string[]): number {
-  return entries.filter((name) => /^\d+$/.test(name)).length;
-}
+import { processIds } from "../pids.ts";
 
 export const processes = defineItem({
   id: "processes",
   type: "count",
   read: (ic) => {
-    const entries = ic.probe.list("/proc");
-    if (entries.length === 0) throw new Error("/proc cannot be listed");
-    return countProcesses(entries);
+    const pids = processIds(ic.probe);
+    if (pids.length === 0) throw new Error("/proc cannot be listed");
+    return pids.length;
   },
 });

@@ -6,6 +6,7 @@
 import * as v from "valibot";
 import { STATE_FILES } from "../../paths.ts";
 import { defineItem, type ItemContext } from "../item.ts";
+import { processIds } from "../pids.ts";
 import { round } from "../probe.ts";
 import { parseUptime } from "./uptime.ts";
 
@@ -60,8 +61,6 @@ export const processesSampleSchema = v.object({
 });
 export type ProcessesSample = v.InferOutput<typeof processesSampleSchema>;
 
-const _PID = /^\d+$/;
-
 const _key = (p: ProcStat) => `${p.pid}:${p.starttime}`;
 
 /**
@@ -103,9 +102,7 @@ export function topProcesses(procs: ProcStat[], cpu: Map<number, number>, rssByt
 
 function _readStats(ic: ItemContext): ProcStat[] {
   const out: ProcStat[] = [];
-  const numbers: number[] = [];
-  for (const name of ic.probe.list("/proc")) if (_PID.test(name)) numbers.push(Number(name));
-  const pids = numbers.sort((a, b) => a - b);
+  const pids = processIds(ic.probe);
   if (pids.length > _MAX_PROCESSES) ic.warn("top_processes", `${pids.length} processes: only the first ${_MAX_PROCESSES} by pid were read`);
   for (const pid of pids.slice(0, _MAX_PROCESSES)) {
     // A process may end between the listing and the read: it is simply not counted.
