@@ -1,7 +1,7 @@
-import type * as v from "valibot";
 import type { Config } from "../config/schema.ts";
 import type { BuiltinId } from "../record/builtin-ids.ts";
 import type { ItemType, NumericValue, StringValue } from "../record/schema.ts";
+import type { StateShape } from "../state.ts";
 import type { Probe } from "./probe.ts";
 
 /** What an item may use besides the host's files: time, the CPU sample store, the settings. */
@@ -11,7 +11,7 @@ export interface ItemContext {
   now: () => number;
   sleep: (ms: number) => Promise<void>;
   machineArch: string;
-  readState: <S extends v.GenericSchema>(name: string, schema: S) => v.InferOutput<S> | undefined;
+  readState: <T>(name: string, shape: StateShape<T>) => T | undefined;
   writeState: (name: string, value: unknown) => void;
   /** A partial problem that does not fail the item (a filesystem skipped): lands in meta.errors. */
   warn: (id: string, message: string) => void;

@@ -90,7 +90,7 @@ export async function runCollect(ctx: Context, config: Config, extra: Item[] = [
     now: ctx.now,
     sleep: ctx.sleep,
     machineArch: ctx.machineArch,
-    readState: (name, schema) => readState(ctx.paths.state, name, schema),
+    readState: (name, shape) => readState(ctx.paths.state, name, shape),
     writeState: (name, value) => writeState(ctx.paths.state, name, value),
     warn: (id, message) => errors.push({ id, message }),
     meta,

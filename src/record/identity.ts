@@ -1,5 +1,4 @@
 import { readFileSync, statSync } from "node:fs";
-import * as v from "valibot";
 import { serialize } from "ohash";
 import { writeFileAtomic } from "../atomic-file.ts";
 import type { Context } from "../context.ts";
@@ -73,18 +72,18 @@ export function resolvePattooAgentId(ctx: Context): string {
   return id;
 }
 
-const _seqSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
+const _isSeq = (json: unknown): json is number => Number.isSafeInteger(json) && (json as number) >= 0;
 
 /** The next record sequence number, persisted in state/ so it keeps growing across runs. */
 export function nextSeq(ctx: Context): number {
-  const last = readState(ctx.paths.state, STATE_FILES.seq, _seqSchema);
+  const last = readState(ctx.paths.state, STATE_FILES.seq, _isSeq);
   const seq = last === undefined ? 1 : last + 1;
   writeState(ctx.paths.state, STATE_FILES.seq, seq);
   return seq;
 }
 
 export function currentSeq(ctx: Context): number {
-  return readState(ctx.paths.state, STATE_FILES.seq, _seqSchema) ?? 0;
+  return readState(ctx.paths.state, STATE_FILES.seq, _isSeq) ?? 0;
 }
 
 /**

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ItemContext } from "../../src/collect/item.ts";
-import { CPU_RING_SIZE, CPU_SAMPLE_STATE, cpuPercent, cpuRingSchema, cpuUsage, measureCpu, nextCpuRing, pickBaseline, ringSamples, type CpuSample } from "../../src/collect/items/cpu.ts";
+import { CPU_RING_SIZE, CPU_SAMPLE_STATE, cpuPercent, isCpuRing, cpuUsage, measureCpu, nextCpuRing, pickBaseline, ringSamples, type CpuSample } from "../../src/collect/items/cpu.ts";
 import { createProbe } from "../../src/collect/probe.ts";
 import { readState, writeState } from "../../src/state.ts";
 import { manualClock, tempDir } from "../helpers/context.ts";
@@ -86,7 +86,7 @@ describe("measureCpu: stored-sample window and sampling fallback", () => {
     expect(s.slept()).toBe(250);
     expect(usage).toEqual({ total: 50, perCpu: [50], windowS: 0.25 });
     expect(ic.meta.cpuWindowS).toBe(0.25);
-    const ring = ringSamples(readState(s.state, CPU_SAMPLE_STATE, cpuRingSchema));
+    const ring = ringSamples(readState(s.state, CPU_SAMPLE_STATE, isCpuRing));
     expect(ring.map((x) => x.cpus.cpu)).toEqual([idle(100), busy(30, 130)]);
   });
 
@@ -156,7 +156,7 @@ describe("measureCpu: stored-sample window and sampling fallback", () => {
       slept.push(s.slept() - before);
       s.clock.advance(500 - (s.slept() - before));
       s.writeStat({ cpu: idle((jiffies += 50)), cpu0: idle(jiffies) });
-      expect(ringSamples(readState(s.state, CPU_SAMPLE_STATE, cpuRingSchema)).length).toBeLessThanOrEqual(CPU_RING_SIZE);
+      expect(ringSamples(readState(s.state, CPU_SAMPLE_STATE, isCpuRing)).length).toBeLessThanOrEqual(CPU_RING_SIZE);
     }
     // Runs at 0 and 0.5 s find nothing 1 s old; from 1 s on, none waits and every window is 1–1.5 s.
     expect(slept.slice(0, 2)).toEqual([250, 250]);
@@ -173,7 +173,7 @@ describe("measureCpu: stored-sample window and sampling fallback", () => {
       await measureCpu(ic);
       expect(s.slept()).toBe(250);
       expect(ic.meta.cpuWindowS).toBe(0.25);
-      expect(ringSamples(readState(s.state, CPU_SAMPLE_STATE, cpuRingSchema))).toHaveLength(2);
+      expect(ringSamples(readState(s.state, CPU_SAMPLE_STATE, isCpuRing))).toHaveLength(2);
       cleanup();
     }
   });

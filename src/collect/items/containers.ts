@@ -5,6 +5,7 @@
 // come from Docker's config.v2.json and Podman's containers.json where readable, else the short id.
 import * as v from "valibot";
 import { STATE_FILES } from "../../paths.ts";
+import { isJsonObject, isNumberMap } from "../../state.ts";
 import { defineItem, type ItemContext } from "../item.ts";
 import { round, sysNumber, sysValue } from "../probe.ts";
 
@@ -110,13 +111,16 @@ function _containerName(ic: ItemContext, scope: ContainerScope, podman: () => Ma
   return (name || scope.id.slice(0, 12)).slice(0, _MAX_NAME);
 }
 
-export const containersSampleSchema = v.object({
-  ms: v.number(),
-  bootId: v.string(),
+export interface ContainersSample {
+  ms: number;
+  bootId: string;
   /** usage_usec by `runtime:id`. */
-  usage: v.record(v.string(), v.number()),
-});
-export type ContainersSample = v.InferOutput<typeof containersSampleSchema>;
+  usage: Record<string, number>;
+}
+
+export function isContainersSample(json: unknown): json is ContainersSample {
+  return isJsonObject(json) && typeof json.ms === "number" && typeof json.bootId === "string" && isNumberMap(json.usage);
+}
 
 /** CPU percent of one CPU between two usage readings; undefined without a usable earlier one. */
 export function containerCpuPercent(before: number | undefined, after: number, windowMs: number): number | undefined {
@@ -157,7 +161,7 @@ export const containers = defineItem({
     if (scopes.length === 0) return undefined;
     const now = ic.now();
     const bootId = probe.maybeText("/proc/sys/kernel/random/boot_id")?.trim() ?? "";
-    const stored = ic.readState(STATE_FILES.containersSample, containersSampleSchema);
+    const stored = ic.readState(STATE_FILES.containersSample, isContainersSample);
     const previous = stored && stored.bootId === bootId ? stored : undefined;
     let podman: Map<string, string> | undefined;
     const podmanNames = () => (podman ??= _podmanNames(ic));

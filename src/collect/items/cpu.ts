@@ -1,22 +1,32 @@
 // /proc/stat `cpu` and `cpuN` lines: busy = total − idle − iowait, total excludes guest and
 // guest_nice (already counted in user and nice); percent = Δbusy / Δtotal × 100 (psutil's formula).
-import * as v from "valibot";
 import { defineItem, type ItemContext } from "../item.ts";
 import { clampPercent } from "../probe.ts";
 import { STATE_FILES } from "../../paths.ts";
+import { isJsonObject } from "../../state.ts";
 
 /** Jiffies per CPU line: user nice system idle iowait irq softirq steal (guest columns dropped). */
 export type CpuTimes = number[];
 
-export const cpuSampleSchema = v.object({
+export interface CpuSample {
   /** When the sample was taken (ms since the epoch). */
-  ms: v.number(),
-  bootId: v.string(),
+  ms: number;
+  bootId: string;
   /** `cpu` (aggregate) and `cpuN` lines by name. */
-  cpus: v.record(v.string(), v.array(v.number())),
-});
+  cpus: Record<string, CpuTimes>;
+}
 
-export type CpuSample = v.InferOutput<typeof cpuSampleSchema>;
+function _isTimes(json: unknown): json is CpuTimes {
+  if (!Array.isArray(json)) return false;
+  for (const n of json) if (typeof n !== "number") return false;
+  return true;
+}
+
+export function isCpuSample(json: unknown): json is CpuSample {
+  if (!isJsonObject(json) || typeof json.ms !== "number" || typeof json.bootId !== "string" || !isJsonObject(json.cpus)) return false;
+  for (const name in json.cpus) if (!_isTimes(json.cpus[name])) return false;
+  return true;
+}
 
 export interface CpuUsage {
   total: number;
@@ -143,9 +153,14 @@ export function nextCpuRing(ring: readonly CpuSample[], taken: readonly CpuSampl
  * The ring as stored in state/cpu-sample.json. A file of one bare sample (what versions before the
  * ring wrote) reads as a ring of one, so the first run after an upgrade does not wait.
  */
-export const cpuRingSchema = v.union([v.object({ samples: v.array(cpuSampleSchema) }), cpuSampleSchema]);
+export type CpuRing = { samples: CpuSample[] } | CpuSample;
 
-export function ringSamples(stored: v.InferOutput<typeof cpuRingSchema> | undefined): CpuSample[] {
+export function isCpuRing(json: unknown): json is CpuRing {
+  if (isJsonObject(json) && Array.isArray(json.samples)) return json.samples.every(isCpuSample);
+  return isCpuSample(json);
+}
+
+export function ringSamples(stored: CpuRing | undefined): CpuSample[] {
   if (!stored) return [];
   return "samples" in stored ? stored.samples : [stored];
 }
@@ -166,7 +181,7 @@ export function measureCpu(ic: ItemContext): Promise<CpuUsage> {
   return ic.probe.once("cpu", async () => {
     const bootId = ic.probe.maybeText("/proc/sys/kernel/random/boot_id")?.trim() ?? "";
     let current = _takeSample(ic, bootId, false);
-    const ring = ringSamples(ic.readState(CPU_SAMPLE_STATE, cpuRingSchema));
+    const ring = ringSamples(ic.readState(CPU_SAMPLE_STATE, isCpuRing));
     const taken: CpuSample[] = [];
     let before = pickBaseline(ring, current);
     if (!before) {

@@ -3,8 +3,8 @@
 // or every process on a first run, is measured over its own life as `ps` does) and the 5 with most
 // resident memory (stat's rss in pages ranks them; /proc/<pid>/status VmRSS gives the 5 their kB).
 // One small file per process, plus 5 status files: the cost is bounded by the process count.
-import * as v from "valibot";
 import { STATE_FILES } from "../../paths.ts";
+import { isJsonObject, isNumberMap } from "../../state.ts";
 import { defineItem, type ItemContext } from "../item.ts";
 import { processIds } from "../pids.ts";
 import { round } from "../probe.ts";
@@ -53,13 +53,16 @@ export function parseVmRss(text: string | undefined): number | undefined {
   return match ? Number(match[1]) * 1024 : undefined;
 }
 
-export const processesSampleSchema = v.object({
-  ms: v.number(),
-  bootId: v.string(),
+export interface ProcessesSample {
+  ms: number;
+  bootId: string;
   /** utime + stime by `pid:starttime` (a reused pid is another process). */
-  ticks: v.record(v.string(), v.number()),
-});
-export type ProcessesSample = v.InferOutput<typeof processesSampleSchema>;
+  ticks: Record<string, number>;
+}
+
+export function isProcessesSample(json: unknown): json is ProcessesSample {
+  return isJsonObject(json) && typeof json.ms === "number" && typeof json.bootId === "string" && isNumberMap(json.ticks);
+}
 
 const _key = (p: ProcStat) => `${p.pid}:${p.starttime}`;
 
@@ -121,7 +124,7 @@ export const topProcessesItem = defineItem({
     if (procs.length === 0) return undefined;
     const now = ic.now();
     const bootId = ic.probe.maybeText("/proc/sys/kernel/random/boot_id")?.trim() ?? "";
-    const stored = ic.readState(STATE_FILES.processesSample, processesSampleSchema);
+    const stored = ic.readState(STATE_FILES.processesSample, isProcessesSample);
     const previous = stored && stored.bootId === bootId && now - stored.ms >= 1000 ? stored : undefined;
     const cpu = processCpuPercents(procs, parseUptime(ic.probe.text("/proc/uptime")), now, previous);
     const ticks: Record<string, number> = {};
