@@ -91,6 +91,13 @@ describe("disk_io", () => {
     ["empty", "", []],
     ["truncated line", "   8       0 sda 100 2 10", []],
     ["malformed number", line("sda", 10, 20, 30).replace(" 100 ", " x "), []],
+    ["one field short", line("sda", 10, 20, 30).replace(/ 130$/, ""), []],
+    ["a negative count", line("sda", 10, 20, 30).replace(" 50 ", " -50 "), []],
+    ["the last counted field with junk after it", `${line("sda", 10, 20, 30)}x`, []],
+    ["two devices, tabs and padding", `${line("sda", 10, 20, 30)}\n\t 259\t0 nvme0n1 1 2 4 4 5 6 8 8 9 10 11\n`, [
+      { name: "sda", readBytes: 5120, writtenBytes: 10240, ioMs: 30 },
+      { name: "nvme0n1", readBytes: 2048, writtenBytes: 4096, ioMs: 10 },
+    ]],
   ])("parseDiskstats %s", (_, text, disks) => expect(parseDiskstats(text)).toEqual(disks));
 
   const d = (name: string, io = 1): DiskCounters => ({ name, readBytes: io, writtenBytes: 0, ioMs: io });

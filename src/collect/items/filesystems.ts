@@ -21,6 +21,7 @@ const _VIRTUAL = new Set([
 
 /** The kernel escapes space, tab, newline and backslash in mount fields as octal (\040). */
 function _unescape(field: string): string {
+  if (!field.includes("\\")) return field; // nearly every field: no regular expression to run
   return field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
 }
 

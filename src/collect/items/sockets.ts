@@ -15,7 +15,9 @@ const _STATE = /^[ \t]*\S+[ \t]+\S+[ \t]+\S+[ \t]+([0-9A-Fa-f]{2})(?=[ \t]|$)/gm
 export function parseTcpStates(text: string): Record<string, number> {
   const counts: Record<string, number> = {};
   const body = text.slice(text.indexOf("\n") + 1 || text.length); // the header line is not a socket
-  for (const match of body.matchAll(_STATE)) {
+  // exec in a loop rather than matchAll: the same matches without an iterator object per run.
+  const state = new RegExp(_STATE);
+  for (let match = state.exec(body); match !== null; match = state.exec(body)) {
     const code = match[1]!.toUpperCase();
     counts[code] = (counts[code] ?? 0) + 1;
   }
