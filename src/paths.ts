@@ -12,6 +12,8 @@ export const STATE_FILES = {
   containersSample: "containers-sample.json",
   /** Every process's CPU ticks at the previous run, for top_processes' CPU over the push window. */
   processesSample: "processes-sample.json",
+  /** The last resolved config, keyed by config.json's text and the overrides (config/cache.ts). */
+  configCache: "config-cache.json",
 } as const;
 
 /** Every file bagtower keeps, derived from one home directory (SPEC §2): the one map of the home. */

@@ -6,7 +6,8 @@ import { issuePath, issueText } from "../issue-text.ts";
 import { jsonSyntaxError } from "../json-error.ts";
 import { didYouMean } from "../suggest.ts";
 import type { ConfigOverride } from "./override.ts";
-import { configSchema, type Config } from "./schema.ts";
+import { cachedConfig } from "./cache.ts";
+import type { Config } from "./schema.ts";
 import { envAdHocSink } from "./sinks.ts";
 
 type EnvKind = "string" | "number" | "list" | "tags" | "boolean";
@@ -101,16 +102,24 @@ function _setPath(target: Record<string, unknown>, path: string, value: unknown)
   node[keys.at(-1)!] = value;
 }
 
-/** config.json as an object, {} when absent (unless the user named the file: then it must exist). */
-export function readConfigFile(path: string, mustExist: boolean): Record<string, unknown> {
-  let text: string;
+/** config.json's text, undefined when absent (unless the user named the file: then it must exist). */
+function _readConfigText(path: string, mustExist: boolean): string | undefined {
   try {
-    text = readFileSync(path, "utf8");
+    return readFileSync(path, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" && !mustExist) return {};
+    if (code === "ENOENT" && !mustExist) return undefined;
     throw new ConfigError(`${path}: cannot read the config file (${code ?? "error"}); check the path and its permissions`, { cause: error });
   }
+}
+
+/** config.json as an object, {} when absent (unless the user named the file: then it must exist). */
+export function readConfigFile(path: string, mustExist: boolean): Record<string, unknown> {
+  const text = _readConfigText(path, mustExist);
+  return text === undefined ? {} : _parseConfigText(text, path);
+}
+
+function _parseConfigText(text: string, path: string): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -138,6 +147,7 @@ function _sourceOf(path: string, overrides: ConfigOverride[], fileLabel: string)
 export function resolveConfig(file: Record<string, unknown>, fileLabel: string, overrides: ConfigOverride[]): Config {
   const merged = structuredClone(file);
   for (const { path, value } of overrides) _setPath(merged, path, value);
+  const configSchema = _configSchema();
   const result = v.safeParse(configSchema, merged);
   if (result.success) return result.output;
   const path = issuePath(result.issues, "(top level)");
@@ -172,7 +182,17 @@ function _fieldsAt(schema: unknown, keys: readonly unknown[]): string[] {
   return nodes.flatMap(unwrap).flatMap((node) => Object.keys(node.entries ?? {}));
 }
 
+/**
+ * The schema, built on first use: a run that finds its config in the cache (config/cache.ts)
+ * neither builds it nor runs it, about a tenth of collect's own work.
+ */
+function _configSchema(): typeof import("./schema.ts").configSchema {
+  return (require("./schema.ts") as typeof import("./schema.ts")).configSchema;
+}
+
 export function loadConfig(ctx: Context, flagOverrides: ConfigOverride[] = []): Config {
-  const file = readConfigFile(ctx.paths.config, ctx.configGiven);
-  return resolveConfig(file, ctx.paths.config, [...envOverrides(ctx.env), ...envAdHocSink(ctx.env), ...flagOverrides]);
+  const path = ctx.paths.config;
+  const text = _readConfigText(path, ctx.configGiven);
+  const overrides = [...envOverrides(ctx.env), ...envAdHocSink(ctx.env), ...flagOverrides];
+  return cachedConfig(ctx.paths.state, text ?? "", overrides, () => resolveConfig(text === undefined ? {} : _parseConfigText(text, path), path, overrides));
 }
