@@ -52,3 +52,8 @@ export function writeState(stateDir: string, name: string, value: unknown): bool
     return false;
   }
 }
+
+/** A sample of counters, as the process and container samples are: `{ms, bootId, [field]: {key: number}}`. */
+export function isCounterSample<K extends string>(json: unknown, field: K): json is { ms: number; bootId: string } & Record<K, Record<string, number>> {
+  return isJsonObject(json) && typeof json.ms === "number" && typeof json.bootId === "string" && isNumberMap(json[field]);
+}

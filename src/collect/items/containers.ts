@@ -5,7 +5,7 @@
 // come from Docker's config.v2.json and Podman's containers.json where readable, else the short id.
 import * as v from "valibot";
 import { STATE_FILES } from "../../paths.ts";
-import { isJsonObject, isNumberMap } from "../../state.ts";
+import { isCounterSample } from "../../state.ts";
 import { defineItem, type ItemContext } from "../item.ts";
 import { round, sysNumber, sysValue } from "../probe.ts";
 
@@ -119,7 +119,7 @@ export interface ContainersSample {
 }
 
 export function isContainersSample(json: unknown): json is ContainersSample {
-  return isJsonObject(json) && typeof json.ms === "number" && typeof json.bootId === "string" && isNumberMap(json.usage);
+  return isCounterSample(json, "usage");
 }
 
 /** CPU percent of one CPU between two usage readings; undefined without a usable earlier one. */

@@ -4,7 +4,7 @@
 // resident memory (stat's rss in pages ranks them; /proc/<pid>/status VmRSS gives the 5 their kB).
 // One small file per process, plus 5 status files: the cost is bounded by the process count.
 import { STATE_FILES } from "../../paths.ts";
-import { isJsonObject, isNumberMap } from "../../state.ts";
+import { isCounterSample } from "../../state.ts";
 import { defineItem, type ItemContext } from "../item.ts";
 import { processIds } from "../pids.ts";
 import { round } from "../probe.ts";
@@ -61,7 +61,7 @@ export interface ProcessesSample {
 }
 
 export function isProcessesSample(json: unknown): json is ProcessesSample {
-  return isJsonObject(json) && typeof json.ms === "number" && typeof json.bootId === "string" && isNumberMap(json.ticks);
+  return isCounterSample(json, "ticks");
 }
 
 const _key = (p: ProcStat) => `${p.pid}:${p.starttime}`;
