@@ -7,7 +7,9 @@ import { resolveGeneratedDeviceId } from "../record/device-id.ts";
 import { makeRecordId, nextSeq, resolveMachineId } from "../record/identity.ts";
 import { MAX_ITEMS_PER_RECORD } from "../record/limits.ts";
 import { checkedItem } from "../record/item-check.ts";
-import { ITEM_ID_PATTERN, itemSchema, recordEnvelopeSchema, recordSchema, type BagtowerRecord, type Item, type ItemError } from "../record/schema.ts";
+import { checkedEnvelope } from "../record/envelope-check.ts";
+import { ITEM_ID_PATTERN } from "../record/rules.ts";
+import type { BagtowerRecord, Item, ItemError } from "../record/schema.ts";
 import { readState, writeState } from "../state.ts";
 import { VERSION } from "../version.ts";
 import type { ItemContext } from "./item.ts";
@@ -54,16 +56,18 @@ async function _readItem(def: (typeof builtinItems)[number], ic: ItemContext): P
 
 /**
  * Validates the record once. Should an item carry an invalid value (NaN from a kernel that printed
- * garbage), that item alone moves to meta.errors and the rest of the record is kept.
+ * garbage), that item alone moves to meta.errors and the rest of the record is kept. The fast paths
+ * (record/item-check.ts, record/envelope-check.ts: fuzzed against the schemas) vouch for a record
+ * as collect makes it, so a run builds no record schema; anything they do not recognise goes
+ * through the schemas, which name the problem.
  */
 export function validateRecord(record: BagtowerRecord): BagtowerRecord {
-  // The receiver's fast path (record/item-check.ts, fuzzed against the schema): items it vouches
-  // for skip valibot's per-value pipelines, a third of collect's time spent validating.
   const items = record.data.map(checkedItem);
   if (items.every((item) => item !== undefined)) {
-    const envelope = v.safeParse(recordEnvelopeSchema, record);
-    if (envelope.success) return { ...envelope.output, data: items as Item[] };
+    const checked = checkedEnvelope(record, items as Item[]);
+    if (checked) return checked;
   }
+  const { itemSchema, recordSchema } = require("../record/schema.ts") as typeof import("../record/schema.ts");
   const checked = v.safeParse(recordSchema, record);
   if (checked.success) return checked.output;
   const data: Item[] = [];

@@ -1,4 +1,5 @@
-import { ITEM_ID_PATTERN, ITEM_TYPES, MAX_STRING_LENGTH, type Item } from "./schema.ts";
+import { ITEM_ID_PATTERN, ITEM_TYPES, MAX_STRING_LENGTH } from "./rules.ts";
+import type { Item } from "./schema.ts";
 
 /**
  * Whether an item is certainly valid by itemSchema (schema.ts), decided without valibot: the

@@ -2,12 +2,9 @@ import * as v from "valibot";
 import { deviceIdSchema } from "./device-id-rules.ts";
 import { hostFactsSchema } from "./host-facts.ts";
 
-/** Value types of SPEC §4.1; `counter` is monotonic and graphed as a rate. */
-export const ITEM_TYPES = ["percent", "number", "count", "counter", "bytes", "seconds", "celsius", "dbm", "mhz", "string"] as const;
-export type ItemType = (typeof ITEM_TYPES)[number];
+import { ITEM_ID_PATTERN, ITEM_TYPES, MACHINE_ID_PATTERN, MAX_STRING_LENGTH, RECORD_ID_PATTERN, type ItemType } from "./rules.ts";
 
-export const ITEM_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
-export const MAX_STRING_LENGTH = 1024;
+export { ITEM_ID_PATTERN, ITEM_TYPES, MAX_STRING_LENGTH, RECORD_ID_PATTERN, type ItemType };
 
 // The leaves every value passes through are one check each rather than a pipe of a type and a rule:
 // the same answers and messages, at a fraction of the cost (collect validates its record in the
@@ -78,16 +75,11 @@ export const selfMetricsSchema = v.object({
   lastError: v.nullable(v.string()),
 });
 
-/**
- * A record's id, the key of deduplication: 1–128 characters without whitespace or control
- * characters. bagtower's own are 22 or more; a microcontroller's counter (`42`) is as good an id.
- */
-export const RECORD_ID_PATTERN = /^[^\s\p{Cc}]{1,128}$/u;
 export const recordIdSchema = v.pipe(v.string("expected a string"), v.regex(RECORD_ID_PATTERN, "expected 1–128 characters without spaces or control characters"));
 
 export const metaSchema = v.object({
   recordId: recordIdSchema,
-  machineId: v.pipe(v.string(), v.regex(/^[0-9a-zA-Z_-]{1,64}$/, "expected a machine id")),
+  machineId: v.pipe(v.string(), v.regex(MACHINE_ID_PATTERN, "expected a machine id")),
   hostname: v.pipe(v.string(), v.maxLength(255)),
   bootId: v.pipe(v.string(), v.maxLength(64)),
   seq: v.pipe(v.number(), v.integer(), v.minValue(0)),
