@@ -100,6 +100,14 @@ for (let i = 0; i < 5; i++) {
   writtenRss.push((await peakRss([written, "collect"], env)) / 2 ** 20);
   writtenHelloRss.push((await peakRss([writtenHello], env)) / 2 ** 20);
 }
+// User-space instructions under valgrind: unlike the times, the same to ~0.1 % from run to run on
+// a quiet machine (the process and socket counts move them), so they show what a change saves.
+const instructions = (cmd: string[]): number | undefined => {
+  const run = Bun.spawnSync(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", ...cmd], { env, stdout: "ignore", stderr: "pipe" });
+  const collected = /Collected : (\d+)/.exec(run.stderr.toString());
+  return collected ? Number(collected[1]) : undefined;
+};
+const counted = Bun.which("valgrind") ? { collect: instructions([binary, "collect"]), floor: instructions([hello]) } : undefined;
 serve.kill("SIGTERM");
 await serve.exited;
 rmSync(root, { recursive: true, force: true });
@@ -136,6 +144,7 @@ ${table(["command", "median ms", "p10–p90 ms", "peak RSS MiB", "median vs floo
 | no run waits for a CPU sample | ${waited.collect} of ${windows.length} collect runs and ${waited.push} of ${runs["bagtower push → local serve"]!.length} push runs waited | ${verdict(waited.collect + waited.push === 0)} |
 | push to a local serve ≤ 1.5× collect | ${fmt(pushRatio, 2)}× | ${verdict(pushRatio <= 1.5)} |
 | ratio to the psutil script (reported) | psutil takes ${fmt(psutilRatio, 2)}× collect's time | |
+| user-space instructions (reported; valgrind) | ${counted?.collect && counted.floor ? `collect ${fmt(counted.collect / 1e6)} M, the floor ${fmt(counted.floor / 1e6)} M: ${fmt(counted.collect / counted.floor, 2)}×` : "not measured (no valgrind)"} | |
 
 Peak RSS is that of the executables as a device runs them after a reboot, or after install.sh (which drops the binary it installs from the page cache): ${evicted.every(Boolean) ? "both were dropped from the page cache before the warm-up rounds" : "**dropping them from the page cache failed** (no GNU dd or fincore?), so these are the figures of freshly written files"}. A file just written sits in the page cache in large blocks, and a run that maps it counts each block it touches whole; freshly copied, collect measured ${fmt(writtenPeak)} MiB and bare Bun ${fmt(writtenHelloPeak)} MiB (against ${fmt(peak)} and ${fmt(rss["bare Bun (floor)"]!.max)} above). The difference is shared page cache, not memory of the process's own.
 The record is the full one (every built-in item this machine has): ${record.data.length} items (${record.data.map((i) => i.id).join(", ")}), ${record.meta.errors.length} errors.
