@@ -221,4 +221,21 @@ describe("top_processes", () => {
       rss1: "p7 [7] 7 MiB", rss2: "p6 [6] 6 MiB", rss3: "p5 [5] 5 MiB", rss4: "p4 [4] 4 MiB", rss5: "p3 [3] 3 MiB",
     });
   });
+
+  test("the lists are the first five of a full sort (highest first, ties by lower pid), on random hosts with ties", () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let round = 0; round < 300; round++) {
+      const count = Math.floor(rand() * 30);
+      const pids = [...new Set(Array.from({ length: count }, () => 1 + Math.floor(rand() * 500)))].sort(() => rand() - 0.5);
+      const procs = pids.map((pid) => p(pid, 0, 0, Math.floor(rand() * 4) * 256));
+      const cpu = new Map(pids.map((pid) => [pid, Math.floor(rand() * 4) * 2.5]));
+      const rss = (x: ProcStat) => x.rssPages * 4096;
+      const top = (score: (x: ProcStat) => number) => procs.filter((x) => score(x) > 0).sort((a, b) => score(b) - score(a) || a.pid - b.pid).slice(0, 5);
+      const expected: Record<string, string> = {};
+      top((x) => cpu.get(x.pid)!).forEach((x, i) => (expected[`cpu${i + 1}`] = `p${x.pid} [${x.pid}] ${cpu.get(x.pid)}%`));
+      top((x) => x.rssPages).forEach((x, i) => (expected[`rss${i + 1}`] = `p${x.pid} [${x.pid}] ${x.rssPages / 256} MiB`));
+      expect(topProcesses(procs, cpu, rss)).toEqual(expected);
+    }
+  });
 });
