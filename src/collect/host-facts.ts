@@ -3,21 +3,21 @@
 // of /sys/class/dmi/id/*, the first `model name` of /proc/cpuinfo; and the device-tree model
 // (/proc/device-tree/model, or /sys/firmware/devicetree/base/model) that boards have instead of DMI.
 import type { HostFacts } from "../record/host-facts.ts";
+import { MAX_FACT_LENGTH } from "../record/rules.ts";
 import type { Probe } from "./probe.ts";
 import { osRelease } from "./items/system.ts";
 
-const _MAX = 256;
 
 /** The value of the first `model name : …` line, or undefined when there is none (arm64). */
 export function parseCpuModel(cpuinfo: string): string | undefined {
   const match = /^model name\s*:[ \t]*(.*)$/m.exec(cpuinfo);
-  return match ? match[1]!.trim().slice(0, _MAX) : undefined;
+  return match ? match[1]!.trim().slice(0, MAX_FACT_LENGTH) : undefined;
 }
 
 /** A sysfs or device-tree value: its first line without padding and the device tree's trailing NUL. */
 export function firstLine(text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
-  return (text.split("\n")[0] ?? "").replace(/\0+$/, "").trim().slice(0, _MAX);
+  return (text.split("\n")[0] ?? "").replace(/\0+$/, "").trim().slice(0, MAX_FACT_LENGTH);
 }
 
 const _DMI = {
@@ -33,7 +33,7 @@ export function readHostFacts(probe: Probe): HostFacts {
   const release = osRelease(probe);
   const facts: HostFacts = {};
   const set = (key: keyof HostFacts, value: string | undefined) => {
-    if (value !== undefined) facts[key] = value.trim().slice(0, _MAX);
+    if (value !== undefined) facts[key] = value.trim().slice(0, MAX_FACT_LENGTH);
   };
   set("osId", release.ID);
   set("osVariantId", release.VARIANT_ID);

@@ -1,8 +1,9 @@
 // What a record says about the machine it came from beyond its items: the facts telemetrics-client
 // puts in every record's fields (os-release, DMI, /proc/cpuinfo), read by collect/host-facts.ts.
 import * as v from "valibot";
+import { MAX_FACT_LENGTH } from "./rules.ts";
 
-const _fact = v.optional(v.pipe(v.string("expected a string"), v.maxLength(256, "expected at most 256 characters")));
+const _fact = v.optional(v.pipe(v.string("expected a string"), v.maxLength(MAX_FACT_LENGTH, `expected at most ${MAX_FACT_LENGTH} characters`)));
 
 /**
  * Each fact as read, trimmed. An absent key means its file is missing; "" that the file is there

@@ -9,15 +9,16 @@ import type { Item } from "./schema.ts";
  * user then reads. The item it returns is what valibot's output would be: {id, type, val}.
  */
 const _KEY = /^[^\s].{0,63}$/;
-// valibot's records leave these out of their output (prototype pollution); valibot decides those items.
-const _UNSAFE_KEYS = new Set(["__proto__", "prototype", "constructor"]);
+/** valibot's records leave these out of their output (prototype pollution); valibot decides those. */
+export const UNSAFE_KEYS: ReadonlySet<string> = new Set(["__proto__", "prototype", "constructor"]);
 const _NUMERIC = new Set<unknown>(ITEM_TYPES.filter((t) => t !== "string"));
 
 function _finite(v: unknown): boolean {
   return typeof v === "number" && Number.isFinite(v);
 }
 
-function _plainObject(v: unknown): v is Record<string, unknown> {
+/** An object literal or JSON object, as valibot's objects and records take them. */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
@@ -29,8 +30,8 @@ function _numericVal(val: unknown): boolean {
     for (let i = 0; i < val.length; i++) if (!_finite(val[i])) return false;
     return true;
   }
-  if (!_plainObject(val)) return false;
-  for (const key in val) if (!_KEY.test(key) || _UNSAFE_KEYS.has(key) || !_finite(val[key])) return false;
+  if (!isPlainObject(val)) return false;
+  for (const key in val) if (!_KEY.test(key) || UNSAFE_KEYS.has(key) || !_finite(val[key])) return false;
   return true;
 }
 
@@ -40,14 +41,14 @@ function _text(v: unknown): boolean {
 
 function _textVal(val: unknown): boolean {
   if (typeof val === "string") return val.length <= MAX_STRING_LENGTH;
-  if (!_plainObject(val)) return false;
-  for (const key in val) if (!_KEY.test(key) || _UNSAFE_KEYS.has(key) || !_text(val[key])) return false;
+  if (!isPlainObject(val)) return false;
+  for (const key in val) if (!_KEY.test(key) || UNSAFE_KEYS.has(key) || !_text(val[key])) return false;
   return true;
 }
 
 /** The item as itemSchema would output it, or undefined: then ask itemSchema (for its message). */
 export function checkedItem(input: unknown): Item | undefined {
-  if (!_plainObject(input)) return undefined;
+  if (!isPlainObject(input)) return undefined;
   let keys = 0;
   for (const key in input) {
     if (key !== "id" && key !== "type" && key !== "val") return undefined;

@@ -17,6 +17,9 @@ export const RECORD_ID_PATTERN = /^[^\s\p{Cc}]{1,128}$/u;
 
 export const MACHINE_ID_PATTERN = /^[0-9a-zA-Z_-]{1,64}$/;
 
+/** The longest meta.hostname, meta.bootId and meta.agent a record may carry. */
+export const META_TEXT_LIMITS = { hostname: 255, bootId: 64, agent: 64 } as const;
+
 /** meta.host's facts, in the order record/host-facts.ts's schema lists them, and their length cap. */
 export const HOST_FACT_KEYS = ["osId", "osVariantId", "osVersionId", "sysVendor", "productName", "productVersion", "boardName", "boardVendor", "biosVersion", "cpuModel", "deviceTreeModel"] as const;
 export const MAX_FACT_LENGTH = 256;

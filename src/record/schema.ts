@@ -2,7 +2,7 @@ import * as v from "valibot";
 import { deviceIdSchema } from "./device-id-rules.ts";
 import { hostFactsSchema } from "./host-facts.ts";
 
-import { ITEM_ID_PATTERN, ITEM_TYPES, MACHINE_ID_PATTERN, MAX_STRING_LENGTH, RECORD_ID_PATTERN, type ItemType } from "./rules.ts";
+import { ITEM_ID_PATTERN, ITEM_TYPES, MACHINE_ID_PATTERN, MAX_STRING_LENGTH, META_TEXT_LIMITS, RECORD_ID_PATTERN, type ItemType } from "./rules.ts";
 
 export { ITEM_ID_PATTERN, ITEM_TYPES, MAX_STRING_LENGTH, RECORD_ID_PATTERN, type ItemType };
 
@@ -80,10 +80,10 @@ export const recordIdSchema = v.pipe(v.string("expected a string"), v.regex(RECO
 export const metaSchema = v.object({
   recordId: recordIdSchema,
   machineId: v.pipe(v.string(), v.regex(MACHINE_ID_PATTERN, "expected a machine id")),
-  hostname: v.pipe(v.string(), v.maxLength(255)),
-  bootId: v.pipe(v.string(), v.maxLength(64)),
+  hostname: v.pipe(v.string(), v.maxLength(META_TEXT_LIMITS.hostname)),
+  bootId: v.pipe(v.string(), v.maxLength(META_TEXT_LIMITS.bootId)),
   seq: v.pipe(v.number(), v.integer(), v.minValue(0)),
-  agent: v.pipe(v.string(), v.maxLength(64)),
+  agent: v.pipe(v.string(), v.maxLength(META_TEXT_LIMITS.agent)),
   tags: v.record(v.string(), v.string()),
   errors: v.array(itemErrorSchema),
   cpuWindowS: v.optional(v.number()),
