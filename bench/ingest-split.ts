@@ -13,25 +13,16 @@ import { parseBagtowerBody } from "../src/serve/ingest/bagtower.ts";
 import { DEFAULT_LIMITS } from "../src/serve/limits.ts";
 import { openStore } from "../src/serve/store.ts";
 import { fmt, machine, table, writeSection } from "./lib.ts";
-import { createWalk } from "./walk.ts";
+import { createRecordPool } from "./record-pool.ts";
 
 const BATCHES = Number(process.argv[2] ?? 200);
 const ROUNDS = Number(process.argv[3] ?? 3);
 const DEVICES = 1000;
 const BATCH = 500;
-const POOL_STEPS = 16;
 
-// As bench/serve.ts: a pool of walked records per device, sent with new timestamps and record ids.
-const walk = createWalk(13, DEVICES);
-const pool = Array.from({ length: DEVICES }, (_, d) =>
-  Array.from({ length: POOL_STEPS }, (_, k) => {
-    const record = walk.recordAt(d, k);
-    return {
-      head: `{"deviceId":"${record.deviceId}",`,
-      rest: `"data":${JSON.stringify(record.data)},"meta":${JSON.stringify({ ...record.meta, recordId: undefined, seq: undefined }).slice(0, -1)}`,
-    };
-  }),
-);
+// bench/serve.ts's batched phase: its record pool (the same seed), device = serial mod 1,000, each
+// device's timestamps one second apart per round over the fleet.
+const pool = createRecordPool(13, DEVICES);
 const TS_BASE = Math.floor(Date.now() / 1000) - 6 * 86400;
 let serial = 0;
 function body(): string {
@@ -39,9 +30,7 @@ function body(): string {
   for (let k = 0; k < BATCH; k++) {
     const n = serial++;
     const seq = Math.floor(n / DEVICES);
-    const ts = TS_BASE + seq;
-    const p = pool[n % DEVICES]![seq % POOL_STEPS]!;
-    parts.push(`${p.head}"unixTimestamp":${ts},"UTCTimestamp":"${new Date(ts * 1000).toISOString()}",${p.rest},"recordId":"split-${n}","seq":${seq}}}`);
+    parts.push(pool.json(n % DEVICES, TS_BASE + seq, `split-${n}`, seq));
   }
   return `[${parts.join(",")}]`;
 }

@@ -26,6 +26,7 @@ import { fmt, machine, quantile, REPO, summarize, table, writeSection } from "./
 import { closedLoop, httpPost, openLoop, type LoadResult, type Reply } from "./serve-http.ts";
 import { toRates } from "../src/serve/api.ts";
 import { schema3Walk, writeSchema3Database } from "../test/helpers/schema3-db.ts";
+import { createRecordPool, POOL_STEPS } from "./record-pool.ts";
 import { createWalk, influxLines, STEP_S, WEEK_STEPS } from "./walk.ts";
 
 const QUICK = process.argv.includes("--quick");
@@ -91,30 +92,10 @@ const FIELDS = numericPoints(template).length;
 const TEMPLATE_BYTES = JSON.stringify(template).length;
 const deviceName = (d: number) => template.meta.hostname.replace(/\d+$/, "") + String(d).padStart(4, "0");
 
-// The load phases send many more records than a device makes in a week, so they cycle through a
-// pool of walked records per device (generated up front: building a record costs ~30 µs, which
-// would bound the load generator), each sent with a new timestamp, recordId and seq.
-const POOL_STEPS = 16;
-const poolWalk = createWalk(WALK_SEED + 1, DEVICES);
-const pool = Array.from({ length: DEVICES }, (_, d) =>
-  Array.from({ length: POOL_STEPS }, (_, k) => {
-    const record = poolWalk.recordAt(d, k);
-    const json = JSON.stringify(record);
-    const line = influxLines([record]).trimEnd();
-    return {
-      // Everything of the record but its timestamps and the meta fields that change per record.
-      head: `{"deviceId":"${record.deviceId}",`,
-      rest: `"data":${JSON.stringify(record.data)},"meta":${JSON.stringify({ ...record.meta, recordId: undefined, seq: undefined }).slice(0, -1)}`,
-      influx: line.slice(0, line.lastIndexOf(" ") + 1),
-      bytes: json.length,
-    };
-  }),
-);
-const recordJson = (d: number, ts: number, recordId: string, seq: number) => {
-  const p = pool[d % DEVICES]![seq % POOL_STEPS]!;
-  return `${p.head}"unixTimestamp":${ts},"UTCTimestamp":"${new Date(ts * 1000).toISOString()}",${p.rest},"recordId":"${recordId}","seq":${seq}}}`;
-};
-const influxLineOf = (d: number, ts: number, seq: number) => `${pool[d % DEVICES]![seq % POOL_STEPS]!.influx}${ts}\n`;
+// The load phases' records: a pool of walked records per device (bench/record-pool.ts).
+const recordPool = createRecordPool(WALK_SEED + 1, DEVICES);
+const recordJson = recordPool.json;
+const influxLineOf = recordPool.influx;
 
 // Every generated record is new: device = serial mod 1,000, and each device's timestamps go up by
 // one second per round over the fleet (unique per device, all within the past week).
