@@ -15,7 +15,9 @@ import type { Database } from "bun:sqlite";
  *   1-hour aggregates (tsdb/rollup.ts), per series;
  * - strings: the text items' values when they change, and the telemetrics payloads, for a while;
  * - outbox: the bodies that a forward target has not sent yet (only with forward targets); its seq
- *   never goes back (AUTOINCREMENT), as the targets' cursors point into it even when it is empty.
+ *   never goes back (AUTOINCREMENT), as the targets' cursors point into it even when it is empty;
+ * - device_rows_written: one row, the head seq up to which the devices' rows are written (they are
+ *   written behind the records, device-rows.ts; a start after a crash puts back what came after).
  * Version 3 kept every record's body (records) and a JSONB row of its numbers (points): about
  * 2,700 bytes a record. Versions 1–3 are migrated at start (store-migrate.ts).
  */
@@ -88,6 +90,7 @@ CREATE TABLE IF NOT EXISTS strings (
 CREATE INDEX IF NOT EXISTS strings_dev_item_ts ON strings (dev, item, ts);
 CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS forward_cursor (name TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS device_rows_written (one INTEGER PRIMARY KEY CHECK (one = 1), seq INTEGER NOT NULL);
 `;
 
 /** Version 3's tables, which versions 1 and 2 are first brought to (the migration to 4 reads them). */

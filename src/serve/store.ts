@@ -3,7 +3,9 @@ import { chmodSync, mkdirSync } from "node:fs";
 import { dirname } from "../posix-path.ts";
 import { DEFAULT_PERIOD_S } from "../record/period.ts";
 import type { Item } from "../record/schema.ts";
+import { createDeviceRows } from "./device-rows.ts";
 import { HttpError } from "./http-errors.ts";
+import { rebuildLatest } from "./latest-rebuild.ts";
 import { DEFAULT_LIMITS, LimitError, type Limits } from "./limits.ts";
 import { migrateToChunks } from "./store-migrate.ts";
 import { prepareSchema } from "./store-schema.ts";
@@ -20,7 +22,8 @@ import { DEFAULT_RETENTION, pickTier, type Retention, type Tier } from "./tsdb/t
 /**
  * The receiver's store (SPEC §9, docs/TSDB.md): a time-series engine on one bun:sqlite file in WAL
  * mode. An accepted record costs an append to the head log (its numbers, a few bytes each), its
- * device's row (latest values) and, with forward targets, its body in the outbox: a request is
+ * device's row (latest values: written behind, at most once a second, device-rows.ts) and, with
+ * forward targets, its body in the outbox: a request is
  * answered only after that is committed and fsynced, and the writes of concurrent requests are
  * grouped into one transaction per event-loop turn, or per fsync while one is in flight. A background seal (seal()) moves the head into compressed chunks
  * per series with their 5-minute and 1-hour rollups, device by device, between requests.
@@ -143,6 +146,7 @@ interface _DevRow {
   status: string;
   period_s: number;
   origin: DeviceOrigin;
+  latest_ts: number;
 }
 
 /** The devices columns a DeviceRow shows (not `latest`, which items() reads). */
@@ -245,6 +249,8 @@ const _FREE_PAGES_KEPT = 512;
 const _VACUUM_STEP_PAGES = 512;
 /** Telemetrics payloads (and other text) kept per device and item, newest first. */
 const _STRING_HISTORY = 100;
+/** How long a device's row may stay behind its records when nothing reads it (device-rows.ts). */
+const _DEVICE_ROWS_DELAY_MS = 1000;
 /** The record series' item: one sample per record, the value its recordId's hash (0 without one). */
 const _RECORD_ITEM = "";
 const _PAYLOAD_ITEM = "telemetrics.payload";
@@ -284,6 +290,16 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
   const dedupWindowS = options.dedupWindowS ?? DEFAULT_DEDUP_WINDOW_S;
   const outbox = (options.forwardTargets ?? []).length > 0;
   if (prepareSchema(db)) migrateToChunks(db, log, retention);
+  const rebuilt = rebuildLatest(db, Math.floor(Date.now() / 1000));
+  if (rebuilt > 0) log(`the latest values of ${rebuilt} device(s) put back from the head (serve stopped before writing their rows)`);
+  const deviceRows = createDeviceRows(db);
+  // Pending device rows are written a second after the first touch, or before anything reads them.
+  let deviceRowsTimer: ReturnType<typeof setTimeout> | undefined;
+  function _writeDeviceRows(): void {
+    if (deviceRowsTimer !== undefined) clearTimeout(deviceRowsTimer);
+    deviceRowsTimer = undefined;
+    deviceRows.write();
+  }
 
   const reported = new Set<string>();
   const chunks = createChunkStore(db, (sid, startTs, what, error) => {
@@ -296,16 +312,9 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
   });
 
   const q = {
-    deviceByIdRow: db.query<_DevRow, [string]>("SELECT dev, status, period_s, origin FROM devices WHERE id = ?"),
+    deviceByIdRow: db.query<_DevRow, [string]>("SELECT dev, status, period_s, origin, latest_ts FROM devices WHERE id = ?"),
     labelsOf: db.query<{ labels: string }, [number]>("SELECT labels FROM devices WHERE dev = ?"),
     insertDevice: db.query("INSERT INTO devices (id, machine_id, hostname, period_s, first_seen, last_seen, address, status, origin) VALUES (?, ?, ?, ?, ?, ?, ?, 'UP', ?) RETURNING dev"),
-    // Seen now, and the record's items ({item: [ts, val]}, or null for a duplicate) over the latest
-    // ones: an item missing from it keeps its value (?8 = 0: patched in); a record with every item
-    // the device has replaces them (?8 = 1: no JSON to parse); a late, older record leaves them.
-    touchDevice: db.query(
-      "UPDATE devices SET last_seen = max(last_seen, ?1), machine_id = coalesce(?2, machine_id), hostname = coalesce(?3, hostname), address = coalesce(?4, address), status = 'UP', agent = coalesce(?9, agent), " +
-        "latest = CASE WHEN ?5 IS NULL OR ?6 < latest_ts THEN latest WHEN ?8 THEN ?5 ELSE json_patch(latest, ?5) END, latest_ts = CASE WHEN ?5 IS NOT NULL THEN max(latest_ts, ?6) ELSE latest_ts END WHERE dev = ?7",
-    ),
     mergeLabels: db.query("UPDATE devices SET labels = json_patch(labels, ?) WHERE dev = ?"),
     itemsOf: db.query<{ item: string; type: string; shape: string; keys: string }, [number]>("SELECT item, type, shape, keys FROM items WHERE dev = ?"),
     upsertItem: db.query("INSERT INTO items (dev, item, type, shape, keys) VALUES (?, ?, ?, ?, ?) ON CONFLICT (dev, item) DO UPDATE SET type = excluded.type, shape = excluded.shape, keys = excluded.keys"),
@@ -487,7 +496,9 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
     q.insertString.run(state.dev, item, ts, value);
   }
 
-  // Scratch arrays for one record's (series id, value) pairs.
+  // Scratch arrays for one record's (series id, value) pairs, and its items' ids and values as JSON.
+  const latestIds: string[] = [];
+  const latestJsons: string[] = [];
   let pairSids: number[] = [];
   let pairValues: number[] = [];
   const order: number[] = [];
@@ -500,11 +511,11 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
       let dev = known.get(r.deviceId);
       if (!dev) {
         const inserted = q.insertDevice.get(r.deviceId, r.machineId ?? null, r.hostname ?? null, DEFAULT_PERIOD_S, nowS, nowS, address, origin) as { dev: number };
-        dev = { dev: inserted.dev, status: "UP", period_s: DEFAULT_PERIOD_S, origin };
+        dev = { dev: inserted.dev, status: "UP", period_s: DEFAULT_PERIOD_S, origin, latest_ts: 0 };
         known.set(r.deviceId, dev);
         deviceCount[origin]++;
         out.up.push(r.deviceId);
-      } else if (dev.status === "DOWN" && !out.up.includes(r.deviceId)) {
+      } else if (dev.status === "DOWN" && !deviceRows.has(dev.dev) && !out.up.includes(r.deviceId)) {
         out.up.push(r.deviceId);
       }
       if (r === records[0]) out.periodSeconds = dev.period_s;
@@ -514,14 +525,14 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
       const rid = r.recordId ? recordIdHash(r.recordId) : 0;
       if (r.labels && Object.keys(r.labels).length > 0) q.mergeLabels.run(JSON.stringify(r.labels), dev.dev);
       if (rid !== 0 && _isDuplicate(state, ts, rid)) {
-        q.touchDevice.run(nowS, r.machineId ?? null, r.hostname ?? null, address, null, ts, dev.dev, 0, r.agent ?? null);
+        deviceRows.touch(dev.dev, dev.latest_ts, { nowS, machineId: r.machineId ?? null, hostname: r.hostname ?? null, address, agent: r.agent ?? null }, ts, null, latestJsons, null);
         out.duplicates++;
         continue;
       }
       out.accepted++;
       out.stored.push(r);
-      // Item ids are letters, digits and _.:- (record/schema.ts): quoted as they are, they are JSON keys.
-      let latest = "";
+      latestIds.length = 0;
+      latestJsons.length = 0;
       pairSids.length = 0;
       pairValues.length = 0;
       pairSids.push(_sid(state, _RECORD_ITEM, ""));
@@ -535,7 +546,8 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
         }
         const val = item.val;
         const json = JSON.stringify(val);
-        latest += `,"${item.id}":[${ts},${json}]`;
+        latestIds.push(item.id);
+        latestJsons.push(json);
         if (shape === "string") {
           _text(state, item.id, ts, json);
         } else if (typeof val === "number") {
@@ -561,8 +573,7 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
       headCount++;
       recordCount++;
       if (outbox) q.insertOutbox.run(r.body());
-      const complete = shapes.size === r.data.length ? 1 : 0; // item ids are unique within a record
-      q.touchDevice.run(nowS, r.machineId ?? null, r.hostname ?? null, address, `{${latest.slice(1)}}`, ts, dev.dev, complete, r.agent ?? null);
+      deviceRows.touch(dev.dev, dev.latest_ts, { nowS, machineId: r.machineId ?? null, hostname: r.hostname ?? null, address, agent: r.agent ?? null }, ts, latestIds, latestJsons, seq);
     }
     return out;
   }
@@ -604,9 +615,15 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
     try {
       outcomes = transaction(batch);
     } catch (error) {
+      deviceRows.rollback();
       _loadState(); // the transaction rolled back: the tables may hold less than memory says
       for (const p of batch) p.reject(error);
       return;
+    }
+    deviceRows.commit();
+    if (deviceRows.size > 0 && deviceRowsTimer === undefined) {
+      deviceRowsTimer = setTimeout(_writeDeviceRows, _DEVICE_ROWS_DELAY_MS);
+      deviceRowsTimer.unref?.();
     }
     const answer = () =>
       batch.forEach((p, i) => {
@@ -675,6 +692,8 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
     const commit = async () => {
       if (work.length === 0) return;
       try {
+        // The rows sealed leave the head, where a start after a crash finds what the device rows lack.
+        _writeDeviceRows();
         sealTransaction(work, _cutoffs(Math.floor(nowMs / 1000)));
         sealed += rows;
       } catch (error) {
@@ -775,9 +794,16 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
         }
       });
     },
-    devices: () => (db.query(`SELECT ${_DEVICE_COLUMNS} FROM devices ORDER BY id`).all() as Record<string, unknown>[]).map(_device),
-    devicesPage: (limit, after = "") => (db.query(`SELECT ${_DEVICE_COLUMNS} FROM devices WHERE id > ? ORDER BY id LIMIT ?`).all(after, limit) as Record<string, unknown>[]).map(_device),
+    devices() {
+      _writeDeviceRows();
+      return (db.query(`SELECT ${_DEVICE_COLUMNS} FROM devices ORDER BY id`).all() as Record<string, unknown>[]).map(_device);
+    },
+    devicesPage(limit, after = "") {
+      _writeDeviceRows();
+      return (db.query(`SELECT ${_DEVICE_COLUMNS} FROM devices WHERE id > ? ORDER BY id LIMIT ?`).all(after, limit) as Record<string, unknown>[]).map(_device);
+    },
     numericLatestPage(limit, after = "") {
+      _writeDeviceRows();
       const rows = db
         .query(
           `SELECT ${_DEVICE_COLUMNS}, latest, (SELECT json_group_array(json_array(item, type)) FROM items i WHERE i.dev = devices.dev AND i.type != 'string') AS types ` +
@@ -791,6 +817,7 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
       });
     },
     fleetSummary() {
+      _writeDeviceRows();
       const num = (path: string) => `CASE WHEN json_type(latest, '${path}') IN ('integer', 'real') THEN json_extract(latest, '${path}') END`;
       return db
         .query(
@@ -801,15 +828,19 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
         .get() as FleetSummary;
     },
     markDown(nowS) {
+      // A device's touches not written yet would still read as silent.
+      _writeDeviceRows();
       return db
         .query("UPDATE devices SET status = 'DOWN' WHERE status = 'UP' AND ? - last_seen > 2 * period_s RETURNING id, last_seen AS lastSeen")
         .all(nowS) as { id: string; lastSeen: number }[];
     },
     device(id) {
+      _writeDeviceRows();
       const row = db.query(`SELECT ${_DEVICE_COLUMNS} FROM devices WHERE id = ?`).get(id) as Record<string, unknown> | null;
       return row ? _device(row) : undefined;
     },
     items(id) {
+      _writeDeviceRows();
       const device = db.query("SELECT dev, latest FROM devices WHERE id = ?").get(id) as { dev: number; latest: string } | null;
       if (!device) return [];
       const latest = JSON.parse(device.latest) as Record<string, [number, unknown]>;
@@ -889,6 +920,7 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
         .map((r) => ({ ts: r.ts, value: r.val }));
     },
     updateDevice(id, change) {
+      _writeDeviceRows();
       if (change.periodSeconds !== undefined) db.query("UPDATE devices SET period_s = ? WHERE id = ?").run(change.periodSeconds, id);
       if (change.labels !== undefined) db.query("UPDATE devices SET labels = ? WHERE id = ?").run(JSON.stringify(change.labels), id);
       return this.device(id);
@@ -905,6 +937,7 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
       // Device by device, with a turn of the event loop between devices: a first run after a long
       // stop can have much to delete, and ingest must not wait for all of it.
       await sealing;
+      _writeDeviceRows();
       let removed = 0;
       // Every chunk query bounds start_ts too (a chunk ending before the cutoff starts before it), so
       // the (sid, start_ts) index stops at the cutoff: a pass with nothing to drop reads no chunk row.
@@ -971,6 +1004,7 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
       if (cursors.length > 0) db.query("DELETE FROM outbox WHERE seq <= ?").run(Math.min(...cursors));
     },
     close: () => {
+      _writeDeviceRows();
       walSync?.close();
       db.close();
     },

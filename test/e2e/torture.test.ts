@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { listSpool, readSpooled } from "../../src/deliver/spool.ts";
+import { openStore } from "../../src/serve/store.ts";
 import { BINARY, buildBinary } from "../helpers/binary.ts";
 import { FIXTURES, tempDir } from "../helpers/context.ts";
 import { SERVE_KEY, startServeBinary } from "../helpers/serve-binary.ts";
@@ -116,8 +117,25 @@ describe("serve killed during heavy ingest", () => {
     await Promise.all(clients);
     const hashes = storedRecordHashes(join(serve.dir, "serve.db"));
     const missing = [...acknowledged].filter((id) => timesStored(hashes, id) === 0);
-    report("serve SIGKILL", { sent, acknowledged: acknowledged.size, stored: [...hashes.values()].reduce((a, b) => a + b, 0), missing: missing.length });
+    // The devices' rows are written behind their records (device-rows.ts): the start after the kill
+    // puts back what they lacked, so each device's latest value is its newest stored sample.
+    const rebuilt: string[] = [];
+    const reopened = openStore(join(serve.dir, "serve.db"), undefined, { log: (line) => rebuilt.push(line) });
+    const latestWrong: string[] = [];
+    try {
+      for (let n = 0; n < 8; n++) {
+        const id = `dev-${n}`;
+        const network = reopened.items(id).find((i) => i.id === "network");
+        const newest = reopened.series(id, "network", 0, 2e9).filter((p) => p.key === "bytes_sent").at(-1);
+        const latest = network ? [network.ts, (network.latest as Record<string, number> | null)?.bytes_sent] : undefined;
+        if (JSON.stringify(latest) !== JSON.stringify(newest ? [newest.ts, newest.value] : undefined)) latestWrong.push(`${id}: latest ${latest} newest ${newest?.ts},${newest?.value}`);
+      }
+    } finally {
+      reopened.close();
+    }
+    report("serve SIGKILL", { sent, acknowledged: acknowledged.size, stored: [...hashes.values()].reduce((a, b) => a + b, 0), missing: missing.length, rowsPutBack: rebuilt.length > 0 ? rebuilt[0]! : "none" });
     expect(missing).toEqual([]);
+    expect(latestWrong).toEqual([]);
     await serve.stop();
   }, 60_000);
 });

@@ -1,0 +1,158 @@
+// The devices' rows written behind their records (src/serve/device-rows.ts), on a real SQLite
+// file: readers never see a row behind an answered record, the rows reach the file within a
+// second by themselves, a crash before that loses no latest value (latest-rebuild.ts), and a
+// device back from DOWN comes UP once.
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Item } from "../../src/record/schema.ts";
+import { createDeviceRows } from "../../src/serve/device-rows.ts";
+import { openStore, type IngestRecord, type Store } from "../../src/serve/store.ts";
+
+let dir = "";
+let path = "";
+let store: Store;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "bagtower-device-rows-"));
+  path = join(dir, "serve.db");
+  store = openStore(path);
+});
+afterEach(() => {
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const record = (deviceId: string, ts: number, data: Item[], extra: Partial<IngestRecord> = {}): IngestRecord => ({ deviceId, unixTimestamp: ts, data, body: () => "{}", ...extra });
+const latestOf = (s: Store, id: string) => Object.fromEntries(s.items(id).map((i) => [i.id, [i.ts, i.latest]]));
+/** The row as the file holds it, read on a second connection (no store method, so nothing is written first). */
+const rowOnDisk = (id: string) => {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db.query("SELECT latest, latest_ts, last_seen, hostname FROM devices WHERE id = ?").get(id) as { latest: string; latest_ts: number; last_seen: number; hostname: string | null } | null;
+  } finally {
+    db.close();
+  }
+};
+/** A copy of the file as a power cut would leave it now: the database and its WAL, nothing written since. */
+const crashCopy = () => {
+  const copy = join(dir, "copy.db");
+  copyFileSync(path, copy);
+  if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`);
+  return copy;
+};
+
+const items = (cpu: number, extra: Item[] = []): Item[] => [
+  { id: "cpu", type: "percent", val: cpu },
+  { id: "load", type: "number", val: [cpu / 10, 1, 2] },
+  { id: "network", type: "counter", val: { bytes_sent: cpu * 100, bytes_received: cpu * 200 } },
+  { id: "system", type: "string", val: { os: `Debian ${cpu}` } },
+  ...extra,
+];
+
+describe("device rows written behind", () => {
+  test("records are answered before their device's row is written; any reader sees them all", async () => {
+    for (let i = 1; i <= 5; i++) await store.ingest([record("pi-01", 100 * i, items(i), { hostname: `host-${i}` })], "10.0.0.1", 1_000_000 + i);
+    // Five records, no row write yet (the first one inserted the row, with nothing latest).
+    expect(rowOnDisk("pi-01")?.latest_ts).toBe(0);
+    expect(latestOf(store, "pi-01")).toEqual({
+      cpu: [500, 5],
+      load: [500, [0.5, 1, 2]],
+      network: [500, { bytes_sent: 500, bytes_received: 1000 }],
+      system: [500, { os: "Debian 5" }],
+    });
+    expect(store.device("pi-01")?.hostname).toBe("host-5");
+    // The reader wrote the row first.
+    expect(rowOnDisk("pi-01")).toMatchObject({ latest_ts: 500, hostname: "host-5", last_seen: 1000 });
+  });
+
+  test("with nothing reading them, the rows reach the file within a second", async () => {
+    await store.ingest([record("pi-01", 100, items(1)), record("pi-02", 100, items(2))], null, Date.now());
+    expect(rowOnDisk("pi-01")?.latest_ts).toBe(0);
+    await Bun.sleep(1300);
+    expect(rowOnDisk("pi-01")?.latest_ts).toBe(100);
+    expect(JSON.parse(rowOnDisk("pi-02")!.latest).cpu).toEqual([100, 2]);
+  });
+
+  test("a crash before the rows are written: the next start puts every latest value back from the head", async () => {
+    await store.ingest([record("pi-01", 100, items(1, [{ id: "battery", type: "percent", val: 80 }]))], null, 1_000_000);
+    store.devices(); // written: the row knows battery, cpu … at 100
+    await store.ingest([record("pi-01", 200, items(2))], null, 1_001_000);
+    await store.ingest([record("pi-01", 150, items(9, [{ id: "battery", type: "percent", val: 10 }]))], null, 1_002_000); // late: changes nothing
+    await store.ingest([record("pi-01", 300, [{ id: "cpu", type: "percent", val: 3 }])], null, 1_003_000); // only cpu
+    await store.ingest([record("pi-02", 400, items(4))], null, 1_004_000); // a device whose row was never written
+    const copy = crashCopy();
+    expect(rowOnDisk("pi-01")?.latest_ts).toBe(100);
+    const expected = {
+      battery: [100, 80],
+      cpu: [300, 3],
+      load: [200, [0.2, 1, 2]],
+      network: [200, { bytes_sent: 200, bytes_received: 400 }],
+      system: [200, { os: "Debian 2" }],
+    };
+    expect(latestOf(store, "pi-01")).toEqual(expected);
+    const lines: string[] = [];
+    const restarted = openStore(copy, undefined, { log: (line) => lines.push(line) });
+    try {
+      expect(lines).toEqual(["the latest values of 2 device(s) put back from the head (serve stopped before writing their rows)"]);
+      expect(latestOf(restarted, "pi-01")).toEqual(expected);
+      expect(latestOf(restarted, "pi-02")).toEqual(latestOf(store, "pi-02"));
+      // Last seen is at least the newest record's own time (the time it arrived was not written).
+      expect(restarted.device("pi-02")!.lastSeen).toBeGreaterThanOrEqual(400);
+    } finally {
+      restarted.close();
+    }
+    // Started again after a clean stop: nothing to put back.
+    const lines2: string[] = [];
+    openStore(copy, undefined, { log: (line) => lines2.push(line) }).close();
+    expect(lines2).toEqual([]);
+  });
+
+  test("a device back from DOWN comes UP once, however many of its records arrive before its row is written", async () => {
+    await store.ingest([record("pi-01", 100, items(1))], null, 100_000);
+    expect(store.markDown(100_000).map((d) => d.id)).toEqual(["pi-01"]);
+    const outcomes = [];
+    for (let i = 0; i < 3; i++) outcomes.push(await store.ingest([record("pi-01", 200 + i, items(2))], null, 100_100_000 + i));
+    expect(outcomes.map((o) => o.up)).toEqual([["pi-01"], [], []]);
+    expect(store.device("pi-01")?.status).toBe("UP");
+  });
+
+  test("the DOWN check sees the touches not written yet: a device that just pushed is not marked DOWN", async () => {
+    await store.ingest([record("pi-01", 100, items(1))], null, 100_000);
+    store.devices();
+    await store.ingest([record("pi-01", 200, items(2))], null, 10_000_000); // seen at 10,000 s, row not written
+    expect(store.markDown(10_000)).toEqual([]);
+  });
+
+  test("a duplicate counts as seen, and changes no value", async () => {
+    await store.ingest([record("pi-01", 100, items(1), { recordId: "rec-1" })], null, 100_000);
+    const again = await store.ingest([record("pi-01", 100, items(7), { recordId: "rec-1" })], null, 900_000);
+    expect(again.duplicates).toBe(1);
+    expect(store.device("pi-01")?.lastSeen).toBe(900);
+    expect(latestOf(store, "pi-01").cpu).toEqual([100, 1]);
+  });
+});
+
+describe("the pending rows themselves", () => {
+  test("a rolled-back transaction's touches are dropped; a committed one's are written once", () => {
+    const db = new Database(":memory:");
+    db.exec("CREATE TABLE devices (dev INTEGER PRIMARY KEY, last_seen INTEGER, machine_id TEXT, hostname TEXT, address TEXT, status TEXT, agent TEXT, latest TEXT, latest_ts INTEGER)");
+    db.exec("CREATE TABLE device_rows_written (one INTEGER PRIMARY KEY, seq INTEGER NOT NULL)");
+    db.exec(`INSERT INTO devices VALUES (1, 0, NULL, NULL, NULL, 'DOWN', NULL, '{"cpu":[5,1]}', 5)`);
+    const rows = createDeviceRows(db);
+    const seen = { nowS: 50, machineId: null, hostname: "a", address: null, agent: null };
+    rows.touch(1, 5, seen, 10, ["cpu"], ["2"], 7);
+    rows.rollback();
+    expect([rows.has(1), rows.size]).toEqual([false, 0]);
+    rows.touch(1, 5, { ...seen, nowS: 60 }, 20, ["cpu", "mem"], ["3", "4"], 8);
+    rows.touch(1, 5, { ...seen, nowS: 61, hostname: null }, 15, ["cpu"], ["9"], 9); // older: only seen
+    rows.commit();
+    expect([rows.has(1), rows.size]).toEqual([true, 1]);
+    rows.write();
+    expect(db.query("SELECT last_seen, hostname, status, latest, latest_ts FROM devices").get()).toEqual({ last_seen: 61, hostname: "a", status: "UP", latest: '{"cpu":[20,3],"mem":[20,4]}', latest_ts: 20 });
+    expect(db.query("SELECT seq FROM device_rows_written").get()).toEqual({ seq: 9 });
+    expect(rows.size).toBe(0);
+    db.close();
+  });
+});
