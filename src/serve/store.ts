@@ -362,10 +362,15 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
   let recordCount = 0;
   let headCount = 0;
   const states = new Map<number, _DevState>();
+  // The rows _admit reads, by device id: kept while the store writes them (a new device, a record
+  // making it UP, its latest_ts) and dropped when something else does (the DOWN check, a change of
+  // period), or all of them when a transaction rolls back (_loadState).
+  const rowsById = new Map<string, _DevRow>();
   function _loadState(): void {
     deviceCount = { key: 0, open: 0 };
     for (const row of db.query("SELECT origin, count(*) AS n FROM devices GROUP BY origin").all() as { origin: DeviceOrigin; n: number }[]) deviceCount[row.origin] = row.n;
     states.clear();
+    rowsById.clear();
     described.clear();
     const nowMs = Date.now();
     for (const { dev, maxTs } of db.query("SELECT s.dev AS dev, max(c.end_ts) AS maxTs FROM series s JOIN chunks c ON c.sid = s.sid WHERE s.item = '' GROUP BY s.dev").all() as { dev: number; maxTs: number }[]) {
@@ -431,6 +436,17 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
     return false;
   }
 
+  /** A device's row as _admit needs it, from rowsById or the table. */
+  function _deviceRow(id: string): _DevRow | null {
+    let row = rowsById.get(id);
+    if (row === undefined) {
+      const stored = q.deviceByIdRow.get(id);
+      if (stored === null) return null;
+      rowsById.set(id, (row = stored));
+    }
+    return row;
+  }
+
   /**
    * The request's devices (null: new), once the caps allow it: devices per key, items per device,
    * labels per device. Reads only, so a refusal leaves nothing behind.
@@ -440,7 +456,7 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
     let created = 0;
     for (const r of records) {
       if (devices.has(r.deviceId)) continue;
-      const dev = q.deviceByIdRow.get(r.deviceId);
+      const dev = _deviceRow(r.deviceId);
       if (dev && origin === "open" && dev.origin !== "open") {
         throw new HttpError(403, `device ${r.deviceId} was created with the ingest key: a keyless pattoo post (--pattoo-open) cannot write to it; send x-api-key`);
       }
@@ -513,12 +529,14 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
         const inserted = q.insertDevice.get(r.deviceId, r.machineId ?? null, r.hostname ?? null, DEFAULT_PERIOD_S, nowS, nowS, address, origin) as { dev: number };
         dev = { dev: inserted.dev, status: "UP", period_s: DEFAULT_PERIOD_S, origin, latest_ts: 0 };
         known.set(r.deviceId, dev);
+        rowsById.set(r.deviceId, dev);
         deviceCount[origin]++;
         out.up.push(r.deviceId);
       } else if (dev.status === "DOWN" && !deviceRows.has(dev.dev) && !out.up.includes(r.deviceId)) {
         out.up.push(r.deviceId);
       }
       if (r === records[0]) out.periodSeconds = dev.period_s;
+      dev.status = "UP"; // any record, a duplicate too, makes its device UP (the cached row, as it will be written)
       const state = _state(dev.dev, nowMs);
       state.lastMs = nowMs;
       const ts = r.unixTimestamp;
@@ -568,6 +586,8 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
       if (r.payload !== undefined) _text(state, _PAYLOAD_ITEM, ts, JSON.stringify(r.payload));
       _sortPairs();
       const seq = Number(q.insertHead.run(dev.dev, ts, rid, encodeHeadRow(pairSids, pairValues)).lastInsertRowid);
+      // The cached row as it will be once written (device-rows.ts: a late record leaves latest_ts).
+      if (ts >= dev.latest_ts) dev.latest_ts = ts;
       state.head.push({ seq, ts });
       if (ts > state.maxTs) state.maxTs = ts;
       headCount++;
@@ -830,9 +850,11 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
     markDown(nowS) {
       // A device's touches not written yet would still read as silent.
       _writeDeviceRows();
-      return db
+      const down = db
         .query("UPDATE devices SET status = 'DOWN' WHERE status = 'UP' AND ? - last_seen > 2 * period_s RETURNING id, last_seen AS lastSeen")
         .all(nowS) as { id: string; lastSeen: number }[];
+      for (const { id } of down) rowsById.delete(id);
+      return down;
     },
     device(id) {
       _writeDeviceRows();
@@ -921,6 +943,7 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
     },
     updateDevice(id, change) {
       _writeDeviceRows();
+      rowsById.delete(id);
       if (change.periodSeconds !== undefined) db.query("UPDATE devices SET period_s = ? WHERE id = ?").run(change.periodSeconds, id);
       if (change.labels !== undefined) db.query("UPDATE devices SET labels = ? WHERE id = ?").run(JSON.stringify(change.labels), id);
       return this.device(id);

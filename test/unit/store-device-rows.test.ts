@@ -118,6 +118,19 @@ describe("device rows written behind", () => {
     expect(store.device("pi-01")?.status).toBe("UP");
   });
 
+  test("a device back from DOWN with a re-sent copy comes UP once, before and after its row is written", async () => {
+    await store.ingest([record("pi-01", 100, items(1), { recordId: "rec-1" })], null, 100_000);
+    expect(store.markDown(100_000).map((d) => d.id)).toEqual(["pi-01"]);
+    const copy = await store.ingest([record("pi-01", 100, items(1), { recordId: "rec-1" })], null, 100_100_000);
+    expect([copy.duplicates, copy.up]).toEqual([1, ["pi-01"]]);
+    store.devices(); // the row is written: UP
+    const next = await store.ingest([record("pi-01", 200, items(2))], null, 100_101_000);
+    expect(next.up).toEqual([]);
+    // And DOWN again, then back: UP again (the DOWN check forgot the cached row).
+    expect(store.markDown(200_000).map((d) => d.id)).toEqual(["pi-01"]);
+    expect((await store.ingest([record("pi-01", 300, items(3))], null, 200_001_000)).up).toEqual(["pi-01"]);
+  });
+
   test("the DOWN check sees the touches not written yet: a device that just pushed is not marked DOWN", async () => {
     await store.ingest([record("pi-01", 100, items(1))], null, 100_000);
     store.devices();
