@@ -121,7 +121,7 @@ export function createServeApp(options: ServeOptions) {
     notifyAll: options.notifyAll,
     now,
     log,
-    labelsOf: (id) => store.device(id)?.labels,
+    labelsOf: (id) => store.labels(id),
     downDevices: () => store.devices().filter((d) => d.status === "DOWN"),
   });
   const alertsApi: AlertsApiContext = { db: store.db, alerts, now };

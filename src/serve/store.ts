@@ -205,6 +205,8 @@ export interface Store {
   /** UP devices silent for more than twice their period become DOWN, in one statement (one commit). */
   markDown(nowS: number): { id: string; lastSeen: number }[];
   device(id: string): DeviceRow | undefined;
+  /** A device's labels (written with their record, never behind it: no pending row is written first). */
+  labels(id: string): Record<string, string> | undefined;
   items(id: string): ItemRow[];
   /** An item's raw samples in [fromS, toS], in time order. */
   series(id: string, item: string, fromS: number, toS: number): { key: string; ts: number; value: number }[];
@@ -543,7 +545,7 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
       const rid = r.recordId ? recordIdHash(r.recordId) : 0;
       if (r.labels && Object.keys(r.labels).length > 0) q.mergeLabels.run(JSON.stringify(r.labels), dev.dev);
       if (rid !== 0 && _isDuplicate(state, ts, rid)) {
-        deviceRows.touch(dev.dev, dev.latest_ts, { nowS, machineId: r.machineId ?? null, hostname: r.hostname ?? null, address, agent: r.agent ?? null }, ts, null, latestJsons, null);
+        deviceRows.touch(dev.dev, dev.latest_ts, { nowS, machineId: r.machineId ?? null, hostname: r.hostname ?? null, address, agent: r.agent ?? null }, ts, null, latestJsons, false, null);
         out.duplicates++;
         continue;
       }
@@ -593,7 +595,8 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
       headCount++;
       recordCount++;
       if (outbox) q.insertOutbox.run(r.body());
-      deviceRows.touch(dev.dev, dev.latest_ts, { nowS, machineId: r.machineId ?? null, hostname: r.hostname ?? null, address, agent: r.agent ?? null }, ts, latestIds, latestJsons, seq);
+      const whole = shapes.size === r.data.length; // item ids are unique within a record
+      deviceRows.touch(dev.dev, dev.latest_ts, { nowS, machineId: r.machineId ?? null, hostname: r.hostname ?? null, address, agent: r.agent ?? null }, ts, latestIds, latestJsons, whole, seq);
     }
     return out;
   }
@@ -635,12 +638,18 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
     try {
       outcomes = transaction(batch);
     } catch (error) {
-      deviceRows.rollback();
       _loadState(); // the transaction rolled back: the tables may hold less than memory says
+      // The pending device rows held this transaction's touches too: those that committed are
+      // in the head, and come back from it as after a crash.
+      deviceRows.forget();
+      try {
+        rebuildLatest(db, Math.floor(Math.max(...batch.map((p) => p.nowMs)) / 1000));
+      } catch (rebuildError) {
+        log(`the devices' latest values could not be put back after a failed transaction (${(rebuildError as Error).message}); the next start retries`);
+      }
       for (const p of batch) p.reject(error);
       return;
     }
-    deviceRows.commit();
     if (deviceRows.size > 0 && deviceRowsTimer === undefined) {
       deviceRowsTimer = setTimeout(_writeDeviceRows, _DEVICE_ROWS_DELAY_MS);
       deviceRowsTimer.unref?.();
@@ -860,6 +869,10 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
       _writeDeviceRows();
       const row = db.query(`SELECT ${_DEVICE_COLUMNS} FROM devices WHERE id = ?`).get(id) as Record<string, unknown> | null;
       return row ? _device(row) : undefined;
+    },
+    labels(id) {
+      const row = db.query<{ labels: string }, [string]>("SELECT labels FROM devices WHERE id = ?").get(id);
+      return row ? (JSON.parse(row.labels) as Record<string, string>) : undefined;
     },
     items(id) {
       _writeDeviceRows();

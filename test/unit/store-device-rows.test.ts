@@ -56,15 +56,20 @@ describe("device rows written behind", () => {
     for (let i = 1; i <= 5; i++) await store.ingest([record("pi-01", 100 * i, items(i), { hostname: `host-${i}` })], "10.0.0.1", 1_000_000 + i);
     // Five records, no row write yet (the first one inserted the row, with nothing latest).
     expect(rowOnDisk("pi-01")?.latest_ts).toBe(0);
+    // Labels are written with their record: reading them writes no row.
+    await store.ingest([record("pi-01", 600, items(6), { labels: { site: "barn" } })], null, 1_000_006);
+    expect(store.labels("pi-01")).toEqual({ site: "barn" });
+    expect(store.labels("pi-99")).toBeUndefined();
+    expect(rowOnDisk("pi-01")?.latest_ts).toBe(0);
     expect(latestOf(store, "pi-01")).toEqual({
-      cpu: [500, 5],
-      load: [500, [0.5, 1, 2]],
-      network: [500, { bytes_sent: 500, bytes_received: 1000 }],
-      system: [500, { os: "Debian 5" }],
+      cpu: [600, 6],
+      load: [600, [0.6, 1, 2]],
+      network: [600, { bytes_sent: 600, bytes_received: 1200 }],
+      system: [600, { os: "Debian 6" }],
     });
     expect(store.device("pi-01")?.hostname).toBe("host-5");
     // The reader wrote the row first.
-    expect(rowOnDisk("pi-01")).toMatchObject({ latest_ts: 500, hostname: "host-5", last_seen: 1000 });
+    expect(rowOnDisk("pi-01")).toMatchObject({ latest_ts: 600, hostname: "host-5", last_seen: 1000 });
   });
 
   test("with nothing reading them, the rows reach the file within a second", async () => {
@@ -148,24 +153,56 @@ describe("device rows written behind", () => {
 });
 
 describe("the pending rows themselves", () => {
-  test("a rolled-back transaction's touches are dropped; a committed one's are written once", () => {
+  const table = () => {
     const db = new Database(":memory:");
     db.exec("CREATE TABLE devices (dev INTEGER PRIMARY KEY, last_seen INTEGER, machine_id TEXT, hostname TEXT, address TEXT, status TEXT, agent TEXT, latest TEXT, latest_ts INTEGER)");
     db.exec("CREATE TABLE device_rows_written (one INTEGER PRIMARY KEY, seq INTEGER NOT NULL)");
-    db.exec(`INSERT INTO devices VALUES (1, 0, NULL, NULL, NULL, 'DOWN', NULL, '{"cpu":[5,1]}', 5)`);
+    db.exec(`INSERT INTO devices VALUES (1, 0, NULL, NULL, NULL, 'DOWN', NULL, '{"cpu":[5,1],"disk":[5,9]}', 5)`);
+    return db;
+  };
+  const row = (db: Database) => db.query("SELECT last_seen, hostname, status, latest, latest_ts FROM devices").get();
+  const seen = { nowS: 50, machineId: null, hostname: "a", address: null, agent: null };
+
+  test("a record with every item replaces the latest values; later ones with some are patched on; an older one only counts as seen", () => {
+    const db = table();
     const rows = createDeviceRows(db);
-    const seen = { nowS: 50, machineId: null, hostname: "a", address: null, agent: null };
-    rows.touch(1, 5, seen, 10, ["cpu"], ["2"], 7);
-    rows.rollback();
-    expect([rows.has(1), rows.size]).toEqual([false, 0]);
-    rows.touch(1, 5, { ...seen, nowS: 60 }, 20, ["cpu", "mem"], ["3", "4"], 8);
-    rows.touch(1, 5, { ...seen, nowS: 61, hostname: null }, 15, ["cpu"], ["9"], 9); // older: only seen
-    rows.commit();
+    rows.touch(1, 5, seen, 10, ["cpu", "mem"], ["2", "3"], true, 7);
+    rows.touch(1, 5, { ...seen, nowS: 60 }, 20, ["mem"], ["4"], false, 8);
+    rows.touch(1, 5, { ...seen, nowS: 61, hostname: null }, 15, ["cpu"], ["9"], false, 9);
     expect([rows.has(1), rows.size]).toEqual([true, 1]);
     rows.write();
-    expect(db.query("SELECT last_seen, hostname, status, latest, latest_ts FROM devices").get()).toEqual({ last_seen: 61, hostname: "a", status: "UP", latest: '{"cpu":[20,3],"mem":[20,4]}', latest_ts: 20 });
+    expect(row(db)).toEqual({ last_seen: 61, hostname: "a", status: "UP", latest: '{"cpu":[10,2],"mem":[20,4]}', latest_ts: 20 });
     expect(db.query("SELECT seq FROM device_rows_written").get()).toEqual({ seq: 9 });
     expect(rows.size).toBe(0);
+    // Only some items, onto the row as written.
+    rows.touch(1, 20, seen, 30, ["disk"], ["1"], false, 10);
+    rows.write();
+    expect(JSON.parse((row(db) as { latest: string }).latest)).toEqual({ cpu: [10, 2], mem: [20, 4], disk: [30, 1] });
     db.close();
+  });
+
+  test("forgotten touches are not written", () => {
+    const db = table();
+    const rows = createDeviceRows(db);
+    rows.touch(1, 5, seen, 10, ["cpu"], ["2"], true, 7);
+    rows.forget();
+    expect([rows.has(1), rows.size]).toEqual([false, 0]);
+    rows.write();
+    expect(row(db)).toEqual({ last_seen: 0, hostname: null, status: "DOWN", latest: '{"cpu":[5,1],"disk":[5,9]}', latest_ts: 5 });
+    db.close();
+  });
+});
+
+describe("a transaction that rolls back", () => {
+  test("the touches of the turns before it, not written yet, come back from the head; its own are gone", async () => {
+    await store.ingest([record("pi-01", 100, items(1))], null, 1_000_000);
+    store.db.exec("CREATE TRIGGER injected BEFORE INSERT ON head WHEN NEW.ts = 999 BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+    const failed = store.ingest([record("pi-01", 999, items(9)), record("pi-02", 999, items(9))], null, 1_001_000);
+    await expect(failed).rejects.toThrow("injected failure");
+    expect(latestOf(store, "pi-01")).toEqual({ cpu: [100, 1], load: [100, [0.1, 1, 2]], network: [100, { bytes_sent: 100, bytes_received: 200 }], system: [100, { os: "Debian 1" }] });
+    expect(store.device("pi-02")).toBeUndefined();
+    store.db.exec("DROP TRIGGER injected");
+    await store.ingest([record("pi-01", 200, items(2))], null, 1_002_000);
+    expect(latestOf(store, "pi-01").cpu).toEqual([200, 2]);
   });
 });
