@@ -23,6 +23,8 @@ export interface DeviceTouch {
 }
 
 interface _Pending {
+  /** When its first touch came (ms, this machine's clock, not the records'): rows are written a while after it. */
+  bornMs: number;
   lastSeen: number;
   machineId: string | null;
   hostname: string | null;
@@ -53,8 +55,14 @@ export interface DeviceRows {
   touch(dev: number, rowLatestTs: number, seen: DeviceTouch, ts: number, ids: readonly string[] | null, jsons: readonly string[], whole: boolean, headSeq: number | null): void;
   /** How many devices have touches not written yet. */
   readonly size: number;
-  /** Writes every pending touch to its row, and how far into the head that reaches, in one transaction. */
-  write(): void;
+  /**
+   * Writes pending touches to their rows in one transaction, the oldest first: all of them (and then
+   * how far into the head the rows reach), or at most `limit` of those born before `bornBeforeMs`,
+   * so that a second's worth of rows can be written a piece at a time between requests.
+   */
+  write(limit?: number, bornBeforeMs?: number): void;
+  /** When the oldest pending touch was born (ms), or undefined when none is pending. */
+  oldestMs(): number | undefined;
   /** Drops every pending touch (a rolled-back transaction: the store rebuilds them from the head). */
   forget(): void;
 }
@@ -81,12 +89,17 @@ export function createDeviceRows(db: Database): DeviceRows {
     "UPDATE devices SET last_seen = max(last_seen, ?1), machine_id = coalesce(?2, machine_id), hostname = coalesce(?3, hostname), address = coalesce(?4, address), status = 'UP', agent = coalesce(?5, agent), " +
       "latest = CASE WHEN ?6 IS NOT NULL THEN (CASE WHEN ?7 IS NULL THEN ?6 ELSE json_patch(?6, ?7) END) WHEN ?7 IS NOT NULL THEN json_patch(latest, ?7) ELSE latest END, latest_ts = max(latest_ts, ?8) WHERE dev = ?9",
   );
-  const writeAll = db.transaction(() => {
+  const writeSome = db.transaction((limit: number, bornBeforeMs: number) => {
+    let n = 0;
+    // A Map iterates in insertion order, and a written entry leaves it: the oldest come first.
     for (const [dev, p] of pending) {
+      if (n++ === limit || p.bornMs >= bornBeforeMs) break;
       const whole = p.wholeIds === null ? null : _wholeObject(p.wholeTs, p.wholeIds, p.wholeJsons);
       update.run(p.lastSeen, p.machineId, p.hostname, p.address, p.agent, whole, p.some === null ? null : _object(p.some), p.latestTs, dev);
+      pending.delete(dev);
     }
-    if (pendingSeq > 0) written.run(pendingSeq);
+    // Whole up to pendingSeq only once no touch is left behind.
+    if (pending.size === 0 && pendingSeq > 0) written.run(pendingSeq);
   });
   return {
     has: (dev) => pending.has(dev),
@@ -94,7 +107,7 @@ export function createDeviceRows(db: Database): DeviceRows {
       if (headSeq !== null && headSeq > pendingSeq) pendingSeq = headSeq;
       let p = pending.get(dev);
       if (!p) {
-        p = { lastSeen: seen.nowS, machineId: null, hostname: null, address: null, agent: null, latestTs: rowLatestTs, wholeTs: 0, wholeIds: null, wholeJsons: [], some: null };
+        p = { bornMs: Date.now(), lastSeen: seen.nowS, machineId: null, hostname: null, address: null, agent: null, latestTs: rowLatestTs, wholeTs: 0, wholeIds: null, wholeJsons: [], some: null };
         pending.set(dev, p);
       }
       if (seen.nowS > p.lastSeen) p.lastSeen = seen.nowS;
@@ -119,11 +132,14 @@ export function createDeviceRows(db: Database): DeviceRows {
     get size() {
       return pending.size;
     },
-    write() {
+    write(limit = Number.POSITIVE_INFINITY, bornBeforeMs = Number.POSITIVE_INFINITY) {
       if (pending.size === 0) return;
-      writeAll();
-      pending.clear();
-      pendingSeq = 0;
+      writeSome(limit, bornBeforeMs);
+      if (pending.size === 0) pendingSeq = 0;
+    },
+    oldestMs() {
+      for (const p of pending.values()) return p.bornMs;
+      return undefined;
     },
     forget() {
       pending.clear();

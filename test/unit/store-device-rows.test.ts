@@ -181,6 +181,23 @@ describe("the pending rows themselves", () => {
     db.close();
   });
 
+  test("a piece at a time: the oldest first, only those born before the cutoff; the head seq is recorded once none is left", () => {
+    const db = table();
+    db.exec(`INSERT INTO devices VALUES (2, 0, NULL, NULL, NULL, 'UP', NULL, '{}', 0), (3, 0, NULL, NULL, NULL, 'UP', NULL, '{}', 0)`);
+    const rows = createDeviceRows(db);
+    for (const dev of [1, 2, 3]) rows.touch(dev, 0, seen, 10 + dev, ["cpu"], [String(dev)], true, 20 + dev);
+    const born = rows.oldestMs()!;
+    rows.write(2, born + 1_000_000);
+    expect(db.query("SELECT dev, latest_ts FROM devices ORDER BY dev").all()).toEqual([{ dev: 1, latest_ts: 11 }, { dev: 2, latest_ts: 12 }, { dev: 3, latest_ts: 0 }]);
+    expect(db.query("SELECT seq FROM device_rows_written").get()).toBeNull();
+    rows.write(10, born); // none born before it
+    expect(rows.size).toBe(1);
+    rows.write(10, born + 1_000_000);
+    expect(db.query("SELECT seq FROM device_rows_written").get()).toEqual({ seq: 23 });
+    expect(rows.oldestMs()).toBeUndefined();
+    db.close();
+  });
+
   test("forgotten touches are not written", () => {
     const db = table();
     const rows = createDeviceRows(db);
