@@ -89,17 +89,19 @@ export function createDeviceRows(db: Database): DeviceRows {
     "UPDATE devices SET last_seen = max(last_seen, ?1), machine_id = coalesce(?2, machine_id), hostname = coalesce(?3, hostname), address = coalesce(?4, address), status = 'UP', agent = coalesce(?5, agent), " +
       "latest = CASE WHEN ?6 IS NOT NULL THEN (CASE WHEN ?7 IS NULL THEN ?6 ELSE json_patch(?6, ?7) END) WHEN ?7 IS NOT NULL THEN json_patch(latest, ?7) ELSE latest END, latest_ts = max(latest_ts, ?8) WHERE dev = ?9",
   );
-  const writeSome = db.transaction((limit: number, bornBeforeMs: number) => {
-    let n = 0;
+  /** The devices written; they leave `pending` once the transaction has committed. */
+  const writeSome = db.transaction((limit: number, bornBeforeMs: number): number[] => {
+    const done: number[] = [];
     // A Map iterates in insertion order, and a written entry leaves it: the oldest come first.
     for (const [dev, p] of pending) {
-      if (n++ === limit || p.bornMs >= bornBeforeMs) break;
+      if (done.length === limit || p.bornMs >= bornBeforeMs) break;
       const whole = p.wholeIds === null ? null : _wholeObject(p.wholeTs, p.wholeIds, p.wholeJsons);
       update.run(p.lastSeen, p.machineId, p.hostname, p.address, p.agent, whole, p.some === null ? null : _object(p.some), p.latestTs, dev);
-      pending.delete(dev);
+      done.push(dev);
     }
     // Whole up to pendingSeq only once no touch is left behind.
-    if (pending.size === 0 && pendingSeq > 0) written.run(pendingSeq);
+    if (done.length === pending.size && pendingSeq > 0) written.run(pendingSeq);
+    return done;
   });
   return {
     has: (dev) => pending.has(dev),
@@ -134,7 +136,7 @@ export function createDeviceRows(db: Database): DeviceRows {
     },
     write(limit = Number.POSITIVE_INFINITY, bornBeforeMs = Number.POSITIVE_INFINITY) {
       if (pending.size === 0) return;
-      writeSome(limit, bornBeforeMs);
+      for (const dev of writeSome(limit, bornBeforeMs)) pending.delete(dev);
       if (pending.size === 0) pendingSeq = 0;
     },
     oldestMs() {

@@ -198,6 +198,22 @@ describe("the pending rows themselves", () => {
     db.close();
   });
 
+  test("a write that fails keeps every touch pending, and the next one writes them", () => {
+    const db = table();
+    db.exec(`INSERT INTO devices VALUES (2, 0, NULL, NULL, NULL, 'UP', NULL, '{}', 0)`);
+    const rows = createDeviceRows(db);
+    for (const dev of [1, 2]) rows.touch(dev, 0, seen, 10 + dev, ["cpu"], [String(dev)], true, 20 + dev);
+    db.exec("CREATE TRIGGER injected BEFORE UPDATE ON devices WHEN NEW.dev = 2 BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+    expect(() => rows.write()).toThrow("injected failure");
+    expect(rows.size).toBe(2);
+    expect(db.query("SELECT latest_ts FROM devices WHERE dev = 1").get()).toEqual({ latest_ts: 5 });
+    db.exec("DROP TRIGGER injected");
+    rows.write();
+    expect(db.query("SELECT dev, latest_ts FROM devices ORDER BY dev").all()).toEqual([{ dev: 1, latest_ts: 11 }, { dev: 2, latest_ts: 12 }]);
+    expect(db.query("SELECT seq FROM device_rows_written").get()).toEqual({ seq: 22 });
+    db.close();
+  });
+
   test("forgotten touches are not written", () => {
     const db = table();
     const rows = createDeviceRows(db);
