@@ -312,7 +312,11 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
     try {
       deviceRows.write(_DEVICE_ROWS_PIECE, dueMs);
     } catch (error) {
+      // A full disk, say: the touches stay pending (a reader would meet the same error and answer 500).
       log(`writing the devices' rows: ${(error as Error).message}; retried in a second`);
+      deviceRowsTimer = setTimeout(_writeDeviceRowsInPieces, _DEVICE_ROWS_DELAY_MS);
+      deviceRowsTimer.unref?.();
+      return;
     }
     _scheduleDeviceRows();
   }

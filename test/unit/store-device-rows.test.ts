@@ -80,6 +80,20 @@ describe("device rows written behind", () => {
     expect(JSON.parse(rowOnDisk("pi-02")!.latest).cpu).toEqual([100, 2]);
   });
 
+  test("a timer write that fails is logged and retried a second later, not in a loop", async () => {
+    store.close();
+    const lines: string[] = [];
+    store = openStore(path, undefined, { log: (line) => lines.push(line) });
+    await store.ingest([record("pi-01", 100, items(1))], null, Date.now());
+    store.db.exec("CREATE TRIGGER injected BEFORE UPDATE ON devices WHEN NEW.latest_ts > 0 BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+    await Bun.sleep(1500);
+    expect(lines).toEqual(["writing the devices' rows: injected failure; retried in a second"]);
+    store.db.exec("DROP TRIGGER injected");
+    await Bun.sleep(1200);
+    expect(rowOnDisk("pi-01")?.latest_ts).toBe(100);
+    expect(lines).toHaveLength(1);
+  });
+
   test("a crash before the rows are written: the next start puts every latest value back from the head", async () => {
     await store.ingest([record("pi-01", 100, items(1, [{ id: "battery", type: "percent", val: 80 }]))], null, 1_000_000);
     store.devices(); // written: the row knows battery, cpu … at 100
