@@ -8,6 +8,7 @@ import { issueText } from "../issue-text.ts";
 import { storageWear, underVoltage } from "./device-health.ts";
 import { HttpError } from "./http-errors.ts";
 import { DEFAULT_PAGE, MAX_PAGE, type DeviceRow, type ItemRow, type Store } from "./store.ts";
+import { PAYLOAD_ITEM } from "./store-items.ts";
 
 export interface ApiContext {
   store: Store;
@@ -207,7 +208,7 @@ export function getHistory(api: ApiContext, id: string, params: URLSearchParams)
   const item = params.get("item");
   if (!item) throw new HttpError(400, "item: required (e.g. ?item=system)");
   const meta = api.store.items(id).find((i) => i.id === item);
-  if (item !== "telemetrics.payload" && meta?.shape !== "string") {
+  if (item !== PAYLOAD_ITEM && meta?.shape !== "string") {
     throw new HttpError(meta ? 400 : 404, meta ? `item "${item}" holds numbers: see /api/devices/${id}/series?item=${item}` : `device "${id}" has no text item "${item}"`);
   }
   const nowS = Math.floor(api.now() / 1000);

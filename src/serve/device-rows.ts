@@ -73,17 +73,22 @@ const _wholeObject = (ts: number, ids: readonly string[], jsons: readonly string
   for (let i = 0; i < ids.length; i++) out += `,"${ids[i]}":[${ts},${jsons[i]}]`;
   return `{${out.slice(1)}}`;
 };
-const _object = (some: Map<string, string>): string => {
+/** item → `[ts,value]` JSON text, as one object: a patch onto a row's latest, or the whole of it. */
+export function latestObject(items: Map<string, string>): string {
   let out = "";
-  for (const [id, json] of some) out += `,"${id}":${json}`;
+  for (const [id, json] of items) out += `,"${id}":${json}`;
   return `{${out.slice(1)}}`;
-};
+}
+
+/** Records that the devices' rows are whole up to this head seq (it never goes back). */
+export function markRowsWritten(db: Database, seq: number): void {
+  db.query<never, [number]>("INSERT INTO device_rows_written (one, seq) VALUES (1, ?) ON CONFLICT (one) DO UPDATE SET seq = max(seq, excluded.seq)").run(seq);
+}
 
 export function createDeviceRows(db: Database): DeviceRows {
   const pending = new Map<number, _Pending>();
   // The newest head row whose record's touch is pending.
   let pendingSeq = 0;
-  const written = db.query<never, [number]>("INSERT INTO device_rows_written (one, seq) VALUES (1, ?) ON CONFLICT (one) DO UPDATE SET seq = max(seq, excluded.seq)");
   // ?6: the whole latest (no JSON to parse), or ?7: items patched onto the row's; ?8 latest_ts.
   const update = db.query<never, [number, string | null, string | null, string | null, string | null, string | null, string | null, number, number]>(
     "UPDATE devices SET last_seen = max(last_seen, ?1), machine_id = coalesce(?2, machine_id), hostname = coalesce(?3, hostname), address = coalesce(?4, address), status = 'UP', agent = coalesce(?5, agent), " +
@@ -96,11 +101,11 @@ export function createDeviceRows(db: Database): DeviceRows {
     for (const [dev, p] of pending) {
       if (done.length === limit || p.bornMs >= bornBeforeMs) break;
       const whole = p.wholeIds === null ? null : _wholeObject(p.wholeTs, p.wholeIds, p.wholeJsons);
-      update.run(p.lastSeen, p.machineId, p.hostname, p.address, p.agent, whole, p.some === null ? null : _object(p.some), p.latestTs, dev);
+      update.run(p.lastSeen, p.machineId, p.hostname, p.address, p.agent, whole, p.some === null ? null : latestObject(p.some), p.latestTs, dev);
       done.push(dev);
     }
     // Whole up to pendingSeq only once no touch is left behind.
-    if (done.length === pending.size && pendingSeq > 0) written.run(pendingSeq);
+    if (done.length === pending.size && pendingSeq > 0) markRowsWritten(db, pendingSeq);
     return done;
   });
   return {

@@ -1,10 +1,8 @@
 import type { Database } from "bun:sqlite";
+import { latestObject, markRowsWritten } from "./device-rows.ts";
+import { PAYLOAD_ITEM, RECORD_ITEM } from "./store-items.ts";
 import { CorruptChunkError } from "./tsdb/errors.ts";
 import { decodeHeadRow } from "./tsdb/head-row.ts";
-
-/** The record series (its values are record id hashes) and the telemetrics payloads: never in `latest`. */
-const _RECORD_ITEM = "";
-const _PAYLOAD_ITEM = "telemetrics.payload";
 
 interface _Device {
   /** The row's latest_ts before: text changes from then on are put back too. */
@@ -28,7 +26,7 @@ export function rebuildLatest(db: Database, nowS: number): number {
   const stored = db.query<{ seq: number }, []>("SELECT seq FROM device_rows_written").get();
   if (!stored) {
     // A new file, or one of a bagtower that wrote every row with its record: the rows are whole.
-    db.query("INSERT INTO device_rows_written (one, seq) SELECT 1, coalesce(max(seq), 0) FROM head").run();
+    markRowsWritten(db, db.query<{ seq: number }, []>("SELECT coalesce(max(seq), 0) AS seq FROM head").get()!.seq);
     return 0;
   }
   const from = stored.seq;
@@ -59,7 +57,7 @@ export function rebuildLatest(db: Database, nowS: number): number {
     try {
       decodeHeadRow(row.vals, (sid, value) => {
         const series = device.series.get(sid);
-        if (!series || series.item === _RECORD_ITEM) return;
+        if (!series || series.item === RECORD_ITEM) return;
         const shape = device.shapes.get(series.item);
         if (shape === "scalar") values.set(series.item, value);
         else if (shape === "array") {
@@ -86,13 +84,10 @@ export function rebuildLatest(db: Database, nowS: number): number {
   db.transaction(() => {
     for (const [dev, device] of devices) {
       // Text items keep a history of their changes, written with the head rows: the newest wins.
-      for (const text of textsAfter.all(dev, device.rowLatestTs, _PAYLOAD_ITEM)) device.patch.set(text.item, `[${text.ts},${text.val}]`);
-      let patch = "";
-      // Item ids are letters, digits and _.:- (record/schema.ts): quoted as they are, they are JSON keys.
-      for (const [item, json] of device.patch) patch += `,"${item}":${json}`;
-      update.run(`{${patch.slice(1)}}`, device.latestTs, Math.min(nowS, device.lastSeenTs), dev);
+      for (const text of textsAfter.all(dev, device.rowLatestTs, PAYLOAD_ITEM)) device.patch.set(text.item, `[${text.ts},${text.val}]`);
+      update.run(latestObject(device.patch), device.latestTs, Math.min(nowS, device.lastSeenTs), dev);
     }
-    db.query("INSERT INTO device_rows_written (one, seq) VALUES (1, ?) ON CONFLICT (one) DO UPDATE SET seq = max(seq, excluded.seq)").run(lastSeq);
+    markRowsWritten(db, lastSeq);
   })();
   return devices.size;
 }

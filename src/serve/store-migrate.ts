@@ -1,5 +1,6 @@
 import type { Database } from "bun:sqlite";
 import { finishMigration } from "./store-schema.ts";
+import { PAYLOAD_ITEM } from "./store-items.ts";
 import { createChunkStore } from "./tsdb/chunk-store.ts";
 import { recordIdHash } from "./tsdb/record-id-hash.ts";
 import type { Retention } from "./tsdb/tiers.ts";
@@ -73,7 +74,7 @@ export function migrateToChunks(db: Database, log: (line: string) => void, reten
     // Text: the latest values (version 3 kept no history of them), and the newest payloads.
     const values = JSON.parse(latest) as Record<string, [number, unknown]>;
     for (const { item } of q.types.all(dev)) if (values[item]) q.text.run(dev, item, values[item][0], JSON.stringify(values[item][1]));
-    for (const row of q.payloads.all(dev, _PAYLOADS_KEPT).reverse()) q.text.run(dev, "telemetrics.payload", row.ts, JSON.stringify(row.payload));
+    for (const row of q.payloads.all(dev, _PAYLOADS_KEPT).reverse()) q.text.run(dev, PAYLOAD_ITEM, row.ts, JSON.stringify(row.payload));
     q.dropPoints.run(dev);
     q.dropRecords.run(dev);
   });

@@ -6,6 +6,7 @@ import type { Item } from "../record/schema.ts";
 import { createDeviceRows } from "./device-rows.ts";
 import { HttpError } from "./http-errors.ts";
 import { rebuildLatest } from "./latest-rebuild.ts";
+import { PAYLOAD_ITEM, RECORD_ITEM } from "./store-items.ts";
 import { DEFAULT_LIMITS, LimitError, type Limits } from "./limits.ts";
 import { migrateToChunks } from "./store-migrate.ts";
 import { prepareSchema } from "./store-schema.ts";
@@ -255,9 +256,6 @@ const _STRING_HISTORY = 100;
 const _DEVICE_ROWS_DELAY_MS = 1000;
 /** How many device rows one turn of the event loop writes (about a millisecond on this machine). */
 const _DEVICE_ROWS_PIECE = 100;
-/** The record series' item: one sample per record, the value its recordId's hash (0 without one). */
-const _RECORD_ITEM = "";
-const _PAYLOAD_ITEM = "telemetrics.payload";
 
 interface _HeadEntry {
   seq: number;
@@ -445,7 +443,7 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
   function _isDuplicate(state: _DevState, ts: number, rid: number): boolean {
     if (ts > state.maxTs) return false;
     for (const entry of state.head) if (entry.ts === ts && q.headRid.get(entry.seq)?.rid === rid) return true;
-    const row = q.recordChunkAt.get(_sid(state, _RECORD_ITEM, ""), ts);
+    const row = q.recordChunkAt.get(_sid(state, RECORD_ITEM, ""), ts);
     if (!row) return false;
     try {
       const { ts: times, values } = decodeChunk(row.data);
@@ -534,7 +532,7 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
       for (const row of q.latestTexts.all(state.dev)) texts.set(row.item, row.val);
       state.texts = texts;
     }
-    if (item !== _PAYLOAD_ITEM && texts.get(item) === value) return;
+    if (item !== PAYLOAD_ITEM && texts.get(item) === value) return;
     texts.set(item, value);
     q.insertString.run(state.dev, item, ts, value);
   }
@@ -580,7 +578,7 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
       latestJsons.length = 0;
       pairSids.length = 0;
       pairValues.length = 0;
-      pairSids.push(_sid(state, _RECORD_ITEM, ""));
+      pairSids.push(_sid(state, RECORD_ITEM, ""));
       pairValues.push(rid);
       const shapes = _shapesOf(dev.dev);
       for (const item of r.data) {
@@ -610,7 +608,7 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
           }
         }
       }
-      if (r.payload !== undefined) _text(state, _PAYLOAD_ITEM, ts, JSON.stringify(r.payload));
+      if (r.payload !== undefined) _text(state, PAYLOAD_ITEM, ts, JSON.stringify(r.payload));
       _sortPairs();
       const seq = Number(q.insertHead.run(dev.dev, ts, rid, encodeHeadRow(pairSids, pairValues)).lastInsertRowid);
       // The cached row as it will be once written (device-rows.ts: a late record leaves latest_ts).
@@ -723,7 +721,7 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
   function _sealRows(state: _DevState, cut: _HeadEntry[], cutoffs: Cutoffs): void {
     const seqs = JSON.stringify(cut.map((e) => e.seq));
     const samples = _samplesOfRows(seqs);
-    const recordSid = _sid(state, _RECORD_ITEM, "");
+    const recordSid = _sid(state, RECORD_ITEM, "");
     for (const [sid, s] of samples) chunks.writeSamples(sid, s, sid === recordSid, cutoffs);
     q.deleteHead.run(seqs);
     const sealed = new Set(cut.map((e) => e.seq));
@@ -913,7 +911,7 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
     },
     series(id, item, fromS, toS) {
       const device = _devOf(id);
-      if (!device || item === _RECORD_ITEM) return [];
+      if (!device || item === RECORD_ITEM) return [];
       const sids = _itemSids(device.dev, item);
       const head = _headSamples(device.dev, sids, fromS, toS);
       const perSeries: { key: string; ts: number; value: number }[][] = [];
@@ -927,7 +925,7 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
     },
     graph(id, item, fromS, toS, nowS, stepS) {
       const device = _devOf(id);
-      if (!device || item === _RECORD_ITEM) return { tier: "raw", stepS: 0, rows: [] };
+      if (!device || item === RECORD_ITEM) return { tier: "raw", stepS: 0, rows: [] };
       const sids = _itemSids(device.dev, item);
       // The tier is chosen for the part of the range that has data (a range from 0 asks for "all").
       const list = JSON.stringify([...sids.keys()]);
