@@ -147,7 +147,7 @@ export function startServe(ctx: Context, options: StartServeOptions): RunningSer
     seal,
     alertHistoryJob(app.alerts, options.alertHistory ?? DEFAULT_ALERT_HISTORY, ctx.now, ctx.log),
     downCheckJob(app.checkDown),
-    idleGcJob(app.handled),
+    idleGcJob(app.handled, (collect) => store.compactMemory(collect)),
     notifier.job,
     checks.job,
   ];

@@ -219,6 +219,14 @@ export interface Store {
   /** Seals the head into chunks: devices with a full hour of a chunk's worth, or silent ones, or (`all`) every device. */
   seal(nowMs: number, all?: boolean): Promise<number>;
   /**
+   * Lets go of the per-device caches (series ids, item shapes, rows, text values: read again from
+   * the tables when next needed), runs `collect` (a full garbage collection) and then rebuilds the
+   * devices' head state from numbers copied aside, so it is allocated anew in a compact heap
+   * (docs/PERFORMANCE.md "Idle memory"). False, doing nothing, while a seal is under way (it holds
+   * the device states across its turns).
+   */
+  compactMemory(collect: () => void): boolean;
+  /**
    * Deletes raw samples before `cutoffS` and records (their id hashes) before `recordsCutoffS`, one
    * device at a time, yielding to requests in between; returns the records removed.
    */
@@ -981,12 +989,45 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
       if (change.labels !== undefined) db.query("UPDATE devices SET labels = ? WHERE id = ?").run(JSON.stringify(change.labels), id);
       return this.device(id);
     },
+    compactMemory(collect) {
+      if (sealing) return false;
+      _writeDeviceRows();
+      // The head state as numbers (off the collected heap): per device its dev, newest time, last
+      // record's arrival and head length, then every head row's seq and time.
+      const devices = new Float64Array(states.size * 4);
+      let headRows = 0;
+      for (const state of states.values()) headRows += state.head.length;
+      const rows = new Float64Array(headRows * 2);
+      let d = 0;
+      let h = 0;
+      for (const state of states.values()) {
+        devices.set([state.dev, state.maxTs, state.lastMs, state.head.length], d);
+        d += 4;
+        for (const entry of state.head) {
+          rows[h++] = entry.seq;
+          rows[h++] = entry.ts;
+        }
+      }
+      states.clear();
+      described.clear();
+      rowsById.clear();
+      collect();
+      h = 0;
+      for (let i = 0; i < d; i += 4) {
+        const head: _HeadEntry[] = [];
+        for (let j = 0; j < devices[i + 3]!; j++, h += 2) head.push({ seq: rows[h]!, ts: rows[h + 1]! });
+        states.set(devices[i]!, { dev: devices[i]!, maxTs: devices[i + 1]!, head, lastMs: devices[i + 2]! });
+      }
+      return true;
+    },
     seal(nowMs, all = false) {
       // One seal at a time; a second call waits for the first and then runs (its rows may be new).
       const run = (sealing ?? Promise.resolve(0)).catch(() => 0).then(() => _seal(nowMs, all));
-      sealing = run.finally(() => {
-        if (sealing === run) sealing = undefined;
+      // `sealing` is undefined once no seal is under way (compactMemory waits for that).
+      const tracked: Promise<number> = run.catch(() => 0).finally(() => {
+        if (sealing === tracked) sealing = undefined;
       });
+      sealing = tracked;
       return run;
     },
     async deleteOlderThan(cutoffS, recordsCutoffS = cutoffS) {
