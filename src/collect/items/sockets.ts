@@ -27,19 +27,37 @@ export function parseTcpStates(text: string): Record<string, number> {
 /** From this many TCP sockets on (allocated plus TIME_WAIT), netlink is cheaper than the text files. */
 export const NETLINK_FROM_SOCKETS = 1000;
 
+/** The numeric fields of a sockstat line (`TCP: inuse 7 orphan 0 tw 6 …`), or undefined when it is missing. */
+function _sockstatFields(text: string, protocol: string): ((name: string) => number) | undefined {
+  const fields = new RegExp(`^${protocol}: (.*)$`, "m").exec(text)?.[1]?.trim().split(/\s+/);
+  if (!fields) return undefined;
+  return (name) => {
+    const at = fields.indexOf(name);
+    return at >= 0 && at + 1 < fields.length ? Number(fields[at + 1]) : Number.NaN;
+  };
+}
+
 /**
  * TCP sockets the kernel holds, from /proc/net/sockstat's `TCP:` line (alloc counts IPv4 and IPv6,
  * tw the TIME_WAIT ones), or undefined when the line is missing or malformed.
  */
 export function parseSockstatTcp(text: string): number | undefined {
-  const fields = /^TCP: (.*)$/m.exec(text)?.[1]?.trim().split(/\s+/);
-  if (!fields) return undefined;
-  const field = (name: string) => {
-    const at = fields.indexOf(name);
-    return at >= 0 && at + 1 < fields.length ? Number(fields[at + 1]) : Number.NaN;
-  };
-  const total = field("alloc") + field("tw");
+  const field = _sockstatFields(text, "TCP");
+  const total = field ? field("alloc") + field("tw") : Number.NaN;
   return Number.isFinite(total) && total >= 0 ? total : undefined;
+}
+
+/**
+ * Whether a family's socket table is certainly empty: its `inuse` (sockets in the kernel's hash
+ * tables, listening ones included; `TCP:` of sockstat for IPv4, `TCP6:` of sockstat6 for IPv6) is 0
+ * and sockstat's `tw` (TIME_WAIT sockets of both families) is 0. Reading /proc/net/tcp or tcp6 walks
+ * every bucket of the established hash however few sockets there are (~0.8 ms each with 262,144
+ * buckets), so an empty family is not read. Anything unreadable or malformed counts as not empty.
+ */
+export function emptyTcpFamily(sockstat: string | undefined, familyStat: string | undefined, protocol: "TCP" | "TCP6"): boolean {
+  const tw = sockstat === undefined ? undefined : _sockstatFields(sockstat, "TCP")?.("tw");
+  const inuse = familyStat === undefined ? undefined : _sockstatFields(familyStat, protocol)?.("inuse");
+  return tw === 0 && inuse === 0;
 }
 
 /**
@@ -68,10 +86,11 @@ export const socketsInfoItem = defineItem({
   id: "sockets_info",
   type: "count",
   read: async (ic) => {
-    const live = ic.probe.root === "/" && prefersNetlink(ic.probe.maybeText("/proc/net/sockstat")) ? await tcpStatesViaNetlink() : undefined;
+    const sockstat = ic.probe.maybeText("/proc/net/sockstat");
+    const live = ic.probe.root === "/" && prefersNetlink(sockstat) ? await tcpStatesViaNetlink() : undefined;
     if (live) return socketsInfo(live);
-    const v4 = ic.probe.maybeText("/proc/net/tcp");
-    const v6 = ic.probe.maybeText("/proc/net/tcp6");
+    const v4 = emptyTcpFamily(sockstat, sockstat, "TCP") ? "" : ic.probe.maybeText("/proc/net/tcp");
+    const v6 = emptyTcpFamily(sockstat, ic.probe.maybeText("/proc/net/sockstat6"), "TCP6") ? "" : ic.probe.maybeText("/proc/net/tcp6");
     if (v4 === undefined && v6 === undefined) throw new Error("neither /proc/net/tcp nor /proc/net/tcp6 can be read");
     const counts = parseTcpStates(v4 ?? "");
     for (const [code, n] of Object.entries(parseTcpStates(v6 ?? ""))) counts[code] = (counts[code] ?? 0) + n;
