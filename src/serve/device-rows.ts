@@ -5,8 +5,10 @@ import type { Database } from "bun:sqlite";
  * used to UPDATE its device's row: last seen, address, and `latest`, ~2 KB of JSON, so each record
  * rewrote a whole page of the devices table (most of what serve wrote to disk per record, and a
  * third of the store's CPU). Now a record's touch is kept in memory and the rows are written at
- * most once a second, or before anything reads them: the store's readers and its DOWN check call
- * `write()` first, so no reader sees a row older than the records already answered.
+ * most once a second, or before anything reads them: the store's readers call `write()` first, so
+ * no reader sees a row older than the records already answered. The DOWN check leaves out the
+ * devices with a recent pending touch instead (`pendingSeen()`), and writes first only when one of
+ * those touches is itself old enough to count as silent.
  *
  * What a crash can lose is at most a second of row updates, never a sample: the head keeps every
  * record's numbers, and at start the store puts back the latest values of the records after
@@ -55,6 +57,8 @@ export interface DeviceRows {
   touch(dev: number, rowLatestTs: number, seen: DeviceTouch, ts: number, ids: readonly string[] | null, jsons: readonly string[], whole: boolean, headSeq: number | null): void;
   /** How many devices have touches not written yet. */
   readonly size: number;
+  /** The devices with touches not written yet, each with the newest time it was seen (unix seconds). */
+  pendingSeen(): [dev: number, lastSeen: number][];
   /**
    * Writes pending touches to their rows in one transaction, the oldest first: all of them (and then
    * how far into the head the rows reach), or at most `limit` of those born before `bornBeforeMs`,
@@ -138,6 +142,11 @@ export function createDeviceRows(db: Database): DeviceRows {
     },
     get size() {
       return pending.size;
+    },
+    pendingSeen() {
+      const out: [number, number][] = [];
+      for (const [dev, p] of pending) out.push([dev, p.lastSeen]);
+      return out;
     },
     write(limit = Number.POSITIVE_INFINITY, bornBeforeMs = Number.POSITIVE_INFINITY) {
       if (pending.size === 0) return;

@@ -157,6 +157,29 @@ describe("device rows written behind", () => {
     expect(store.markDown(10_000)).toEqual([]);
   });
 
+  test("the DOWN check leaves a recent pending touch pending: its device stays UP and its row is not written by the check", async () => {
+    await store.ingest([record("pi-01", 100, items(1))], null, 100_000);
+    await store.ingest([record("pi-02", 100, items(1))], null, 100_000);
+    store.devices(); // both rows written, last seen 100 s
+    await store.ingest([record("pi-01", 9_500, items(2))], null, 9_500_000); // seen at 9,500 s, row pending
+    // At 10,000 s pi-02 has been silent for 9,900 s (> 2 × 600): DOWN; pi-01 was seen 500 s ago.
+    expect(store.markDown(10_000).map((d) => d.id)).toEqual(["pi-02"]);
+    expect(rowOnDisk("pi-01")?.last_seen).toBe(100);
+    expect(store.device("pi-01")).toMatchObject({ status: "UP", lastSeen: 9_500 });
+    expect(rowOnDisk("pi-01")?.last_seen).toBe(9_500); // a reader wrote it
+  });
+
+  test("a pending touch that is itself older than twice the period: the rows are written first and the device goes DOWN", async () => {
+    await store.ingest([record("pi-01", 100, items(1))], null, 100_000);
+    await store.ingest([record("pi-02", 100, items(1))], null, 100_000);
+    store.devices(); // both rows written, last seen 100 s
+    await store.ingest([record("pi-02", 5_000, items(2))], null, 5_000_000); // pending, seen at 5,000 s
+    expect(rowOnDisk("pi-02")?.last_seen).toBe(100);
+    expect(store.markDown(10_000).map((d) => d.id).sort()).toEqual(["pi-01", "pi-02"]);
+    expect(rowOnDisk("pi-02")).toMatchObject({ last_seen: 5_000 });
+    expect(store.device("pi-02")?.status).toBe("DOWN");
+  });
+
   test("a duplicate counts as seen, and changes no value", async () => {
     await store.ingest([record("pi-01", 100, items(1), { recordId: "rec-1" })], null, 100_000);
     const again = await store.ingest([record("pi-01", 100, items(7), { recordId: "rec-1" })], null, 900_000);
