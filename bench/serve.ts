@@ -544,13 +544,13 @@ const dashboardStep = (rangeS: number) => Math.max(60, Math.round(rangeS / 600))
 const rawGraphMs: number[] = [];
 let rawGraphPoints = 0;
 let rawGraphBytes = 0;
-let graphStep = 0;
+/** The step the dashboard sends for its 7-day range. */
+const graphStep = dashboardStep(7 * 86400);
 let graphTiers: string[] = [];
 const graphRound = async () => {
   for (let rep = 0; rep < GRAPH_REPS; rep++) {
     // As the dashboard asks for its 7-day range: from, to (now) and its step.
     const toS = Math.floor(Date.now() / 1000);
-    graphStep = dashboardStep(7 * 86400);
     const one = await graphLoad(base, graphDevice, `from=${weekFrom}&to=${toS}&step=${graphStep}`);
     graphMs.push(one.ms);
     graphItems = one.items;
