@@ -29,8 +29,8 @@ export function selfExecutable(): DownloadsOptions["self"] {
 
 interface DownloadFile {
   path: string;
-  /** The sum, or why the file could not be read at start. */
-  sha256: Promise<string | Error>;
+  /** The sum, or why the file could not be read: computed on the first request that needs it, then kept. */
+  sha256(): Promise<string | Error>;
 }
 
 /** Bytes hashed between two turns of the event loop: under a millisecond of work each. */
@@ -65,23 +65,28 @@ function _listDir(dir: string): string[] {
 }
 
 /**
- * The files, their sums started at once (in the background: serve listens meanwhile, and a
- * download waits for them). A file changed after start keeps its old sum: the installer then
- * refuses it, as it should refuse anything that is not what serve vouched for.
+ * The files, each hashed once, when a request first needs its sum (SHA256SUMS or the file itself;
+ * the request waits for it). Not at start: the running executable alone is ~110 MB, about a third of
+ * a second of CPU here and several seconds on a Pi, which a restarted serve would spend while its
+ * fleet's first pushes wait, for downloads that may never come. A file changed after its sum was
+ * taken keeps the old sum: the installer then refuses it, as it should refuse anything that is not
+ * what serve vouched for.
  */
 export function createDownloads(options: DownloadsOptions) {
   const files = new Map<string, DownloadFile>();
   const add = (name: string, path: string) => {
-    const sha256 = sha256File(path).catch((error: Error) => {
-      options.log.error(`--downloads: ${path}: ${error.message}; it is not served`);
-      return error;
-    });
+    let sum: Promise<string | Error> | undefined;
+    const sha256 = () =>
+      (sum ??= sha256File(path).catch((error: Error) => {
+        options.log.error(`--downloads: ${path}: ${error.message}; it is not served`);
+        return error;
+      }));
     files.set(name, { path, sha256 });
   };
-  /** A file's sum; one that could not be read at start is a 503 naming it (it has no sum to be checked against). */
+  /** A file's sum; one that could not be read is a 503 naming it (it has no sum to be checked against), until serve restarts. */
   const sumOf = async (name: string, file: DownloadFile): Promise<string> => {
-    const sum = await file.sha256;
-    if (sum instanceof Error) throw new HttpError(503, `${name}: could not be read when serve started (${sum.message}); restart serve`);
+    const sum = await file.sha256();
+    if (sum instanceof Error) throw new HttpError(503, `${name}: could not be read (${sum.message}); fix the file and restart serve`);
     return sum;
   };
   if (options.self) add(options.self.name, options.self.path);

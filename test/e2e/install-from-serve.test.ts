@@ -2,7 +2,7 @@
 // HOME and the real crontab: `curl -fsSL http://gateway:8787/install.sh | sh -s -- …` downloads
 // the receiver's own executable (checked against its SHA256SUMS), pushes its first record there and
 // installs the cron line; a re-run and `bagtower update` replace the binary and keep config and
-// spool; a file of --downloads changed after start is refused; an arm64 build is handed out too.
+// spool; a file of --downloads changed after serve gave its sum is refused; an arm64 build is handed out too.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { appendFileSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
@@ -232,7 +232,7 @@ describe.skipIf(skipWithoutTestUser)("curl -fsSL http://gateway:8787/install.sh 
   });
 });
 
-describe.skipIf(skipWithoutTestUser)("a file of --downloads changed after serve started", () => {
+describe.skipIf(skipWithoutTestUser)("a file of --downloads changed after serve gave its sum", () => {
   test("is refused by the installer: nothing is installed, no cron line, no device", async () => {
     await setUserCrontab(USER_CRONTAB);
     // serve from source has no executable of its own: the x64 build comes from --downloads.
