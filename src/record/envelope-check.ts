@@ -4,7 +4,10 @@ import { HOST_FACT_KEYS, MACHINE_ID_PATTERN, MAX_FACT_LENGTH, META_TEXT_LIMITS, 
 import type { BagtowerRecord, Item } from "./schema.ts";
 
 const _RECORD_KEYS = new Set(["deviceId", "unixTimestamp", "UTCTimestamp", "data", "meta"]);
-const _META_KEYS = new Set(["recordId", "machineId", "hostname", "bootId", "seq", "agent", "tags", "errors", "cpuWindowS", "host"]);
+const _META_KEYS = new Set(["recordId", "machineId", "hostname", "bootId", "seq", "agent", "tags", "errors", "cpuWindowS", "self", "host"]);
+/** selfMetricsSchema's fields (schema.ts), in its order: the numbers, then lastError. */
+const _SELF_NUMBERS = ["spoolDepth", "spoolBytes", "droppedExpired", "droppedFull", "droppedRateLimited", "rejected"] as const;
+const _SELF_KEYS = new Set<string>([..._SELF_NUMBERS, "lastError"]);
 const _FACT_KEYS = new Set<string>(HOST_FACT_KEYS);
 const _ERROR_KEYS = new Set(["id", "message"]);
 /** Date#toISOString's form; valibot's isoTimestamp accepts every one that is also a real date. */
@@ -44,6 +47,20 @@ function _errors(v: unknown): { id: string; message: string }[] | undefined {
   return out;
 }
 
+/** The delivery figures push adds (meta.self), every field present; an unknown one is left to the schema (it drops it). */
+function _self(v: unknown): NonNullable<BagtowerRecord["meta"]["self"]> | undefined {
+  if (!isPlainObject(v) || !_only(v, _SELF_KEYS)) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const key of _SELF_NUMBERS) {
+    const n = v[key];
+    if (typeof n !== "number" || Number.isNaN(n)) return undefined;
+    out[key] = n;
+  }
+  if (!(v.lastError === null || typeof v.lastError === "string")) return undefined;
+  out.lastError = v.lastError;
+  return out as NonNullable<BagtowerRecord["meta"]["self"]>;
+}
+
 function _host(v: unknown): Record<string, string> | undefined {
   if (!isPlainObject(v) || !_only(v, _FACT_KEYS)) return undefined;
   const out: Record<string, string> = {};
@@ -60,7 +77,8 @@ function _host(v: unknown): Record<string, string> | undefined {
  * would output it, or undefined: then ask the schema, for its message. Like checkedItem it only
  * ever says yes to what the schema accepts (test/unit/envelope-check.test.ts fuzzes the two against
  * each other), and its output is the schema's to the byte, keys in the schema's order. collect
- * checks its own record with it, so a run loads no record schema at all.
+ * checks its own record with it, so a run loads no record schema at all; serve checks an agent's
+ * whole record with it first (ingest/bagtower.ts), before the schema of partial records.
  */
 export function checkedEnvelope(record: unknown, data: Item[]): BagtowerRecord | undefined {
   if (!isPlainObject(record) || !_only(record, _RECORD_KEYS) || !isPlainObject(record.meta)) return undefined;
@@ -75,8 +93,9 @@ export function checkedEnvelope(record: unknown, data: Item[]): BagtowerRecord |
   if ("cpuWindowS" in meta && !(typeof cpuWindowS === "number" && !Number.isNaN(cpuWindowS))) return undefined;
   const tags = _tags(meta.tags);
   const errors = _errors(meta.errors);
+  const self = "self" in meta ? _self(meta.self) : undefined;
   const host = "host" in meta ? _host(meta.host) : undefined;
-  if (!tags || !errors || ("host" in meta && !host)) return undefined;
+  if (!tags || !errors || ("self" in meta && !self) || ("host" in meta && !host)) return undefined;
   return {
     ...(typeof deviceId === "string" ? { deviceId } : {}),
     unixTimestamp: unixTimestamp as number,
@@ -92,6 +111,7 @@ export function checkedEnvelope(record: unknown, data: Item[]): BagtowerRecord |
       tags,
       errors,
       ...("cpuWindowS" in meta ? { cpuWindowS: cpuWindowS as number } : {}),
+      ...(self ? { self } : {}),
       ...(host ? { host } : {}),
     },
   };

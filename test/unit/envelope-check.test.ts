@@ -7,6 +7,8 @@ import { checkedEnvelope } from "../../src/record/envelope-check.ts";
 import { HOST_FACT_KEYS } from "../../src/record/rules.ts";
 import { hostFactsSchema } from "../../src/record/host-facts.ts";
 import { recordEnvelopeSchema, type Item } from "../../src/record/schema.ts";
+import { ingestRecordSchema } from "../../src/serve/ingest/bagtower.ts";
+import { MAX_UNIX_SECONDS } from "../../src/serve/limits.ts";
 import { mulberry32 } from "../helpers/prng.ts";
 import { sampleRecord } from "../helpers/record.ts";
 
@@ -30,6 +32,16 @@ function facts(): unknown {
   return rand() < 0.05 ? pick([null, "host", []]) : out;
 }
 
+/** push's delivery figures (meta.self): mostly whole, sometimes with a field missing, wrong or unknown. */
+function selfFigures(): unknown {
+  const out: Record<string, unknown> = { spoolDepth: 3, spoolBytes: 4096, droppedExpired: 0, droppedFull: 0, droppedRateLimited: 0, rejected: 1, lastError: usually([null, "timeout", 5, undefined]) };
+  if (rand() < 0.1) out[pick(Object.keys(out))] = pick([Number.NaN, "1", null, undefined, -1, 1.5, Infinity]);
+  if (rand() < 0.05) delete out[pick(Object.keys(out))];
+  if (rand() < 0.05) out.extra = 1;
+  const shuffled = rand() < 0.2 ? Object.fromEntries(Object.entries(out).reverse()) : out;
+  return rand() < 0.05 ? pick([null, [], "self"]) : shuffled;
+}
+
 function meta(): unknown {
   const out: Record<string, unknown> = {};
   const fields: [string, () => unknown][] = [
@@ -45,7 +57,7 @@ function meta(): unknown {
   for (const [key, make] of fields) if (rand() < 0.99) out[key] = make();
   if (rand() < 0.5) out.cpuWindowS = usually([1.2, 0, Number.NaN, "1", undefined]);
   if (rand() < 0.5) out.host = facts();
-  if (rand() < 0.03) out.self = { spoolDepth: 0 };
+  if (rand() < 0.3) out.self = selfFigures();
   if (rand() < 0.03) out.other = 1;
   return out;
 }
@@ -76,6 +88,27 @@ describe("checkedEnvelope", () => {
       expect(JSON.stringify(fast)).toBe(JSON.stringify(slow.output));
     }
     expect(accepted).toBeGreaterThan(300);
+  });
+
+  test("what it accepts, serve's ingest schema (partial meta, seconds before the year 3000) accepts too, with the same output (20,000 random records)", () => {
+    let accepted = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const input = record();
+      const fast = checkedEnvelope(input, []);
+      if (fast === undefined || fast.unixTimestamp > MAX_UNIX_SECONDS) continue;
+      accepted++;
+      const slow = v.safeParse(ingestRecordSchema, { ...(input as object), data: [] });
+      expect({ input, success: slow.success }).toEqual({ input, success: true });
+      expect(JSON.stringify(fast)).toBe(JSON.stringify(slow.output));
+    }
+    expect(accepted).toBeGreaterThan(300);
+  });
+
+  test("takes the records push sends, with the delivery figures in meta.self", () => {
+    const made = sampleRecord("pi-kitchen", 1796191200);
+    const record = { ...made, meta: { ...made.meta, self: { spoolDepth: 2, spoolBytes: 900, droppedExpired: 0, droppedFull: 0, droppedRateLimited: 0, rejected: 0, lastError: null } } };
+    expect(checkedEnvelope(record, record.data)).toEqual(record);
+    expect(JSON.stringify(checkedEnvelope(record, record.data))).toBe(JSON.stringify(v.parse(recordEnvelopeSchema, record)));
   });
 
   test("takes the records agents make, with host facts and a CPU window", () => {

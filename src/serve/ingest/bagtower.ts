@@ -1,6 +1,7 @@
 // BAG·Tower ingest (SPEC §9): POST /logs and /prod/logs, x-api-key, one record or an array.
 import * as v from "valibot";
 import { deviceIdSchema } from "../../record/device-id-rules.ts";
+import { checkedEnvelope } from "../../record/envelope-check.ts";
 import { checkedItem } from "../../record/item-check.ts";
 import { itemSchema, metaSchema, type BagtowerRecord, type Item } from "../../record/schema.ts";
 import { issueText } from "../../issue-text.ts";
@@ -75,7 +76,9 @@ export function completeMeta(meta: NonNullable<IngestBody["meta"]>, record: { de
 
 /**
  * The record as ingestRecordSchema outputs it. Its items are checked by checkedItem when every one
- * passes (the common case: a third of the cost); otherwise valibot checks it all and names the field.
+ * passes (the common case: a third of the cost), and the rest of an agent's whole record by
+ * checkedEnvelope (as much again: what an agent sends is a full record, which the partial meta of
+ * the ingest schema also takes, output for output); otherwise valibot checks it all and names the field.
  */
 function _validated(raw: unknown, where: string): IngestBody {
   const data = raw !== null && typeof raw === "object" ? (raw as { data?: unknown }).data : undefined;
@@ -87,6 +90,8 @@ function _validated(raw: unknown, where: string): IngestBody {
       items.push(item);
     }
     if (items.length === data.length) {
+      const whole = checkedEnvelope(raw, items);
+      if (whole && whole.unixTimestamp <= MAX_UNIX_SECONDS) return whole;
       const envelope = v.safeParse(_envelopeSchema, raw);
       if (envelope.success) return { ...envelope.output, data: items };
     }
