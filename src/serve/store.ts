@@ -708,12 +708,18 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
   function _sealCut(state: _DevState, nowMs: number, all: boolean): _HeadEntry[] {
     const head = state.head;
     if (head.length === 0) return [];
-    const sorted = head.slice().sort((a, b) => a.ts - b.ts || a.seq - b.seq);
-    if (all || nowMs - state.lastMs >= _SILENT_SEAL_MS) return sorted;
-    for (let i = sorted.length - 2; i >= SEAL_ROWS - 1; i--) {
-      if (Math.floor(sorted[i]!.ts / 3600) !== Math.floor(sorted[i + 1]!.ts / 3600)) return sorted.slice(0, i + 1);
-    }
-    return [];
+    const byTime = (rows: _HeadEntry[]) => rows.sort((a, b) => a.ts - b.ts || a.seq - b.seq);
+    if (all || nowMs - state.lastMs >= _SILENT_SEAL_MS) return byTime(head.slice());
+    // Everything before the open hour (the hour of the newest row), when that is at least
+    // SEAL_ROWS rows; counted before anything is sorted, since the seal asks every device each
+    // pass and most have nothing to give (a head inside one hour: the pass must cost O(rows)).
+    let newest = -Infinity;
+    for (const entry of head) if (entry.ts > newest) newest = entry.ts;
+    const openHourS = Math.floor(newest / 3600) * 3600;
+    let before = 0;
+    for (const entry of head) if (entry.ts < openHourS) before++;
+    if (before < SEAL_ROWS) return [];
+    return byTime(head.filter((entry) => entry.ts < openHourS));
   }
 
   /** A cut in pieces of at least SEAL_ROWS rows ending at an hour's end (the last: the cut's end), one seal unit each. */

@@ -163,6 +163,26 @@ describe("the head and the seal", () => {
     expect(pragma("page_count")).toBeLessThan(pagesBefore * 0.7);
   }, 60_000);
 
+  test("the seal keeps each device's open hour and seals the hours before it once they hold SEAL_ROWS rows, late rows counted", async () => {
+    const hourA = T0 - 200; // an hour's start
+    const cpu = (v: number): Item[] => [{ id: "cpu", type: "percent", val: v }];
+    const nowMs = (hourA + 2 * 3600) * 1000;
+    // SEAL_ROWS - 1 rows in hour A, 5 in hour B (the open hour), arriving interleaved.
+    const inA = Array.from({ length: SEAL_ROWS - 1 }, (_, i) => rec("pi-01", hourA + i * 20, cpu(i % 100), `a-${i}`));
+    const inB = Array.from({ length: 5 }, (_, i) => rec("pi-01", hourA + 3600 + i * 60, cpu(i), `b-${i}`));
+    await store.ingest([...inB.slice(0, 2), ...inA, ...inB.slice(2)], null, nowMs);
+    expect(await store.seal(nowMs)).toBe(0);
+    expect(store.stats().headRecords).toBe(SEAL_ROWS + 4);
+    // One late row of hour A makes it SEAL_ROWS: hour A goes into chunks, hour B stays.
+    await store.ingest([rec("pi-01", hourA + 3599, cpu(50), "a-late")], null, nowMs);
+    expect(await store.seal(nowMs)).toBe(SEAL_ROWS);
+    expect(store.stats().headRecords).toBe(5);
+    expect(store.series("pi-01", "cpu", 0, 4e9).map((r) => r.ts)).toEqual([...inA.map((r) => r.unixTimestamp), hourA + 3599, ...inB.map((r) => r.unixTimestamp)]);
+    // A device silent for 15 minutes gives its open hour too.
+    expect(await store.seal(nowMs + 15 * 60_000)).toBe(5);
+    expect(store.stats().headRecords).toBe(0);
+  });
+
   test("late records and re-sent copies, before and after the seal: merged in time order, never twice", async () => {
     const records = walk(2, 400);
     const late = records.filter((_, i) => i % 9 === 4);

@@ -13,10 +13,12 @@ export const SEAL_EAGER_RECORDS = 50_000;
 
 export function sealJob(store: Store, now: () => number, log: Logger): Job & { nudge(): void } {
   let running: Promise<void> | undefined;
+  /** The head a pass left: a nudge waits for the head to grow well past it. */
+  let headLeft = 0;
   const run = () => {
     running ??= store
       .seal(now())
-      .then(() => undefined)
+      .then(() => void (headLeft = store.stats().headRecords))
       .catch((error: unknown) => log.error(`seal: ${error instanceof Error ? error.message : String(error)}`))
       .finally(() => (running = undefined));
     return running;
@@ -26,7 +28,11 @@ export function sealJob(store: Store, now: () => number, log: Logger): Job & { n
     everyMs: _EVERY_MS,
     run,
     nudge() {
-      if (!running && store.stats().headRecords >= SEAL_EAGER_RECORDS) void run();
+      // A head that a pass could not shrink (every device inside its open hour: a dense load of
+      // one hour) is not sealable until an hour ends or a device falls silent; running the pass
+      // again on every push would only repeat its work, so a nudge waits for a fifth more.
+      const head = store.stats().headRecords;
+      if (!running && head >= SEAL_EAGER_RECORDS && head >= headLeft + SEAL_EAGER_RECORDS / 5) void run();
     },
     settled: async () => {
       await running;
