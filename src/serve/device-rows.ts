@@ -35,26 +35,29 @@ interface _Pending {
   /** The newest record time whose items are kept (the row's latest_ts once written). */
   latestTs: number;
   /**
-   * The newest record that carried every item of its device (its time, ids and values as JSON;
-   * made into text when written): it replaces the row's latest.
+   * The newest record that carried every item of its device (its time, ids and values; made into
+   * JSON text when written): it replaces the row's latest.
    */
   wholeTs: number;
   wholeIds: readonly string[] | null;
-  wholeJsons: readonly string[];
-  /** Items of later records that carried only some, patched onto `whole` (or the row's latest). */
-  some: Map<string, string> | null;
+  wholeVals: readonly unknown[];
+  /** Items of later records that carried only some (time and value), patched onto `whole` (or the row's latest). */
+  some: Map<string, [ts: number, val: unknown]> | null;
 }
 
 export interface DeviceRows {
   /** Whether the device has a touch not written yet (its row says less than memory). */
   has(dev: number): boolean;
   /**
-   * One record seen: its items' ids and values as JSON (`ids` null: a duplicate, which only counts
-   * as seen), `whole` when they are every item its device has; `rowLatestTs` the row's latest_ts.
+   * One record seen: its items' ids and values (`ids` null: a duplicate, which only counts as
+   * seen), `whole` when they are every item its device has; `rowLatestTs` the row's latest_ts.
+   * The values are made into JSON only when the row is written: a device pushing faster than once a
+   * second (a spool flushed after an outage, a load test) has most of its records' latest values
+   * replaced before then.
    * A record older than the newest one kept leaves the latest values as they are. `headSeq`: the
    * head row the record's numbers went to.
    */
-  touch(dev: number, rowLatestTs: number, seen: DeviceTouch, ts: number, ids: readonly string[] | null, jsons: readonly string[], whole: boolean, headSeq: number | null): void;
+  touch(dev: number, rowLatestTs: number, seen: DeviceTouch, ts: number, ids: readonly string[] | null, vals: readonly unknown[], whole: boolean, headSeq: number | null): void;
   /** How many devices have touches not written yet. */
   readonly size: number;
   /** The devices with touches not written yet, each with the newest time it was seen (unix seconds). */
@@ -72,9 +75,14 @@ export interface DeviceRows {
 }
 
 // Item ids are letters, digits and _.:- (record/schema.ts): quoted as they are, they are JSON keys.
-const _wholeObject = (ts: number, ids: readonly string[], jsons: readonly string[]): string => {
+const _wholeObject = (ts: number, ids: readonly string[], vals: readonly unknown[]): string => {
   let out = "";
-  for (let i = 0; i < ids.length; i++) out += `,"${ids[i]}":[${ts},${jsons[i]}]`;
+  for (let i = 0; i < ids.length; i++) out += `,"${ids[i]}":[${ts},${JSON.stringify(vals[i])}]`;
+  return `{${out.slice(1)}}`;
+};
+const _someObject = (some: Map<string, [ts: number, val: unknown]>): string => {
+  let out = "";
+  for (const [id, [ts, val]] of some) out += `,"${id}":[${ts},${JSON.stringify(val)}]`;
   return `{${out.slice(1)}}`;
 };
 /** item → `[ts,value]` JSON text, as one object: a patch onto a row's latest, or the whole of it. */
@@ -104,8 +112,8 @@ export function createDeviceRows(db: Database): DeviceRows {
     // A Map iterates in insertion order, and a written entry leaves it: the oldest come first.
     for (const [dev, p] of pending) {
       if (done.length === limit || p.bornMs >= bornBeforeMs) break;
-      const whole = p.wholeIds === null ? null : _wholeObject(p.wholeTs, p.wholeIds, p.wholeJsons);
-      update.run(p.lastSeen, p.machineId, p.hostname, p.address, p.agent, whole, p.some === null ? null : latestObject(p.some), p.latestTs, dev);
+      const whole = p.wholeIds === null ? null : _wholeObject(p.wholeTs, p.wholeIds, p.wholeVals);
+      update.run(p.lastSeen, p.machineId, p.hostname, p.address, p.agent, whole, p.some === null ? null : _someObject(p.some), p.latestTs, dev);
       done.push(dev);
     }
     // Whole up to pendingSeq only once no touch is left behind.
@@ -114,11 +122,11 @@ export function createDeviceRows(db: Database): DeviceRows {
   });
   return {
     has: (dev) => pending.has(dev),
-    touch(dev, rowLatestTs, seen, ts, ids, jsons, whole, headSeq) {
+    touch(dev, rowLatestTs, seen, ts, ids, vals, whole, headSeq) {
       if (headSeq !== null && headSeq > pendingSeq) pendingSeq = headSeq;
       let p = pending.get(dev);
       if (!p) {
-        p = { bornMs: Date.now(), lastSeen: seen.nowS, machineId: null, hostname: null, address: null, agent: null, latestTs: rowLatestTs, wholeTs: 0, wholeIds: null, wholeJsons: [], some: null };
+        p = { bornMs: Date.now(), lastSeen: seen.nowS, machineId: null, hostname: null, address: null, agent: null, latestTs: rowLatestTs, wholeTs: 0, wholeIds: null, wholeVals: [], some: null };
         pending.set(dev, p);
       }
       if (seen.nowS > p.lastSeen) p.lastSeen = seen.nowS;
@@ -133,12 +141,12 @@ export function createDeviceRows(db: Database): DeviceRows {
         // Copies of the caller's arrays: a record's text is made once a second, not per record.
         p.wholeTs = ts;
         p.wholeIds = ids.slice();
-        p.wholeJsons = jsons.slice();
+        p.wholeVals = vals.slice();
         p.some = null;
         return;
       }
       p.some ??= new Map();
-      for (let i = 0; i < ids.length; i++) p.some.set(ids[i]!, `[${ts},${jsons[i]}]`);
+      for (let i = 0; i < ids.length; i++) p.some.set(ids[i]!, [ts, vals[i]]);
     },
     get size() {
       return pending.size;

@@ -552,9 +552,9 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
     q.insertString.run(state.dev, item, ts, value);
   }
 
-  // Scratch arrays for one record's (series id, value) pairs, and its items' ids and values as JSON.
+  // Scratch arrays for one record's (series id, value) pairs, and its items' ids and values.
   const latestIds: string[] = [];
-  const latestJsons: string[] = [];
+  const latestVals: unknown[] = [];
   let pairSids: number[] = [];
   let pairValues: number[] = [];
   const order: number[] = [];
@@ -583,14 +583,14 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
       const rid = r.recordId ? recordIdHash(r.recordId) : 0;
       if (r.labels && Object.keys(r.labels).length > 0) q.mergeLabels.run(JSON.stringify(r.labels), dev.dev);
       if (rid !== 0 && _isDuplicate(state, ts, rid)) {
-        deviceRows.touch(dev.dev, dev.latest_ts, { nowS, machineId: r.machineId ?? null, hostname: r.hostname ?? null, address, agent: r.agent ?? null }, ts, null, latestJsons, false, null);
+        deviceRows.touch(dev.dev, dev.latest_ts, { nowS, machineId: r.machineId ?? null, hostname: r.hostname ?? null, address, agent: r.agent ?? null }, ts, null, latestVals, false, null);
         out.duplicates++;
         continue;
       }
       out.accepted++;
       out.stored.push(r);
       latestIds.length = 0;
-      latestJsons.length = 0;
+      latestVals.length = 0;
       pairSids.length = 0;
       pairValues.length = 0;
       pairSids.push(_sid(state, RECORD_ITEM, ""));
@@ -603,11 +603,10 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
           shapes.set(item.id, _knownShape(item, shape));
         }
         const val = item.val;
-        const json = JSON.stringify(val);
         latestIds.push(item.id);
-        latestJsons.push(json);
+        latestVals.push(val);
         if (shape === "string") {
-          _text(state, item.id, ts, json);
+          _text(state, item.id, ts, JSON.stringify(val));
         } else if (typeof val === "number") {
           pairSids.push(_sid(state, item.id, ""));
           pairValues.push(val);
@@ -634,7 +633,7 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
       recordCount++;
       if (outbox) q.insertOutbox.run(r.body());
       const whole = shapes.size === r.data.length; // item ids are unique within a record
-      deviceRows.touch(dev.dev, dev.latest_ts, { nowS, machineId: r.machineId ?? null, hostname: r.hostname ?? null, address, agent: r.agent ?? null }, ts, latestIds, latestJsons, whole, seq);
+      deviceRows.touch(dev.dev, dev.latest_ts, { nowS, machineId: r.machineId ?? null, hostname: r.hostname ?? null, address, agent: r.agent ?? null }, ts, latestIds, latestVals, whole, seq);
     }
     return out;
   }

@@ -203,16 +203,16 @@ describe("the pending rows themselves", () => {
   test("a record with every item replaces the latest values; later ones with some are patched on; an older one only counts as seen", () => {
     const db = table();
     const rows = createDeviceRows(db);
-    rows.touch(1, 5, seen, 10, ["cpu", "mem"], ["2", "3"], true, 7);
-    rows.touch(1, 5, { ...seen, nowS: 60 }, 20, ["mem"], ["4"], false, 8);
-    rows.touch(1, 5, { ...seen, nowS: 61, hostname: null }, 15, ["cpu"], ["9"], false, 9);
+    rows.touch(1, 5, seen, 10, ["cpu", "mem"], [2, 3], true, 7);
+    rows.touch(1, 5, { ...seen, nowS: 60 }, 20, ["mem"], [4], false, 8);
+    rows.touch(1, 5, { ...seen, nowS: 61, hostname: null }, 15, ["cpu"], [9], false, 9);
     expect([rows.has(1), rows.size]).toEqual([true, 1]);
     rows.write();
     expect(row(db)).toEqual({ last_seen: 61, hostname: "a", status: "UP", latest: '{"cpu":[10,2],"mem":[20,4]}', latest_ts: 20 });
     expect(db.query("SELECT seq FROM device_rows_written").get()).toEqual({ seq: 9 });
     expect(rows.size).toBe(0);
     // Only some items, onto the row as written.
-    rows.touch(1, 20, seen, 30, ["disk"], ["1"], false, 10);
+    rows.touch(1, 20, seen, 30, ["disk"], [1], false, 10);
     rows.write();
     expect(JSON.parse((row(db) as { latest: string }).latest)).toEqual({ cpu: [10, 2], mem: [20, 4], disk: [30, 1] });
     db.close();
@@ -222,7 +222,7 @@ describe("the pending rows themselves", () => {
     const db = table();
     db.exec(`INSERT INTO devices VALUES (2, 0, NULL, NULL, NULL, 'UP', NULL, '{}', 0), (3, 0, NULL, NULL, NULL, 'UP', NULL, '{}', 0)`);
     const rows = createDeviceRows(db);
-    for (const dev of [1, 2, 3]) rows.touch(dev, 0, seen, 10 + dev, ["cpu"], [String(dev)], true, 20 + dev);
+    for (const dev of [1, 2, 3]) rows.touch(dev, 0, seen, 10 + dev, ["cpu"], [dev], true, 20 + dev);
     const born = rows.oldestMs()!;
     rows.write(2, born + 1_000_000);
     expect(db.query("SELECT dev, latest_ts FROM devices ORDER BY dev").all()).toEqual([{ dev: 1, latest_ts: 11 }, { dev: 2, latest_ts: 12 }, { dev: 3, latest_ts: 0 }]);
@@ -239,7 +239,7 @@ describe("the pending rows themselves", () => {
     const db = table();
     db.exec(`INSERT INTO devices VALUES (2, 0, NULL, NULL, NULL, 'UP', NULL, '{}', 0)`);
     const rows = createDeviceRows(db);
-    for (const dev of [1, 2]) rows.touch(dev, 0, seen, 10 + dev, ["cpu"], [String(dev)], true, 20 + dev);
+    for (const dev of [1, 2]) rows.touch(dev, 0, seen, 10 + dev, ["cpu"], [dev], true, 20 + dev);
     db.exec("CREATE TRIGGER injected BEFORE UPDATE ON devices WHEN NEW.dev = 2 BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
     expect(() => rows.write()).toThrow("injected failure");
     expect(rows.size).toBe(2);
@@ -254,7 +254,7 @@ describe("the pending rows themselves", () => {
   test("forgotten touches are not written", () => {
     const db = table();
     const rows = createDeviceRows(db);
-    rows.touch(1, 5, seen, 10, ["cpu"], ["2"], true, 7);
+    rows.touch(1, 5, seen, 10, ["cpu"], [2], true, 7);
     rows.forget();
     expect([rows.has(1), rows.size]).toEqual([false, 0]);
     rows.write();
