@@ -19,7 +19,6 @@ import { LOGIN_TOKEN_TTL_MS, mintLoginToken } from "../serve/login-token.ts";
 import { parsePublicUrl } from "../serve/same-origin.ts";
 import { startServe } from "../serve/server.ts";
 import { DEFAULT_RETENTION, formatDuration, formatRetention, parseRetention } from "../serve/tsdb/tiers.ts";
-import { compilerThreads } from "../jit-threads.ts";
 import { runningLong } from "../jit.ts";
 import { defineBagtowerCommand } from "./_shared.ts";
 
@@ -169,7 +168,6 @@ export default defineBagtowerCommand({
       forward: forwardSinks.length ? { sinks: forwardSinks, http: config.http, encode: encodeOptions(ctx, config) } : undefined,
       selfPush: pushEveryMs === undefined ? undefined : { everyMs: pushEveryMs, push: selfPusher(ctx, config) },
       channels: { config: settings.channels, flags: _list(args.channel) },
-      compilerThreads: compilerThreads(),
     }));
     ctx.log.info(`bagtower serve: listening on ${serve.url}/, database ${dbPath}`);
     if (keys.source === "generated") ctx.log.info(`ingest key: ${keys.ingest} (new; kept in ${keyFiles(ctx).ingest}; bagtower serve key shows it)`);

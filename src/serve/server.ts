@@ -5,7 +5,6 @@ import type { Config, SinkConfig } from "../config/schema.ts";
 import type { Context } from "../context.ts";
 import { BagtowerError, ConfigError, errorMessage, ExitCode, UsageError } from "../errors.ts";
 import type { EncodeOptions } from "../formats/types.ts";
-import type { CompilerThreads } from "../jit-threads.ts";
 import type { Keys } from "./access.ts";
 import type { RuleSeeds } from "./alerts/rules.ts";
 import type { AlertTransition, NotifyTransition } from "./alerts/transition.ts";
@@ -17,7 +16,6 @@ import { createForwarder } from "./forward.ts";
 import { alertHistoryJob } from "./jobs/alert-history.ts";
 import { downCheckJob } from "./jobs/down-check.ts";
 import { forwardJob, forwardNudge } from "./jobs/forward.ts";
-import { jitThreadsJob } from "./jobs/jit-threads.ts";
 import { idleGcJob } from "./jobs/idle-gc.ts";
 import { retentionJob } from "./jobs/retention.ts";
 import { sealJob } from "./jobs/seal.ts";
@@ -55,8 +53,6 @@ export interface StartServeOptions {
   forward?: { sinks: SinkConfig[]; http: Config["http"]; encode: EncodeOptions };
   /** --push-self: push this machine's record to the receiver's own address this often. */
   selfPush?: { everyMs: number; push: SelfPush };
-  /** The JIT's compiler threads, kept below the main thread (the serve command's process; not a test's). */
-  compilerThreads?: CompilerThreads;
   /** Bun's hard ceiling on a body, past which it refuses before our own 413 (default twice limits.bodyBytes). */
   bodyCeilingBytes?: number;
   /** `--downloads DIR`: release files served under /download/ besides the running executable. */
@@ -156,7 +152,6 @@ export function startServe(ctx: Context, options: StartServeOptions): RunningSer
     checks.job,
   ];
   if (forwarder) jobs.push(forwardJob(forwarder));
-  if (options.compilerThreads) jobs.push(jitThreadsJob(options.compilerThreads));
   if (selfPush) {
     const periodIs = (deviceId: string, periodSeconds: number) => {
       const device = store.updateDevice(deviceId, { periodSeconds });
