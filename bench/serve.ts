@@ -881,9 +881,7 @@ const yearMeasured = yearBytes.raw + yearBytes.rollups + yearBytes.head;
 const yearRow = tiered
   ? [
       `${mb(yearMeasured)} measured: ${yearDevice}'s ${int(yearLoad.okUnits)} records over 365 days in the week's database (its samples' bytes: raw chunks ${mb(yearBytes.raw)}, rollups ${mb(yearBytes.rollups)}, head ${mb(yearBytes.head)}; ` +
-        (yearBytes.rollups === 0
-          ? "retention had not yet frozen its old chunks into rollups, so this is every raw sample of the year: an upper bound of the default tiers, which `bench/store-year.ts` measures after the freeze). "
-          : "what is older than the raw tier went to the rollups as it arrived: the default tiers, as `bench/store-year.ts` measures them on their own). ") +
+        "what is older than the raw tier went to the rollups as it arrived: the default tiers, as `bench/store-year.ts` measures them on their own). " +
         `The week's own tiers extrapolated to a year (raw ${fmt(rawPerRecord, 1)} B/record × ${int(RAW_30D)} = ${mb(yearTiers[0]!)}, rollups ${mb(yearTiers[1]! + yearTiers[2]!)}) leave out the rollups a week does not make yet`,
       `VictoriaMetrics at its week's rate, every raw sample: ${fmt((vmBpr * yearRecords) / 1e6, 1)} MB`,
       ratio(yearMeasured, vmBpr * yearRecords),
