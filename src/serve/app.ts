@@ -16,6 +16,7 @@ import { dashboardAssets } from "./dashboard/assets.ts";
 import { createDownloads, type Downloads } from "./downloads.ts";
 import { createEventHub, EVENTS_TOPIC } from "./events.ts";
 import { errorResponse, HttpError, jsonResponse } from "./http-errors.ts";
+import { createHeapBound } from "./heap-bound.ts";
 import { parseBagtowerBody } from "./ingest/bagtower.ts";
 import { parseDatadog } from "./ingest/datadog.ts";
 import { parseInflux } from "./ingest/influx.ts";
@@ -314,7 +315,9 @@ export function createServeApp(options: ServeOptions) {
   const parsing = (): ParseOptions => ({ limits, nowS: Math.floor(now() / 1000) });
 
   /** Stores validated records and answers when they are committed. */
+  const heapBound = createHeapBound();
   async function ingest(records: IngestRecord[], address: string | null, origin: DeviceOrigin = "key"): Promise<IngestOutcome> {
+    heapBound.beforeStore(records.length);
     const started = performance.now();
     const outcome = await store.ingest(records, address, now(), origin);
     counters.ingested(outcome.accepted, outcome.duplicates, (performance.now() - started) / 1000);
