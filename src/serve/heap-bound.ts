@@ -12,8 +12,9 @@ export const MIN_GAP_MS = 250;
  * since the last one. Batches are what make the heap grow: each leaves megabytes of parsed records
  * behind, and on a machine with much RAM JavaScriptCore lets the heap reach several times its live
  * size before it collects everything, while the collector, which does not move objects, keeps the
- * blocks it grew to. A week of 1,000 devices loaded in batches of 500 peaked at ~240 MiB RSS
- * without this and ~180–200 MiB with it, at the same rate (docs/PERFORMANCE.md, "Peak memory").
+ * blocks it grew to. A week of 1,000 devices loaded in batches of 500 peaked at 235–263 MiB RSS
+ * without this and 169–189 MiB with it, at a rate within the machine's spread (docs/PERFORMANCE.md,
+ * "Peak memory").
  * Single records never trigger it: a collection holds the event loop for 10–30 ms, which a batch
  * (tens of milliseconds of work itself) absorbs and a single push's latency would not.
  */
