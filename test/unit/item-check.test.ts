@@ -57,6 +57,16 @@ describe("checkedItem", () => {
     expect(accepted).toBeGreaterThan(1000);
   });
 
+  test("an item whose keys are in the schema's order is its own output; in another order, a copy in the schema's order", () => {
+    const ordered = JSON.parse('{"id":"cpu","type":"percent","val":12.5}');
+    expect(checkedItem(ordered)).toBe(ordered);
+    const shuffled = JSON.parse('{"val":{"b":1,"a":2},"type":"number","id":"sockets"}');
+    const out = checkedItem(shuffled);
+    expect(out).not.toBe(shuffled);
+    expect(JSON.stringify(out)).toBe(JSON.stringify(v.parse(itemSchema, shuffled)));
+    expect(JSON.stringify(out)).toBe('{"id":"sockets","type":"number","val":{"b":1,"a":2}}');
+  });
+
   test("takes every item of the agent's own records", () => {
     for (const item of sampleRecord("pi-01", 1_780_000_000).data) expect(checkedItem(JSON.parse(JSON.stringify(item)))).toEqual(item);
   });

@@ -101,6 +101,26 @@ function _validated(raw: unknown, where: string): IngestBody {
   return result.output;
 }
 
+/** Up to this many items, ids are compared pairwise: cheaper than building a Set per record. */
+const _PAIRWISE_ITEMS = 32;
+
+/** The first item id that appears twice (at its second place), if any. */
+function _repeatedId(data: readonly Item[]): string | undefined {
+  if (data.length <= _PAIRWISE_ITEMS) {
+    for (let i = 1; i < data.length; i++) {
+      const id = data[i]!.id;
+      for (let j = 0; j < i; j++) if (data[j]!.id === id) return id;
+    }
+    return undefined;
+  }
+  const ids = new Set<string>();
+  for (const item of data) {
+    if (ids.has(item.id)) return item.id;
+    ids.add(item.id);
+  }
+  return undefined;
+}
+
 /**
  * Validated records, or a 4xx naming the field (`1.data.3.val: expected …`). The stored body is the
  * validated record, re-serialised: a duplicate JSON key or an unknown meta field in the request is
@@ -121,11 +141,8 @@ export function parseBagtowerBody(json: unknown, { limits, nowS }: ParseOptions)
     if (!deviceId) throw new HttpError(400, `${where}deviceId: required (or meta.machineId)`);
     checkNotFuture(record.unixTimestamp, nowS, limits, `${where}unixTimestamp`);
     _checkMeta(record.meta, limits.stringLength, limits.itemsPerRecord, where);
-    const ids = new Set<string>();
-    for (const item of record.data) {
-      if (ids.has(item.id)) throw new HttpError(400, `${where}data: item "${item.id}" appears twice`);
-      ids.add(item.id);
-    }
+    const twice = _repeatedId(record.data);
+    if (twice !== undefined) throw new HttpError(400, `${where}data: item "${twice}" appears twice`);
     out.push({
       deviceId,
       recordId: record.meta?.recordId,
