@@ -40,7 +40,8 @@ interface _Pending {
    */
   wholeTs: number;
   wholeIds: readonly string[] | null;
-  wholeVals: readonly unknown[];
+  /** Filled in place by each whole record (its values change; its ids seldom do). */
+  wholeVals: unknown[];
   /** Items of later records that carried only some (time and value), patched onto `whole` (or the row's latest). */
   some: Map<string, [ts: number, val: unknown]> | null;
 }
@@ -85,6 +86,12 @@ const _someObject = (some: Map<string, [ts: number, val: unknown]>): string => {
   for (const [id, [ts, val]] of some) out += `,"${id}":[${ts},${JSON.stringify(val)}]`;
   return `{${out.slice(1)}}`;
 };
+function _sameIds(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** item → `[ts,value]` JSON text, as one object: a patch onto a row's latest, or the whole of it. */
 export function latestObject(items: Map<string, string>): string {
   let out = "";
@@ -138,10 +145,13 @@ export function createDeviceRows(db: Database): DeviceRows {
       if (ids === null || ts < p.latestTs) return;
       p.latestTs = ts;
       if (whole) {
-        // Copies of the caller's arrays: a record's text is made once a second, not per record.
+        // Copies of the caller's arrays (a record's text is made once a second, not per record),
+        // into the arrays held: a device sends the same ids record after record.
         p.wholeTs = ts;
-        p.wholeIds = ids.slice();
-        p.wholeVals = vals.slice();
+        if (p.wholeIds === null || !_sameIds(p.wholeIds, ids)) p.wholeIds = ids.slice();
+        const held = p.wholeVals;
+        held.length = vals.length;
+        for (let i = 0; i < vals.length; i++) held[i] = vals[i];
         p.some = null;
         return;
       }
