@@ -6,7 +6,8 @@ import type { Item } from "./schema.ts";
  * receiver's fast path on batched ingest, where valibot's per-field pipelines were half of the CPU.
  * It only ever says yes to what itemSchema accepts (test/unit/item-check.test.ts fuzzes the two
  * against each other); anything it does not recognise goes through valibot, whose messages the
- * user then reads. The item it returns is what valibot's output would be: {id, type, val}.
+ * user then reads. The item it returns is what valibot's output would be, {id, type, val} (the input
+ * itself when its keys already come in that order).
  */
 const _KEY = /^[^\s].{0,63}$/;
 /** valibot's records leave these out of their output (prototype pollution); valibot decides those. */
