@@ -314,8 +314,8 @@ export function createServeApp(options: ServeOptions) {
   /** What the parsers check records against, at this request's time. */
   const parsing = (): ParseOptions => ({ limits, nowS: Math.floor(now() / 1000) });
 
-  /** Stores validated records and answers when they are committed. */
   const heapBound = createHeapBound();
+  /** Stores validated records and answers when they are committed. */
   async function ingest(records: IngestRecord[], address: string | null, origin: DeviceOrigin = "key"): Promise<IngestOutcome> {
     heapBound.beforeStore(records.length);
     const started = performance.now();

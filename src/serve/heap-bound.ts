@@ -15,7 +15,7 @@ export const MIN_GAP_MS = 250;
  * blocks it grew to. A week of 1,000 devices loaded in batches of 500 peaked at 235–263 MiB RSS
  * without this and 169–189 MiB with it, at a rate within the machine's spread (docs/PERFORMANCE.md,
  * "Peak memory").
- * Single records never trigger it: a collection holds the event loop for 10–30 ms, which a batch
+ * Single records never trigger it: a collection holds the event loop for 10–50 ms, which a batch
  * (tens of milliseconds of work itself) absorbs and a single push's latency would not.
  */
 export function createHeapBound(size: () => number = heapSize, collect: () => void = fullGC, now: () => number = () => performance.now()) {
