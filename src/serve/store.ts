@@ -7,6 +7,7 @@ import { createDeviceRows } from "./device-rows.ts";
 import { HttpError } from "./http-errors.ts";
 import { rebuildLatest } from "./latest-rebuild.ts";
 import { PAYLOAD_ITEM, RECORD_ITEM } from "./store-items.ts";
+import { sameJson } from "./same-json.ts";
 import { DEFAULT_LIMITS, LimitError, type Limits } from "./limits.ts";
 import { migrateToChunks } from "./store-migrate.ts";
 import { prepareSchema } from "./store-schema.ts";
@@ -122,6 +123,14 @@ interface _KnownShape {
   type: string;
   shape: string;
   keys: number | string[] | null;
+  /** A numeric item's series ids in the order of its keys (a scalar: one), found on first use. */
+  sids?: number[];
+}
+
+function _sameItemIds(ids: readonly string[], items: readonly Item[]): boolean {
+  if (ids.length !== items.length) return false;
+  for (let i = 0; i < ids.length; i++) if (ids[i] !== items[i]!.id) return false;
+  return true;
 }
 
 function _knownShape(item: Item, shape: string): _KnownShape {
@@ -278,7 +287,12 @@ interface _DevState {
   lastMs: number;
   /** Series ids by item, then key. */
   sids?: Map<string, Map<string, number>>;
-  texts?: Map<string, string>;
+  /** The item ids of the last record whose items were all in the items table already. */
+  knownIds?: string[];
+  /** The record series' id (each record's id hash). */
+  recordSid?: number;
+  /** Each text item's last value: its JSON as stored, and as it came when this process stored or saw it. */
+  texts?: Map<string, { json: string; raw: unknown }>;
 }
 
 export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, options: StoreOptions = {}): Store {
@@ -513,14 +527,22 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
     for (const r of records) {
       const dev = devices.get(r.deviceId)!;
       const shapes = dev ? _shapesOf(dev.dev) : undefined;
-      for (const item of r.data) {
-        if (shapes?.has(item.id)) continue;
-        let ids = newItems.get(r.deviceId);
-        if (!ids) newItems.set(r.deviceId, (ids = new Set()));
-        ids.add(item.id);
-        if ((shapes?.size ?? 0) + ids.size > caps.itemsPerDevice) {
-          throw new LimitError(422, "itemsPerDevice", `device ${r.deviceId}: item ${item.id} would be more than ${caps.itemsPerDevice} items, the limit per device (serve --max-items)`);
+      // A record with the same item ids as the device's last all-known one (most records) brings
+      // no new item: compared in order, without a lookup per item.
+      const state = dev ? states.get(dev.dev) : undefined;
+      if (!(state?.knownIds && _sameItemIds(state.knownIds, r.data))) {
+        let allKnown = true;
+        for (const item of r.data) {
+          if (shapes?.has(item.id)) continue;
+          allKnown = false;
+          let ids = newItems.get(r.deviceId);
+          if (!ids) newItems.set(r.deviceId, (ids = new Set()));
+          ids.add(item.id);
+          if ((shapes?.size ?? 0) + ids.size > caps.itemsPerDevice) {
+            throw new LimitError(422, "itemsPerDevice", `device ${r.deviceId}: item ${item.id} would be more than ${caps.itemsPerDevice} items, the limit per device (serve --max-items)`);
+          }
         }
+        if (allKnown && state) state.knownIds = r.data.map((item) => item.id);
       }
       if (!r.labels) continue;
       let names = newLabels.get(r.deviceId);
@@ -539,17 +561,36 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
     return shapes;
   }
 
-  /** A text value (as JSON) into the history when it differs from the item's last one (a payload: always). */
-  function _text(state: _DevState, item: string, ts: number, value: string): void {
+  /**
+   * A text value into the history (as JSON) when it differs from the item's last one (a payload:
+   * always). The last value as it came is kept beside its JSON, so an unchanged one (most are) is
+   * told by comparing values, without serialising it.
+   */
+  function _text(state: _DevState, item: string, ts: number, value: unknown): void {
     let texts = state.texts;
     if (!texts) {
       texts = new Map();
-      for (const row of q.latestTexts.all(state.dev)) texts.set(row.item, row.val);
+      for (const row of q.latestTexts.all(state.dev)) texts.set(row.item, { json: row.val, raw: undefined });
       state.texts = texts;
     }
-    if (item !== PAYLOAD_ITEM && texts.get(item) === value) return;
-    texts.set(item, value);
-    q.insertString.run(state.dev, item, ts, value);
+    const last = texts.get(item);
+    if (item !== PAYLOAD_ITEM && last !== undefined && last.raw !== undefined && sameJson(last.raw, value)) return;
+    const json = JSON.stringify(value);
+    if (item !== PAYLOAD_ITEM && last !== undefined && last.json === json) {
+      last.raw = value;
+      return;
+    }
+    texts.set(item, { json, raw: item === PAYLOAD_ITEM ? undefined : value });
+    q.insertString.run(state.dev, item, ts, json);
+  }
+
+  /** A numeric item's series ids in its keys' order (see _KnownShape.sids). */
+  function _valueSids(state: _DevState, id: string, val: number | number[] | Record<string, number>): number[] {
+    if (typeof val === "number") return [_sid(state, id, "")];
+    if (Array.isArray(val)) return val.map((_, i) => _sid(state, id, String(i)));
+    const sids: number[] = [];
+    for (const key in val) sids.push(_sid(state, id, key));
+    return sids;
   }
 
   // Scratch arrays for one record's (series id, value) pairs, and its items' ids and values.
@@ -593,36 +634,29 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
       latestVals.length = 0;
       pairSids.length = 0;
       pairValues.length = 0;
-      pairSids.push(_sid(state, RECORD_ITEM, ""));
+      pairSids.push((state.recordSid ??= _sid(state, RECORD_ITEM, "")));
       pairValues.push(rid);
       const shapes = _shapesOf(dev.dev);
       for (const item of r.data) {
-        const shape = _shape(item);
-        if (!_sameShape(shapes.get(item.id), item, shape)) {
-          q.upsertItem.run(dev.dev, item.id, item.type, shape, JSON.stringify(_keys(item)));
-          shapes.set(item.id, _knownShape(item, shape));
-        }
         const val = item.val;
         latestIds.push(item.id);
         latestVals.push(val);
-        if (shape === "string") {
-          _text(state, item.id, ts, JSON.stringify(val));
-        } else if (typeof val === "number") {
-          pairSids.push(_sid(state, item.id, ""));
-          pairValues.push(val);
-        } else if (Array.isArray(val)) {
-          for (let i = 0; i < val.length; i++) {
-            pairSids.push(_sid(state, item.id, String(i)));
-            pairValues.push(val[i] as number);
-          }
-        } else {
-          for (const key in val as Record<string, number>) {
-            pairSids.push(_sid(state, item.id, key));
-            pairValues.push((val as Record<string, number>)[key]!);
-          }
+        let known = shapes.get(item.id);
+        // Most items have the shape they had: their pairs go in as they are checked, one pass.
+        if (known?.sids !== undefined && item.type !== "string" && known.type === item.type && _pushKnownPairs(known, val)) continue;
+        const shape = _shape(item);
+        if (!_sameShape(known, item, shape)) {
+          q.upsertItem.run(dev.dev, item.id, item.type, shape, JSON.stringify(_keys(item)));
+          shapes.set(item.id, (known = _knownShape(item, shape)));
         }
+        if (shape === "string") {
+          _text(state, item.id, ts, val);
+          continue;
+        }
+        known!.sids ??= _valueSids(state, item.id, val as number | number[] | Record<string, number>);
+        if (!_pushKnownPairs(known!, val)) throw new Error(`item ${item.id}: its series do not match its keys`);
       }
-      if (r.payload !== undefined) _text(state, PAYLOAD_ITEM, ts, JSON.stringify(r.payload));
+      if (r.payload !== undefined) _text(state, PAYLOAD_ITEM, ts, r.payload);
       _sortPairs();
       const seq = Number(q.insertHead.run(dev.dev, ts, rid, encodeHeadRow(pairSids, pairValues)).lastInsertRowid);
       // The cached row as it will be once written (device-rows.ts: a late record leaves latest_ts).
@@ -636,6 +670,46 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
       deviceRows.touch(dev.dev, dev.latest_ts, { nowS, machineId: r.machineId ?? null, hostname: r.hostname ?? null, address, agent: r.agent ?? null }, ts, latestIds, latestVals, whole, seq);
     }
     return out;
+  }
+
+  /**
+   * Pushes a numeric item's (series id, value) pairs when its value has the known shape (the same
+   * keys in the same order, see _sameShape); otherwise pushes nothing and returns false.
+   */
+  function _pushKnownPairs(known: _KnownShape, val: unknown): boolean {
+    const sids = known.sids!;
+    if (typeof val === "number") {
+      if (known.shape !== "scalar") return false;
+      pairSids.push(sids[0]!);
+      pairValues.push(val);
+      return true;
+    }
+    if (typeof val !== "object" || val === null) return false;
+    if (Array.isArray(val)) {
+      if (known.shape !== "array" || known.keys !== val.length) return false;
+      for (let i = 0; i < val.length; i++) {
+        pairSids.push(sids[i]!);
+        pairValues.push(val[i] as number);
+      }
+      return true;
+    }
+    const keys = known.keys;
+    if (known.shape !== "object" || !Array.isArray(keys)) return false;
+    const from = pairSids.length;
+    let i = 0;
+    let same = true;
+    for (const key in val) {
+      if (keys[i] !== key) {
+        same = false;
+        break;
+      }
+      pairSids.push(sids[i++]!);
+      pairValues.push((val as Record<string, number>)[key]!);
+    }
+    if (same && i === keys.length) return true;
+    pairSids.length = from;
+    pairValues.length = from;
+    return false;
   }
 
   /** Orders the pairs by series id (they usually are: ids are given in the record's item order). */

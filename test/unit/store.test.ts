@@ -63,6 +63,66 @@ describe("the store", () => {
   });
 });
 
+// The ingest path keeps each item's series ids and each text item's last value as it came
+// (store.ts: _pushKnownPairs, _text); a value whose shape or text changed must take the slow path.
+describe("what the store remembers between records", () => {
+  const keysAt = (item: string, ts: number) => store.series("pi-01", item, ts, ts).map((p) => [p.key, p.value]);
+
+  test("an object's keys in another order, one more, one fewer: each value lands in its own key's series", async () => {
+    const vals = [{ a: 1, b: 2 }, { b: 3, a: 4 }, { a: 5, b: 6, c: 7 }, { c: 8 }, { a: 9, b: 10 }];
+    for (const [i, val] of vals.entries()) await store.ingest([record(100 + i, [{ id: "m", type: "number", val }])], null, 200_000);
+    expect(keysAt("m", 100)).toEqual([["a", 1], ["b", 2]]);
+    expect(keysAt("m", 101)).toEqual([["a", 4], ["b", 3]]);
+    expect(keysAt("m", 102)).toEqual([["a", 5], ["b", 6], ["c", 7]]);
+    expect(keysAt("m", 103)).toEqual([["c", 8]]);
+    expect(keysAt("m", 104)).toEqual([["a", 9], ["b", 10]]);
+    expect(store.items("pi-01")[0]!.keys).toEqual(["a", "b"]);
+  });
+
+  test("an array that grows or shrinks, a scalar that becomes an array, a type that changes", async () => {
+    const vals: Item[] = [
+      { id: "load", type: "number", val: [1, 2] },
+      { id: "load", type: "number", val: [3, 4, 5] },
+      { id: "load", type: "number", val: [6] },
+      { id: "load", type: "number", val: 7 },
+      { id: "load", type: "counter", val: 8 },
+    ];
+    for (const [i, item] of vals.entries()) await store.ingest([record(100 + i, [item])], null, 200_000);
+    expect([100, 101, 102, 103, 104].map((ts) => keysAt("load", ts))).toEqual([
+      [["0", 1], ["1", 2]],
+      [["0", 3], ["1", 4], ["2", 5]],
+      [["0", 6]],
+      [["", 7]],
+      [["", 8]],
+    ]);
+    const [load] = store.items("pi-01");
+    expect([load!.type, load!.shape]).toEqual(["counter", "scalar"]);
+  });
+
+  test("a text value is stored when it changes, and only then: strings, objects, reordered keys, nested values", async () => {
+    const vals: unknown[] = ["a", "a", { k: "1", v: [1, 2] }, { k: "1", v: [1, 2] }, { v: [1, 2], k: "1" }, { v: [1, 3], k: "1" }, "a"];
+    for (const [i, val] of vals.entries()) await store.ingest([record(100 + i, [{ id: "os", type: "string", val } as Item])], null, 200_000);
+    expect(store.strings("pi-01", "os", 0, 1000)).toEqual([
+      { ts: 100, value: '"a"' },
+      { ts: 102, value: '{"k":"1","v":[1,2]}' },
+      { ts: 104, value: '{"v":[1,2],"k":"1"}' },
+      { ts: 105, value: '{"v":[1,3],"k":"1"}' },
+      { ts: 106, value: '"a"' },
+    ]);
+  });
+
+  test("after a restart, an unchanged text value is still not stored again; a changed one is", async () => {
+    const path = join(dir, "serve.db");
+    await store.ingest([record(100, [{ id: "os", type: "string", val: { name: "Debian" } }])], null, 200_000);
+    store.close();
+    store = openStore(path);
+    await store.ingest([record(101, [{ id: "os", type: "string", val: { name: "Debian" } }])], null, 200_000);
+    await store.ingest([record(102, [{ id: "os", type: "string", val: { name: "Debian" } }])], null, 200_000);
+    await store.ingest([record(103, [{ id: "os", type: "string", val: { name: "Alpine" } }])], null, 200_000);
+    expect(store.strings("pi-01", "os", 0, 1000).map((s) => s.ts)).toEqual([100, 103]);
+  });
+});
+
 describe("the record ids' window", () => {
   test("a record id outlives the raw tier for the dedup window: a copy re-sent later is still a duplicate", async () => {
     store.close();
