@@ -17,6 +17,8 @@ export interface CommandData {
   overrides?: Partial<Context>;
   /** Ends long-running commands (collect --watch, serve) instead of SIGINT/SIGTERM. */
   stop?: AbortSignal;
+  /** The command line is this process's own (src/cli.ts), not a test's call: serve may execute itself again (runtime-options.ts). */
+  processEntry?: boolean;
 }
 
 /** What a command's run returns: its exit code, and its data for tests that call it in-process. */

@@ -20,6 +20,7 @@ import { parsePublicUrl } from "../serve/same-origin.ts";
 import { startServe } from "../serve/server.ts";
 import { DEFAULT_RETENTION, formatDuration, formatRetention, parseRetention } from "../serve/tsdb/tiers.ts";
 import { runningLong } from "../jit.ts";
+import { reexecWithServeOptions } from "../runtime-options.ts";
 import { defineBagtowerCommand } from "./_shared.ts";
 
 /** `cpu=85,memory=90,disk=95,wifi=30` → the thresholds of those default rules (the others keep theirs). */
@@ -131,6 +132,7 @@ export default defineBagtowerCommand({
   },
   subCommands: { key: keyCommand },
   async run({ args, ctx, data }) {
+    if (data.processEntry) reexecWithServeOptions(ctx.env);
     runningLong();
     const port = args.port === undefined ? 8787 : parseFlag(wholeNumberText(0, 65535, "expected a port number 0–65535"), args.port, "--port");
     const host = args.host ?? "127.0.0.1";

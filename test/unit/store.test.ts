@@ -69,7 +69,7 @@ describe("what the store remembers between records", () => {
   const keysAt = (item: string, ts: number) => store.series("pi-01", item, ts, ts).map((p) => [p.key, p.value]);
 
   test("an object's keys in another order, one more, one fewer: each value lands in its own key's series", async () => {
-    const vals = [{ a: 1, b: 2 }, { b: 3, a: 4 }, { a: 5, b: 6, c: 7 }, { c: 8 }, { a: 9, b: 10 }];
+    const vals: Record<string, number>[] = [{ a: 1, b: 2 }, { b: 3, a: 4 }, { a: 5, b: 6, c: 7 }, { c: 8 }, { a: 9, b: 10 }];
     for (const [i, val] of vals.entries()) await store.ingest([record(100 + i, [{ id: "m", type: "number", val }])], null, 200_000);
     expect(keysAt("m", 100)).toEqual([["a", 1], ["b", 2]]);
     expect(keysAt("m", 101)).toEqual([["a", 4], ["b", 3]]);
