@@ -9,7 +9,7 @@
  * each under steady ingest. Without it, single pushes ran at 14,531 / 14,098 / 14,385 per second
  * against 12,458 / 13,466 / 13,466 in three interleaved pairs (docs/PERFORMANCE.md).
  */
-export const SERVE_RUNTIME_ENV: Readonly<Record<string, string>> = { BUN_JSC_useWarmUpMarkedBlocks: "0" };
+const SERVE_RUNTIME_ENV: Readonly<Record<string, string>> = { BUN_JSC_useWarmUpMarkedBlocks: "0" };
 
 /** The command line that runs this program again: the executable, then the script when run from source. */
 export function ownCommandLine(argv: readonly string[], execArgv: readonly string[], main: string, execPath: string): string[] {
@@ -25,11 +25,10 @@ export function ownCommandLine(argv: readonly string[], execArgv: readonly strin
  */
 export function reexecWithServeOptions(env: NodeJS.ProcessEnv = process.env): void {
   if (Object.keys(SERVE_RUNTIME_ENV).every((name) => env[name] !== undefined)) return;
-  const execve = (process as { execve?: (file: string, args: string[], env: Record<string, string | undefined>) => never }).execve;
-  if (typeof execve !== "function") return;
+  if (typeof process.execve !== "function") return;
   const args = ownCommandLine(process.argv, process.execArgv, Bun.main, process.execPath);
   try {
-    execve.call(process, process.execPath, args, { ...SERVE_RUNTIME_ENV, ...env });
+    process.execve(process.execPath, args, { ...SERVE_RUNTIME_ENV, ...env });
   } catch {
     // An execve that failed left this process as it was.
   }

@@ -567,6 +567,7 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
    * told by comparing values, without serialising it.
    */
   function _text(state: _DevState, item: string, ts: number, value: unknown): void {
+    if (item === PAYLOAD_ITEM) return void q.insertString.run(state.dev, item, ts, JSON.stringify(value));
     let texts = state.texts;
     if (!texts) {
       texts = new Map();
@@ -574,23 +575,22 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
       state.texts = texts;
     }
     const last = texts.get(item);
-    if (item !== PAYLOAD_ITEM && last !== undefined && last.raw !== undefined && sameJson(last.raw, value)) return;
+    if (last?.raw !== undefined && sameJson(last.raw, value)) return;
     const json = JSON.stringify(value);
-    if (item !== PAYLOAD_ITEM && last !== undefined && last.json === json) {
+    if (last?.json === json) {
       last.raw = value;
       return;
     }
-    texts.set(item, { json, raw: item === PAYLOAD_ITEM ? undefined : value });
+    texts.set(item, { json, raw: value });
     q.insertString.run(state.dev, item, ts, json);
   }
 
-  /** A numeric item's series ids in its keys' order (see _KnownShape.sids). */
-  function _valueSids(state: _DevState, id: string, val: number | number[] | Record<string, number>): number[] {
-    if (typeof val === "number") return [_sid(state, id, "")];
-    if (Array.isArray(val)) return val.map((_, i) => _sid(state, id, String(i)));
-    const sids: number[] = [];
-    for (const key in val) sids.push(_sid(state, id, key));
-    return sids;
+  /** A numeric item's series ids in the order of its known keys (see _KnownShape.sids). */
+  function _knownSids(state: _DevState, id: string, known: _KnownShape): number[] {
+    const keys = known.keys;
+    if (keys === null) return [_sid(state, id, "")];
+    if (typeof keys === "number") return Array.from({ length: keys }, (_, i) => _sid(state, id, String(i)));
+    return keys.map((key) => _sid(state, id, key));
   }
 
   // Scratch arrays for one record's (series id, value) pairs, and its items' ids and values.
@@ -643,18 +643,14 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
         latestVals.push(val);
         let known = shapes.get(item.id);
         // Most items have the shape they had: their pairs go in as they are checked, one pass.
-        if (known?.sids !== undefined && item.type !== "string" && known.type === item.type && _pushKnownPairs(known, val)) continue;
+        if (item.type !== "string" && known?.type === item.type && _pushKnownPairs(state, item.id, known, val)) continue;
         const shape = _shape(item);
         if (!_sameShape(known, item, shape)) {
           q.upsertItem.run(dev.dev, item.id, item.type, shape, JSON.stringify(_keys(item)));
           shapes.set(item.id, (known = _knownShape(item, shape)));
         }
-        if (shape === "string") {
-          _text(state, item.id, ts, val);
-          continue;
-        }
-        known!.sids ??= _valueSids(state, item.id, val as number | number[] | Record<string, number>);
-        if (!_pushKnownPairs(known!, val)) throw new Error(`item ${item.id}: its series do not match its keys`);
+        if (shape === "string") _text(state, item.id, ts, val);
+        else if (!_pushKnownPairs(state, item.id, known!, val)) throw new Error(`item ${item.id}: its series do not match its keys`);
       }
       if (r.payload !== undefined) _text(state, PAYLOAD_ITEM, ts, r.payload);
       _sortPairs();
@@ -676,29 +672,27 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
    * Pushes a numeric item's (series id, value) pairs when its value has the known shape (the same
    * keys in the same order, see _sameShape); otherwise pushes nothing and returns false.
    */
-  function _pushKnownPairs(known: _KnownShape, val: unknown): boolean {
-    const sids = known.sids!;
+  function _pushKnownPairs(state: _DevState, id: string, known: _KnownShape, val: unknown): boolean {
+    const shape = typeof val === "number" ? "scalar" : Array.isArray(val) ? "array" : typeof val === "object" && val !== null ? "object" : null;
+    if (shape === null || known.shape !== shape || (shape === "array" && known.keys !== (val as unknown[]).length)) return false;
+    const sids = (known.sids ??= _knownSids(state, id, known));
     if (typeof val === "number") {
-      if (known.shape !== "scalar") return false;
       pairSids.push(sids[0]!);
       pairValues.push(val);
       return true;
     }
-    if (typeof val !== "object" || val === null) return false;
     if (Array.isArray(val)) {
-      if (known.shape !== "array" || known.keys !== val.length) return false;
       for (let i = 0; i < val.length; i++) {
         pairSids.push(sids[i]!);
         pairValues.push(val[i] as number);
       }
       return true;
     }
-    const keys = known.keys;
-    if (known.shape !== "object" || !Array.isArray(keys)) return false;
+    const keys = known.keys as string[];
     const from = pairSids.length;
     let i = 0;
     let same = true;
-    for (const key in val) {
+    for (const key in val as Record<string, number>) {
       if (keys[i] !== key) {
         same = false;
         break;
