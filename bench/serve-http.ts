@@ -215,7 +215,20 @@ export async function closedLoop(spec: LoadSpec): Promise<LoadResult> {
  * connection takes the oldest due request. Latency = answer − due time (queueing included).
  * `spin` polls the schedule on every event-loop turn (only when the client has a core of its own).
  */
-export async function openLoop(spec: LoadSpec & { rate: number; drainMs?: number; spin?: boolean }): Promise<LoadResult & { sent: number; lateStarts: number }> {
+export interface OpenLoopResult extends LoadResult {
+  sent: number;
+  lateStarts: number;
+  /** For each entry of `latencies`, its request's due instant in ms after the loop's start. */
+  dueMs: number[];
+}
+
+/** The part of an open loop whose requests were due in [fromMs, toMs) after its start: latencies and counts. */
+export function dueWindow(r: OpenLoopResult, fromMs: number, toMs = Number.POSITIVE_INFINITY): OpenLoopResult {
+  const keep = r.dueMs.map((due, i) => (due >= fromMs && due < toMs ? i : -1)).filter((i) => i >= 0);
+  return { ...r, latencies: keep.map((i) => r.latencies[i]!), dueMs: keep.map((i) => r.dueMs[i]!), ok: keep.length };
+}
+
+export async function openLoop(spec: LoadSpec & { rate: number; drainMs?: number; spin?: boolean }): Promise<OpenLoopResult> {
   const conns = await Promise.all(Array.from({ length: spec.conns }, () => HttpConn.open(spec.port)));
   const idle = [...conns];
   const r = _result();
@@ -226,6 +239,7 @@ export async function openLoop(spec: LoadSpec & { rate: number; drainMs?: number
   let done = 0;
   let lateStarts = 0; // requests sent more than 1 ms after their instant (timer tick or no free connection)
   const queue: number[] = [];
+  const dueMs: number[] = [];
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
 
@@ -238,7 +252,9 @@ export async function openLoop(spec: LoadSpec & { rate: number; drainMs?: number
       const { bytes, units } = spec.make(k);
       conn.request(bytes).then(
         (reply) => {
+          const answered = r.latencies.length;
           _account(r, started, reply, units, performance.now() - due, spec.check);
+          if (r.latencies.length > answered) dueMs.push(due - started);
           idle.push(conn);
           if (++done === total) finish();
           dispatch();
@@ -267,5 +283,5 @@ export async function openLoop(spec: LoadSpec & { rate: number; drainMs?: number
   if (timedOut) r.stoppedBy = `timeout (${total - done} unanswered)`;
   r.elapsedMs = performance.now() - started;
   for (const c of conns) c.close();
-  return { ...r, sent: issued, lateStarts };
+  return { ...r, sent: issued, lateStarts, dueMs };
 }

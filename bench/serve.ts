@@ -23,7 +23,7 @@ import { DEFAULT_LIMITS } from "../src/serve/limits.ts";
 import type { BagtowerRecord } from "../src/record/schema.ts";
 import { startVictoriaMetrics } from "../test/helpers/backends.ts";
 import { evictPageCache, fmt, machine, quantile, REPO, summarize, table, writeSection } from "./lib.ts";
-import { closedLoop, httpPost, openLoop, type LoadResult, type Reply } from "./serve-http.ts";
+import { closedLoop, dueWindow, httpPost, openLoop, type LoadResult, type Reply } from "./serve-http.ts";
 import { toRates } from "../src/serve/api.ts";
 import { schema3Walk, writeSchema3Database } from "../test/helpers/schema3-db.ts";
 import { createRecordPool, POOL_STEPS } from "./record-pool.ts";
@@ -637,11 +637,23 @@ const liveFresh = await liveOn(join(work, "fresh-live.db"), "a fresh database, c
 const liveClosed = await liveOn(weekDb, "the week's database, closed loop", closedLive);
 const rateOf = (r: LoadResult) => r.okUnits / (r.elapsedMs / 1000);
 const liveHalfRate = Math.max(1, rateOf(liveClosed) / 2);
+// The latency loops run SETTLE_S seconds at their rate before the PHASE_S seconds that are measured.
+// A process's first seconds under a load are its JIT compiling the hot paths on the one core it
+// has (scratch of 2026-12-04, a fresh compiled serve at 6,000 pushes/s after one push per device:
+// p99 55-80 ms in the first second, 13-20 ms from about the fifth on; after 30,000 pushes
+// 13-18 ms from the first second): a start transient that a server running for days pays once
+// after each start. Both are reported: the settled window is the target's figure, the first
+// SETTLE_S seconds after the start beside it.
+const SETTLE_S = QUICK ? 1 : 10;
 const openLive = (rate: number) => (port: number) =>
-  openLoop({ port, conns: OPEN_CONNS, durationMs: PHASE_S * 1000, maxRequests: 1_000_000, rate, spin: pinned, make: liveMaker(port), check: checker("bagtower", 1) });
-const liveOpen = await liveOn(weekDb, `the week's database, open loop at ${Math.round(liveHalfRate)}/s`, openLive(liveHalfRate));
+  openLoop({ port, conns: OPEN_CONNS, durationMs: (SETTLE_S + PHASE_S) * 1000, maxRequests: 10_000_000, rate, spin: pinned, make: liveMaker(port), check: checker("bagtower", 1) });
+const liveOpenRun = await liveOn(weekDb, `the week's database, open loop at ${Math.round(liveHalfRate)}/s (${SETTLE_S} s settling, ${PHASE_S} s measured)`, openLive(liveHalfRate));
+const liveOpen = { ...liveOpenRun, ...dueWindow(liveOpenRun, SETTLE_S * 1000) };
+const liveOpenStart = dueWindow(liveOpenRun, 0, SETTLE_S * 1000);
 const liveRate = results.serve!.half.rate;
-const liveOpenFreshHalf = await liveOn(weekDb, `the week's database, open loop at ${Math.round(liveRate)}/s`, openLive(liveRate));
+const liveOpenFreshHalfRun = await liveOn(weekDb, `the week's database, open loop at ${Math.round(liveRate)}/s (${SETTLE_S} s settling, ${PHASE_S} s measured)`, openLive(liveRate));
+const liveOpenFreshHalf = { ...liveOpenFreshHalfRun, ...dueWindow(liveOpenFreshHalfRun, SETTLE_S * 1000) };
+const liveOpenFreshHalfStart = dueWindow(liveOpenFreshHalfRun, 0, SETTLE_S * 1000);
 
 // --- one device's year beside the week: graphs over a week, 90 days and a year ---------------------
 // One more device (the walk's next index, so a name none of the week's devices has), its records
@@ -833,6 +845,12 @@ const serveSingle = results.serve!;
 const weekScaled = WEEK_DEVICES !== 1000 || weekLoaded !== 1000 * WEEK_STEPS;
 const totalS = (performance.now() - runStarted) / 1000;
 const pq = (h: { latencies: number[] } | undefined, q: number) => (h ? quantile([...h.latencies].sort((a, b) => a - b), q) : Number.NaN);
+/** An open loop's p99 over each second of due time, as "s1 s2 …". */
+const perSecondP99 = (r: Parameters<typeof dueWindow>[0]) =>
+  Array.from({ length: Math.ceil(r.elapsedMs / 1000) }, (_, s) => dueWindow(r, s * 1000, (s + 1) * 1000))
+    .filter((w) => w.latencies.length > 0)
+    .map((w) => fmt(pq(w, 0.99), 1))
+    .join(" ");
 function latencyTable(q: number): string {
   const rows: string[][] = [];
   const ms = (n: number) => `${fmt(n, 2)} ms`;
@@ -947,7 +965,14 @@ ${table(
       ratio(rateOf(liveClosed), rateOf(liveFresh)),
       weekVerdict(rateOf(liveClosed) >= 0.9 * rateOf(liveFresh)),
     ],
-    [`p99 at half of serve's own peak, on the week's database`, "≤ 20 ms", `${fmt(pq(liveOpen, 0.99), 2)} ms at ${int(liveHalfRate)}/s (p50 ${fmt(pq(liveOpen, 0.5), 2)} ms)`, `at half the fresh peak, ${int(liveRate)}/s: ${fmt(pq(liveOpenFreshHalf, 0.99), 2)} ms`, "—", weekVerdict(pq(liveOpen, 0.99) <= 20)],
+    [
+      `p99 at half of serve's own peak, on the week's database (a fresh process: ${PHASE_S} s measured after ${SETTLE_S} s at the same rate; its first ${SETTLE_S} s after the start beside it)`,
+      "≤ 20 ms",
+      `${fmt(pq(liveOpen, 0.99), 2)} ms at ${int(liveHalfRate)}/s (p50 ${fmt(pq(liveOpen, 0.5), 2)} ms); the first ${SETTLE_S} s after the start: ${fmt(pq(liveOpenStart, 0.99), 2)} ms`,
+      `at half the fresh peak, ${int(liveRate)}/s: ${fmt(pq(liveOpenFreshHalf, 0.99), 2)} ms; its first ${SETTLE_S} s: ${fmt(pq(liveOpenFreshHalfStart, 0.99), 2)} ms`,
+      "—",
+      weekVerdict(pq(liveOpen, 0.99) <= 20),
+    ],
     [`one device's graphs over a week (the device, then its ${graphItems} series in one request, as the dashboard asks: from, to and step ${int(graphStep)} s), median of ${GRAPH_REPS}`, "≤ 30 ms", `${fmt(g.median, 1)} ms (p90 ${fmt(g.p90, 1)}, max ${fmt(g.max, 1)}; tier ${graphTiers.join("/")})`, "—", "—", weekVerdict(g.median <= 30)],
     [`the same week without a step (every raw sample: what an API client gets that sends only from), median of ${GRAPH_REPS}, interleaved with the above`, "reported", `${fmt(rawGraphStats.median, 1)} ms (p90 ${fmt(rawGraphStats.p90, 1)}, max ${fmt(rawGraphStats.max, 1)}; ${int(rawGraphPoints)} points in ${int(rawGraphBytes)} bytes)`, "—", "—", "—"],
     [
@@ -1019,7 +1044,8 @@ ${table(
   ],
 )}
 
-Live pushes, each phase a fresh process after a warm-up of ${int(LIVE_WARMUP)} (one push from each of the week's devices): into a fresh database ${statusText(liveFresh)} (${cpuText(liveFresh)}); into the week's ${statusText(liveClosed)} (${cpuText(liveClosed)}); at ${int(liveHalfRate)}/s ${statusText(liveOpen)}, ${liveOpen.lateStarts} sent > 1 ms after their instant (${cpuText(liveOpen)}); at ${int(liveRate)}/s ${statusText(liveOpenFreshHalf)}, ${liveOpenFreshHalf.lateStarts} late (${cpuText(liveOpenFreshHalf)}).
+Live pushes, each phase a fresh process after a warm-up of ${int(LIVE_WARMUP)} (one push from each of the week's devices): into a fresh database ${statusText(liveFresh)} (${cpuText(liveFresh)}); into the week's ${statusText(liveClosed)} (${cpuText(liveClosed)}); at ${int(liveHalfRate)}/s for ${SETTLE_S + PHASE_S} s ${statusText(liveOpenRun)}, ${liveOpenRun.lateStarts} sent > 1 ms after their instant (${cpuText(liveOpenRun)}); at ${int(liveRate)}/s ${statusText(liveOpenFreshHalfRun)}, ${liveOpenFreshHalfRun.lateStarts} late (${cpuText(liveOpenFreshHalfRun)}).
+The latency loops' p99 by second after the start: at ${int(liveHalfRate)}/s ${perSecondP99(liveOpenRun)}; at ${int(liveRate)}/s ${perSecondP99(liveOpenFreshHalfRun)} (ms).
 The graphs returned ${int(graphPoints)} points (${int(graphBytes)} bytes of JSON) for ${graphDevice} with the dashboard's step, ${int(rawGraphPoints)} points (${int(rawGraphBytes)} bytes) without one.
 
 ### Details
