@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "./posix-path.ts";
 
 let _counter = 0;
@@ -19,23 +19,15 @@ export interface AtomicWriteOptions {
 /**
  * Replace `path` with `data` so that a crash at any instant leaves either the old file or the new
  * one, never a mix: write a temp file in the same directory, fsync it, rename it over the target,
- * then fsync the directory so the rename itself survives a power cut.
+ * then fsync the directory so the rename itself survives a power cut. The directory is created
+ * only when the temp file cannot be: collect writes its three caches into one that exists.
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): void {
   const { mode = 0o600, durable = true } = options;
   const dir = dirname(path);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const temp = join(dir, `.${basename(path)}.${process.pid}.${++_counter}.tmp`);
-  const fd = openSync(temp, "wx", mode);
-  try {
-    writeSync(fd, typeof data === "string" ? Buffer.from(data) : data);
-    if (durable) fsyncSync(fd);
-  } catch (error) {
-    closeSync(fd);
-    unlinkSync(temp);
-    throw error;
-  }
-  closeSync(fd);
+  if (durable) _writeDurably(temp, dir, data, mode);
+  else _inDir(dir, () => writeFileSync(temp, data, { flag: "wx", mode }));
   try {
     if (!durable) _unlinkIfExists(path);
     renameSync(temp, path);
@@ -44,6 +36,31 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
     throw error;
   }
   if (durable) fsyncDir(dir);
+}
+
+/** The temp file written and fsynced; writeFileSync on a descriptor writes all of data, as one writeSync need not. */
+function _writeDurably(temp: string, dir: string, data: string | Uint8Array, mode: number): void {
+  const fd = _inDir(dir, () => openSync(temp, "wx", mode));
+  try {
+    writeFileSync(fd, data);
+    fsyncSync(fd);
+  } catch (error) {
+    closeSync(fd);
+    unlinkSync(temp);
+    throw error;
+  }
+  closeSync(fd);
+}
+
+/** Runs `create`, and once more after making `dir` (mode 0700) if it failed for want of it. */
+function _inDir<T>(dir: string, create: () => T): T {
+  try {
+    return create();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return create();
 }
 
 function _unlinkIfExists(path: string): void {

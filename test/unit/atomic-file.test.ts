@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../src/atomic-file.ts";
@@ -26,6 +26,26 @@ describe("writeFileAtomic", () => {
       expect(readdirSync(join(dir, "state"))).toEqual(["x.json"]);
       writeFileAtomic(path, new Uint8Array([104, 105]), { durable });
       expect(readFileSync(path, "utf8")).toBe("hi");
+    });
+  }
+
+  for (const durable of [true, false]) {
+    test(`${durable ? "durable" : "a cache"}: makes missing directories (mode 0700), writes a large body whole`, () => {
+      const dir = tempDir();
+      const path = join(dir, "a", "b", "x.bin");
+      const body = new Uint8Array(3 * 1024 * 1024).map((_, i) => i % 251);
+      writeFileAtomic(path, body, { durable });
+      expect(new Uint8Array(readFileSync(path))).toEqual(body);
+      expect(statSync(join(dir, "a", "b")).mode & 0o777).toBe(0o700);
+      expect(readdirSync(join(dir, "a", "b"))).toEqual(["x.bin"]);
+    });
+
+    test(`${durable ? "durable" : "a cache"}: a file where its directory should be is an error, and nothing is written`, () => {
+      const dir = tempDir();
+      writeFileSync(join(dir, "plain"), "keep");
+      expect(() => writeFileAtomic(join(dir, "plain", "x.json"), "x", { durable })).toThrow(/ENOTDIR|EEXIST|not a directory/i);
+      expect(readFileSync(join(dir, "plain"), "utf8")).toBe("keep");
+      expect(readdirSync(dir)).toEqual(["plain"]);
     });
   }
 
