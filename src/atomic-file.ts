@@ -27,7 +27,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
   const dir = dirname(path);
   const temp = join(dir, `.${basename(path)}.${process.pid}.${++_counter}.tmp`);
   if (durable) _writeDurably(temp, dir, data, mode);
-  else _inDir(dir, () => writeFileSync(temp, data, { flag: "wx", mode }));
+  else _writeCache(temp, dir, data, mode);
   try {
     if (!durable) _unlinkIfExists(path);
     renameSync(temp, path);
@@ -36,6 +36,20 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
     throw error;
   }
   if (durable) fsyncDir(dir);
+}
+
+/** The temp file written in one call; one that failed part way (a full disk) is removed. */
+function _writeCache(temp: string, dir: string, data: string | Uint8Array, mode: number): void {
+  try {
+    _inDir(dir, () => writeFileSync(temp, data, { flag: "wx", mode }));
+  } catch (error) {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // Nothing was created, or it cannot be removed either: the write's own error is the one to report.
+    }
+    throw error;
+  }
 }
 
 /** The temp file written and fsynced; writeFileSync on a descriptor writes all of data, as one writeSync need not. */

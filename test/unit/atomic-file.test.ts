@@ -49,6 +49,22 @@ describe("writeFileAtomic", () => {
     });
   }
 
+  for (const durable of [true, false]) {
+    test(`${durable ? "durable" : "a cache"}: a write that fails part way (the file size limit: EFBIG) leaves the old file and no temp file`, () => {
+      const dir = tempDir();
+      const path = join(dir, "x.json");
+      writeFileSync(path, "old");
+      // SIGXFSZ ignored (as the shell passes it on), so the write past `ulimit -f` (KiB) fails with EFBIG.
+      const script = `import { writeFileAtomic } from ${JSON.stringify(join(import.meta.dir, "../../src/atomic-file.ts"))};
+try { writeFileAtomic(${JSON.stringify(path)}, "y".repeat(65536), { durable: ${durable} }); } catch (e) { console.log(e.code); process.exit(3); }`;
+      const run = Bun.spawnSync(["bash", "-c", `trap '' XFSZ; ulimit -f 4; exec "$0" -e "$1"`, process.execPath, script]);
+      expect(run.stdout.toString().trim()).toBe("EFBIG");
+      expect(run.exitCode).toBe(3);
+      expect(readFileSync(path, "utf8")).toBe("old");
+      expect(readdirSync(dir)).toEqual(["x.json"]);
+    });
+  }
+
   test("a cache never replaces a directory in its way, and leaves no temp file", () => {
     const dir = tempDir();
     mkdirSync(join(dir, "taken"));
