@@ -5,7 +5,8 @@ import { saveConfig } from "../deliver/save-config.ts";
 import { ExitCode } from "../errors.ts";
 import { shouldSkipCronRun } from "../cron/manage.ts";
 import { rotateLog } from "../log-file.ts";
-import { defineBagtowerCommand, reportPush, requireSinks, sinkArgs, sinkOverrides } from "./_shared.ts";
+import { defineBagtowerCommand } from "./_shared.ts";
+import { reportPush, requireSinks, sinkArgs, sinkOverrides } from "./_sink-flags.ts";
 
 export default defineBagtowerCommand({
   meta: { name: "push", description: "Collect, spool the record, deliver everything spooled, adopt the server's period" },

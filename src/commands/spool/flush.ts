@@ -3,7 +3,8 @@ import { loadConfig } from "../../config/load.ts";
 import { flushAll } from "../../deliver/push.ts";
 import { ExitCode } from "../../errors.ts";
 import { parseFlag, wholeNumberText } from "../../flag-value.ts";
-import { defineBagtowerCommand, reportPush, requireSinks, sinkArgs, sinkOverrides } from "../_shared.ts";
+import { defineBagtowerCommand } from "../_shared.ts";
+import { reportPush, requireSinks, sinkArgs, sinkOverrides } from "../_sink-flags.ts";
 import { checkSink, sinkFilterArg } from "./shared.ts";
 
 export default defineBagtowerCommand({
