@@ -86,8 +86,13 @@ const record = JSON.parse(runs["bagtower collect"]!.at(-1)!.stdout) as { data: {
 
 // Peak RSS in separate runs under GNU time, so the wrapper does not add to the timings above.
 const rssRuns: Record<string, number[]> = Object.fromEntries(Object.keys(commands).map((k) => [k, []]));
+const faultRuns: Record<string, number[]> = Object.fromEntries(Object.keys(commands).map((k) => [k, []]));
 for (let i = 0; i < 5; i++) {
-  for (const [name, cmd] of Object.entries(commands)) rssRuns[name]!.push((await peakRss(cmd, env)) / 2 ** 20);
+  for (const [name, cmd] of Object.entries(commands)) {
+    const figures = await peakRss(cmd, env);
+    rssRuns[name]!.push(figures.bytes / 2 ** 20);
+    faultRuns[name]!.push(figures.minorFaults);
+  }
 }
 // The same binary freshly written: a copy made now, whose pages are still the writer's.
 const written = join(root, "bagtower-written");
@@ -97,8 +102,8 @@ copyFileSync(hello, writtenHello);
 const writtenRss: number[] = [];
 const writtenHelloRss: number[] = [];
 for (let i = 0; i < 5; i++) {
-  writtenRss.push((await peakRss([written, "collect"], env)) / 2 ** 20);
-  writtenHelloRss.push((await peakRss([writtenHello], env)) / 2 ** 20);
+  writtenRss.push((await peakRss([written, "collect"], env)).bytes / 2 ** 20);
+  writtenHelloRss.push((await peakRss([writtenHello], env)).bytes / 2 ** 20);
 }
 // User-space instructions under valgrind: unlike the times, the same to ~0.1 % from run to run on
 // a quiet machine (the process and socket counts move them), so they show what a change saves.
@@ -114,6 +119,9 @@ rmSync(root, { recursive: true, force: true });
 
 const time = Object.fromEntries(Object.entries(runs).map(([k, r]) => [k, summarize(r.map((x) => x.ms))]));
 const rss = Object.fromEntries(Object.entries(rssRuns).map(([k, r]) => [k, summarize(r)]));
+const faults = Object.fromEntries(Object.entries(faultRuns).map(([k, r]) => [k, summarize(r).median]));
+const userMs = Object.fromEntries(Object.entries(runs).map(([k, r]) => [k, summarize(r.map((x) => x.userMs)).median]));
+const systemMs = Object.fromEntries(Object.entries(runs).map(([k, r]) => [k, summarize(r.map((x) => x.systemMs)).median]));
 const ours = time["bagtower collect"]!.median;
 const floor = time["bare Bun (floor)"]!.median;
 const rows = Object.keys(commands).map((name) => [
@@ -121,6 +129,8 @@ const rows = Object.keys(commands).map((name) => [
   fmt(time[name]!.median),
   `${fmt(time[name]!.p10)}–${fmt(time[name]!.p90)}`,
   fmt(rss[name]!.max),
+  fmt(faults[name]!, 0),
+  `${fmt(userMs[name]!)} / ${fmt(systemMs[name]!)}`,
   `${fmt(time[name]!.median / floor, 2)}×`,
   `${fmt(time[name]!.median / ours, 2)}×`,
 ]);
@@ -135,7 +145,7 @@ const verdict = (ok: boolean) => (ok ? "met" : "**missed**");
 const body = `Run ${new Date().toISOString()} on ${machine()}; ${RUNS} interleaved rounds (after 3 warm-up rounds); load average ${loadBefore} at the start, ${load()} at the end (above ~1, other work shares these cores: compare the ratios, not the times).
 Command: \`bun bench/collect.ts ${RUNS}\`.
 
-${table(["command", "median ms", "p10–p90 ms", "peak RSS MiB", "median vs floor", "median vs collect"], rows)}
+${table(["command", "median ms", "p10–p90 ms", "peak RSS MiB", "minor page faults", "CPU ms, user / system (median)", "median vs floor", "median vs collect"], rows)}
 
 | target (issue 14) | measured | |
 | --- | --- | --- |
@@ -146,6 +156,7 @@ ${table(["command", "median ms", "p10–p90 ms", "peak RSS MiB", "median vs floo
 | ratio to the psutil script (reported) | psutil takes ${fmt(psutilRatio, 2)}× collect's time | |
 | user-space instructions (reported; valgrind) | ${counted?.collect && counted.floor ? `collect ${fmt(counted.collect / 1e6)} M, the floor ${fmt(counted.floor / 1e6)} M: ${fmt(counted.collect / counted.floor, 2)}×` : "not measured (no valgrind)"} | |
 
+Minor page faults are GNU time's (\`%R\`, median of the 5 peak-RSS runs); CPU time is each timed run's own (wait4's rusage, all its threads; the kernel splits user from system by sampling, so read the split over many runs). collect took ${fmt(faults["bagtower collect"]! - faults["bare Bun (floor)"]!, 0)} page faults and ${fmt(systemMs["bagtower collect"]! - systemMs["bare Bun (floor)"]!)} ms of system CPU more than the floor: ${fmt((1000 * (systemMs["bagtower collect"]! - systemMs["bare Bun (floor)"]!)) / Math.max(1, faults["bagtower collect"]! - faults["bare Bun (floor)"]!))} µs a fault were all of that system time faults (an upper bound; it also holds the reads of /proc). Where a fault is dear (a VM that shadows page tables), this is much of the gap to the floor (docs/PERFORMANCE.md, "The kernel's share").
 Peak RSS is that of the executables as a device runs them after a reboot, or after install.sh (which drops the binary it installs from the page cache): ${evicted.every(Boolean) ? "both were dropped from the page cache before the warm-up rounds" : "**dropping them from the page cache failed** (no GNU dd or fincore?), so these are the figures of freshly written files"}. A file just written sits in the page cache in large blocks, and a run that maps it counts each block it touches whole; freshly copied, collect measured ${fmt(writtenPeak)} MiB and bare Bun ${fmt(writtenHelloPeak)} MiB (against ${fmt(peak)} and ${fmt(rss["bare Bun (floor)"]!.max)} above). The difference is shared page cache, not memory of the process's own.
 The record is the full one (every built-in item this machine has): ${record.data.length} items (${record.data.map((i) => i.id).join(", ")}), ${record.meta.errors.length} errors.
 Each collect's CPU window came from the agent's own ring (no re-dated sample): median ${fmt(window.median, 2)} s, ${fmt(window.p10, 2)}–${fmt(window.p90, 2)} s p10–p90.

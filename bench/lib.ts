@@ -37,6 +37,9 @@ export interface Run {
   ms: number;
   stdout: string;
   code: number;
+  /** CPU time of the child (wait4's rusage, all its threads), user and system, in ms. */
+  userMs: number;
+  systemMs: number;
 }
 
 /** Wall time from spawn to exit. */
@@ -45,18 +48,20 @@ export async function timeCommand(cmd: string[], env: Record<string, string | un
   const proc = Bun.spawn(cmd, { stdout: "pipe", stderr: "inherit", env });
   const stdout = await new Response(proc.stdout).text();
   const code = await proc.exited;
-  return { ms: performance.now() - started, stdout, code };
+  const cpu = proc.resourceUsage()?.cpuTime;
+  return { ms: performance.now() - started, stdout, code, userMs: Number(cpu?.user ?? 0) / 1000, systemMs: Number(cpu?.system ?? 0) / 1000 };
 }
 
 /**
- * Peak RSS in bytes, from GNU time (Debian's `time` package). Not Bun's resourceUsage(): its maxRSS
- * is the largest of all children so far, not this child's.
+ * Peak RSS in bytes and minor page faults, from GNU time (Debian's `time` package). Not Bun's
+ * resourceUsage(): its maxRSS is the largest of all children so far, not this child's.
  */
-export async function peakRss(cmd: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
+export async function peakRss(cmd: string[], env: Record<string, string | undefined> = process.env): Promise<{ bytes: number; minorFaults: number }> {
   const out = `${process.env.TMPDIR ?? "/tmp"}/bagtower-rss-${process.pid}`;
-  const proc = Bun.spawn(["/usr/bin/time", "-f", "%M", "-o", out, ...cmd], { stdout: "ignore", stderr: "inherit", env });
+  const proc = Bun.spawn(["/usr/bin/time", "-f", "%M %R", "-o", out, ...cmd], { stdout: "ignore", stderr: "inherit", env });
   if ((await proc.exited) !== 0) throw new Error(`${cmd.join(" ")} failed under /usr/bin/time`);
-  return Number((await Bun.file(out).text()).trim().split("\n").at(-1)) * 1024;
+  const [kib, faults] = (await Bun.file(out).text()).trim().split("\n").at(-1)!.split(" ").map(Number);
+  return { bytes: kib! * 1024, minorFaults: faults! };
 }
 
 /**
