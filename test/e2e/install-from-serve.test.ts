@@ -54,6 +54,9 @@ async function startServe(argv0: string[], extra: string[] = []): Promise<Serve>
   const proc = Bun.spawn([...argv0, "serve", "--host", "0.0.0.0", "--port", "0", "--home", home, "--api-key-file", join(home, "key"), ...extra], { cwd: REPO, stdout: "ignore", stderr: "pipe", env: { PATH: process.env.PATH } });
   const stderr = drainText(proc.stderr);
   const port = Number((await waitFor("serve to print its dashboard URL", () => stderr.match(/dashboard: http:\/\/127\.0\.0\.1:(\d+)\//), 20_000))[1]);
+  // The downloads line comes a few lines after the URL (serve lists --downloads first): the tests
+  // read it, so the start is over once it is there.
+  await waitFor("serve to print its downloads line", () => stderr.match(/^(install a device: |no agent downloads)/m), 20_000);
   const serve = {
     url: `http://127.0.0.1:${port}`,
     port,
