@@ -17,6 +17,8 @@ export async function startServeBinary(extra: string[] = []) {
   const stderr = drainText(proc.stderr);
   const started = await waitFor("serve to print its dashboard URL", () => stderr.match(/dashboard: http:\/\/127\.0\.0\.1:(\d+)\//), 15_000);
   const port = Number(started[1]);
+  // The start is over with the downloads line, a few lines after the URL (serve lists its downloads first).
+  await waitFor("serve to print its downloads line", () => stderr.match(/^(install a device: |no agent downloads)/m), 15_000);
   return {
     port,
     url: `http://127.0.0.1:${port}`,
