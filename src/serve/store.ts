@@ -108,9 +108,13 @@ export interface IngestOutcome {
 }
 
 function _shape(item: Item): ItemRow["shape"] {
-  if (item.type === "string") return "string";
-  if (typeof item.val === "number") return "scalar";
-  return Array.isArray(item.val) ? "array" : "object";
+  return item.type === "string" ? "string" : _numericShape(item.val);
+}
+
+/** A numeric item's value as the items table names its shape. */
+function _numericShape(val: unknown): Exclude<ItemRow["shape"], "string"> {
+  if (typeof val === "number") return "scalar";
+  return Array.isArray(val) ? "array" : "object";
 }
 
 function _keys(item: Item): string[] {
@@ -673,8 +677,8 @@ export function openStore(path: string, caps: StoreCaps = DEFAULT_LIMITS, option
    * keys in the same order, see _sameShape); otherwise pushes nothing and returns false.
    */
   function _pushKnownPairs(state: _DevState, id: string, known: _KnownShape, val: unknown): boolean {
-    const shape = typeof val === "number" ? "scalar" : Array.isArray(val) ? "array" : typeof val === "object" && val !== null ? "object" : null;
-    if (shape === null || known.shape !== shape || (shape === "array" && known.keys !== (val as unknown[]).length)) return false;
+    const shape = _numericShape(val);
+    if (known.shape !== shape || (shape === "array" && known.keys !== (val as unknown[]).length)) return false;
     const sids = (known.sids ??= _knownSids(state, id, known));
     if (typeof val === "number") {
       pairSids.push(sids[0]!);
