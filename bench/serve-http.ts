@@ -223,7 +223,7 @@ export interface OpenLoopResult extends LoadResult {
 }
 
 /** The part of an open loop whose requests were due in [fromMs, toMs) after its start: latencies and counts. */
-export function dueWindow(r: OpenLoopResult, fromMs: number, toMs = Number.POSITIVE_INFINITY): OpenLoopResult {
+export function dueWindow<T extends OpenLoopResult>(r: T, fromMs: number, toMs = Number.POSITIVE_INFINITY): T {
   const keep = r.dueMs.map((due, i) => (due >= fromMs && due < toMs ? i : -1)).filter((i) => i >= 0);
   return { ...r, latencies: keep.map((i) => r.latencies[i]!), dueMs: keep.map((i) => r.dueMs[i]!), ok: keep.length };
 }

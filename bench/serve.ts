@@ -653,11 +653,11 @@ const SETTLE_S = QUICK ? 1 : 10;
 const openLive = (rate: number) => (port: number) =>
   openLoop({ port, conns: OPEN_CONNS, durationMs: (SETTLE_S + PHASE_S) * 1000, maxRequests: 10_000_000, rate, spin: pinned, make: liveMaker(port), check: checker("bagtower", 1) });
 const liveOpenRun = await liveOn(weekDb, `the week's database, open loop at ${Math.round(liveHalfRate)}/s (${SETTLE_S} s settling, ${PHASE_S} s measured)`, openLive(liveHalfRate));
-const liveOpen = { ...liveOpenRun, ...dueWindow(liveOpenRun, SETTLE_S * 1000) };
+const liveOpen = dueWindow(liveOpenRun, SETTLE_S * 1000);
 const liveOpenStart = dueWindow(liveOpenRun, 0, SETTLE_S * 1000);
 const liveRate = results.serve!.half.rate;
 const liveOpenFreshHalfRun = await liveOn(weekDb, `the week's database, open loop at ${Math.round(liveRate)}/s (${SETTLE_S} s settling, ${PHASE_S} s measured)`, openLive(liveRate));
-const liveOpenFreshHalf = { ...liveOpenFreshHalfRun, ...dueWindow(liveOpenFreshHalfRun, SETTLE_S * 1000) };
+const liveOpenFreshHalf = dueWindow(liveOpenFreshHalfRun, SETTLE_S * 1000);
 const liveOpenFreshHalfStart = dueWindow(liveOpenFreshHalfRun, 0, SETTLE_S * 1000);
 
 // --- one device's year beside the week: graphs over a week, 90 days and a year ---------------------

@@ -11,7 +11,8 @@ import { adHocSinkName } from "../../src/config/sinks.ts";
 import { VERSION } from "../../src/version.ts";
 import { BINARY, buildBinary, REPO } from "../helpers/binary.ts";
 import { runAsTestUser, setUserCrontab, testUserIds, userCrontab } from "../helpers/test-user.ts";
-import { drainText, waitFor } from "../helpers/wait.ts";
+import { drainText } from "../helpers/wait.ts";
+import { serveStarted } from "../helpers/serve-binary.ts";
 import { skipWithout } from "../helpers/prereq.ts";
 const skipWithoutTestUser = skipWithout("test-user");
 
@@ -53,10 +54,7 @@ async function startServe(argv0: string[], extra: string[] = []): Promise<Serve>
   writeFileSync(join(home, "key"), KEY);
   const proc = Bun.spawn([...argv0, "serve", "--host", "0.0.0.0", "--port", "0", "--home", home, "--api-key-file", join(home, "key"), ...extra], { cwd: REPO, stdout: "ignore", stderr: "pipe", env: { PATH: process.env.PATH } });
   const stderr = drainText(proc.stderr);
-  const port = Number((await waitFor("serve to print its dashboard URL", () => stderr.match(/dashboard: http:\/\/127\.0\.0\.1:(\d+)\//), 20_000))[1]);
-  // The downloads line comes a few lines after the URL (serve lists --downloads first): the tests
-  // read it, so the start is over once it is there.
-  await waitFor("serve to print its downloads line", () => stderr.match(/^(install a device: |no agent downloads)/m), 20_000);
+  const port = await serveStarted(stderr, 20_000);
   const serve = {
     url: `http://127.0.0.1:${port}`,
     port,

@@ -6,6 +6,16 @@ import { drainText, waitFor } from "./wait.ts";
 
 export const SERVE_KEY = "e2e-ingest-key-0123456789";
 
+/**
+ * The port of a serve child process, once its start is over: the downloads line, a few lines after
+ * the dashboard URL (serve lists its downloads first), is the last one it always prints.
+ */
+export async function serveStarted(stderr: ReturnType<typeof drainText>, timeoutMs: number): Promise<number> {
+  const port = Number((await waitFor("serve to print its dashboard URL", () => stderr.match(/dashboard: http:\/\/127\.0\.0\.1:(\d+)\//), timeoutMs))[1]);
+  await waitFor("serve to print its downloads line", () => stderr.match(/^(install a device: |no agent downloads)/m), timeoutMs);
+  return port;
+}
+
 /** `bagtower serve` as a child process on a free port, with its own home and database. */
 export async function startServeBinary(extra: string[] = []) {
   const { dir, cleanup } = tempDir("bagtower-serve-e2e-");
@@ -15,10 +25,7 @@ export async function startServeBinary(extra: string[] = []) {
     env: { PATH: process.env.PATH },
   });
   const stderr = drainText(proc.stderr);
-  const started = await waitFor("serve to print its dashboard URL", () => stderr.match(/dashboard: http:\/\/127\.0\.0\.1:(\d+)\//), 15_000);
-  const port = Number(started[1]);
-  // The start is over with the downloads line, a few lines after the URL (serve lists its downloads first).
-  await waitFor("serve to print its downloads line", () => stderr.match(/^(install a device: |no agent downloads)/m), 15_000);
+  const port = await serveStarted(stderr, 15_000);
   return {
     port,
     url: `http://127.0.0.1:${port}`,
