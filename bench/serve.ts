@@ -449,6 +449,50 @@ const sameRate = results.serve.half.rate;
 results.floor = await measureSystem({ label: "floor: bare Bun.serve + JSON.parse", kind: "floor", start: startFloor, sameRate });
 results.peer = await measureSystem({ label: "peer: VictoriaMetrics /write", kind: "influx", start: startPeer, sameRate });
 
+// --- throughput in interleaved rounds ---------------------------------------------------------------
+// The phases above run serve, then the floor, then VictoriaMetrics, about 40 s apart, and this
+// machine's speed drifts by more than the targets' margins within minutes (a fresh serve's single
+// pushes: 13,300/s and 8,300/s in two runs 2 minutes apart, its CPU time per push doubling with
+// it). The throughput targets are decided here instead: fresh processes of both, one after the
+// other, the order swapped every round, and the median of the rounds' ratios.
+interface Throughput {
+  single: number;
+  batch: number;
+  /** Non-2xx answers or broken connections (each is also a failed check). */
+  failed: number;
+}
+
+async function throughputOf(kind: "bagtower" | "influx", start: () => Promise<Running>): Promise<Throughput> {
+  const server = await start();
+  try {
+    await warmUp(kind, server.port);
+    const single = await closedLoop({ port: server.port, conns: SINGLE_CONNS, durationMs: PHASE_S * 1000, maxRequests: 1_000_000, make: maker(kind, server.port, 1), check: checker(kind, 1) });
+    const batch = await closedLoop({ port: server.port, conns: BATCH_CONNS, durationMs: PHASE_S * 1000, maxRequests: 100_000, make: maker(kind, server.port, BATCH), check: checker(kind, BATCH) });
+    const failed = (r: LoadResult) => Object.entries(r.statuses).reduce((n, [status, count]) => (/^2\d\d$/.test(status) ? n : n + count), 0);
+    return { single: single.ok / (single.elapsedMs / 1000), batch: batch.okUnits / (batch.elapsedMs / 1000), failed: failed(single) + failed(batch) };
+  } finally {
+    await server.stop();
+  }
+}
+
+const ROUNDS = QUICK ? 1 : 3;
+const rounds: { order: string; serve: Throughput; peer: Throughput }[] = [];
+for (let i = 0; i < ROUNDS; i++) {
+  // The first round starts with VictoriaMetrics, whose phases above came last.
+  const peerFirst = i % 2 === 0;
+  log(`throughput round ${i + 1}/${ROUNDS}: ${peerFirst ? "VictoriaMetrics, then bagtower serve" : "bagtower serve, then VictoriaMetrics"}`);
+  const serveRound = () => throughputOf("bagtower", () => startServe(join(work, `round-${i + 1}.db`)));
+  const peerRound = () => throughputOf("influx", startPeer);
+  const first = await (peerFirst ? peerRound() : serveRound());
+  const second = await (peerFirst ? serveRound() : peerRound());
+  rounds.push({ order: peerFirst ? "VictoriaMetrics first" : "serve first", serve: peerFirst ? second : first, peer: peerFirst ? first : second });
+}
+const medianOf = (values: number[]) => quantile([...values].sort((a, b) => a - b), 0.5);
+const roundRatio = (pick: (t: Throughput) => number) => medianOf(rounds.map((r) => pick(r.serve) / pick(r.peer)));
+const roundsSingle = { serve: medianOf(rounds.map((r) => r.serve.single)), peer: medianOf(rounds.map((r) => r.peer.single)), ratio: roundRatio((t) => t.single) };
+const roundsBatch = { serve: medianOf(rounds.map((r) => r.serve.batch)), peer: medianOf(rounds.map((r) => r.peer.batch)), ratio: roundRatio((t) => t.batch) };
+const roundsFailed = rounds.reduce((n, r) => n + r.serve.failed + r.peer.failed, 0);
+
 // --- the week: 1,000 devices × 1,008 ten-minute records ---------------------------------------------------
 const weekDb = join(work, "week.db");
 const weekNowS = Math.floor(Date.now() / 1000);
@@ -960,8 +1004,22 @@ ${table(
       ratio(serveBpr, vmBpr),
       weekVerdict(serveBpr <= 100 && serveBpr <= 3 * vmBpr),
     ],
-    [`batched ingest, records/s (batches of ${BATCH}, ${BATCH_CONNS} connections, fresh)`, "≥ 1.0× VictoriaMetrics", `${int(serveSingle.batchRate)}/s`, `${int(peer.batchRate)}/s`, ratio(serveSingle.batchRate, peer.batchRate), verdict(serveSingle.batchRate >= peer.batchRate)],
-    [`single-record pushes/s (${SINGLE_CONNS} connections, fresh)`, "≥ 1.0× VictoriaMetrics", `${int(serveSingle.singlePeak)}/s`, `${int(peer.singlePeak)}/s`, ratio(serveSingle.singlePeak, peer.singlePeak), verdict(serveSingle.singlePeak >= peer.singlePeak)],
+    [
+      `batched ingest, records/s (batches of ${BATCH}, ${BATCH_CONNS} connections, fresh processes; the median of ${ROUNDS} interleaved round(s), each round's ratio below)`,
+      "≥ 1.0× VictoriaMetrics",
+      `${int(roundsBatch.serve)}/s; the first phases (serve, then VictoriaMetrics 40 s later): ${int(serveSingle.batchRate)}/s`,
+      `${int(roundsBatch.peer)}/s; the first phases: ${int(peer.batchRate)}/s`,
+      `${fmt(roundsBatch.ratio, 2)}×; the first phases ${ratio(serveSingle.batchRate, peer.batchRate)}`,
+      verdict(roundsBatch.ratio >= 1 && roundsFailed === 0),
+    ],
+    [
+      `single-record pushes/s (${SINGLE_CONNS} connections, fresh processes; the median of ${ROUNDS} interleaved round(s))`,
+      "≥ 1.0× VictoriaMetrics",
+      `${int(roundsSingle.serve)}/s; the first phases: ${int(serveSingle.singlePeak)}/s`,
+      `${int(roundsSingle.peer)}/s; the first phases: ${int(peer.singlePeak)}/s`,
+      `${fmt(roundsSingle.ratio, 2)}×; the first phases ${ratio(serveSingle.singlePeak, peer.singlePeak)}`,
+      verdict(roundsSingle.ratio >= 1 && roundsFailed === 0),
+    ],
     [
       `live single-record pushes into the week's database (${SINGLE_CONNS} connections, ${fmt(LIVE_MS / 1000, 0)} s)`,
       "≥ 0.9× a fresh database",
@@ -1002,6 +1060,14 @@ ${table(
     ],
   ],
 )}
+
+Throughput in ${ROUNDS} interleaved round(s) (each a fresh process of both systems with its warm-up, ${PHASE_S} s of single-record pushes then ${PHASE_S} s of batches, the order swapped every round; the targets above take the median of the rounds' ratios):
+
+${table(
+  ["round", "order", "serve single/s", "VictoriaMetrics single/s", "ratio", "serve batched records/s", "VictoriaMetrics batched records/s", "ratio"],
+  rounds.map((r, i) => [String(i + 1), r.order, int(r.serve.single), int(r.peer.single), ratio(r.serve.single, r.peer.single), int(r.serve.batch), int(r.peer.batch), ratio(r.serve.batch, r.peer.batch)]),
+)}
+${roundsFailed === 0 ? "Every answer in the rounds was a success." : `**${roundsFailed} answers in the rounds were failures** (non-2xx or broken connections): the rounds' targets count as missed.`}
 
 Week loads, ${BATCH_CONNS} connections, batches of ${BATCH}, device by device, timestamps over the past 7 days: serve took ${int(weekLoaded)} records in ${fmt(weekLoadS)} s (${int(rateOf(weekLoad))} records/s; ${statusText(weekLoad)}; ${cpuText(weekLoad, false)}; the server wrote ${kib(weekDiskPerRecord)} to disk per record${weekLoad.stoppedBy !== "requests" ? `; **stopped by ${weekLoad.stoppedBy}**` : ""});
 VictoriaMetrics took ${int(vmLoad.okUnits)} in ${fmt(vmLoad.elapsedMs / 1000)} s (${int(rateOf(vmLoad))} records/s; ${statusText(vmLoad)}; ${cpuText(vmLoad, false)}${vmLoad.stoppedBy !== "requests" ? `; **stopped by ${vmLoad.stoppedBy}**` : ""}) and counted ${int(vmRows)} rows inserted (${int(vmRows / FIELDS)} lines of ${FIELDS} fields; stop: ${vmWeekStop}).
