@@ -471,10 +471,12 @@ async function throughputOf(kind: "bagtower" | "influx", start: () => Promise<Ru
     const failed = (r: LoadResult) => Object.entries(r.statuses).reduce((n, [status, count]) => (/^2\d\d$/.test(status) ? n : n + count), 0);
     return { single: single.ok / (single.elapsedMs / 1000), batch: batch.okUnits / (batch.elapsedMs / 1000), failed: failed(single) + failed(batch) };
   } finally {
-    await server.stop();
+    roundStops.push(`${server.name}: ${await server.stop()}`);
   }
 }
 
+/** How each round's process ended: anything but a clean exit is printed with the rounds. */
+const roundStops: string[] = [];
 const ROUNDS = QUICK ? 1 : 3;
 const rounds: { order: string; serve: Throughput; peer: Throughput }[] = [];
 for (let i = 0; i < ROUNDS; i++) {
@@ -1067,7 +1069,7 @@ ${table(
   ["round", "order", "serve single/s", "VictoriaMetrics single/s", "ratio", "serve batched records/s", "VictoriaMetrics batched records/s", "ratio"],
   rounds.map((r, i) => [String(i + 1), r.order, int(r.serve.single), int(r.peer.single), ratio(r.serve.single, r.peer.single), int(r.serve.batch), int(r.peer.batch), ratio(r.serve.batch, r.peer.batch)]),
 )}
-${roundsFailed === 0 ? "Every answer in the rounds was a success." : `**${roundsFailed} answers in the rounds were failures** (non-2xx or broken connections): the rounds' targets count as missed.`}
+${roundsFailed === 0 ? "Every answer in the rounds was a success." : `**${roundsFailed} answers in the rounds were failures** (non-2xx or broken connections): the rounds' targets count as missed.`}${roundStops.every((stop) => /: (exit 0|stopped)$/.test(stop)) ? "" : ` **Not every round's process stopped cleanly:** ${roundStops.join("; ")}.`}
 
 Week loads, ${BATCH_CONNS} connections, batches of ${BATCH}, device by device, timestamps over the past 7 days: serve took ${int(weekLoaded)} records in ${fmt(weekLoadS)} s (${int(rateOf(weekLoad))} records/s; ${statusText(weekLoad)}; ${cpuText(weekLoad, false)}; the server wrote ${kib(weekDiskPerRecord)} to disk per record${weekLoad.stoppedBy !== "requests" ? `; **stopped by ${weekLoad.stoppedBy}**` : ""});
 VictoriaMetrics took ${int(vmLoad.okUnits)} in ${fmt(vmLoad.elapsedMs / 1000)} s (${int(rateOf(vmLoad))} records/s; ${statusText(vmLoad)}; ${cpuText(vmLoad, false)}${vmLoad.stoppedBy !== "requests" ? `; **stopped by ${vmLoad.stoppedBy}**` : ""}) and counted ${int(vmRows)} rows inserted (${int(vmRows / FIELDS)} lines of ${FIELDS} fields; stop: ${vmWeekStop}).
